@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `mcp-warden` command. `serve` is the default, so seed-style invocations work:
+ * `mcp-warden --api-key K`, `mcp-warden --env-keys`, `mcp-warden --generate-key`.
+ * Usage and configuration errors exit with code 2.
+ */
+
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerKeygen } from './keygen.js';
+import { EXIT_USAGE, registerServe } from './serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mcp-warden')
+    .description('A fast, secure Model Context Protocol server')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run mcp-warden --help for usage)');
+  registerServe(program);
+  registerKeygen(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+    }
+    process.stderr.write(`mcp-warden: unexpected error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,119 @@
+/**
+ * @module cli/serve
+ * `mcp-warden serve` (the default command): loads the configuration, starts the server,
+ * prints the one-time key when none was configured, and stops gracefully on SIGTERM/SIGINT.
+ */
+
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { OPTION_SPECS, type OptionSpec } from '../config/options.js';
+import { createServer } from '../server.js';
+import { printNewKey } from './keygen.js';
+
+/** Exit code for invalid configuration or usage. */
+export const EXIT_USAGE = 2;
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Adds every option of {@link OPTION_SPECS} to `command`, with its environment variable in the help. */
+export function addServeOptions(command: Command): Command {
+  for (const spec of OPTION_SPECS as readonly OptionSpec[]) {
+    if (spec.flag === undefined) continue;
+    const description = spec.env === undefined ? spec.description : `${spec.description} (env ${spec.env})`;
+    if (spec.repeatable === true) command.option(spec.flag, description, collect);
+    else command.option(spec.flag, description);
+  }
+  command.option('--config <file>', 'JSON config file (env MCP_CONFIG)');
+  command.option('--generate-key', 'print a new API key and exit');
+  return command;
+}
+
+/** The flags the user actually gave (commander fills in defaults for --no-* options). */
+function givenFlags(command: Command): Record<string, unknown> {
+  const options = command.opts<Record<string, unknown>>();
+  const flags: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS as readonly OptionSpec[]) {
+    // Commander names values after the flag (--api-key → apiKey), not after our option key.
+    const attribute = command.options.find((option) => option.flags === spec.flag)?.attributeName();
+    if (attribute !== undefined && command.getOptionValueSource(attribute) === 'cli') flags[spec.key] = options[attribute];
+  }
+  return flags;
+}
+
+function oneTimeKeyBanner(key: string, url: string): string {
+  const endpoint = new URL('/mcp', url).href;
+  const clientConfig = JSON.stringify({ mcpServers: { warden: { type: 'http', url: endpoint, headers: { Authorization: `Bearer ${key}` } } } }, null, 2);
+  return [
+    '',
+    'mcp-warden: no API key configured, so a one-time key was generated for this run.',
+    'It is not stored anywhere and will not be shown again:',
+    '',
+    `  ${key}`,
+    '',
+    'MCP client configuration (paste into your client):',
+    clientConfig,
+    '',
+    'To use your own keys: MCP_API_KEYS=$(mcp-warden keygen) mcp-warden --env-keys',
+    '',
+  ].join('\n');
+}
+
+export async function runServe(command: Command): Promise<void> {
+  const options = command.opts<{ generateKey?: boolean; config?: string }>();
+  if (options.generateKey === true) {
+    printNewKey();
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig({ flags: givenFlags(command), env: process.env, configFile: options.config });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mcp-warden: ${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    throw error;
+  }
+
+  const server = await createServer({ config });
+  let url: string;
+  try {
+    url = await server.start();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason = code === 'EADDRINUSE' ? `port ${config.port} is already in use` : code === 'EACCES' ? `no permission to bind port ${config.port}` : 'the server could not start';
+    process.stderr.write(`mcp-warden: ${reason} (${config.host}:${config.port})\n`);
+    server.logger.flush();
+    process.exit(1);
+  }
+  if (server.generatedKey !== undefined) process.stderr.write(oneTimeKeyBanner(server.generatedKey, url));
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`mcp-warden: second ${signal}, exiting now\n`);
+      process.exit(1);
+    }
+    server.logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+export function registerServe(program: Command): void {
+  const serve = program
+    .command('serve', { isDefault: true })
+    .description('serve MCP over Streamable HTTP with authentication, rate limiting and logging (default command)');
+  addServeOptions(serve);
+  serve.action(async (_options: unknown, command: Command) => runServe(command));
+}

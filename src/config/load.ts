@@ -1,0 +1,185 @@
+/**
+ * @module config/load
+ * The one place that reads flags, environment and the config file. Precedence per option is
+ * flag > env > file > default (API keys are the exception: all sources are combined).
+ * Everything is validated once; one error lists every problem. Nothing else reads `process.env`.
+ */
+
+import { readFileSync, statSync } from 'node:fs';
+import { WardenError } from '../errors.js';
+import { isLoopbackHost } from '../security/hosts.js';
+import { OPTION_SPECS, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+
+/** The validated server configuration. Frozen; secrets live only in `apiKeys`. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Raw keys from flags, env and file. Hashed at start; never logged or echoed. */
+  readonly apiKeys: readonly string[];
+  readonly envKeys: boolean;
+  readonly rateLimit: number;
+  readonly rateWindow: number;
+  readonly rateLimitMaxClients: number;
+  readonly trustProxy: TrustProxy;
+  readonly corsOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly monitoring: boolean;
+  readonly bodyLimit: number;
+  readonly maxSessions: number;
+  readonly sessionTtl: number;
+  readonly stateless: boolean;
+  readonly publicUrl: string | undefined;
+  readonly shutdownTimeout: number;
+  /** Path of the config file that was read, if any. */
+  readonly configFile: string | undefined;
+  /** Non-fatal findings to log at start (e.g. keys passed on the command line). */
+  readonly warnings: readonly string[];
+}
+
+/** Inputs of {@link loadConfig}: parsed flags (undefined = not given), environment, file reader. */
+export interface ConfigInput {
+  readonly flags?: Readonly<Record<string, unknown>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values given in code (the library API); between env and file in precedence. */
+  readonly values?: Readonly<Record<string, unknown>>;
+  /** Config file path; overrides `MCP_CONFIG`. */
+  readonly configFile?: string;
+  readonly readFile?: (path: string) => string;
+}
+
+/** Thrown by {@link loadConfig}; `problems` lists every invalid option. */
+export class ConfigError extends WardenError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super('WARDEN_ERR_CONFIG', { message: `Invalid configuration:\n  - ${problems.join('\n  - ')}` });
+    this.problems = problems;
+  }
+}
+
+const FILE_KEYS = new Set<string>(OPTION_SPECS.filter((spec) => spec.key !== 'envKeys').map((spec) => spec.key));
+
+function describe(spec: OptionSpec, source: OptionSource, file: string | undefined): string {
+  switch (source) {
+    case 'flag':
+      return spec.flag?.split(' ')[0] ?? spec.key;
+    case 'env':
+      return `${spec.env} (environment)`;
+    case 'file':
+      return `"${spec.key}" in ${file ?? 'config file'}`;
+    case 'value':
+      return `option ${spec.key}`;
+    default:
+      return `${spec.key} (default)`;
+  }
+}
+
+function readConfigFile(path: string, reader: (path: string) => string, problems: string[], warnings: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = reader(path);
+  } catch {
+    problems.push(`config file ${path}: cannot be read`);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    problems.push(`config file ${path}: not valid JSON`);
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`config file ${path}: expected a JSON object`);
+    return {};
+  }
+  const object = parsed as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    if (key === '$schema') continue;
+    if (!FILE_KEYS.has(key)) problems.push(`config file ${path}: unknown option "${key}"`);
+  }
+  if (Array.isArray(object['apiKeys']) && object['apiKeys'].length > 0) {
+    try {
+      // Keys in a file readable by group or others are one `cat` away from leaking.
+      if ((statSync(path).mode & 0o077) !== 0) {
+        warnings.push(`config file ${path} holds API keys and is readable by other users; chmod 600 it or use MCP_API_KEYS`);
+      }
+    } catch {
+      // stat failing after a successful read only loses the warning
+    }
+  }
+  return object;
+}
+
+/**
+ * Builds the configuration from flags, environment and an optional JSON file.
+ *
+ * @example
+ * const config = loadConfig({ flags: { port: '9000' }, env: process.env });
+ * @throws ConfigError listing every invalid option.
+ */
+export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
+  const flags = input.flags ?? {};
+  const env = input.env ?? {};
+  const given = input.values ?? {};
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const configFile = input.configFile ?? (env['MCP_CONFIG'] !== undefined && env['MCP_CONFIG'] !== '' ? env['MCP_CONFIG'] : undefined);
+  const file = configFile === undefined ? {} : readConfigFile(configFile, input.readFile ?? ((path) => readFileSync(path, 'utf8')), problems, warnings);
+
+  const values: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS as readonly OptionSpec[]) {
+    const candidates: Array<[OptionSource, unknown]> = [];
+    if (flags[spec.key] !== undefined) candidates.push(['flag', flags[spec.key]]);
+    if (spec.env !== undefined && env[spec.env] !== undefined && env[spec.env] !== '') candidates.push(['env', env[spec.env]]);
+    if (given[spec.key] !== undefined) candidates.push(['value', given[spec.key]]);
+    if (file[spec.key] !== undefined) candidates.push(['file', file[spec.key]]);
+
+    if (spec.key === 'apiKeys') {
+      // Keys from every source are combined: a file of team keys plus one from the environment.
+      const keys: string[] = [];
+      for (const [source, raw] of candidates) {
+        const result = spec.schema.safeParse(raw);
+        if (result.success) keys.push(...(result.data as string[]));
+        else problems.push(`${describe(spec, source, configFile)}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+      }
+      values[spec.key] = [...new Set(keys)];
+      continue;
+    }
+
+    const winner = candidates[0];
+    if (winner === undefined) {
+      values[spec.key] = spec.default;
+      continue;
+    }
+    const result = spec.schema.safeParse(winner[1]);
+    if (result.success) values[spec.key] = result.data;
+    else problems.push(`${describe(spec, winner[0], configFile)}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+  }
+
+  if (flags['apiKeys'] !== undefined) {
+    warnings.push('API keys given with --api-key are visible in process listings; prefer MCP_API_KEYS or a config file with mode 0600');
+  }
+  if (values['envKeys'] === true && (env['MCP_API_KEYS'] === undefined || env['MCP_API_KEYS'].trim() === '')) {
+    problems.push('--env-keys: MCP_API_KEYS is empty or unset');
+  }
+  const apiKeys = values['apiKeys'] as string[] | undefined;
+  if (typeof values['host'] === 'string' && !isLoopbackHost(values['host']) && apiKeys !== undefined && apiKeys.length === 0) {
+    problems.push(
+      `--host ${values['host']}: refusing to serve a non-loopback address without an API key; set MCP_API_KEYS (see \`mcp-warden keygen\`) or bind 127.0.0.1`,
+    );
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...(values as Omit<Config, 'configFile' | 'warnings'>), configFile, warnings: Object.freeze(warnings) });
+}
+
+/**
+ * Validates options given in code over the defaults (no flags, no environment).
+ *
+ * @example
+ * const config = configFromValues({ apiKeys: [key], port: 0 });
+ */
+export function configFromValues(values: Readonly<Record<string, unknown>> = {}): Readonly<Config> {
+  return loadConfig({ values });
+}

@@ -1,0 +1,110 @@
+/**
+ * @module errors
+ * The one error type of mcp-warden and its stable codes.
+ *
+ * Every failure the server can answer with is a `WardenError` carrying a code from
+ * {@link ERROR_CODES}. A code fixes the HTTP status, the JSON-RPC code used on `/mcp`
+ * and the generic public message. The rich reason (`expired`, `unknown_key`, the
+ * library message, the stack) stays on the error for the log and never reaches the wire.
+ */
+
+import { RPC } from './mcp/wire.js';
+
+/** Definition of one error code: what the client sees. */
+export interface ErrorDefinition {
+  readonly status: number;
+  /** JSON-RPC error code used when the error is answered on the MCP endpoint. */
+  readonly rpc: number;
+  /** Short public message; never contains user input or internals. */
+  readonly message: string;
+}
+
+/**
+ * Every error code, its HTTP status, JSON-RPC code and public message.
+ * Keys equal their `code` (a test asserts it), so codes can be grepped and never reused.
+ */
+export const ERROR_CODES = {
+  WARDEN_ERR_CONFIG: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Invalid configuration' },
+  WARDEN_ERR_PARSE: { status: 400, rpc: RPC.PARSE_ERROR, message: 'Parse error' },
+  WARDEN_ERR_INVALID_REQUEST: { status: 400, rpc: RPC.INVALID_REQUEST, message: 'Invalid Request' },
+  WARDEN_ERR_BATCH_UNSUPPORTED: {
+    status: 400,
+    rpc: RPC.INVALID_REQUEST,
+    message: 'Invalid Request: batching is not supported in this protocol version',
+  },
+  WARDEN_ERR_BATCH_TOO_LARGE: { status: 400, rpc: RPC.INVALID_REQUEST, message: 'Invalid Request: batch too large' },
+  WARDEN_ERR_BODY_TOO_LARGE: { status: 413, rpc: RPC.INVALID_REQUEST, message: 'Request body too large' },
+  WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    rpc: RPC.SERVER_ERROR,
+    message: 'Unsupported Media Type: Content-Type must be application/json',
+  },
+  WARDEN_ERR_NOT_ACCEPTABLE: {
+    status: 406,
+    rpc: RPC.SERVER_ERROR,
+    message: 'Not Acceptable: accept application/json or text/event-stream',
+  },
+  WARDEN_ERR_PROTOCOL_VERSION: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request: unsupported MCP-Protocol-Version' },
+  WARDEN_ERR_SESSION_REQUIRED: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request: Mcp-Session-Id header is required' },
+  WARDEN_ERR_SESSION_NOT_FOUND: { status: 404, rpc: RPC.SESSION_NOT_FOUND, message: 'Session not found' },
+  WARDEN_ERR_ALREADY_INITIALIZED: {
+    status: 400,
+    rpc: RPC.INVALID_REQUEST,
+    message: 'Invalid Request: session already initialized',
+  },
+  WARDEN_ERR_STREAM_CONFLICT: { status: 409, rpc: RPC.SERVER_ERROR, message: 'Conflict: a stream is already open for this session' },
+  WARDEN_ERR_METHOD_NOT_ALLOWED: { status: 405, rpc: RPC.SERVER_ERROR, message: 'Method not allowed' },
+  WARDEN_ERR_TOO_MANY_SESSIONS: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Too many sessions; retry later' },
+  WARDEN_ERR_AUTH_REQUIRED: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized' },
+  WARDEN_ERR_AUTH_INVALID: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized' },
+  WARDEN_ERR_ORIGIN_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: origin not allowed' },
+  WARDEN_ERR_HOST_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: host not allowed' },
+  WARDEN_ERR_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests' },
+  WARDEN_ERR_NOT_FOUND: { status: 404, rpc: RPC.SERVER_ERROR, message: 'Not Found' },
+  WARDEN_ERR_SHUTTING_DOWN: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Server is shutting down' },
+  WARDEN_ERR_INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Internal error' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type WardenErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * An mcp-warden failure with a stable code.
+ *
+ * @example
+ * throw new WardenError('WARDEN_ERR_AUTH_INVALID', { reason: 'unknown_key' });
+ */
+export class WardenError extends Error {
+  readonly code: WardenErrorCode;
+  readonly status: number;
+  /** Internal, tagged reason for logs (`unknown_key`, `bad_json`...). Never sent to clients. */
+  readonly reason: string | undefined;
+  /** Extra response headers the wire mapping must add (`Retry-After`, `WWW-Authenticate`...). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    code: WardenErrorCode,
+    options: { reason?: string; cause?: unknown; headers?: Record<string, string>; message?: string } = {},
+  ) {
+    super(options.message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WardenError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.reason = options.reason;
+    this.headers = options.headers;
+  }
+
+  /** The JSON-RPC code this error maps to on the MCP endpoint. */
+  get rpcCode(): number {
+    return ERROR_CODES[this.code].rpc;
+  }
+
+  /** The public message (the definition's, whatever `message` the error was built with). */
+  get publicMessage(): string {
+    return ERROR_CODES[this.code].message;
+  }
+}
+
+/** True when `value` is a WardenError. */
+export function isWardenError(value: unknown): value is WardenError {
+  return value instanceof WardenError;
+}

@@ -1,0 +1,163 @@
+/**
+ * @module http/app
+ * The Fastify application: hooks in the order a request meets them, then routes.
+ *
+ *   onRequest (global): security headers → rate limit → Host/Origin guard → CORS (preflight)
+ *   onRequest (route):  API-key authentication on /mcp and /api/*
+ *   onResponse:         one log line, counters
+ */
+
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import type { TrustProxy } from '../config/options.js';
+import { isWardenError, WardenError, type WardenErrorCode } from '../errors.js';
+import type { ToolCatalog } from '../mcp/catalog.js';
+import type { StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
+import type { ServerStats } from '../observability/stats.js';
+import type { KeyRing } from '../security/api-keys.js';
+import type { RateLimitStore } from '../store/types.js';
+import './fastify-types.js';
+import { createAuthHook } from './hooks/auth.js';
+import { createHostOriginGuard } from './hooks/host-origin.js';
+import { createRateLimitHook } from './hooks/rate-limit.js';
+import { createRequestLog } from './hooks/request-log.js';
+import { createSecurityHeaders } from './hooks/security-headers.js';
+import { parseJsonBody } from './json-body.js';
+import type { PageInfo } from './page.js';
+import { registerApiRoutes } from './routes/api.js';
+import { registerMcpRoutes } from './routes/mcp.js';
+import { registerPublicRoutes } from './routes/public.js';
+import { replyError } from './wire.js';
+
+export interface AppDependencies {
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  readonly keys: () => KeyRing;
+  readonly rateLimitStore: RateLimitStore;
+  readonly mcp: StreamableHttpHandler;
+  readonly catalog: ToolCatalog;
+  readonly stats: ServerStats;
+  readonly configSummary: () => Readonly<Record<string, unknown>>;
+  readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
+}
+
+/** Fastify's trustProxy option for our setting (proxy-addr semantics). */
+export function fastifyTrustProxy(trust: TrustProxy): FastifyServerOptions['trustProxy'] {
+  switch (trust.kind) {
+    case 'none':
+      return false;
+    case 'hops': {
+      // Trust the nearest `hops` proxies (proxy-addr: hop index 0 is the socket peer).
+      const hops = trust.hops;
+      return (_address: string, hop: number) => hop < hops;
+    }
+    case 'addresses':
+      return [...trust.ranges];
+  }
+}
+
+const FASTIFY_CODES: Readonly<Record<string, WardenErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'WARDEN_ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'WARDEN_ERR_PARSE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'WARDEN_ERR_INVALID_REQUEST',
+  FST_ERR_CTP_INVALID_TYPE: 'WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Maps anything thrown during a request to a WardenError (unknown → internal). */
+export function toWardenError(error: unknown): WardenError {
+  if (isWardenError(error)) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && FASTIFY_CODES[code] !== undefined) {
+    return new WardenError(FASTIFY_CODES[code] as WardenErrorCode, { reason: code.toLowerCase(), cause: error });
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 404) return new WardenError('WARDEN_ERR_NOT_FOUND', { cause: error });
+    if (status === 413) return new WardenError('WARDEN_ERR_BODY_TOO_LARGE', { cause: error });
+    if (status === 415) return new WardenError('WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE', { cause: error });
+    return new WardenError('WARDEN_ERR_INVALID_REQUEST', { reason: typeof code === 'string' ? code.toLowerCase() : 'client_error', cause: error });
+  }
+  return new WardenError('WARDEN_ERR_INTERNAL', { reason: 'unhandled', cause: error });
+}
+
+/** A request id generator: random per-process prefix + counter (never taken from the client). */
+function requestIds(): () => string {
+  const prefix = Math.random().toString(36).slice(2, 8);
+  let counter = 0;
+  return () => `${prefix}-${(++counter).toString(36)}`;
+}
+
+/** Builds the Fastify app (not listening yet). */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config, stats } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    bodyLimit: config.bodyLimit,
+    // Request ids are ours; a client-supplied X-Request-Id would let it forge log correlation.
+    requestIdHeader: false,
+    genReqId: requestIds(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('authOutcome', 'public');
+  app.decorateRequest('failure', null);
+  app.decorateRequest('mcpMethod', null);
+  app.decorateRequest('mcpTool', null);
+
+  // Only JSON bodies exist here; Fastify's text/plain parser is removed so other types get 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
+  app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, stats }));
+  app.addHook(
+    'onRequest',
+    createHostOriginGuard({
+      bindHost: config.host,
+      allowedHosts: config.allowedHosts,
+      allowedOrigins: config.corsOrigins,
+      publicUrl: config.publicUrl,
+      stats,
+    }),
+  );
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'],
+    exposedHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
+    maxAge: 600,
+    strictPreflight: true,
+  });
+  app.addHook('onResponse', createRequestLog({ stats }));
+
+  app.setErrorHandler((error, request, reply) => {
+    const wardenError = toWardenError(error);
+    if (wardenError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.debug({ reason: wardenError.reason, err: error }, 'request rejected');
+    replyError(request, reply, wardenError.code, wardenError.reason, wardenError.headers);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    replyError(request, reply, 'WARDEN_ERR_NOT_FOUND', 'route');
+  });
+
+  const authenticate = createAuthHook({ keys: deps.keys, stats });
+  registerPublicRoutes(app, { pageInfo: deps.pageInfo });
+  registerApiRoutes(app, { authenticate, catalog: deps.catalog, stats, configSummary: deps.configSummary });
+  registerMcpRoutes(app, { handler: deps.mcp, authenticate });
+
+  return app;
+}

@@ -1,0 +1,105 @@
+/**
+ * @module http/routes/mcp
+ * `POST/GET/DELETE /mcp`: adapts Fastify requests to the transport's {@link McpHttpRequest}
+ * and writes its answer: a JSON body, an empty status, a mapped error, or an SSE stream on
+ * the raw response (hijacked, so Fastify does not buffer it).
+ */
+
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Principal } from '../../security/api-keys.js';
+import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
+import type { McpHttpResponse } from '../../mcp/transport/types.js';
+import { replyError } from '../wire.js';
+
+const MAX_LOGGED_METHODS = 8;
+const MAX_LOGGED_NAME = 64;
+
+/** The MCP methods and tool of a POST body, for the log line (bounded, never the arguments). */
+function describeBody(body: unknown): { method: string | null; tool: string | null } {
+  const messages = Array.isArray(body) ? body.slice(0, MAX_LOGGED_METHODS) : [body];
+  const methods: string[] = [];
+  let tool: string | null = null;
+  for (const message of messages) {
+    if (typeof message !== 'object' || message === null) continue;
+    const method = (message as { method?: unknown }).method;
+    if (typeof method !== 'string') continue;
+    methods.push(method.slice(0, MAX_LOGGED_NAME));
+    if (method === 'tools/call' && tool === null) {
+      const name = (message as { params?: { name?: unknown } }).params?.name;
+      if (typeof name === 'string') tool = name.slice(0, MAX_LOGGED_NAME);
+    }
+  }
+  return { method: methods.length > 0 ? methods.join(',') : null, tool };
+}
+
+/** Auth info handed to MCP handlers: who, never the secret (the fingerprint stands in for it). */
+const authInfos = new WeakMap<Principal, AuthInfo>();
+function authInfoOf(principal: Principal): AuthInfo {
+  let info = authInfos.get(principal);
+  if (info === undefined) {
+    info = { token: principal.id, clientId: principal.id, scopes: [], extra: { principalKind: principal.kind, name: principal.name } };
+    authInfos.set(principal, info);
+  }
+  return info;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpResponse): FastifyReply | undefined {
+  switch (response.kind) {
+    case 'body':
+      reply.code(response.status).headers(response.headers);
+      return response.body === undefined ? reply.send() : reply.send(response.body);
+    case 'error':
+      if (response.error.status >= 500) request.log.error({ err: response.error.cause, reason: response.error.reason }, 'mcp transport error');
+      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers);
+    case 'stream': {
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(response.status, { ...(reply.getHeaders() as Record<string, string>), ...response.headers });
+      raw.flushHeaders();
+      response.attach(raw);
+      return undefined;
+    }
+  }
+}
+
+export interface McpRouteOptions {
+  readonly handler: StreamableHttpHandler;
+  readonly authenticate: onRequestHookHandler;
+}
+
+export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions): void {
+  const { handler } = options;
+  app.route({
+    method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH'],
+    url: '/mcp',
+    config: { surface: 'mcp' },
+    onRequest: options.authenticate,
+    handler(request, reply) {
+      if (request.method === 'POST') {
+        const described = describeBody(request.body);
+        request.mcpMethod = described.method;
+        request.mcpTool = described.tool;
+      }
+      const principal = request.principal as Principal;
+      const result = handler.handle({
+        method: request.method,
+        sessionId: header(request, 'mcp-session-id'),
+        protocolVersion: header(request, 'mcp-protocol-version'),
+        accept: header(request, 'accept'),
+        contentType: header(request, 'content-type'),
+        lastEventId: header(request, 'last-event-id'),
+        body: request.body,
+        principal,
+        authInfo: authInfoOf(principal),
+      });
+      if (result instanceof Promise) return result.then((response) => write(request, reply, response));
+      return write(request, reply, result);
+    },
+  });
+}

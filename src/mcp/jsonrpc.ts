@@ -1,0 +1,50 @@
+/**
+ * @module mcp/jsonrpc
+ * Structural checks of incoming JSON-RPC 2.0 messages, done by hand because they run on every
+ * request and a schema library costs more than the rest of the transport. The SDK's own schemas
+ * still validate each method's params inside the protocol engine.
+ */
+
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+export type MessageKind = 'request' | 'notification' | 'response';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A JSON-RPC id as MCP allows it: a string or an integer, never null (MCP basic §messages). */
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
+}
+
+/**
+ * Classifies one message, or returns undefined when it is not a valid JSON-RPC 2.0 message
+ * as MCP uses them (params, when present, must be an object).
+ */
+export function classifyMessage(value: unknown): MessageKind | undefined {
+  if (!isPlainObject(value) || value['jsonrpc'] !== '2.0') return undefined;
+  const method = value['method'];
+  if (method !== undefined) {
+    if (typeof method !== 'string' || method.length === 0 || method.length > 256) return undefined;
+    const params = value['params'];
+    if (params !== undefined && !isPlainObject(params)) return undefined;
+    if (!('id' in value)) return 'notification';
+    return isRequestId(value['id']) ? 'request' : undefined;
+  }
+  const hasResult = 'result' in value;
+  const hasError = 'error' in value;
+  if (hasResult === hasError) return undefined;
+  if (hasResult) return isRequestId(value['id']) && isPlainObject(value['result']) ? 'response' : undefined;
+  const error = value['error'];
+  if (!isPlainObject(error) || !Number.isSafeInteger(error['code']) || typeof error['message'] !== 'string') return undefined;
+  return isRequestId(value['id']) || value['id'] === null ? 'response' : undefined;
+}
+
+export function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return 'method' in message && 'id' in message;
+}
+
+export function isResponse(message: JSONRPCMessage): message is Extract<JSONRPCMessage, { id: RequestId }> & ({ result: unknown } | { error: unknown }) {
+  return !('method' in message);
+}

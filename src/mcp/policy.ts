@@ -1,0 +1,150 @@
+/**
+ * @module mcp/policy
+ * What the transport asks before a request reaches the protocol engine and after its response
+ * leaves it. The default policy keeps error answers generic (the protocol engine may put
+ * library messages in them), restores `-32602` for parameter errors that the SDK reports as
+ * internal errors, and counts tool calls. Issue-level controls (scopes) plug in here too.
+ */
+
+import { ClientRequestSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../security/api-keys.js';
+import { RPC, RPC_MESSAGES } from './wire.js';
+
+/** One request in flight, as the policy sees it. */
+export interface CallContext {
+  readonly method: string;
+  /** The request as received (with the client's id). */
+  readonly request: JSONRPCRequest;
+  readonly principal: Principal;
+  readonly sessionId: string | undefined;
+  /** `performance.now()` when the request was dispatched. */
+  readonly startedAt: number;
+}
+
+/** A JSON-RPC error object. */
+export interface RpcError {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: unknown;
+}
+
+export interface MessagePolicy {
+  /** Called before dispatch; an error answers the request instead of the server. */
+  admit(context: CallContext): RpcError | undefined;
+  /** Called with each response (client id restored); returns what is sent. */
+  finish(context: CallContext, response: JSONRPCMessage): JSONRPCMessage;
+}
+
+/** Outcome of a `tools/call`, for counters and the audit trail. */
+export type ToolOutcome = 'ok' | 'tool_error' | 'rpc_error' | 'denied';
+
+export interface ToolCallEvent {
+  readonly tool: string;
+  readonly outcome: ToolOutcome;
+  readonly durationMs: number;
+  readonly principal: Principal;
+  readonly sessionId: string | undefined;
+}
+
+/** Receives notable MCP-level events. */
+export interface McpEventSink {
+  toolCall(event: ToolCallEvent): void;
+  /** An error answer before sanitising: the rich reason, for the log only. */
+  rpcError?(context: CallContext, original: RpcError): void;
+}
+
+// Codes whose message and data a client needs verbatim (MCP 2025-11-25: -32042 URL elicitation required).
+const PASS_THROUGH_CODES = new Set([-32042]);
+const GENERIC_MESSAGES: Readonly<Record<number, string>> = {
+  ...RPC_MESSAGES,
+  [-32002]: 'Resource not found',
+};
+
+/** The tool name of a `tools/call` request, when it has one. */
+export function toolNameOf(request: JSONRPCRequest): string | undefined {
+  if (request.method !== 'tools/call') return undefined;
+  const name = request.params?.['name'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+function sanitizeError(context: CallContext, error: RpcError): RpcError {
+  if (PASS_THROUGH_CODES.has(error.code)) return error;
+  let code = error.code;
+  // The SDK answers a params schema failure thrown by its own parser as -32603; a request its
+  // schemas reject is the client's error, so report it as such (JSON-RPC §5.1).
+  if (code === RPC.INTERNAL_ERROR && !ClientRequestSchema.safeParse(context.request).success) code = RPC.INVALID_PARAMS;
+  return { code, message: GENERIC_MESSAGES[code] ?? 'Request failed' };
+}
+
+const TOOL_VALIDATION_PREFIX = /^MCP error -32602: /;
+
+/** Name under which calls to tools that do not exist are counted (never the client's string). */
+export const UNKNOWN_TOOL = '(unknown)';
+
+/**
+ * Rewrites SDK tool-error texts that echo the client's input or carry library messages.
+ * `unknown` is true when the tool does not exist.
+ */
+function sanitizeToolError(tool: string, result: Record<string, unknown>): { result: Record<string, unknown>; unknown: boolean } {
+  const content = result['content'];
+  if (!Array.isArray(content) || content.length !== 1) return { result, unknown: false };
+  const first = content[0] as { type?: unknown; text?: unknown };
+  if (first.type !== 'text' || typeof first.text !== 'string') return { result, unknown: false };
+  const text = first.text.replace(TOOL_VALIDATION_PREFIX, '');
+  let replacement: string | undefined;
+  let unknown = false;
+  if (text === `Tool ${tool} not found`) {
+    replacement = 'Unknown tool';
+    unknown = true;
+  } else if (text === `Tool ${tool} disabled`) replacement = 'Tool disabled';
+  else if (text !== first.text) replacement = `Invalid arguments for tool ${tool}; see its inputSchema`;
+  if (replacement === undefined) return { result, unknown };
+  return { result: { ...result, content: [{ type: 'text', text: replacement }] }, unknown };
+}
+
+export interface DefaultPolicyOptions {
+  readonly events?: McpEventSink | undefined;
+}
+
+/** The policy every server gets: generic errors outside, rich detail in the log, tool counters. */
+export class DefaultPolicy implements MessagePolicy {
+  readonly #events: McpEventSink | undefined;
+
+  constructor(options: DefaultPolicyOptions = {}) {
+    this.#events = options.events;
+  }
+
+  admit(): RpcError | undefined {
+    return undefined;
+  }
+
+  finish(context: CallContext, response: JSONRPCMessage): JSONRPCMessage {
+    const tool = toolNameOf(context.request);
+    if ('error' in response) {
+      this.#events?.rpcError?.(context, response.error);
+      const error = sanitizeError(context, response.error);
+      // The name of a call the server rejected may not be a tool at all; count it as unknown.
+      if (tool !== undefined) this.#recordTool(context, UNKNOWN_TOOL, 'rpc_error');
+      return { jsonrpc: '2.0', id: response.id, error };
+    }
+    if (tool === undefined || !('result' in response)) return response;
+    const result = response.result as Record<string, unknown>;
+    if (result['isError'] !== true) {
+      this.#recordTool(context, tool, 'ok');
+      return response;
+    }
+    const clean = sanitizeToolError(tool, result);
+    this.#recordTool(context, clean.unknown ? UNKNOWN_TOOL : tool, 'tool_error');
+    return { ...response, result: clean.result };
+  }
+
+  #recordTool(context: CallContext, tool: string, outcome: ToolOutcome): void {
+    this.#events?.toolCall({
+      tool,
+      outcome,
+      durationMs: performance.now() - context.startedAt,
+      principal: context.principal,
+      sessionId: context.sessionId,
+    });
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * @module mcp/sessions
+ * The live MCP sessions of this process: their protocol engine, transport and owner.
+ * Bounded in number; idle sessions (no request for `ttlMs` and nothing in flight) are closed.
+ */
+
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Principal } from '../security/api-keys.js';
+import type { ProtocolVersion } from './protocol-versions.js';
+import type { WardenTransport } from './transport/warden-transport.js';
+
+/** What the transport needs of an SDK `McpServer` or `Server`. */
+export interface ServerLike {
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Passed to the server factory for each new session (or once, in stateless mode). */
+export interface SessionContext {
+  /** Undefined in stateless mode. */
+  readonly sessionId: string | undefined;
+  /** Who opened the session (in stateless mode: the anonymous principal). */
+  readonly principal: Principal;
+}
+
+/** Builds the protocol engine for one session. */
+export type ServerFactory = (context: SessionContext) => ServerLike | Promise<ServerLike>;
+
+export interface LiveSession {
+  readonly id: string;
+  /** The principal that created the session; nobody else may use it. */
+  readonly principalId: string;
+  readonly protocolVersion: ProtocolVersion;
+  readonly createdAt: number;
+  lastSeen: number;
+  readonly transport: WardenTransport;
+  readonly server: ServerLike;
+}
+
+export interface SessionRegistryOptions {
+  readonly max: number;
+  readonly ttlMs: number;
+  readonly now?: () => number;
+  /** Called after a session was closed (for whatever reason). */
+  readonly onClosed?: (session: LiveSession, reason: 'deleted' | 'expired' | 'shutdown') => void;
+}
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, LiveSession>();
+  readonly #max: number;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #onClosed: SessionRegistryOptions['onClosed'];
+  #reserved = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: SessionRegistryOptions) {
+    this.#max = options.max;
+    this.#ttlMs = options.ttlMs;
+    this.#now = options.now ?? Date.now;
+    this.#onClosed = options.onClosed;
+    this.#timer = setInterval(() => void this.sweep(), Math.min(60_000, Math.max(1_000, Math.floor(options.ttlMs / 4))));
+    this.#timer.unref();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Claims room for a session being initialized; false when the registry is full. */
+  reserve(): boolean {
+    if (this.#sessions.size + this.#reserved >= this.#max) return false;
+    this.#reserved++;
+    return true;
+  }
+
+  /** Gives back a reservation (initialize failed, or the session was added). */
+  release(): void {
+    if (this.#reserved > 0) this.#reserved--;
+  }
+
+  add(session: LiveSession): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  /** The session, touched, or undefined when unknown. */
+  get(id: string): LiveSession | undefined {
+    const session = this.#sessions.get(id);
+    if (session !== undefined) session.lastSeen = this.#now();
+    return session;
+  }
+
+  async close(id: string, reason: 'deleted' | 'expired' | 'shutdown' = 'deleted'): Promise<void> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return;
+    this.#sessions.delete(id);
+    try {
+      await session.server.close();
+    } finally {
+      await session.transport.close();
+      this.#onClosed?.(session, reason);
+    }
+  }
+
+  /** Closes sessions idle for longer than the TTL. */
+  async sweep(): Promise<void> {
+    const cutoff = this.#now() - this.#ttlMs;
+    const expired = [...this.#sessions.values()].filter((session) => session.lastSeen < cutoff && !session.transport.busy);
+    await Promise.allSettled(expired.map((session) => this.close(session.id, 'expired')));
+  }
+
+  /** Ends every session's GET stream (shutdown: idle listeners must not hold the server open). */
+  endStreams(): void {
+    for (const session of this.#sessions.values()) session.transport.endStandalone();
+  }
+
+  async closeAll(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await Promise.allSettled([...this.#sessions.keys()].map((id) => this.close(id, 'shutdown')));
+  }
+}

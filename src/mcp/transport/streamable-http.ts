@@ -1,0 +1,285 @@
+/**
+ * @module mcp/transport/streamable-http
+ * The Streamable HTTP transport (MCP 2025-03-26 … 2025-11-25, "Transports"), written against
+ * {@link McpHttpRequest} rather than Node's or the web's request objects: POST carries JSON-RPC
+ * messages, GET opens the session's server-to-client stream, DELETE ends the session.
+ *
+ * Sessions: created by a successful `initialize`, identified by a CSPRNG UUID, bound to the
+ * principal that created it (another principal presenting the id gets 404, as for an unknown id).
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { WardenError, type WardenErrorCode } from '../../errors.js';
+import type { Principal } from '../../security/api-keys.js';
+import { classifyMessage, type MessageKind } from '../jsonrpc.js';
+import type { MessagePolicy } from '../policy.js';
+import {
+  DEFAULT_PROTOCOL_VERSION,
+  allowsBatching,
+  isSupportedProtocolVersion,
+  negotiateProtocolVersion,
+  type ProtocolVersion,
+} from '../protocol-versions.js';
+import type { LiveSession, ServerFactory, ServerLike, SessionRegistry } from '../sessions.js';
+import { Exchange } from './exchange.js';
+import { SSE_HEADERS, type McpHttpRequest, type McpHttpResponse } from './types.js';
+import { WardenTransport } from './warden-transport.js';
+
+/** The principal the stateless server is built for (requests still carry their own). */
+export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: undefined });
+
+const DEFAULT_MAX_BATCH = 100;
+const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
+const NO_CONTENT: McpHttpResponse = Object.freeze({ kind: 'body', status: 204, headers: {}, body: undefined });
+
+export interface StreamableHttpOptions {
+  readonly factory: ServerFactory;
+  readonly policy: MessagePolicy;
+  /** Live sessions; required unless `stateless`. */
+  readonly sessions?: SessionRegistry;
+  readonly stateless?: boolean;
+  readonly maxBatch?: number;
+}
+
+interface Accepts {
+  readonly json: boolean;
+  readonly sse: boolean;
+}
+
+const ACCEPT_ANY: Accepts = Object.freeze({ json: true, sse: true });
+
+/** Which of our two response types an Accept header allows (RFC 9110 §12.5.1; no header = anything). */
+export function parseAccept(header: string | undefined): Accepts {
+  if (header === undefined || header === '') return ACCEPT_ANY;
+  let json = false;
+  let sse = false;
+  for (const part of header.toLowerCase().split(',')) {
+    const [range = '', ...params] = part.split(';').map((piece) => piece.trim());
+    if (params.some((param) => /^q=0(\.0*)?$/.test(param))) continue;
+    if (range === '*/*') return ACCEPT_ANY;
+    if (range === 'application/json' || range === 'application/*') json = true;
+    else if (range === 'text/event-stream' || range === 'text/*') sse = true;
+  }
+  return json || sse ? { json, sse } : { json: false, sse: false };
+}
+
+/** True for `application/json` with any parameters (RFC 8259 §11). */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const semicolon = header.indexOf(';');
+  return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase() === 'application/json';
+}
+
+function fail(code: WardenErrorCode, reason?: string, headers?: Record<string, string>): McpHttpResponse {
+  return { kind: 'error', error: new WardenError(code, { reason, headers }) };
+}
+
+type Parsed =
+  | { readonly ok: true; readonly messages: readonly JSONRPCMessage[]; readonly kinds: readonly MessageKind[]; readonly batch: boolean }
+  | { readonly ok: false; readonly response: McpHttpResponse };
+
+export class StreamableHttpHandler {
+  readonly #factory: ServerFactory;
+  readonly #policy: MessagePolicy;
+  readonly #sessions: SessionRegistry | undefined;
+  readonly #stateless: boolean;
+  readonly #maxBatch: number;
+  #shared: { server: ServerLike; transport: WardenTransport } | undefined;
+
+  constructor(options: StreamableHttpOptions) {
+    this.#factory = options.factory;
+    this.#policy = options.policy;
+    this.#stateless = options.stateless === true;
+    this.#sessions = options.sessions;
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
+  }
+
+  get stateless(): boolean {
+    return this.#stateless;
+  }
+
+  /** Builds the shared server in stateless mode (one engine for every request). */
+  async start(): Promise<void> {
+    if (!this.#stateless || this.#shared !== undefined) return;
+    const server = await this.#factory({ sessionId: undefined, principal: ANONYMOUS });
+    const transport = new WardenTransport({ sessionId: undefined, policy: this.#policy });
+    await server.connect(transport);
+    this.#shared = { server, transport };
+  }
+
+  /** Closes every session (or the shared server). */
+  async close(): Promise<void> {
+    if (this.#shared !== undefined) {
+      await this.#shared.server.close();
+      this.#shared = undefined;
+    }
+    await this.#sessions?.closeAll();
+  }
+
+  handle(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
+    switch (request.method) {
+      case 'POST':
+        return this.#post(request);
+      case 'GET':
+        return this.#get(request);
+      case 'DELETE':
+        return this.#delete(request);
+      default:
+        return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'method', { allow: this.#stateless ? 'POST' : 'GET, POST, DELETE' });
+    }
+  }
+
+  #post(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
+    if (!isJsonContentType(request.contentType)) return fail('WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE', 'content_type');
+    const accepts = parseAccept(request.accept);
+    if (!accepts.json && !accepts.sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
+    const parsed = this.#parse(request.body);
+    if (!parsed.ok) return parsed.response;
+    const { messages, kinds, batch } = parsed;
+    const initIndex = messages.findIndex((message, index) => kinds[index] === 'request' && (message as JSONRPCRequest).method === 'initialize');
+
+    if (this.#stateless) {
+      const version = this.#headerVersion(request.protocolVersion);
+      if (version === undefined) return fail('WARDEN_ERR_PROTOCOL_VERSION', 'unsupported_version');
+      if (batch && (initIndex !== -1 || !allowsBatching(version))) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
+      const shared = this.#shared;
+      if (shared === undefined) return fail('WARDEN_ERR_SHUTTING_DOWN', 'not_started');
+      const list = initIndex === -1 ? messages : [negotiate(messages[0] as JSONRPCRequest)];
+      return this.#dispatch(shared.transport, list, kinds, batch, accepts, request);
+    }
+
+    if (initIndex !== -1) {
+      // initialize MUST NOT be part of a JSON-RPC batch (lifecycle §initialization).
+      if (batch) return fail('WARDEN_ERR_INVALID_REQUEST', 'initialize_in_batch');
+      if (request.sessionId !== undefined) return fail('WARDEN_ERR_ALREADY_INITIALIZED', 'initialize_in_session');
+      return this.#initialize(messages[0] as JSONRPCRequest, accepts, request);
+    }
+    const session = this.#session(request);
+    if (!('transport' in session)) return session;
+    if (batch && !allowsBatching(session.protocolVersion)) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
+    return this.#dispatch(session.transport, messages, kinds, batch, accepts, request);
+  }
+
+  #get(request: McpHttpRequest): McpHttpResponse {
+    if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_get', { allow: 'POST' });
+    if (!parseAccept(request.accept).sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
+    const session = this.#session(request);
+    if (!('transport' in session)) return session;
+    const stream = session.transport.openStandalone();
+    if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
+    return {
+      kind: 'stream',
+      status: 200,
+      headers: { ...SSE_HEADERS, 'mcp-session-id': session.id },
+      attach: (sink) => stream.attach(sink),
+    };
+  }
+
+  async #delete(request: McpHttpRequest): Promise<McpHttpResponse> {
+    if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_delete', { allow: 'POST' });
+    const session = this.#session(request);
+    if (!('transport' in session)) return session;
+    await (this.#sessions as SessionRegistry).close(session.id, 'deleted');
+    return NO_CONTENT;
+  }
+
+  #parse(body: unknown): Parsed {
+    const batch = Array.isArray(body);
+    const messages = (batch ? body : [body]) as unknown[];
+    if (messages.length === 0) return { ok: false, response: fail('WARDEN_ERR_INVALID_REQUEST', 'empty_batch') };
+    if (messages.length > this.#maxBatch) return { ok: false, response: fail('WARDEN_ERR_BATCH_TOO_LARGE', 'batch_size') };
+    const kinds: MessageKind[] = new Array(messages.length);
+    for (let index = 0; index < messages.length; index++) {
+      const kind = classifyMessage(messages[index]);
+      if (kind === undefined) return { ok: false, response: fail('WARDEN_ERR_INVALID_REQUEST', 'not_jsonrpc') };
+      kinds[index] = kind;
+    }
+    return { ok: true, messages: messages as JSONRPCMessage[], kinds, batch };
+  }
+
+  /** The version named by the header, the default when absent, undefined when unsupported. */
+  #headerVersion(header: string | undefined): ProtocolVersion | undefined {
+    if (header === undefined) return DEFAULT_PROTOCOL_VERSION;
+    return isSupportedProtocolVersion(header) ? header : undefined;
+  }
+
+  /** The caller's session, or the error answer (400 without id, 404 unknown/foreign, 400 bad version). */
+  #session(request: McpHttpRequest): LiveSession | McpHttpResponse {
+    if (request.sessionId === undefined) return fail('WARDEN_ERR_SESSION_REQUIRED', 'no_session_id');
+    const session = (this.#sessions as SessionRegistry).get(request.sessionId);
+    if (session === undefined) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session');
+    // Same answer as an unknown id: a stolen session id must not even be confirmed to exist.
+    if (session.principalId !== request.principal.id) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'foreign_session');
+    const header = request.protocolVersion;
+    if (header !== undefined && header !== session.protocolVersion) {
+      return fail('WARDEN_ERR_PROTOCOL_VERSION', isSupportedProtocolVersion(header) ? 'version_mismatch' : 'unsupported_version');
+    }
+    return session;
+  }
+
+  async #initialize(message: JSONRPCRequest, accepts: Accepts, request: McpHttpRequest): Promise<McpHttpResponse> {
+    const sessions = this.#sessions as SessionRegistry;
+    if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
+    const id = randomUUID();
+    let server: ServerLike;
+    const transport = new WardenTransport({ sessionId: id, policy: this.#policy });
+    try {
+      server = await this.#factory({ sessionId: id, principal: request.principal });
+      await server.connect(transport);
+    } catch (cause) {
+      sessions.release();
+      return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'server_factory', cause }) };
+    }
+    const negotiated = negotiate(message);
+    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false });
+    exchange.headers['mcp-session-id'] = id;
+    if (!accepts.json) exchange.streamNow();
+    transport.deliver([negotiated], ['request'], exchange, {
+      principal: request.principal,
+      extra: { authInfo: request.authInfo },
+      onResponse: (response) => {
+        sessions.release();
+        const result = 'result' in response ? (response.result as { protocolVersion?: unknown }) : undefined;
+        if (result === undefined || transport.closed) {
+          delete exchange.headers['mcp-session-id'];
+          void server.close().catch(() => undefined);
+          return;
+        }
+        const version = typeof result.protocolVersion === 'string' && isSupportedProtocolVersion(result.protocolVersion)
+          ? result.protocolVersion
+          : ((negotiated.params as { protocolVersion: ProtocolVersion }).protocolVersion);
+        const now = Date.now();
+        sessions.add({ id, principalId: request.principal.id, protocolVersion: version, createdAt: now, lastSeen: now, transport, server });
+      },
+    });
+    return exchange.promise;
+  }
+
+  #dispatch(
+    transport: WardenTransport,
+    messages: readonly JSONRPCMessage[],
+    kinds: readonly MessageKind[],
+    batch: boolean,
+    accepts: Accepts,
+    request: McpHttpRequest,
+  ): McpHttpResponse | Promise<McpHttpResponse> {
+    const delivery = { principal: request.principal, extra: { authInfo: request.authInfo } };
+    if (!kinds.includes('request')) {
+      transport.deliver(messages, kinds, undefined, delivery);
+      return ACCEPTED;
+    }
+    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch });
+    if (transport.sessionId !== undefined) exchange.headers['mcp-session-id'] = transport.sessionId;
+    if (!accepts.json) exchange.streamNow();
+    transport.deliver(messages, kinds, exchange, delivery);
+    return exchange.promise;
+  }
+}
+
+/** The initialize request with a protocol version we serve (the engine echoes what it is given). */
+function negotiate(message: JSONRPCRequest): JSONRPCRequest {
+  const params = (message.params ?? {}) as Record<string, unknown>;
+  return { ...message, params: { ...params, protocolVersion: negotiateProtocolVersion(params['protocolVersion']) } };
+}

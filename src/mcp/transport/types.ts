@@ -1,0 +1,58 @@
+/**
+ * @module mcp/transport/types
+ * The seam between the MCP transport and HTTP. The transport never imports `node:http`: it
+ * sees a request as {@link McpHttpRequest} and writes streams to an {@link HttpSink}, which a
+ * Node `ServerResponse` satisfies structurally (so the HTTP layer passes `reply.raw` as is).
+ */
+
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { WardenError } from '../../errors.js';
+import type { Principal } from '../../security/api-keys.js';
+
+/** What the transport needs of an HTTP response to stream Server-Sent Events into it. */
+export interface HttpSink {
+  write(chunk: string): boolean;
+  end(chunk?: string): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  readonly writableLength: number;
+  readonly writableEnded: boolean;
+  destroy(): unknown;
+}
+
+/** An HTTP request to the MCP endpoint, reduced to what the transport reads. */
+export interface McpHttpRequest {
+  readonly method: string;
+  /** `Mcp-Session-Id` header. */
+  readonly sessionId: string | undefined;
+  /** `MCP-Protocol-Version` header. */
+  readonly protocolVersion: string | undefined;
+  readonly accept: string | undefined;
+  readonly contentType: string | undefined;
+  readonly lastEventId: string | undefined;
+  /** Parsed JSON body of a POST (undefined when there was none). */
+  readonly body: unknown;
+  /** The authenticated caller. Sessions are bound to it. */
+  readonly principal: Principal;
+  /** Passed to SDK request handlers as `extra.authInfo`; never holds the secret. */
+  readonly authInfo: AuthInfo | undefined;
+}
+
+/** How the HTTP layer must answer. */
+export type McpHttpResponse =
+  | { readonly kind: 'body'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string | undefined }
+  | {
+      readonly kind: 'stream';
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string>>;
+      /** Hands the response to the stream; called once, right after the head is written. */
+      attach(sink: HttpSink): void;
+    }
+  | { readonly kind: 'error'; readonly error: WardenError };
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // Tells nginx-style proxies not to buffer the stream.
+  'x-accel-buffering': 'no',
+});

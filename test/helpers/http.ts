@@ -1,0 +1,80 @@
+/**
+ * Raw HTTP for tests: node:http rather than fetch, so tests can send any Host, Origin or
+ * malformed header exactly as an attacker would.
+ */
+
+import { request as httpRequest } from 'node:http';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  json<T = unknown>(): T;
+}
+
+export interface RawRequest {
+  readonly method?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
+  /** Abort reading after this many ms (SSE streams). */
+  readonly timeoutMs?: number;
+}
+
+export function send(url: string, options: RawRequest = {}): Promise<RawResponse> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: <T>() => JSON.parse(text) as T,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (options.timeoutMs !== undefined) req.setTimeout(options.timeoutMs, () => req.destroy(new Error('timeout')));
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+export const MCP_ACCEPT = 'application/json, text/event-stream';
+
+/** Headers of an authenticated JSON POST to /mcp. */
+export function mcpHeaders(key: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: MCP_ACCEPT, ...extra };
+}
+
+export function initializeBody(id: number | string = 1, protocolVersion = '2025-11-25'): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'test', version: '1.0.0' } },
+  });
+}
+
+/** Parses the `data:` payloads of an SSE body. */
+export function sseMessages(text: string): unknown[] {
+  return text
+    .split('\n\n')
+    .map((event) => event.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n'))
+    .filter((data) => data.length > 0)
+    .map((data) => JSON.parse(data) as unknown);
+}
