@@ -7,7 +7,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { OPTION_SPECS, type OptionSpec } from '../config/options.js';
-import { createServer } from '../server.js';
 import { printNewKey } from './keygen.js';
 
 /** Exit code for invalid configuration or usage. */
@@ -77,6 +76,8 @@ export async function runServe(command: Command): Promise<void> {
     throw error;
   }
 
+  // Loaded only when serving, so `keygen` and `--help` start instantly.
+  const { createServer } = await import('../server.js');
   const server = await createServer({ config });
   let url: string;
   try {

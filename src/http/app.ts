@@ -114,7 +114,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // Only JSON bodies exist here; Fastify's text/plain parser is removed so other types get 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (request, body, done) => {
+    // Clients send Content-Type on body-less GET/DELETE too; only a POST must carry JSON.
+    if (body === '' && request.method !== 'POST') {
+      done(null, undefined);
+      return;
+    }
     try {
       done(null, parseJsonBody(body as string));
     } catch (error) {

@@ -13,8 +13,8 @@ import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 
 type TextContent = { type: 'text'; text: string };
 
-function text(result: { content?: unknown }): string {
-  const content = result.content as TextContent[];
+function text(result: object): string {
+  const content = (result as { content?: TextContent[] }).content ?? [];
   return content[0]?.text ?? '';
 }
 

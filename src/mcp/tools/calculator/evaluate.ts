@@ -19,7 +19,11 @@ export { CalcError } from './tokenizer.js';
 export const MAX_EXPRESSION_LENGTH = 1000;
 export const MAX_NESTING = 100;
 
-const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };
+// Maps, not object literals: a lookup of "constructor" or "__proto__" must find nothing.
+const CONSTANTS: ReadonlyMap<string, number> = new Map([
+  ['pi', Math.PI],
+  ['e', Math.E],
+]);
 
 interface FunctionSpec {
   readonly min: number;
@@ -27,7 +31,8 @@ interface FunctionSpec {
   readonly apply: (args: number[]) => number;
 }
 
-const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
+const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(
+  Object.entries({
   sqrt: { min: 1, max: 1, apply: ([x]) => Math.sqrt(x as number) },
   abs: { min: 1, max: 1, apply: ([x]) => Math.abs(x as number) },
   round: { min: 1, max: 1, apply: ([x]) => Math.round(x as number) },
@@ -38,11 +43,12 @@ const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   log: { min: 1, max: 2, apply: ([x, base]) => (base === undefined ? Math.log10(x as number) : Math.log(x as number) / Math.log(base)) },
   min: { min: 1, max: 100, apply: (args) => Math.min(...args) },
   max: { min: 1, max: 100, apply: (args) => Math.max(...args) },
-};
+  } satisfies Record<string, FunctionSpec>),
+);
 
 /** Names the calculator understands, for the tool description. */
-export const CALCULATOR_FUNCTIONS = Object.keys(FUNCTIONS);
-export const CALCULATOR_CONSTANTS = Object.keys(CONSTANTS);
+export const CALCULATOR_FUNCTIONS = [...FUNCTIONS.keys()];
+export const CALCULATOR_CONSTANTS = [...CONSTANTS.keys()];
 
 class Parser {
   readonly #tokens: Token[];
@@ -141,9 +147,9 @@ class Parser {
   }
 
   #name(name: string, at: number): number {
-    const fn = FUNCTIONS[name];
+    const fn = FUNCTIONS.get(name);
     if (fn === undefined) {
-      const constant = CONSTANTS[name];
+      const constant = CONSTANTS.get(name);
       // The identifier itself is not echoed: a tool error must not reflect client input.
       if (constant === undefined) throw new CalcError(`unknown identifier at position ${at + 1}`);
       return constant;

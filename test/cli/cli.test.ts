@@ -1,0 +1,174 @@
+/**
+ * The `mcp-warden` command as users run it (the built `dist/cli/main.js` in a child process):
+ * key generation, configuration errors (exit 2), the secure-by-default rules, seed-style
+ * invocations, and graceful shutdown on SIGTERM/SIGINT.
+ */
+
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mcpHeaders, send } from '../helpers/http.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const KEY = 'cli-test-key-0123456789abcdefghijklmn';
+
+function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 15_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface Served {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  stdout(): string;
+  stderr(): string;
+  exit(): Promise<number | null>;
+}
+
+const children: ChildProcessWithoutNullStreams[] = [];
+
+/** Starts the server and waits for its "listening" log line. */
+function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, '--port', '0', ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 10_000);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        // Let the one-time key banner (written right after listening) arrive.
+        setTimeout(
+          () => resolve({ child, url: match[1] as string, stdout: () => stdout, stderr: () => stderr, exit: () => exited }),
+          150,
+        );
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}`)));
+  });
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('mcp-warden keygen', () => {
+  it('prints one 32-byte base64url key and nothing else', () => {
+    for (const args of [['keygen'], ['--generate-key']]) {
+      const result = run(args);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+      expect(result.stderr).toBe('');
+    }
+  });
+});
+
+describe('configuration errors', () => {
+  it('exit 2 with one message naming every bad option and no stack trace', () => {
+    const result = run(['--port', 'abc', '--rate-limit', '0', '--log-level', 'loud', '--cors-origin', '*'], { MCP_RATE_WINDOW: '-5' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Invalid configuration');
+    for (const option of ['--port', '--rate-limit', '--log-level', '--cors-origin', 'MCP_RATE_WINDOW']) expect(result.stderr).toContain(option);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown flag exits 2', () => {
+    expect(run(['--no-such-flag']).status).toBe(2);
+  });
+
+  it('refuses a non-loopback host without a key', () => {
+    const result = run(['--host', '0.0.0.0']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/refusing to serve a non-loopback address without an API key/);
+  });
+
+  it('--env-keys without MCP_API_KEYS exits 2', () => {
+    const result = run(['--env-keys']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('MCP_API_KEYS is empty or unset');
+  });
+
+  it('--help lists the options with their environment variables', () => {
+    const result = run(['serve', '--help']);
+    expect(result.status).toBe(0);
+    for (const text of ['--api-key', '(env MCP_API_KEYS)', '--rate-limit', '(env MCP_RATE_LIMIT)', '--trust-proxy', '--cors-origin', '--env-keys']) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+});
+
+describe('serving', () => {
+  it('with no key on loopback: generates a one-time key, prints it once with a client config, and it works', async () => {
+    const served = await serve([]);
+    const banner = served.stderr();
+    const key = /^ {2}([A-Za-z0-9_-]{43})$/m.exec(banner)?.[1];
+    expect(key).toBeDefined();
+    expect(banner).toContain('"Authorization": "Bearer ');
+    expect(banner).toContain(`${served.url}/mcp`);
+    const ok = await send(`${served.url}/api/status`, { headers: { authorization: `Bearer ${key}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toMatchObject({ config: { auth: { oneTimeKey: true, apiKeys: 1 } } });
+    expect(served.stdout()).not.toContain(key as string);
+    served.child.kill('SIGTERM');
+    expect(await served.exit()).toBe(0);
+  });
+
+  it('seed-style: --api-key K and --port', async () => {
+    const served = await serve(['--api-key', KEY]);
+    expect((await send(`${served.url}/api/status`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+    expect((await send(`${served.url}/api/status`, { headers: { authorization: 'Bearer another-key-0123456789' } })).status).toBe(401);
+    expect(served.stderr()).not.toContain('one-time key');
+    expect(served.stdout()).toContain('visible in process listings');
+    expect(served.stdout()).not.toContain(KEY);
+    served.child.kill('SIGTERM');
+    expect(await served.exit()).toBe(0);
+  });
+
+  it('seed-style: MCP_API_KEYS=k1,k2 with --env-keys', async () => {
+    const second = 'second-key-0123456789abcdefghij';
+    const served = await serve(['--env-keys'], { MCP_API_KEYS: `${KEY},${second}`, MCP_LOG_LEVEL: 'INFO' });
+    for (const key of [KEY, second]) {
+      expect((await send(`${served.url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    }
+    served.child.kill('SIGINT');
+    expect(await served.exit()).toBe(0);
+  });
+
+  it('a port in use is reported clearly with exit 1', async () => {
+    const served = await serve(['--api-key', KEY]);
+    const port = new URL(served.url).port;
+    const result = run(['--api-key', KEY, '--port', port]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`port ${port} is already in use`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    served.child.kill('SIGTERM');
+    await served.exit();
+  });
+
+  it('SIGTERM with an open GET stream: stops within the deadline, logs it, exits 0', async () => {
+    const served = await serve(['--api-key', KEY, '--shutdown-timeout', '5']);
+    const init = await send(`${served.url}/mcp`, {
+      method: 'POST',
+      headers: mcpHeaders(KEY),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    const sessionId = init.headers['mcp-session-id'] as string;
+    const stream = send(`${served.url}/mcp`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    served.child.kill('SIGTERM');
+    expect(await served.exit()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect((await stream).status).toBe(200);
+    expect(served.stdout()).toContain('"msg":"shutting down"');
+    expect(served.stdout()).toContain('"msg":"mcp-warden stopped"');
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Configuration: precedence (flag > env > values > file > default), key sources combined,
+ * every bad option reported at once, the secure-by-default rules, file handling.
+ */
+
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configFromValues, loadConfig } from '../../src/config/load.js';
+
+const KEY_A = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+const KEY_B = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+const KEY_C = 'cccccccccccccccccccccccc';
+
+function tempFile(content: string, mode = 0o600): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'warden-config-')), 'config.json');
+  writeFileSync(path, content);
+  chmodSync(path, mode);
+  return path;
+}
+
+function problems(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has secure defaults', () => {
+    const config = loadConfig();
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8443,
+      apiKeys: [],
+      rateLimit: 100,
+      rateWindow: 60,
+      trustProxy: { kind: 'none' },
+      corsOrigins: [],
+      logLevel: 'info',
+      monitoring: true,
+      bodyLimit: 1048576,
+      stateless: false,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes flags over env over file over defaults', () => {
+    const file = tempFile(JSON.stringify({ port: 1111, rateLimit: 7, logLevel: 'warn', rateWindow: 30 }));
+    const config = loadConfig({ flags: { port: '3333' }, env: { PORT: '2222', MCP_RATE_LIMIT: '8' }, configFile: file });
+    expect(config.port).toBe(3333);
+    expect(config.rateLimit).toBe(8);
+    expect(config.logLevel).toBe('warn');
+    expect(config.rateWindow).toBe(30);
+    expect(config.configFile).toBe(file);
+  });
+
+  it('reads the config file named by MCP_CONFIG', () => {
+    const file = tempFile(JSON.stringify({ rateWindow: 15 }));
+    expect(loadConfig({ env: { MCP_CONFIG: file } }).rateWindow).toBe(15);
+  });
+
+  it('combines API keys from flags, MCP_API_KEYS and the file, without duplicates', () => {
+    const file = tempFile(JSON.stringify({ apiKeys: [KEY_C, KEY_A] }));
+    const config = loadConfig({ flags: { apiKeys: [KEY_A] }, env: { MCP_API_KEYS: ` ${KEY_B} ,${KEY_A}` }, configFile: file });
+    expect([...config.apiKeys].sort()).toEqual([KEY_A, KEY_B, KEY_C]);
+  });
+
+  it('accepts the seed-style environment (uppercase log level, comma lists, booleans)', () => {
+    const config = loadConfig({
+      env: { MCP_LOG_LEVEL: 'INFO', MCP_ENABLE_MONITORING: 'false', MCP_CORS_ORIGINS: 'https://a.example,https://b.example:8443', PORT: '8443' },
+    });
+    expect(config.logLevel).toBe('info');
+    expect(config.monitoring).toBe(false);
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+  });
+
+  it('parses --trust-proxy as a hop count or CIDR list and refuses "true"', () => {
+    expect(loadConfig({ flags: { trustProxy: '2' } }).trustProxy).toEqual({ kind: 'hops', hops: 2 });
+    expect(loadConfig({ flags: { trustProxy: '10.0.0.0/8, fd00::/8,loopback' } }).trustProxy).toEqual({
+      kind: 'addresses',
+      ranges: ['10.0.0.0/8', 'fd00::/8', 'loopback'],
+    });
+    expect(problems(() => loadConfig({ flags: { trustProxy: 'true' } }))[0]).toMatch(/--trust-proxy: .*"true" \(trust everyone\) is refused/);
+    expect(problems(() => loadConfig({ flags: { trustProxy: '10.0.0.0/33' } }))[0]).toMatch(/--trust-proxy/);
+  });
+
+  it('lists every bad option in one error, naming where each came from', () => {
+    const file = tempFile(JSON.stringify({ bodyLimit: 'big', color: 'blue' }));
+    const list = problems(() =>
+      loadConfig({
+        flags: { port: '99999', corsOrigin: undefined, corsOrigins: ['*'] },
+        env: { MCP_RATE_LIMIT: 'lots', MCP_LOG_LEVEL: 'chatty', MCP_ENABLE_MONITORING: 'maybe' },
+        configFile: file,
+      }),
+    );
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^--port: expected an integer from 0 to 65535$/),
+        expect.stringMatching(/^MCP_RATE_LIMIT \(environment\): expected an integer/),
+        expect.stringMatching(/^--cors-origin: .*"\*" is refused/),
+        expect.stringMatching(/^MCP_LOG_LEVEL \(environment\): expected one of/),
+        expect.stringMatching(/^MCP_ENABLE_MONITORING \(environment\): expected true or false$/),
+        expect.stringMatching(/^"bodyLimit" in .*config\.json: expected an integer/),
+        expect.stringMatching(/unknown option "color"/),
+      ]),
+    );
+    expect(list).toHaveLength(7);
+  });
+
+  it('rejects weak or malformed keys without echoing them', () => {
+    const list = problems(() => loadConfig({ flags: { apiKeys: ['short'] }, env: { MCP_API_KEYS: 'has space in it 1234567890' } }));
+    expect(list).toHaveLength(2);
+    expect(list.join('\n')).not.toContain('short');
+    expect(list.join('\n')).not.toContain('has space');
+  });
+
+  it('--env-keys requires MCP_API_KEYS', () => {
+    expect(problems(() => loadConfig({ flags: { envKeys: true }, env: {} }))).toEqual(['--env-keys: MCP_API_KEYS is empty or unset']);
+    expect(loadConfig({ flags: { envKeys: true }, env: { MCP_API_KEYS: KEY_A } }).apiKeys).toEqual([KEY_A]);
+  });
+
+  it('refuses a non-loopback host without any key', () => {
+    expect(problems(() => loadConfig({ flags: { host: '0.0.0.0' } }))[0]).toMatch(/refusing to serve a non-loopback address without an API key/);
+    expect(loadConfig({ flags: { host: '0.0.0.0' }, env: { MCP_API_KEYS: KEY_A } }).host).toBe('0.0.0.0');
+    expect(loadConfig({ flags: { host: '::1' } }).host).toBe('::1');
+  });
+
+  it('reports unreadable and invalid config files', () => {
+    expect(problems(() => loadConfig({ configFile: '/nonexistent/warden.json' }))).toEqual(['config file /nonexistent/warden.json: cannot be read']);
+    expect(problems(() => loadConfig({ configFile: tempFile('{ not json') }))[0]).toMatch(/not valid JSON$/);
+    expect(problems(() => loadConfig({ configFile: tempFile('[1]') }))[0]).toMatch(/expected a JSON object$/);
+  });
+
+  it('warns about keys on the command line and in a world-readable file', () => {
+    expect(loadConfig({ flags: { apiKeys: [KEY_A] } }).warnings[0]).toMatch(/visible in process listings/);
+    const open = tempFile(JSON.stringify({ apiKeys: [KEY_A] }), 0o644);
+    expect(loadConfig({ configFile: open }).warnings[0]).toMatch(/readable by other users/);
+    const closed = tempFile(JSON.stringify({ apiKeys: [KEY_A] }), 0o600);
+    expect(loadConfig({ configFile: closed }).warnings).toEqual([]);
+  });
+
+  it('validates options given in code', () => {
+    expect(configFromValues({ port: 0, apiKeys: [KEY_A] }).port).toBe(0);
+    expect(problems(() => configFromValues({ port: -1 }))[0]).toBe('option port: expected an integer from 0 to 65535');
+  });
+});
