@@ -40,6 +40,11 @@ export interface WardenServerOptions {
   readonly config?: Readonly<Config>;
   /** Logger to use instead of one built from `config.logLevel`. */
   readonly logger?: Logger;
+  /**
+   * Benchmark only: serve with no rate limit, Host/Origin guard, authentication or request
+   * log, to measure what they cost. Never use it to serve anyone.
+   */
+  readonly benchmarkOnlyDisableSecurity?: boolean;
 }
 
 /** A running (or startable) mcp-warden server. */
@@ -139,7 +144,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       ? `on: Host must be ${config.allowedHosts.join(', ')}`
       : 'Origin checked; set --allowed-host to pin the Host header';
 
+  if (options.benchmarkOnlyDisableSecurity === true) logger.warn('security layers are OFF (benchmark mode); do not expose this server');
   const app = await buildApp({
+    security: options.benchmarkOnlyDisableSecurity !== true,
     config,
     logger,
     keys: () => keyRing,

@@ -7,14 +7,22 @@
  *   onResponse:         one log line, counters
  */
 
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type HookHandlerDoneFunction,
+} from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { TrustProxy } from '../config/options.js';
 import { isWardenError, WardenError, type WardenErrorCode } from '../errors.js';
 import type { ToolCatalog } from '../mcp/catalog.js';
-import type { StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
+import { ANONYMOUS, type StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
 import type { ServerStats } from '../observability/stats.js';
 import type { KeyRing } from '../security/api-keys.js';
 import type { RateLimitStore } from '../store/types.js';
@@ -41,6 +49,12 @@ export interface AppDependencies {
   readonly stats: ServerStats;
   readonly configSummary: () => Readonly<Record<string, unknown>>;
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
+  /**
+   * False builds the app with no rate limit, Host/Origin guard, authentication or request
+   * log: only for measuring what those layers cost (the benchmark). Not reachable from the
+   * CLI, environment or config file.
+   */
+  readonly security?: boolean;
 }
 
 /** Fastify's trustProxy option for our setting (proxy-addr semantics). */
@@ -90,6 +104,12 @@ function requestIds(): () => string {
   return () => `${prefix}-${(++counter).toString(36)}`;
 }
 
+/** The stand-in for authentication when security is off (benchmark only). */
+function admitAnonymous(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  request.principal = ANONYMOUS;
+  done();
+}
+
 /** Builds the Fastify app (not listening yet). */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, stats } = deps;
@@ -127,18 +147,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
   });
 
+  const secured = deps.security !== false;
   app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
-  app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, stats }));
-  app.addHook(
-    'onRequest',
-    createHostOriginGuard({
-      bindHost: config.host,
-      allowedHosts: config.allowedHosts,
-      allowedOrigins: config.corsOrigins,
-      publicUrl: config.publicUrl,
-      stats,
-    }),
-  );
+  if (secured) {
+    app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, stats }));
+    app.addHook(
+      'onRequest',
+      createHostOriginGuard({
+        bindHost: config.host,
+        allowedHosts: config.allowedHosts,
+        allowedOrigins: config.corsOrigins,
+        publicUrl: config.publicUrl,
+        stats,
+      }),
+    );
+  }
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
@@ -147,7 +170,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxAge: 600,
     strictPreflight: true,
   });
-  app.addHook('onResponse', createRequestLog({ stats }));
+  if (secured) app.addHook('onResponse', createRequestLog({ stats }));
 
   app.setErrorHandler((error, request, reply) => {
     const wardenError = toWardenError(error);
@@ -159,7 +182,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     replyError(request, reply, 'WARDEN_ERR_NOT_FOUND', 'route');
   });
 
-  const authenticate = createAuthHook({ keys: deps.keys, stats });
+  const authenticate = secured ? createAuthHook({ keys: deps.keys, stats }) : admitAnonymous;
   registerPublicRoutes(app, { pageInfo: deps.pageInfo });
   registerApiRoutes(app, { authenticate, catalog: deps.catalog, stats, configSummary: deps.configSummary });
   registerMcpRoutes(app, { handler: deps.mcp, authenticate });
