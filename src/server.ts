@@ -1,8 +1,8 @@
 /**
  * @module server
- * Composition root: builds the stores, the MCP transport, the HTTP app and the logger from a
- * validated configuration, and owns start-up and graceful shutdown. The CLI and the library
- * API both go through {@link createServer}.
+ * Composition root: builds the stores, the security layers, the MCP transport, the HTTP app,
+ * the logger and the audit trail from a validated configuration, and owns start-up and
+ * graceful shutdown. The CLI and the library API both go through {@link createServer}.
  */
 
 import type { AddressInfo } from 'node:net';
@@ -10,16 +10,25 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { configFromValues, type Config } from './config/load.js';
 import { buildApp } from './http/app.js';
+import { createChallenges } from './http/challenge.js';
+import { METADATA_PATH } from './http/routes/oauth-metadata.js';
 import { createBuiltinServer } from './mcp/builtin-server.js';
 import { ToolCatalog } from './mcp/catalog.js';
 import { DefaultPolicy } from './mcp/policy.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './mcp/protocol-versions.js';
 import { SessionRegistry, type ServerFactory } from './mcp/sessions.js';
 import { StreamableHttpHandler } from './mcp/transport/streamable-http.js';
+import { AuditLog } from './observability/audit.js';
 import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { SecurityEvents } from './observability/security-events.js';
 import { ServerStats } from './observability/stats.js';
-import { KeyRing } from './security/api-keys.js';
+import { Authenticator } from './security/authenticator.js';
+import { BanList } from './security/ban-list.js';
 import { isLoopbackHost } from './security/hosts.js';
+import { createIpRules } from './security/ip-rules.js';
+import { JwtVerifier } from './security/jwt.js';
+import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
 import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { VERSION } from './version.js';
@@ -41,8 +50,8 @@ export interface WardenServerOptions {
   /** Logger to use instead of one built from `config.logLevel`. */
   readonly logger?: Logger;
   /**
-   * Benchmark only: serve with no rate limit, Host/Origin guard, authentication or request
-   * log, to measure what they cost. Never use it to serve anyone.
+   * Benchmark only: serve with no IP rules, rate limit, Host/Origin guard, authentication or
+   * request log, to measure what they cost. Never use it to serve anyone.
    */
   readonly benchmarkOnlyDisableSecurity?: boolean;
 }
@@ -53,13 +62,15 @@ export interface WardenServer {
   readonly app: FastifyInstance;
   readonly logger: Logger;
   /**
-   * The key generated at start because none was configured (loopback only); undefined when
-   * keys were configured. Shown once by the CLI; never logged.
+   * The key generated at start because no credential was configured (loopback only);
+   * undefined otherwise. Shown once by the CLI; never logged.
    */
   readonly generatedKey: string | undefined;
+  /** The keys file reloader, when `--keys-file` is set (reload() for tests and tooling). */
+  readonly keySource: KeySource;
   /** Listens on `config.host:config.port`; resolves to the base URL. */
   start(): Promise<string>;
-  /** Graceful stop: refuse new connections, let in-flight requests finish within `config.shutdownTimeout`, close sessions. */
+  /** Graceful stop: refuse new connections, let in-flight requests finish within `config.shutdownTimeout`, close sessions, flush the audit trail. */
   stop(): Promise<void>;
   /** The bound address once started. */
   address(): AddressInfo | undefined;
@@ -96,47 +107,99 @@ function describeTrustProxy(config: Readonly<Config>): string {
 export async function createServer(options: WardenServerOptions = {}): Promise<WardenServer> {
   let config = options.config ?? configFromValues(options.options ?? {});
   let generatedKey: string | undefined;
-  if (config.apiKeys.length === 0) {
-    // Secure by default: loopback without a key gets a one-time key, never an open server.
+  if (config.apiKeys.length === 0 && config.keysFile === undefined && config.jwtJwksUrl === undefined) {
+    // Secure by default: loopback without a credential gets a one-time key, never an open server.
     generatedKey = generateApiKey();
     config = Object.freeze({ ...config, apiKeys: [generatedKey] });
   }
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   for (const warning of config.warnings) logger.warn(warning);
 
-  const keyRing = KeyRing.fromKeys(config.apiKeys);
   const sessions = new SessionRegistry({ max: config.maxSessions, ttlMs: config.sessionTtl * 1000 });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
+  const bans = new BanList({ threshold: config.banThreshold, banMs: config.banSeconds * 1000 });
+  const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => bans.list().length }) : undefined;
+  const audit =
+    config.auditLog === undefined
+      ? undefined
+      : await AuditLog.open({
+          path: config.auditLog,
+          maxBytes: config.auditMaxBytes,
+          maxFiles: config.auditMaxFiles,
+          key: config.auditKey,
+          onRotate: (head) => logger.info({ auditSeq: head.seq, auditHash: head.hash }, 'audit log rotated (chain head)'),
+          onError: (error) => logger.error({ err: error }, 'audit log write failed; retrying'),
+        });
+  const events = new SecurityEvents({ stats, logger, metrics, audit, auditArguments: config.auditArguments });
+
+  // Throws KeysFileError (a config error) when the keys file is missing or invalid at start.
+  const keySource = new KeySource({ configKeys: config.apiKeys, keysFile: config.keysFile, onReload: (event) => events.keysReload(event) });
+  const jwt =
+    config.jwtJwksUrl === undefined
+      ? undefined
+      : new JwtVerifier({
+          jwksUrl: config.jwtJwksUrl,
+          issuer: config.jwtIssuer as string,
+          audience: config.jwtAudience as string,
+          algorithms: config.jwtAlgorithms,
+          scopePrefix: config.jwtScopePrefix,
+        });
+  const authenticator = new Authenticator({ keys: () => keySource.ring, jwt });
+  const resourceMetadataUrl =
+    jwt === undefined ? undefined : new URL(METADATA_PATH, config.publicUrl ?? config.jwtAudience ?? `http://${config.host}:${config.port}`).href;
+  const challenges = createChallenges({ realm: 'mcp-warden', resourceMetadataUrl, scopePrefix: jwt === undefined ? undefined : config.jwtScopePrefix });
 
   const configSummary = (): Readonly<Record<string, unknown>> => ({
     version: VERSION,
     endpoint: '/mcp',
     protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
     stateless: config.stateless,
-    auth: { scheme: 'bearer', apiKeys: keyRing.size, oneTimeKey: generatedKey !== undefined },
+    auth: {
+      scheme: 'bearer',
+      apiKeys: keySource.ring.activeCount(),
+      keysFile: config.keysFile !== undefined,
+      oneTimeKey: generatedKey !== undefined,
+      oauth: jwt === undefined ? false : { issuer: config.jwtIssuer, audience: config.jwtAudience, algorithms: [...config.jwtAlgorithms] },
+    },
     rateLimit: { limit: config.rateLimit, windowSeconds: config.rateWindow, per: 'client IP (IPv6 by /64)', trustProxy: describeTrustProxy(config) },
+    ipRules: { allow: [...config.allowIps], deny: [...config.denyIps] },
+    bruteForce: config.banThreshold === 0 ? false : { threshold: config.banThreshold, perSeconds: 60, banSeconds: config.banSeconds },
     cors: { origins: [...config.corsOrigins] },
     allowedHosts: [...config.allowedHosts],
     bodyLimitBytes: config.bodyLimit,
     sessions: { max: config.maxSessions, idleTtlSeconds: config.sessionTtl },
+    audit: config.auditLog === undefined ? false : { arguments: config.auditArguments, hmac: config.auditKey !== undefined },
+    metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
     monitoring: config.monitoring,
   });
 
-  const factory: ServerFactory =
-    options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
-  const policy = new DefaultPolicy({
+  const securityStatus = (): Readonly<Record<string, unknown>> => ({
+    keys: { active: keySource.ring.activeCount(), total: keySource.ring.size },
+    bans: bans.list().map((ban) => ({ client: ban.client, until: new Date(ban.until).toISOString() })),
+    recentEvents: events.recent(20),
+    audit: audit === undefined ? undefined : audit.head,
+  });
+
+  const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
+  const policy = new DefaultPolicy({ events });
+  const mcp = new StreamableHttpHandler({
+    factory,
+    policy,
+    sessions,
+    stateless: config.stateless,
+    scopeChallenge: (_principal, tool) => challenges.scope(tool),
     events: {
-      toolCall: (event) => stats.toolCall(event),
-      rpcError: (context, original) => logger.debug({ method: context.method, code: original.code, detail: original.message }, 'mcp error answer'),
+      scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
+      sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
     },
   });
-  const mcp = new StreamableHttpHandler({ factory, policy, sessions, stateless: config.stateless });
   const catalog = new ToolCatalog(factory);
   const rateLimitStore = new MemoryRateLimitStore({
     windowMs: config.rateWindow * 1000,
     maxLimit: config.rateLimit,
     maxClients: config.rateLimitMaxClients,
   });
+  const keyRateLimitStore = new MemoryRateLimitStore({ windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
 
   const dnsProtection = isLoopbackHost(config.host)
     ? 'on: loopback Host names only' + (config.allowedHosts.length > 0 ? ` plus ${config.allowedHosts.join(', ')}` : '')
@@ -149,16 +212,33 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     security: options.benchmarkOnlyDisableSecurity !== true,
     config,
     logger,
-    keys: () => keyRing,
+    authenticator,
+    challenges,
+    bans,
+    ipRules: createIpRules({ allow: config.allowIps, deny: config.denyIps }),
     rateLimitStore,
+    keyRateLimitStore,
+    events,
+    metrics,
     mcp,
     catalog,
     stats,
     configSummary,
+    securityStatus,
+    oauthMetadata:
+      jwt === undefined
+        ? undefined
+        : async () => ({
+            resource: config.jwtAudience as string,
+            authorization_servers: [config.jwtIssuer as string],
+            scopes_supported: jwt.scopesSupported((await catalog.list()).map((tool) => tool.name)),
+            bearer_methods_supported: ['header'],
+            resource_name: 'mcp-warden',
+          }),
     pageInfo: (host, protocol) => ({
       version: VERSION,
       endpoint: config.publicUrl !== undefined ? new URL('/mcp', config.publicUrl).href : `${protocol}://${host ?? `${config.host}:${config.port}`}/mcp`,
-      apiKeyCount: keyRing.size,
+      apiKeyCount: keySource.ring.activeCount(),
       rateLimit: config.rateLimit,
       rateWindowSeconds: config.rateWindow,
       corsOrigins: config.corsOrigins,
@@ -174,9 +254,12 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     sessions.endStreams();
   });
   app.addHook('onClose', async () => {
+    keySource.close();
     await mcp.close();
     await catalog.close();
     await rateLimitStore.close();
+    await keyRateLimitStore.close();
+    bans.close();
   });
 
   let stopping: Promise<void> | undefined;
@@ -185,12 +268,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     app,
     logger,
     generatedKey,
+    keySource,
     async start(): Promise<string> {
       await mcp.start();
       await catalog.start();
+      keySource.start();
       const url = await app.listen({ host: config.host, port: config.port });
+      audit?.record({ event: 'server_start', version: VERSION, url });
       logger.info(
-        { url, version: VERSION, keyCount: keyRing.size, rateLimit: `${config.rateLimit}/${config.rateWindow}s`, stateless: config.stateless },
+        { url, version: VERSION, keyCount: keySource.ring.activeCount(), rateLimit: `${config.rateLimit}/${config.rateWindow}s`, stateless: config.stateless, oauth: jwt !== undefined },
         'mcp-warden listening',
       );
       return url;
@@ -210,6 +296,12 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
           await closing;
         }
         clearTimeout(timer);
+        if (audit !== undefined) {
+          audit.record({ event: 'server_stop' });
+          await audit.close();
+          // The chain head, logged outside the audit file: the anchor that reveals truncation.
+          logger.info({ auditSeq: audit.head.seq, auditHash: audit.head.hash }, 'audit log closed (chain head)');
+        }
         logger.info('mcp-warden stopped');
         logger.flush();
       })();

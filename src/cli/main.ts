@@ -8,7 +8,10 @@
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAudit } from './audit.js';
+import { registerDeploy } from './deploy.js';
 import { registerKeygen } from './keygen.js';
+import { registerKeys } from './keys.js';
 import { EXIT_USAGE, registerServe } from './serve.js';
 
 export function buildProgram(): Command {
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run mcp-warden --help for usage)');
   registerServe(program);
   registerKeygen(program);
+  registerKeys(program);
+  registerAudit(program);
+  registerDeploy(program);
   return program;
 }
 

@@ -6,6 +6,7 @@
 
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { isWardenError } from '../errors.js';
 import { OPTION_SPECS, type OptionSpec } from '../config/options.js';
 import { printNewKey } from './keygen.js';
 
@@ -78,7 +79,17 @@ export async function runServe(command: Command): Promise<void> {
 
   // Loaded only when serving, so `keygen` and `--help` start instantly.
   const { createServer } = await import('../server.js');
-  const server = await createServer({ config });
+  let server;
+  try {
+    server = await createServer({ config });
+  } catch (error) {
+    // An unreadable keys file or audit log at start is a configuration problem: exit 2, no stack.
+    if (isWardenError(error) && error.code === 'WARDEN_ERR_CONFIG') {
+      process.stderr.write(`mcp-warden: ${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    throw error;
+  }
   let url: string;
   try {
     url = await server.start();

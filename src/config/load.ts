@@ -8,7 +8,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { WardenError } from '../errors.js';
 import { isLoopbackHost } from '../security/hosts.js';
-import { OPTION_SPECS, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+import { JWT_ALGORITHMS, OPTION_SPECS, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 /** The validated server configuration. Frozen; secrets live only in `apiKeys`. */
 export interface Config {
@@ -31,6 +33,25 @@ export interface Config {
   readonly stateless: boolean;
   readonly publicUrl: string | undefined;
   readonly shutdownTimeout: number;
+  readonly keysFile: string | undefined;
+  readonly jwtJwksUrl: string | undefined;
+  readonly jwtIssuer: string | undefined;
+  /** Effective audience: --jwt-audience, else --public-url (set when JWTs are enabled). */
+  readonly jwtAudience: string | undefined;
+  readonly jwtAlgorithms: readonly JwtAlgorithm[];
+  readonly jwtScopePrefix: string;
+  readonly allowIps: readonly string[];
+  readonly denyIps: readonly string[];
+  readonly auditLog: string | undefined;
+  readonly auditArguments: 'none' | 'hash' | 'full';
+  readonly auditMaxBytes: number;
+  readonly auditMaxFiles: number;
+  /** HMAC key for the audit chain; a secret, never logged. */
+  readonly auditKey: string | undefined;
+  /** Bearer token for /metrics; a secret, never logged. */
+  readonly metricsToken: string | undefined;
+  readonly banThreshold: number;
+  readonly banSeconds: number;
   /** Path of the config file that was read, if any. */
   readonly configFile: string | undefined;
   /** Non-fatal findings to log at start (e.g. keys passed on the command line). */
@@ -160,11 +181,24 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   if (flags['apiKeys'] !== undefined) {
     warnings.push('API keys given with --api-key are visible in process listings; prefer MCP_API_KEYS or a config file with mode 0600');
   }
+  if (flags['metricsToken'] !== undefined) {
+    warnings.push('--metrics-token is visible in process listings; prefer MCP_METRICS_TOKEN');
+  }
+  if (values['jwtJwksUrl'] !== undefined) {
+    if (values['jwtIssuer'] === undefined) problems.push('--jwt-jwks-url needs --jwt-issuer (the authorization server that issues the tokens)');
+    if (values['jwtAudience'] === undefined && values['publicUrl'] === undefined) {
+      problems.push('--jwt-jwks-url needs --jwt-audience or --public-url (tokens must be issued for this server)');
+    }
+    values['jwtAudience'] ??= values['publicUrl'];
+  } else if (values['jwtIssuer'] !== undefined || values['jwtAudience'] !== undefined) {
+    problems.push('--jwt-issuer/--jwt-audience have no effect without --jwt-jwks-url');
+  }
   if (values['envKeys'] === true && (env['MCP_API_KEYS'] === undefined || env['MCP_API_KEYS'].trim() === '')) {
     problems.push('--env-keys: MCP_API_KEYS is empty or unset');
   }
   const apiKeys = values['apiKeys'] as string[] | undefined;
-  if (typeof values['host'] === 'string' && !isLoopbackHost(values['host']) && apiKeys !== undefined && apiKeys.length === 0) {
+  const hasCredentials = (apiKeys !== undefined && apiKeys.length > 0) || values['keysFile'] !== undefined || values['jwtJwksUrl'] !== undefined;
+  if (typeof values['host'] === 'string' && !isLoopbackHost(values['host']) && apiKeys !== undefined && !hasCredentials) {
     problems.push(
       `--host ${values['host']}: refusing to serve a non-loopback address without an API key; set MCP_API_KEYS (see \`mcp-warden keygen\`) or bind 127.0.0.1`,
     );

@@ -148,6 +148,21 @@ const publicUrl = z.string().refine(
   { error: 'expected an absolute http(s) URL without query or fragment' },
 );
 
+/** JWS algorithms accepted for OAuth tokens: asymmetric only (RFC 8725 §3.1, §3.2). */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+function isJwksUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return true;
+    // Plain http only on loopback (a local authorization server or tests): a JWKS fetched
+    // over the network without TLS would let anyone on the path mint tokens.
+    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
 const host = z
   .string()
   .min(1)
@@ -245,6 +260,100 @@ export const OPTION_SPECS = [
   { key: 'sessionTtl', flag: '--session-ttl <seconds>', env: 'MCP_SESSION_TTL', description: 'idle time after which a session is closed', schema: integer(10, 7 * 86_400), default: 1800 },
   { key: 'stateless', flag: '--stateless', env: 'MCP_STATELESS', description: 'no sessions: every POST stands alone (no GET stream, no server-to-client requests)', schema: boolean, default: false },
   { key: 'publicUrl', flag: '--public-url <url>', env: 'MCP_PUBLIC_URL', description: 'external base URL shown on the home page and used as the resource identifier', schema: publicUrl },
+  {
+    key: 'keysFile',
+    flag: '--keys-file <file>',
+    env: 'MCP_KEYS_FILE',
+    description: 'keys file managed by `mcp-warden keys` (hashes, expiry, per-key tools/limits/IPs); reloaded on change and on SIGHUP',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'jwtJwksUrl',
+    flag: '--jwt-jwks-url <url>',
+    env: 'MCP_JWT_JWKS_URL',
+    description: 'accept OAuth 2.1 bearer JWTs signed by keys from this JWKS (https, or http on loopback)',
+    schema: z.string().refine(isJwksUrl, { error: 'expected an https URL (http only for loopback hosts)' }),
+  },
+  { key: 'jwtIssuer', flag: '--jwt-issuer <iss>', env: 'MCP_JWT_ISSUER', description: 'required `iss` of accepted JWTs (the authorization server)', schema: z.string().min(1) },
+  {
+    key: 'jwtAudience',
+    flag: '--jwt-audience <aud>',
+    env: 'MCP_JWT_AUDIENCE',
+    description: 'required `aud` of accepted JWTs: this server (defaults to --public-url)',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'jwtAlgorithms',
+    flag: '--jwt-algorithms <list>',
+    env: 'MCP_JWT_ALGORITHMS',
+    description: 'accepted JWS algorithms (asymmetric only; none and HS* are refused)',
+    schema: z.preprocess(
+      list,
+      z
+        .array(z.enum(JWT_ALGORITHMS, { error: `expected some of ${JWT_ALGORITHMS.join(', ')} (none and HMAC algorithms are refused)` }))
+        .min(1, { error: 'expected at least one algorithm' }),
+    ),
+    default: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+  },
+  {
+    key: 'jwtScopePrefix',
+    flag: '--jwt-scope-prefix <prefix>',
+    env: 'MCP_JWT_SCOPE_PREFIX',
+    description: 'token scope `<prefix>tools` grants every tool, `<prefix>tools:<name>` one tool',
+    schema: z.string().max(64).regex(/^[\x21-\x7e]*$/, { error: 'expected printable characters without spaces' }),
+    default: 'mcp:',
+  },
+  {
+    key: 'allowIps',
+    flag: '--allow-ip <cidr>',
+    repeatable: true,
+    env: 'MCP_ALLOW_IPS',
+    description: 'only these client addresses/CIDRs may connect (repeatable; env: comma-separated)',
+    schema: z.preprocess(list, z.array(z.string().refine(isCidrOrAddress, { error: 'expected IP addresses or CIDRs such as 10.0.0.0/8 or 2001:db8::/32' }))),
+    default: [],
+  },
+  {
+    key: 'denyIps',
+    flag: '--deny-ip <cidr>',
+    repeatable: true,
+    env: 'MCP_DENY_IPS',
+    description: 'client addresses/CIDRs refused with 403 before any other work (repeatable; env: comma-separated)',
+    schema: z.preprocess(list, z.array(z.string().refine(isCidrOrAddress, { error: 'expected IP addresses or CIDRs such as 10.0.0.0/8 or 2001:db8::/32' }))),
+    default: [],
+  },
+  { key: 'auditLog', flag: '--audit-log <file>', env: 'MCP_AUDIT_LOG', description: 'append a hash-chained JSON line per security event to this file', schema: z.string().min(1) },
+  {
+    key: 'auditArguments',
+    flag: '--audit-arguments <mode>',
+    env: 'MCP_AUDIT_ARGUMENTS',
+    description: 'tool arguments in the audit trail: none, hash (SHA-256) or full',
+    schema: z.enum(['none', 'hash', 'full'], { error: 'expected none, hash or full' }),
+    default: 'none',
+  },
+  { key: 'auditMaxBytes', flag: '--audit-max-bytes <bytes>', env: 'MCP_AUDIT_MAX_BYTES', description: 'rotate the audit file past this size', schema: integer(4096, 1024 * 1024 * 1024), default: 10 * 1024 * 1024 },
+  { key: 'auditMaxFiles', flag: '--audit-max-files <n>', env: 'MCP_AUDIT_MAX_FILES', description: 'rotated audit files kept (FILE.1 … FILE.n)', schema: integer(1, 10_000), default: 10 },
+  {
+    key: 'auditKey',
+    env: 'MCP_AUDIT_KEY',
+    description: 'secret for HMAC-SHA256 chaining of the audit trail (environment only); without it the chain uses plain SHA-256',
+    schema: z.string().min(16, { error: 'expected at least 16 characters' }),
+  },
+  {
+    key: 'metricsToken',
+    flag: '--metrics-token <token>',
+    env: 'MCP_METRICS_TOKEN',
+    description: 'bearer token for GET /metrics (instead of an API key), for Prometheus scrapers',
+    schema: z.string().min(16, { error: 'expected at least 16 characters' }).regex(/^[A-Za-z0-9\-._~+/]+=*$/, { error: 'expected a bearer token (letters, digits, - . _ ~ + /)' }),
+  },
+  {
+    key: 'banThreshold',
+    flag: '--ban-threshold <n>',
+    env: 'MCP_BAN_THRESHOLD',
+    description: 'authentication failures from one client within a minute that trigger a temporary ban (0 disables)',
+    schema: integer(0, 100_000),
+    default: 20,
+  },
+  { key: 'banSeconds', flag: '--ban-seconds <seconds>', env: 'MCP_BAN_SECONDS', description: 'length of a temporary ban', schema: integer(1, 7 * 86_400), default: 300 },
   { key: 'shutdownTimeout', flag: '--shutdown-timeout <seconds>', env: 'MCP_SHUTDOWN_TIMEOUT', description: 'how long in-flight requests may run after SIGTERM/SIGINT', schema: integer(0, 600), default: 10 },
 ] as const satisfies readonly OptionSpec[];
 

@@ -2,8 +2,10 @@
  * @module http/app
  * The Fastify application: hooks in the order a request meets them, then routes.
  *
- *   onRequest (global): security headers → rate limit → Host/Origin guard → CORS (preflight)
- *   onRequest (route):  API-key authentication on /mcp and /api/*
+ *   onRequest (global): security headers → IP rules and bans → rate limit → Host/Origin guard
+ *                       → CORS (preflight)
+ *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
+ *                       on /mcp, /api/* and /metrics
  *   onResponse:         one log line, counters
  */
 
@@ -15,6 +17,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
   type HookHandlerDoneFunction,
+  type onRequestHookHandler,
 } from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
@@ -24,10 +27,17 @@ import { isWardenError, WardenError, type WardenErrorCode } from '../errors.js';
 import type { ToolCatalog } from '../mcp/catalog.js';
 import { ANONYMOUS, type StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
 import type { ServerStats } from '../observability/stats.js';
-import type { KeyRing } from '../security/api-keys.js';
 import type { RateLimitStore } from '../store/types.js';
 import './fastify-types.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
+import type { Authenticator } from '../security/authenticator.js';
+import type { BanList } from '../security/ban-list.js';
+import type { IpVerdict } from '../security/ip-rules.js';
+import type { Challenges } from './challenge.js';
 import { createAuthHook } from './hooks/auth.js';
+import { createIpGuard } from './hooks/ip-guard.js';
+import { createPrincipalLimits } from './hooks/principal-limits.js';
 import { createHostOriginGuard } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
 import { createRequestLog } from './hooks/request-log.js';
@@ -36,23 +46,35 @@ import { parseJsonBody } from './json-body.js';
 import type { PageInfo } from './page.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerMcpRoutes } from './routes/mcp.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerOAuthMetadata, type ProtectedResourceMetadata } from './routes/oauth-metadata.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { replyError } from './wire.js';
 
 export interface AppDependencies {
   readonly config: Readonly<Config>;
   readonly logger: Logger;
-  readonly keys: () => KeyRing;
+  readonly authenticator: Authenticator;
+  readonly challenges: Challenges;
+  readonly bans: BanList;
+  readonly ipRules: ((address: string) => IpVerdict) | undefined;
   readonly rateLimitStore: RateLimitStore;
+  /** Counts requests per credential (keys with their own rate limit). */
+  readonly keyRateLimitStore: RateLimitStore;
+  readonly events: SecurityEvents;
+  readonly metrics: Metrics | undefined;
   readonly mcp: StreamableHttpHandler;
   readonly catalog: ToolCatalog;
   readonly stats: ServerStats;
   readonly configSummary: () => Readonly<Record<string, unknown>>;
+  readonly securityStatus: () => Readonly<Record<string, unknown>>;
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
+  /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
+  readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
   /**
-   * False builds the app with no rate limit, Host/Origin guard, authentication or request
-   * log: only for measuring what those layers cost (the benchmark). Not reachable from the
-   * CLI, environment or config file.
+   * False builds the app with no IP rules, rate limit, Host/Origin guard, authentication or
+   * request log: only for measuring what those layers cost (the benchmark). Not reachable
+   * from the CLI, environment or config file.
    */
   readonly security?: boolean;
 }
@@ -112,7 +134,7 @@ function admitAnonymous(request: FastifyRequest, _reply: FastifyReply, done: Hoo
 
 /** Builds the Fastify app (not listening yet). */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const { config, stats } = deps;
+  const { config, stats, events } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
@@ -150,7 +172,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const secured = deps.security !== false;
   app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
   if (secured) {
-    app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, stats }));
+    app.addHook('onRequest', createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }));
+    app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }));
     app.addHook(
       'onRequest',
       createHostOriginGuard({
@@ -158,7 +181,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         allowedHosts: config.allowedHosts,
         allowedOrigins: config.corsOrigins,
         publicUrl: config.publicUrl,
-        stats,
+        events,
       }),
     );
   }
@@ -170,7 +193,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxAge: 600,
     strictPreflight: true,
   });
-  if (secured) app.addHook('onResponse', createRequestLog({ stats }));
+  if (secured) app.addHook('onResponse', createRequestLog({ stats, metrics: deps.metrics }));
 
   app.setErrorHandler((error, request, reply) => {
     const wardenError = toWardenError(error);
@@ -182,10 +205,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     replyError(request, reply, 'WARDEN_ERR_NOT_FOUND', 'route');
   });
 
-  const authenticate = secured ? createAuthHook({ keys: deps.keys, stats }) : admitAnonymous;
+  const guards: onRequestHookHandler[] = secured
+    ? [
+        createAuthHook({ authenticator: deps.authenticator, challenges: deps.challenges, bans: deps.bans, events }),
+        createPrincipalLimits({ store: deps.keyRateLimitStore, events }),
+      ]
+    : [admitAnonymous];
   registerPublicRoutes(app, { pageInfo: deps.pageInfo });
-  registerApiRoutes(app, { authenticate, catalog: deps.catalog, stats, configSummary: deps.configSummary });
-  registerMcpRoutes(app, { handler: deps.mcp, authenticate });
+  registerApiRoutes(app, { guards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
+  registerMcpRoutes(app, { handler: deps.mcp, guards });
+  if (deps.metrics !== undefined) {
+    registerMetricsRoute(app, { metrics: deps.metrics, guards, token: config.metricsToken, challenges: deps.challenges, events });
+  }
+  if (deps.oauthMetadata !== undefined) registerOAuthMetadata(app, deps.oauthMetadata);
 
   return app;
 }

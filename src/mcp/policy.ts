@@ -17,6 +17,8 @@ export interface CallContext {
   readonly request: JSONRPCRequest;
   readonly principal: Principal;
   readonly sessionId: string | undefined;
+  /** The client address the request came from. */
+  readonly clientIp: string;
   /** `performance.now()` when the request was dispatched. */
   readonly startedAt: number;
 }
@@ -44,6 +46,9 @@ export interface ToolCallEvent {
   readonly durationMs: number;
   readonly principal: Principal;
   readonly sessionId: string | undefined;
+  readonly clientIp: string;
+  /** The request (arguments included), for the audit trail's argument policy. */
+  readonly request: JSONRPCRequest | undefined;
 }
 
 /** Receives notable MCP-level events. */
@@ -102,6 +107,29 @@ function sanitizeToolError(tool: string, result: Record<string, unknown>): { res
   return { result: { ...result, content: [{ type: 'text', text: replacement }] }, unknown };
 }
 
+/** A tools/list result reduced to the tools a principal may use (least privilege, issue: scopes). */
+function withAllowedTools(result: Record<string, unknown>, allowed: ReadonlySet<string>): Record<string, unknown> {
+  const tools = result['tools'];
+  if (!Array.isArray(tools)) return result;
+  return { ...result, tools: tools.filter((tool: { name?: unknown }) => typeof tool.name === 'string' && allowed.has(tool.name)) };
+}
+
+/**
+ * The first `tools/call` in `messages` naming a tool the principal may not use, if any.
+ * Checked before dispatch so a refused call never reaches the server.
+ */
+export function forbiddenTool(principal: Principal, messages: readonly JSONRPCMessage[]): string | undefined {
+  const allowed = principal.tools;
+  if (allowed === undefined) return undefined;
+  for (const message of messages) {
+    if (!('method' in message) || message.method !== 'tools/call' || !('id' in message)) continue;
+    const name = (message.params as { name?: unknown } | undefined)?.name;
+    // A call without a string name is malformed, not out of scope: the server answers -32602.
+    if (typeof name === 'string' && !allowed.has(name)) return name;
+  }
+  return undefined;
+}
+
 export interface DefaultPolicyOptions {
   readonly events?: McpEventSink | undefined;
 }
@@ -127,6 +155,9 @@ export class DefaultPolicy implements MessagePolicy {
       if (tool !== undefined) this.#recordTool(context, UNKNOWN_TOOL, 'rpc_error');
       return { jsonrpc: '2.0', id: response.id, error };
     }
+    if (context.method === 'tools/list' && context.principal.tools !== undefined && 'result' in response) {
+      return { ...response, result: withAllowedTools(response.result as Record<string, unknown>, context.principal.tools) };
+    }
     if (tool === undefined || !('result' in response)) return response;
     const result = response.result as Record<string, unknown>;
     if (result['isError'] !== true) {
@@ -145,6 +176,8 @@ export class DefaultPolicy implements MessagePolicy {
       durationMs: performance.now() - context.startedAt,
       principal: context.principal,
       sessionId: context.sessionId,
+      clientIp: context.clientIp,
+      request: context.request,
     });
   }
 }

@@ -24,6 +24,7 @@ export class ServerStats implements McpEventSink {
   authFailures = 0;
   rateLimited = 0;
   forbidden = 0;
+  scopeDenials = 0;
   readonly tools = new Map<string, ToolCounters>();
   readonly #activeSessions: () => number;
 
@@ -46,6 +47,10 @@ export class ServerStats implements McpEventSink {
 
   denied(): void {
     if (this.enabled) this.forbidden++;
+  }
+
+  scopeDenied(): void {
+    if (this.enabled) this.scopeDenials++;
   }
 
   toolCall(event: ToolCallEvent): void {

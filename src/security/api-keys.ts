@@ -1,6 +1,7 @@
 /**
  * @module security/api-keys
- * The set of accepted API keys, held as SHA-256 digests only.
+ * The set of accepted API keys, held as SHA-256 digests only, with each key's lifecycle
+ * (expiry, revocation) and limits (tools, rate limit, source addresses).
  *
  * Verification hashes the presented token, finds the candidate record by digest and confirms
  * it with `crypto.timingSafeEqual` over the fixed-length digests. Looking a digest up in a map
@@ -9,14 +10,23 @@
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ipMatcher, type IpMatcher } from './ip-rules.js';
 
 /** Who made a request, as far as the server knows. Never carries the secret. */
 export interface Principal {
-  readonly kind: 'api-key' | 'anonymous';
-  /** Stable identifier: the key's fingerprint (or its id from a keys file). */
+  readonly kind: 'api-key' | 'jwt' | 'anonymous';
+  /** Stable identifier: the key's id (fingerprint for configured keys) or the token subject. */
   readonly id: string;
-  /** Human label, when one was configured. */
+  /** Human label, when one was configured (key name, OAuth client id). */
   readonly name: string | undefined;
+  /** Tools this principal may list and call; undefined means all. */
+  readonly tools?: ReadonlySet<string> | undefined;
+  /** Requests per rate window for this principal, on top of the per-IP limit. */
+  readonly rateLimit?: number | undefined;
+  /** Source addresses this principal may use; undefined means any. */
+  readonly allowIps?: IpMatcher | undefined;
+  /** OAuth scopes of a token principal. */
+  readonly scopes?: readonly string[] | undefined;
 }
 
 /** One accepted key, without the key itself. */
@@ -25,7 +35,19 @@ export interface KeyRecord {
   readonly name: string | undefined;
   /** SHA-256 of the key (32 bytes). */
   readonly hash: Buffer;
+  /** Epoch ms after which the key is refused. */
+  readonly expiresAt?: number | undefined;
+  /** Revoked keys stay listed but are refused. */
+  readonly disabled?: boolean | undefined;
+  readonly tools?: readonly string[] | undefined;
+  readonly rateLimit?: number | undefined;
+  readonly allowIps?: readonly string[] | undefined;
 }
+
+/** Why a presented key was refused (for logs and the audit trail, never for the client). */
+export type KeyRefusal = 'unknown_key' | 'expired' | 'revoked';
+
+export type KeyVerdict = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: KeyRefusal };
 
 /** SHA-256 of a key. */
 export function hashKey(key: string): Buffer {
@@ -48,46 +70,73 @@ export function fingerprintOfHash(hash: Buffer): string {
 }
 
 const DUMMY_HASH = Buffer.alloc(32);
+const UNKNOWN: KeyVerdict = Object.freeze({ ok: false, reason: 'unknown_key' });
+const EXPIRED: KeyVerdict = Object.freeze({ ok: false, reason: 'expired' });
+const REVOKED: KeyVerdict = Object.freeze({ ok: false, reason: 'revoked' });
 
-/** An immutable set of accepted keys. */
+interface Entry {
+  readonly record: KeyRecord;
+  readonly verdict: KeyVerdict;
+}
+
+function principalOf(record: KeyRecord): Principal {
+  return Object.freeze({
+    kind: 'api-key',
+    id: record.id,
+    name: record.name,
+    tools: record.tools === undefined ? undefined : new Set(record.tools),
+    rateLimit: record.rateLimit,
+    allowIps: record.allowIps === undefined || record.allowIps.length === 0 ? undefined : ipMatcher(record.allowIps),
+  });
+}
+
+/** An immutable set of accepted keys. A reload builds a new ring. */
 export class KeyRing {
-  readonly #byDigest: Map<string, { record: KeyRecord; principal: Principal }>;
+  readonly #byDigest: Map<string, Entry>;
 
   constructor(records: readonly KeyRecord[]) {
-    this.#byDigest = new Map(
-      records.map((record) => [
-        record.hash.toString('base64'),
-        { record, principal: Object.freeze({ kind: 'api-key', id: record.id, name: record.name }) },
-      ]),
-    );
+    this.#byDigest = new Map(records.map((record) => [record.hash.toString('base64'), { record, verdict: Object.freeze({ ok: true, principal: principalOf(record) }) }]));
   }
 
   /**
-   * Builds a ring from raw keys (flags, env, config file): ids are fingerprints.
+   * Builds a ring from raw keys (flags, env, config file): ids are fingerprints, no limits.
    *
    * @example
    * const ring = KeyRing.fromKeys([process.env.MY_KEY!]);
    */
   static fromKeys(keys: readonly string[]): KeyRing {
-    return new KeyRing(
-      keys.map((key) => {
-        const hash = hashKey(key);
-        return { id: fingerprintOfHash(hash), name: undefined, hash };
-      }),
-    );
+    return new KeyRing(KeyRing.recordsOf(keys));
   }
 
-  /** Number of accepted keys. */
+  /** Unrestricted records for raw keys. */
+  static recordsOf(keys: readonly string[]): KeyRecord[] {
+    return keys.map((key) => {
+      const hash = hashKey(key);
+      return { id: fingerprintOfHash(hash), name: undefined, hash };
+    });
+  }
+
+  /** Number of keys held (including expired and revoked ones). */
   get size(): number {
     return this.#byDigest.size;
   }
 
-  /** The principal for a presented token, or undefined when no key matches. */
-  verify(token: string): Principal | undefined {
+  /** Number of keys that would be accepted now. */
+  activeCount(now = Date.now()): number {
+    let count = 0;
+    for (const { record } of this.#byDigest.values()) if (record.disabled !== true && (record.expiresAt === undefined || now < record.expiresAt)) count++;
+    return count;
+  }
+
+  /** The principal for a presented token, or why it is refused. */
+  verify(token: string, now = Date.now()): KeyVerdict {
     const digest = hashKey(token);
     const entry = this.#byDigest.get(digest.toString('base64'));
     // Compare on both paths so a miss costs the same as a hit.
     const equal = timingSafeEqual(digest, entry === undefined ? DUMMY_HASH : entry.record.hash);
-    return equal && entry !== undefined ? entry.principal : undefined;
+    if (!equal || entry === undefined) return UNKNOWN;
+    if (entry.record.disabled === true) return REVOKED;
+    if (entry.record.expiresAt !== undefined && now >= entry.record.expiresAt) return EXPIRED;
+    return entry.verdict;
   }
 }

@@ -25,7 +25,7 @@ describe('per-IP rate limit', () => {
 
     const limited = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
     expect(limited.status).toBe(429);
-    expect(limited.json()).toEqual({ error: 'rate_limited', message: 'Too Many Requests' });
+    expect(limited.json()).toEqual({ error: 'rate_limited', message: 'Too Many Requests: per-IP limit' });
     const retryAfter = Number(limited.headers['retry-after']);
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -35,7 +35,7 @@ describe('per-IP rate limit', () => {
 
     const mcp = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() });
     expect(mcp.status).toBe(429);
-    expect(mcp.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Too Many Requests' }, id: null });
+    expect(mcp.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Too Many Requests: per-IP limit' }, id: null });
 
     // The health probe is never limited.
     expect((await send(`${warden.url}/health`)).status).toBe(200);

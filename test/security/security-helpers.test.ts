@@ -31,16 +31,16 @@ describe('KeyRing', () => {
   const ring = KeyRing.fromKeys([key, generateApiKey()]);
 
   it('accepts configured keys and names them by fingerprint only', () => {
-    const principal = ring.verify(key);
-    expect(principal).toEqual({ kind: 'api-key', id: keyFingerprint(key), name: undefined });
-    expect(principal?.id).toMatch(/^key_[0-9a-f]{12}$/);
-    expect(JSON.stringify(principal)).not.toContain(key);
+    const verdict = ring.verify(key);
+    expect(verdict).toMatchObject({ ok: true, principal: { kind: 'api-key', id: keyFingerprint(key), name: undefined, tools: undefined } });
+    expect(verdict.ok && verdict.principal.id).toMatch(/^key_[0-9a-f]{12}$/);
+    expect(JSON.stringify(verdict)).not.toContain(key);
   });
 
   it('rejects anything else', () => {
-    expect(ring.verify(`${key}x`)).toBeUndefined();
-    expect(ring.verify(key.slice(1))).toBeUndefined();
-    expect(ring.verify('')).toBeUndefined();
+    expect(ring.verify(`${key}x`)).toEqual({ ok: false, reason: 'unknown_key' });
+    expect(ring.verify(key.slice(1))).toEqual({ ok: false, reason: 'unknown_key' });
+    expect(ring.verify('')).toEqual({ ok: false, reason: 'unknown_key' });
     expect(ring.size).toBe(2);
   });
 });

@@ -1,49 +1,57 @@
 /**
  * @module http/hooks/auth
- * Bearer API-key authentication for protected routes (RFC 6750). A session id is not a
- * credential: every protected request carries the key. Missing or invalid credentials get 401
- * with `WWW-Authenticate: Bearer` (with `error="invalid_token"` only when a token was sent,
- * RFC 6750 §3.1). Keys in the query string are never looked at.
+ * Bearer authentication for protected routes (RFC 6750): API keys and, when configured, OAuth
+ * JWTs. A session id is not a credential: every protected request carries the token. Missing
+ * or refused credentials get 401 with the `WWW-Authenticate` challenge; each failure counts
+ * toward the brute-force guard. Tokens in the query string are never looked at.
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { KeyRing } from '../../security/api-keys.js';
-import { readBearer } from '../../security/bearer.js';
-import type { ServerStats } from '../../observability/stats.js';
+import type { Authenticator, AuthVerdict } from '../../security/authenticator.js';
+import type { BanList } from '../../security/ban-list.js';
+import { clientKey } from '../../security/client-ip.js';
+import type { SecurityEvents } from '../../observability/security-events.js';
+import type { Challenges } from '../challenge.js';
 import { replyError } from '../wire.js';
 
 export interface AuthHookOptions {
-  /** Current keys; a function so a reloaded key ring takes effect at once. */
-  readonly keys: () => KeyRing;
-  readonly stats: ServerStats;
-  readonly realm?: string;
+  readonly authenticator: Authenticator;
+  readonly challenges: Challenges;
+  readonly bans: BanList;
+  readonly events: SecurityEvents;
 }
 
 export function createAuthHook(options: AuthHookOptions) {
-  const realm = options.realm ?? 'mcp-warden';
-  const challengeMissing = { 'www-authenticate': `Bearer realm="${realm}"` };
-  const challengeInvalid = {
-    'www-authenticate': `Bearer realm="${realm}", error="invalid_token", error_description="The access token is missing, malformed or not accepted"`,
-  };
-  const { stats } = options;
+  const { authenticator, challenges, bans, events } = options;
+
+  function conclude(request: FastifyRequest, reply: FastifyReply, verdict: AuthVerdict, done: HookHandlerDoneFunction): void {
+    const ip = request.ip;
+    if (verdict.ok) {
+      request.principal = verdict.principal;
+      request.authOutcome = 'ok';
+      // MCP traffic records a success per session (session_created); API routes per request.
+      if (request.routeOptions.config.surface !== 'mcp') events.authSuccess(ip, verdict.principal, request.routeOptions.url ?? '');
+      done();
+      return;
+    }
+    request.authOutcome = verdict.missing ? 'missing' : 'invalid';
+    events.authFailure(ip, verdict.reason, request.routeOptions.url ?? '');
+    const client = clientKey(ip);
+    const ban = bans.recordFailure(client);
+    if (ban !== undefined) events.banned(client, ban.until);
+    if (verdict.missing) replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', verdict.reason, challenges.missing);
+    else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', verdict.reason, challenges.invalid);
+  }
 
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const credential = readBearer(request.headers.authorization);
-    if (credential.kind === 'missing') {
-      request.authOutcome = 'missing';
-      stats.authFailure();
-      replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', 'no_credentials', challengeMissing);
+    const verdict = authenticator.authenticate(request.headers.authorization);
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (value) => conclude(request, reply, value, done),
+        (error: unknown) => done(error as Error),
+      );
       return;
     }
-    const principal = credential.kind === 'token' ? options.keys().verify(credential.token) : undefined;
-    if (principal === undefined) {
-      request.authOutcome = 'invalid';
-      stats.authFailure();
-      replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', credential.kind === 'malformed' ? 'malformed_header' : 'unknown_key', challengeInvalid);
-      return;
-    }
-    request.principal = principal;
-    request.authOutcome = 'ok';
-    done();
+    conclude(request, reply, verdict, done);
   };
 }

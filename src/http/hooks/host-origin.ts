@@ -7,7 +7,7 @@
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { createHostGuard, createOriginGuard } from '../../security/hosts.js';
-import type { ServerStats } from '../../observability/stats.js';
+import type { SecurityEvents } from '../../observability/security-events.js';
 import { replyError } from '../wire.js';
 
 export interface HostOriginOptions {
@@ -15,7 +15,7 @@ export interface HostOriginOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly publicUrl: string | undefined;
-  readonly stats: ServerStats;
+  readonly events: SecurityEvents;
 }
 
 export function createHostOriginGuard(options: HostOriginOptions) {
@@ -24,12 +24,12 @@ export function createHostOriginGuard(options: HostOriginOptions) {
   return function hostOriginGuard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const host = request.headers.host;
     if (!hostAllowed(host) && request.routeOptions.config.probe !== true) {
-      options.stats.denied();
+      options.events.denied(request.ip, 'host');
       replyError(request, reply, 'WARDEN_ERR_HOST_FORBIDDEN', 'host');
       return;
     }
     if (!originAllowed(request.headers.origin, host)) {
-      options.stats.denied();
+      options.events.denied(request.ip, 'origin');
       replyError(request, reply, 'WARDEN_ERR_ORIGIN_FORBIDDEN', 'origin');
       return;
     }

@@ -6,7 +6,7 @@
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { ServerStats } from '../../observability/stats.js';
+import type { SecurityEvents } from '../../observability/security-events.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { RateLimitDecision, RateLimitStore } from '../../store/types.js';
 import { replyError } from '../wire.js';
@@ -14,11 +14,11 @@ import { replyError } from '../wire.js';
 export interface RateLimitHookOptions {
   readonly store: RateLimitStore;
   readonly limit: number;
-  readonly stats: ServerStats;
+  readonly events: SecurityEvents;
 }
 
 export function createRateLimitHook(options: RateLimitHookOptions) {
-  const { store, limit, stats } = options;
+  const { store, limit, events } = options;
   const policy = `${limit};w=${Math.round(store.windowMs / 1000)}`;
   const limitText = String(limit);
 
@@ -32,7 +32,7 @@ export function createRateLimitHook(options: RateLimitHookOptions) {
       done();
       return;
     }
-    stats.limited();
+    events.rateLimited(request.ip, 'ip');
     replyError(request, reply, 'WARDEN_ERR_RATE_LIMITED', 'ip', { 'retry-after': String(resetSeconds) });
   }
 

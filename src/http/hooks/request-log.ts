@@ -6,6 +6,7 @@
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Metrics } from '../../observability/metrics.js';
 import type { ServerStats } from '../../observability/stats.js';
 
 const MAX_PATH = 256;
@@ -16,11 +17,13 @@ function pathOf(url: string): string {
   return path.length > MAX_PATH ? `${path.slice(0, MAX_PATH)}…` : path;
 }
 
-export function createRequestLog(options: { stats: ServerStats }) {
-  const { stats } = options;
+export function createRequestLog(options: { stats: ServerStats; metrics?: Metrics | undefined }) {
+  const { stats, metrics } = options;
   return function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     stats.request();
     const status = reply.statusCode;
+    // The route pattern, never the raw URL: label values must stay a small, fixed set.
+    metrics?.request(request.routeOptions.url ?? 'unmatched', request.method, status, reply.elapsedTime / 1000);
     const line = {
       method: request.method,
       path: pathOf(request.url),

@@ -1,7 +1,8 @@
 /**
  * @module http/routes/api
- * `GET /api/tools` (the tool catalog with schemas) and `GET /api/status` (counters, memory,
- * configuration summary without secrets). Both require the API key.
+ * `GET /api/tools` (the tool catalog with schemas, reduced to what the caller may use) and
+ * `GET /api/status` (counters, memory, sessions, bans, recent security events and a
+ * configuration summary without secrets). Both require a credential.
  */
 
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
@@ -10,17 +11,20 @@ import type { ServerStats } from '../../observability/stats.js';
 import { VERSION } from '../../version.js';
 
 export interface ApiRouteOptions {
-  readonly authenticate: onRequestHookHandler;
+  readonly guards: onRequestHookHandler[];
   readonly catalog: ToolCatalog;
   readonly stats: ServerStats;
   readonly configSummary: () => Readonly<Record<string, unknown>>;
+  /** Live security state: key counts, bans, recent events, audit chain head. */
+  readonly securityStatus: () => Readonly<Record<string, unknown>>;
 }
 
 export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions): void {
   const { catalog, stats } = options;
 
-  app.get('/api/tools', { onRequest: options.authenticate }, async () => {
-    const tools = await catalog.list();
+  app.get('/api/tools', { onRequest: options.guards }, async (request) => {
+    const allowed = request.principal?.tools;
+    const tools = (await catalog.list()).filter((tool) => allowed === undefined || allowed.has(tool.name));
     return {
       count: tools.length,
       tools: tools.map((tool) => ({
@@ -34,14 +38,16 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     };
   });
 
-  app.get('/api/status', { onRequest: options.authenticate }, async () => {
+  app.get('/api/status', { onRequest: options.guards }, async () => {
     const snapshot = stats.snapshot();
     return {
       status: 'ok',
       version: VERSION,
       ...snapshot,
       forbidden: stats.forbidden,
+      scopeDenials: stats.scopeDenials,
       tools: stats.toolSummary(),
+      security: options.securityStatus(),
       config: options.configSummary(),
     };
   });

@@ -38,7 +38,7 @@ const authInfos = new WeakMap<Principal, AuthInfo>();
 function authInfoOf(principal: Principal): AuthInfo {
   let info = authInfos.get(principal);
   if (info === undefined) {
-    info = { token: principal.id, clientId: principal.id, scopes: [], extra: { principalKind: principal.kind, name: principal.name } };
+    info = { token: principal.id, clientId: principal.id, scopes: [...(principal.scopes ?? [])], extra: { principalKind: principal.kind, name: principal.name } };
     authInfos.set(principal, info);
   }
   return info;
@@ -70,7 +70,7 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
 
 export interface McpRouteOptions {
   readonly handler: StreamableHttpHandler;
-  readonly authenticate: onRequestHookHandler;
+  readonly guards: onRequestHookHandler[];
 }
 
 export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions): void {
@@ -79,7 +79,7 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
     method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH'],
     url: '/mcp',
     config: { surface: 'mcp' },
-    onRequest: options.authenticate,
+    onRequest: options.guards,
     handler(request, reply) {
       if (request.method === 'POST') {
         const described = describeBody(request.body);
@@ -96,6 +96,7 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
         lastEventId: header(request, 'last-event-id'),
         body: request.body,
         principal,
+        clientIp: request.ip,
         authInfo: authInfoOf(principal),
       });
       if (result instanceof Promise) return result.then((response) => write(request, reply, response));

@@ -13,7 +13,7 @@ import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/t
 import { WardenError, type WardenErrorCode } from '../../errors.js';
 import type { Principal } from '../../security/api-keys.js';
 import { classifyMessage, type MessageKind } from '../jsonrpc.js';
-import type { MessagePolicy } from '../policy.js';
+import { forbiddenTool, type MessagePolicy } from '../policy.js';
 import {
   DEFAULT_PROTOCOL_VERSION,
   allowsBatching,
@@ -36,6 +36,13 @@ const NO_CONTENT: McpHttpResponse = Object.freeze({ kind: 'body', status: 204, h
 export interface StreamableHttpOptions {
   readonly factory: ServerFactory;
   readonly policy: MessagePolicy;
+  /** Headers for a 403 insufficient_scope answer (e.g. the Bearer challenge naming the scope). */
+  readonly scopeChallenge?: (principal: Principal, tool: string) => Record<string, string>;
+  /** Told about refused tool calls and new sessions (counters, audit). */
+  readonly events?: {
+    scopeDenied?(ip: string, principal: Principal, tool: string): void;
+    sessionCreated?(ip: string, principal: Principal, sessionId: string): void;
+  };
   /** Live sessions; required unless `stateless`. */
   readonly sessions?: SessionRegistry;
   readonly stateless?: boolean;
@@ -85,6 +92,8 @@ export class StreamableHttpHandler {
   readonly #sessions: SessionRegistry | undefined;
   readonly #stateless: boolean;
   readonly #maxBatch: number;
+  readonly #scopeChallenge: StreamableHttpOptions['scopeChallenge'];
+  readonly #events: StreamableHttpOptions['events'];
   #shared: { server: ServerLike; transport: WardenTransport } | undefined;
 
   constructor(options: StreamableHttpOptions) {
@@ -93,6 +102,8 @@ export class StreamableHttpHandler {
     this.#stateless = options.stateless === true;
     this.#sessions = options.sessions;
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#scopeChallenge = options.scopeChallenge;
+    this.#events = options.events;
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
   }
 
@@ -138,6 +149,11 @@ export class StreamableHttpHandler {
     const parsed = this.#parse(request.body);
     if (!parsed.ok) return parsed.response;
     const { messages, kinds, batch } = parsed;
+    const denied = forbiddenTool(request.principal, messages);
+    if (denied !== undefined) {
+      this.#events?.scopeDenied?.(request.clientIp, request.principal, denied);
+      return fail('WARDEN_ERR_INSUFFICIENT_SCOPE', 'tool_scope', this.#scopeChallenge?.(request.principal, denied));
+    }
     const initIndex = messages.findIndex((message, index) => kinds[index] === 'request' && (message as JSONRPCRequest).method === 'initialize');
 
     if (this.#stateless) {
@@ -238,6 +254,7 @@ export class StreamableHttpHandler {
     if (!accepts.json) exchange.streamNow();
     transport.deliver([negotiated], ['request'], exchange, {
       principal: request.principal,
+      clientIp: request.clientIp,
       extra: { authInfo: request.authInfo },
       onResponse: (response) => {
         sessions.release();
@@ -252,6 +269,7 @@ export class StreamableHttpHandler {
           : ((negotiated.params as { protocolVersion: ProtocolVersion }).protocolVersion);
         const now = Date.now();
         sessions.add({ id, principalId: request.principal.id, protocolVersion: version, createdAt: now, lastSeen: now, transport, server });
+        this.#events?.sessionCreated?.(request.clientIp, request.principal, id);
       },
     });
     return exchange.promise;
@@ -265,7 +283,7 @@ export class StreamableHttpHandler {
     accepts: Accepts,
     request: McpHttpRequest,
   ): McpHttpResponse | Promise<McpHttpResponse> {
-    const delivery = { principal: request.principal, extra: { authInfo: request.authInfo } };
+    const delivery = { principal: request.principal, clientIp: request.clientIp, extra: { authInfo: request.authInfo } };
     if (!kinds.includes('request')) {
       transport.deliver(messages, kinds, undefined, delivery);
       return ACCEPTED;

@@ -33,6 +33,8 @@ export interface McpHttpRequest {
   readonly body: unknown;
   /** The authenticated caller. Sessions are bound to it. */
   readonly principal: Principal;
+  /** The client address (after trusted-proxy resolution). */
+  readonly clientIp: string;
   /** Passed to SDK request handlers as `extra.authInfo`; never holds the secret. */
   readonly authInfo: AuthInfo | undefined;
 }

@@ -32,6 +32,7 @@ interface Route {
 /** Per-POST information the transport passes along with the messages. */
 export interface Delivery {
   readonly principal: Principal;
+  readonly clientIp: string;
   readonly extra: MessageExtraInfo;
   /** Called with the (final) response to each request, before it is written. */
   readonly onResponse?: (response: JSONRPCMessage) => void;
@@ -147,6 +148,7 @@ export class WardenTransport implements Transport {
       request,
       principal: delivery.principal,
       sessionId: this.sessionId,
+      clientIp: delivery.clientIp,
       startedAt: performance.now(),
     };
     const denial = this.#policy.admit(context);

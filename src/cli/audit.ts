@@ -1,0 +1,42 @@
+/**
+ * @module cli/audit
+ * `mcp-warden audit verify FILE...`: recomputes the audit trail's hash chain and reports OK or
+ * the first record where it breaks. Exit 0 when intact, 1 when broken, 2 for usage errors.
+ * Uses MCP_AUDIT_KEY when the trail was written with an HMAC key.
+ */
+
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { auditFiles, explainBreak, verifyAudit } from '../observability/audit-verify.js';
+import { EXIT_USAGE } from './serve.js';
+
+export function registerAudit(program: Command): void {
+  const audit = program.command('audit').description('work with the tamper-evident audit trail');
+  audit
+    .command('verify')
+    .description('check the hash chain of audit files (oldest first); reports the first broken record')
+    .argument('<files...>', 'audit files, oldest first (with --all: the current file)')
+    .option('--all', 'also check the rotated files FILE.N … FILE.1 before FILE')
+    .option('--json', 'print the result as JSON')
+    .action(async (files: string[], options: { all?: boolean; json?: boolean }) => {
+      const list = options.all === true ? files.flatMap((file) => auditFiles(file)) : files;
+      const missing = list.filter((file) => !existsSync(file));
+      if (missing.length > 0) {
+        process.stderr.write(`mcp-warden audit: no such file: ${missing.join(', ')}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const key = process.env['MCP_AUDIT_KEY'];
+      const result = await verifyAudit(list, key === undefined || key === '' ? undefined : key);
+      if (options.json === true) {
+        process.stdout.write(`${JSON.stringify({ files: list, ...result })}\n`);
+      } else if (result.ok) {
+        const range = result.records === 0 ? 'no records' : `${result.records} records, seq ${result.firstSeq}..${result.head?.seq}, head ${result.head?.hash}`;
+        process.stdout.write(`OK: ${range}${result.note === undefined ? '' : ` (${result.note})`}\n`);
+      } else if (result.break !== undefined) {
+        const where = `${result.break.file} line ${result.break.line}${result.break.seq === undefined ? '' : ` (seq ${result.break.seq})`}`;
+        process.stdout.write(`BROKEN at ${where}: ${explainBreak(result.break.reason)}\n`);
+      }
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

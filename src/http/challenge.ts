@@ -1,0 +1,38 @@
+/**
+ * @module http/challenge
+ * `WWW-Authenticate` values (RFC 6750 §3; RFC 9728 §5.1 for `resource_metadata`). Built once
+ * at start; the scope challenge names the scope that would allow the refused tool.
+ */
+
+export interface ChallengeOptions {
+  readonly realm: string;
+  /** URL of the protected resource metadata, when OAuth tokens are accepted. */
+  readonly resourceMetadataUrl?: string | undefined;
+  /** Scope prefix for tool scopes (OAuth mode). */
+  readonly scopePrefix?: string | undefined;
+}
+
+export interface Challenges {
+  /** No credentials were sent (RFC 6750 §3: no error code). */
+  readonly missing: Readonly<Record<string, string>>;
+  /** A token was sent and refused. */
+  readonly invalid: Readonly<Record<string, string>>;
+  /** The caller is authenticated but may not use `tool`. */
+  scope(tool: string): Record<string, string>;
+}
+
+export function createChallenges(options: ChallengeOptions): Challenges {
+  const base = `Bearer realm="${options.realm}"${options.resourceMetadataUrl === undefined ? '' : `, resource_metadata="${options.resourceMetadataUrl}"`}`;
+  return {
+    missing: Object.freeze({ 'www-authenticate': base }),
+    invalid: Object.freeze({
+      'www-authenticate': `${base}, error="invalid_token", error_description="The access token is missing, malformed, expired or not accepted"`,
+    }),
+    scope(tool: string): Record<string, string> {
+      // Tool names are server-defined; quote-safe characters only, to keep the header well-formed.
+      const safeTool = tool.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+      const scope = options.scopePrefix === undefined ? '' : `, scope="${options.scopePrefix}tools:${safeTool}"`;
+      return { 'www-authenticate': `${base}, error="insufficient_scope"${scope}, error_description="This credential may not use the requested tool"` };
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * @module observability/audit-verify
+ * Recomputes an audit chain and reports the first record where it breaks: an edited line
+ * (its hash no longer matches), a deleted or reordered line (its `prev` no longer links to
+ * the record before it, or the sequence skips).
+ */
+
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { GENESIS_HASH, chainHash, parseRecordLine, type ChainHead } from './audit.js';
+
+export type BreakReason = 'not_a_record' | 'bad_hash' | 'broken_link' | 'sequence_gap';
+
+export interface ChainBreak {
+  readonly file: string;
+  /** 1-based line number in that file. */
+  readonly line: number;
+  readonly seq: number | undefined;
+  readonly reason: BreakReason;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly records: number;
+  readonly firstSeq: number | undefined;
+  readonly head: ChainHead | undefined;
+  readonly break: ChainBreak | undefined;
+  /** Set when the chain does not start at seq 1 (older rotated files were removed). */
+  readonly note: string | undefined;
+}
+
+const EXPLANATIONS: Readonly<Record<BreakReason, string>> = {
+  not_a_record: 'the line is not an audit record (edited or corrupted)',
+  bad_hash: 'the record was modified after it was written (its hash does not match)',
+  broken_link: 'the record does not follow the one before it (a line was deleted, inserted or reordered)',
+  sequence_gap: 'the sequence skips (a line was deleted)',
+};
+
+export function explainBreak(reason: BreakReason): string {
+  return EXPLANATIONS[reason];
+}
+
+/** Rotated files of `path` oldest first, then `path` itself. */
+export function auditFiles(path: string): string[] {
+  const rotated: string[] = [];
+  for (let index = 1; existsSync(`${path}.${index}`); index++) rotated.unshift(`${path}.${index}`);
+  return [...rotated, path];
+}
+
+/** Verifies the chain across `files`, given oldest first. */
+export async function verifyAudit(files: readonly string[], key?: string): Promise<VerifyResult> {
+  let previous: ChainHead | undefined;
+  let firstSeq: number | undefined;
+  let records = 0;
+  let note: string | undefined;
+  for (const file of files) {
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (let index = 0; index < lines.length; index++) {
+      const line = lines[index] as string;
+      const where = (reason: BreakReason, seq?: number): VerifyResult => ({
+        ok: false,
+        records,
+        firstSeq,
+        head: previous,
+        break: { file, line: index + 1, seq, reason },
+        note,
+      });
+      const record = parseRecordLine(line);
+      if (record === undefined) return where('not_a_record');
+      if (chainHash(record.prev, record.body, key) !== record.hash) return where('bad_hash', record.seq);
+      if (previous === undefined) {
+        firstSeq = record.seq;
+        if (record.seq === 1 && record.prev !== GENESIS_HASH) return where('broken_link', record.seq);
+        if (record.seq !== 1) note = `the chain starts at seq ${record.seq}; earlier records are not in the files checked`;
+      } else {
+        if (record.prev !== previous.hash) return where('broken_link', record.seq);
+        if (record.seq !== previous.seq + 1) return where('sequence_gap', record.seq);
+      }
+      previous = { seq: record.seq, hash: record.hash };
+      records++;
+    }
+  }
+  return { ok: true, records, firstSeq, head: previous, break: undefined, note };
+}

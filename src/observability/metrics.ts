@@ -1,0 +1,98 @@
+/**
+ * @module observability/metrics
+ * Prometheus metrics (prom-client, a private registry): requests by route and status, latency,
+ * auth failures by reason, rate limiting by limit, tool calls by tool and outcome, active
+ * sessions, bans, plus the process defaults (event-loop lag, memory, CPU).
+ *
+ * Label children are cached per label combination, so counting a request is a map lookup and
+ * an increment rather than prom-client's label hashing on every call.
+ */
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const PREFIX = 'mcp_warden_';
+
+/** Latency buckets in seconds: sub-millisecond to seconds (tool calls can be slow). */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface MetricsOptions {
+  readonly activeSessions: () => number;
+  readonly activeBans: () => number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'route' | 'method' | 'status'>;
+  readonly #latency: Histogram<'route'>;
+  readonly #authFailures: Counter<'reason'>;
+  readonly #rateLimited: Counter<'limit'>;
+  readonly #toolCalls: Counter<'tool' | 'outcome'>;
+  readonly #denied: Counter<'reason'>;
+  readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #latencyChildren = new Map<string, { observe(value: number): void }>();
+
+  constructor(options: MetricsOptions) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.#requests = new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers });
+    this.#latency = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request latency by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
+    this.#authFailures = new Counter({ name: `${PREFIX}auth_failures_total`, help: 'Authentication failures by reason', labelNames: ['reason'], registers });
+    this.#rateLimited = new Counter({ name: `${PREFIX}rate_limited_total`, help: 'Requests refused by a rate limit, by limit (ip, key)', labelNames: ['limit'], registers });
+    this.#toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers });
+    this.#denied = new Counter({ name: `${PREFIX}denied_total`, help: 'Requests refused with 403, by reason (ip_rule, banned, host, origin, scope)', labelNames: ['reason'], registers });
+    new Gauge({
+      name: `${PREFIX}active_sessions`,
+      help: 'MCP sessions held by this process',
+      registers,
+      collect() {
+        this.set(options.activeSessions());
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}active_bans`,
+      help: 'Clients currently banned after repeated authentication failures',
+      registers,
+      collect() {
+        this.set(options.activeBans());
+      },
+    });
+  }
+
+  /** Counts a finished request (route is the route pattern, never the raw URL). */
+  request(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let counter = this.#requestChildren.get(key);
+    if (counter === undefined) {
+      counter = this.#requests.labels(route, method, String(status));
+      this.#requestChildren.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.#latencyChildren.get(route);
+    if (histogram === undefined) {
+      histogram = this.#latency.labels(route);
+      this.#latencyChildren.set(route, histogram);
+    }
+    histogram.observe(seconds);
+  }
+
+  authFailure(reason: string): void {
+    this.#authFailures.labels(reason).inc();
+  }
+
+  rateLimited(limit: 'ip' | 'key'): void {
+    this.#rateLimited.labels(limit).inc();
+  }
+
+  toolCall(tool: string, outcome: string): void {
+    this.#toolCalls.labels(tool, outcome).inc();
+  }
+
+  denied(reason: string): void {
+    this.#denied.labels(reason).inc();
+  }
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

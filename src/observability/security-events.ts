@@ -1,0 +1,144 @@
+/**
+ * @module observability/security-events
+ * The one place security-relevant events go: counters (/api/status), Prometheus metrics, the
+ * audit trail, warn/info log lines, and a short in-memory list of recent events for the
+ * operator console. Hooks call a method here instead of knowing about each sink.
+ */
+
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CallContext, McpEventSink, RpcError, ToolCallEvent } from '../mcp/policy.js';
+import type { Principal } from '../security/api-keys.js';
+import type { ReloadEvent } from '../security/key-source.js';
+import type { AuditLog } from './audit.js';
+import type { Metrics } from './metrics.js';
+import type { ServerStats } from './stats.js';
+
+const RECENT_LIMIT = 100;
+
+/** Why a request was refused with 403 before authentication or by a per-key rule. */
+export type DenialReason = 'ip_rule' | 'banned' | 'host' | 'origin' | 'key_ip';
+
+/** One entry of the recent-events list shown to operators (no secrets, bounded strings). */
+export interface RecentEvent {
+  readonly time: string;
+  readonly type: string;
+  readonly ip?: string | undefined;
+  readonly principal?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly tool?: string | undefined;
+}
+
+export interface SecurityEventsOptions {
+  readonly stats: ServerStats;
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  readonly audit?: AuditLog | undefined;
+  readonly auditArguments?: 'none' | 'hash' | 'full';
+}
+
+/** Tool arguments as the audit trail records them. */
+function auditedArguments(mode: 'none' | 'hash' | 'full', request: CallContext['request']): unknown {
+  if (mode === 'none') return undefined;
+  const args = request.params?.['arguments'] ?? {};
+  const text = JSON.stringify(args);
+  return mode === 'hash' ? `sha256:${createHash('sha256').update(text).digest('hex')}` : args;
+}
+
+export class SecurityEvents implements McpEventSink {
+  readonly #stats: ServerStats;
+  readonly #logger: Logger;
+  readonly #metrics: Metrics | undefined;
+  readonly #audit: AuditLog | undefined;
+  readonly #auditArguments: 'none' | 'hash' | 'full';
+  readonly #recent: RecentEvent[] = [];
+
+  constructor(options: SecurityEventsOptions) {
+    this.#stats = options.stats;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#audit = options.audit;
+    this.#auditArguments = options.auditArguments ?? 'none';
+  }
+
+  /** The newest events first. */
+  recent(limit = 20): RecentEvent[] {
+    return this.#recent.slice(-limit).reverse();
+  }
+
+  /** Authenticated at the start of a session or on an API route (not on every MCP message). */
+  authSuccess(ip: string, principal: Principal, route: string): void {
+    this.#audit?.record({ event: 'auth_success', ip, principal: principal.id, kind: principal.kind, route });
+  }
+
+  authFailure(ip: string, reason: string, route: string): void {
+    this.#stats.authFailure();
+    this.#metrics?.authFailure(reason);
+    this.#audit?.record({ event: 'auth_failure', ip, reason, route });
+    this.#remember({ type: 'auth_failure', ip, reason });
+  }
+
+  rateLimited(ip: string, limit: 'ip' | 'key', principal?: Principal): void {
+    this.#stats.limited();
+    this.#metrics?.rateLimited(limit);
+    this.#audit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
+    this.#remember({ type: 'rate_limited', ip, reason: limit, principal: principal?.id });
+  }
+
+  denied(ip: string, reason: DenialReason, principal?: Principal): void {
+    this.#stats.denied();
+    this.#metrics?.denied(reason);
+    this.#audit?.record({ event: 'denied', ip, reason, principal: principal?.id });
+    this.#remember({ type: 'denied', ip, reason, principal: principal?.id });
+  }
+
+  banned(ip: string, until: number): void {
+    const untilIso = new Date(until).toISOString();
+    this.#logger.warn({ ip, until: untilIso }, 'client banned after repeated authentication failures');
+    this.#audit?.record({ event: 'ip_banned', ip, until: untilIso });
+    this.#remember({ type: 'ip_banned', ip, reason: `until ${untilIso}` });
+  }
+
+  scopeDenied(ip: string, principal: Principal, tool: string): void {
+    this.#stats.scopeDenied();
+    this.#metrics?.denied('scope');
+    this.#logger.info({ ip, principal: principal.id, tool }, 'tool call outside the caller\u2019s scope refused');
+    this.#audit?.record({ event: 'scope_denied', ip, principal: principal.id, tool });
+    this.#remember({ type: 'scope_denied', ip, principal: principal.id, tool });
+  }
+
+  toolCall(event: ToolCallEvent): void {
+    this.#stats.toolCall(event);
+    this.#metrics?.toolCall(event.tool, event.outcome);
+    this.#audit?.record({
+      event: 'tool_call',
+      tool: event.tool,
+      principal: event.principal.id,
+      ip: event.clientIp,
+      session: event.sessionId,
+      outcome: event.outcome,
+      durationMs: Math.round(event.durationMs * 100) / 100,
+      arguments: event.request === undefined ? undefined : auditedArguments(this.#auditArguments, event.request),
+    });
+  }
+
+  rpcError(context: CallContext, original: RpcError): void {
+    this.#logger.debug({ method: context.method, code: original.code, detail: original.message }, 'mcp error answer');
+  }
+
+  keysReload(event: ReloadEvent): void {
+    if (event.ok) this.#logger.info({ keys: event.keys, active: event.active, trigger: event.trigger }, 'keys file reloaded');
+    else this.#logger.error({ error: event.error, trigger: event.trigger }, 'keys file reload failed; keeping the previous keys');
+    this.#audit?.record({ event: 'keys_reload', ...event });
+    this.#remember({ type: 'keys_reload', reason: event.ok ? `${event.active} active keys` : 'failed' });
+  }
+
+  sessionCreated(ip: string, principal: Principal, sessionId: string): void {
+    this.#audit?.record({ event: 'session_created', ip, principal: principal.id, session: sessionId });
+  }
+
+  #remember(event: Omit<RecentEvent, 'time'>): void {
+    this.#recent.push({ time: new Date().toISOString(), ...event });
+    if (this.#recent.length > RECENT_LIMIT) this.#recent.splice(0, this.#recent.length - RECENT_LIMIT);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `mcp-warden keys …` and `mcp-warden audit verify` as operators run them (built CLI in a
+ * child process), and a running server refusing a revoked key without a restart.
+ */
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { send } from '../helpers/http.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 15_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'warden-cli-'));
+}
+
+describe('mcp-warden keys', () => {
+  it('create prints the key once and stores only its hash in a 0600 file', () => {
+    const file = join(tempDir(), 'keys.json');
+    const created = run(['keys', 'create', '--keys-file', file, '--name', 'ci-bot', '--expires', '90d', '--tools', 'calculate,echo', '--rate-limit', '30', '--allow-ip', '10.0.0.0/8']);
+    expect(created.status).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toMatch(/created k_[0-9a-f]{10} \(ci-bot\)/);
+    const stored = readFileSync(file, 'utf8');
+    expect(stored).not.toContain(key);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const record = (JSON.parse(stored) as { keys: Array<Record<string, unknown>> }).keys[0];
+    expect(record).toMatchObject({ name: 'ci-bot', tools: ['calculate', 'echo'], rateLimit: 30, allowIps: ['10.0.0.0/8'], disabled: false, prefix: key.slice(0, 6) });
+    expect(String(record?.['hash'])).toMatch(/^sha256:/);
+  });
+
+  it('list shows a table without secrets; --json is machine-readable', () => {
+    const file = join(tempDir(), 'keys.json');
+    const key = run(['keys', 'create', '--keys-file', file, '--name', 'alpha']).stdout.trim();
+    run(['keys', 'create', '--keys-file', file, '--name', 'beta']);
+    const table = run(['keys', 'list', '--keys-file', file]);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+PREFIX\s+STATUS/);
+    expect(table.stdout).toContain('alpha');
+    expect(table.stdout).toContain('beta');
+    expect(table.stdout).not.toContain(key);
+    const json = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json'], {}).stdout) as Array<{ name: string; status: string }>;
+    expect(json.map((entry) => [entry.name, entry.status])).toEqual([
+      ['alpha', 'active'],
+      ['beta', 'active'],
+    ]);
+  });
+
+  it('revoke and rotate change the records; bad input exits 2, an unknown id exits 1', () => {
+    const file = join(tempDir(), 'keys.json');
+    run(['keys', 'create', '--keys-file', file, '--name', 'svc', '--expires', '30d']);
+    const [record] = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string }>;
+    const id = (record as { id: string }).id;
+    const rotated = run(['keys', 'rotate', id, '--keys-file', file, '--overlap', '2h']);
+    expect(rotated.status).toBe(0);
+    expect(rotated.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const after = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string; expires: string; rotatedFrom?: string }>;
+    expect(after).toHaveLength(2);
+    const old = after.find((entry) => entry.id === id);
+    expect(Date.parse(old?.expires ?? '') - Date.now()).toBeGreaterThan(1.9 * 3_600_000);
+    expect(Date.parse(old?.expires ?? '') - Date.now()).toBeLessThan(2.1 * 3_600_000);
+    expect(after.find((entry) => entry.id !== id)?.rotatedFrom).toBe(id);
+
+    expect(run(['keys', 'revoke', id, '--keys-file', file]).status).toBe(0);
+    expect((JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string; status: string }>).find((entry) => entry.id === id)?.status).toBe('revoked');
+    expect(run(['keys', 'revoke', 'k_nope', '--keys-file', file]).status).toBe(1);
+    expect(run(['keys', 'create', '--keys-file', file, '--name', 'x', '--expires', 'soon']).status).toBe(2);
+    expect(run(['keys', 'create', '--keys-file', file, '--name', 'x', '--allow-ip', 'nope']).status).toBe(2);
+    expect(run(['keys', 'create', '--name', 'x']).status).toBe(2);
+    expect(run(['keys', 'create', '--keys-file', file]).status).toBe(2);
+  });
+
+  it('a running server refuses a key revoked with the CLI within a second, without a restart', async () => {
+    const file = join(tempDir(), 'keys.json');
+    const key = run(['keys', 'create', '--keys-file', file, '--name', 'live']).stdout.trim();
+    const [record] = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string }>;
+    const child = spawn(process.execPath, [CLI, '--port', '0', '--keys-file', file], { env: { PATH: process.env['PATH'] ?? '' } });
+    let stdout = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
+        if (match?.[1] !== undefined) resolve(match[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    expect((await send(`${url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect(run(['keys', 'revoke', (record as { id: string }).id, '--keys-file', file]).status).toBe(0);
+    const started = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - started < 1500) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = (await send(`${url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status;
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - started).toBeLessThan(1000);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+  });
+
+  it('a malformed keys file at start exits 2 with a clear message', () => {
+    const file = join(tempDir(), 'keys.json');
+    writeFileSync(file, '{"version":1,"keys":[{"id":"x"}]}');
+    const result = run(['--port', '0', '--keys-file', file]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('keys.json');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('mcp-warden audit verify', () => {
+  it('reports OK for an intact trail and the first broken record otherwise', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit.log');
+    const child = spawn(process.execPath, [CLI, '--port', '0', '--audit-log', path, '--api-key', 'audit-test-key-0123456789abcdef'], { env: { PATH: process.env['PATH'] ?? '' } });
+    let stdout = '';
+    const url = await new Promise<string>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
+        if (match?.[1] !== undefined) resolve(match[1]);
+      });
+    });
+    for (let index = 0; index < 3; index++) await send(`${url}/api/status`, { headers: { authorization: `Bearer wrong-${index}-0123456789abcdef` } });
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+
+    const ok = run(['audit', 'verify', path]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: 5 records, seq 1\.\.5, head [0-9a-f]{64}/);
+
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    lines[2] = (lines[2] as string).replace('unknown_key', 'no_problem!');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const broken = run(['audit', 'verify', path]);
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toMatch(/^BROKEN at .*audit\.log line 3 \(seq 3\): the record was modified/);
+    expect(run(['audit', 'verify', join(dir, 'missing.log')]).status).toBe(2);
+  });
+});

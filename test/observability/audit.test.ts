@@ -1,0 +1,155 @@
+/**
+ * The tamper-evident audit trail: records chain by hash, verification finds edited, deleted
+ * and reordered lines, rotation keeps the chain across files, an HMAC key makes forging need
+ * the key, control characters are escaped, and nothing buffered is lost on close.
+ */
+
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditLog, GENESIS_HASH, chainHash } from '../../src/observability/audit.js';
+import { auditFiles, verifyAudit } from '../../src/observability/audit-verify.js';
+
+function auditPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'warden-audit-')), 'audit.log');
+}
+
+async function writeEvents(path: string, count: number, options: { key?: string; maxBytes?: number } = {}): Promise<AuditLog> {
+  const log = await AuditLog.open({ path, maxBytes: options.maxBytes ?? 1024 * 1024, maxFiles: 5, key: options.key });
+  for (let index = 0; index < count; index++) log.record({ event: 'tool_call', tool: 'echo', principal: 'key_abc', index });
+  await log.close();
+  return log;
+}
+
+function lines(path: string): string[] {
+  return readFileSync(path, 'utf8').trimEnd().split('\n');
+}
+
+describe('audit log', () => {
+  it('chains every record to the previous one', async () => {
+    const path = auditPath();
+    const log = await writeEvents(path, 5);
+    const records = lines(path).map((line) => JSON.parse(line) as { seq: number; prev: string; hash: string; event: string; time: string });
+    expect(records.map((record) => record.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(records[0]?.prev).toBe(GENESIS_HASH);
+    for (let index = 1; index < records.length; index++) expect(records[index]?.prev).toBe(records[index - 1]?.hash);
+    expect(log.head).toEqual({ seq: 5, hash: records[4]?.hash });
+    expect(await verifyAudit([path])).toMatchObject({ ok: true, records: 5, firstSeq: 1, head: { seq: 5 } });
+  });
+
+  it('detects an edited line', async () => {
+    const path = auditPath();
+    await writeEvents(path, 5);
+    const content = lines(path);
+    content[2] = (content[2] as string).replace('"tool":"echo"', '"tool":"calculate"');
+    writeFileSync(path, `${content.join('\n')}\n`);
+    expect(await verifyAudit([path])).toMatchObject({ ok: false, break: { line: 3, seq: 3, reason: 'bad_hash' } });
+  });
+
+  it('detects an edit whose own hash was recomputed (the next link breaks)', async () => {
+    const path = auditPath();
+    await writeEvents(path, 5);
+    const content = lines(path);
+    const record = content[1] as string;
+    const body = record.slice(0, record.indexOf(',"hash":')).replace('"index":1', '"index":99');
+    const prev = (JSON.parse(record) as { prev: string }).prev;
+    content[1] = `${body},"hash":"${chainHash(prev, body)}"}`;
+    writeFileSync(path, `${content.join('\n')}\n`);
+    expect(await verifyAudit([path])).toMatchObject({ ok: false, break: { line: 3, seq: 3, reason: 'broken_link' } });
+  });
+
+  it('detects a deleted line', async () => {
+    const path = auditPath();
+    await writeEvents(path, 5);
+    const content = lines(path);
+    content.splice(2, 1);
+    writeFileSync(path, `${content.join('\n')}\n`);
+    expect(await verifyAudit([path])).toMatchObject({ ok: false, break: { line: 3, seq: 4, reason: 'broken_link' } });
+  });
+
+  it('detects reordered lines', async () => {
+    const path = auditPath();
+    await writeEvents(path, 5);
+    const content = lines(path);
+    [content[1], content[2]] = [content[2] as string, content[1] as string];
+    writeFileSync(path, `${content.join('\n')}\n`);
+    expect(await verifyAudit([path])).toMatchObject({ ok: false, break: { line: 2, seq: 3, reason: 'broken_link' } });
+  });
+
+  it('detects a line that is not a record', async () => {
+    const path = auditPath();
+    await writeEvents(path, 3);
+    writeFileSync(path, `${lines(path).join('\n')}\nhello\n`);
+    expect(await verifyAudit([path])).toMatchObject({ ok: false, break: { line: 4, reason: 'not_a_record' } });
+  });
+
+  it('with an HMAC key, a chain recomputed without the key does not verify', async () => {
+    const path = auditPath();
+    const key = 'audit-secret-0123456789';
+    await writeEvents(path, 3, { key });
+    expect(await verifyAudit([path], key)).toMatchObject({ ok: true, records: 3 });
+    expect(await verifyAudit([path])).toMatchObject({ ok: false, break: { reason: 'bad_hash' } });
+    expect(await verifyAudit([path], 'another-key-0123456789')).toMatchObject({ ok: false });
+  });
+
+  it('continues the chain of an existing file', async () => {
+    const path = auditPath();
+    await writeEvents(path, 2);
+    await writeEvents(path, 2);
+    expect(await verifyAudit([path])).toMatchObject({ ok: true, records: 4, head: { seq: 4 } });
+  });
+
+  it('refuses to continue a file whose last line is not a record', async () => {
+    const path = auditPath();
+    writeFileSync(path, 'garbage\n');
+    await expect(AuditLog.open({ path, maxBytes: 1024, maxFiles: 2 })).rejects.toThrow(/last line is not a valid record/);
+  });
+
+  it('rotates by size and keeps the chain across files', async () => {
+    const path = auditPath();
+    await writeEvents(path, 60, { maxBytes: 4096 });
+    const files = auditFiles(path);
+    expect(files.length).toBeGreaterThan(2);
+    expect(files[files.length - 1]).toBe(path);
+    expect(existsSync(`${path}.1`)).toBe(true);
+    expect(await verifyAudit(files)).toMatchObject({ ok: true, records: 60, firstSeq: 1, head: { seq: 60 } });
+    // The newest file alone verifies as a chain that starts later.
+    const alone = await verifyAudit([path]);
+    expect(alone.ok).toBe(true);
+    expect(alone.note).toMatch(/starts at seq/);
+    // Dropping a middle file breaks the chain.
+    const gap = files.filter((_file, index) => index !== 1);
+    expect((await verifyAudit(gap)).ok).toBe(false);
+  });
+
+  it('escapes control characters so a value cannot forge a line', async () => {
+    const path = auditPath();
+    const log = await AuditLog.open({ path, maxBytes: 1024 * 1024, maxFiles: 2 });
+    log.record({ event: 'auth_failure', reason: 'x"}\n{"seq":99,"event":"forged"\u2028\u0085' });
+    await log.close();
+    const content = lines(path);
+    expect(content).toHaveLength(1);
+    expect(content[0]).not.toMatch(/[\u2028\u0085]/);
+    expect(JSON.parse(content[0] as string)).toMatchObject({ seq: 1, event: 'auth_failure' });
+    expect(await verifyAudit([path])).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('never lets an event overwrite the chain fields', async () => {
+    const path = auditPath();
+    const log = await AuditLog.open({ path, maxBytes: 1024 * 1024, maxFiles: 2 });
+    log.record({ event: 'x', seq: 1000, prev: 'forged', hash: 'forged', time: 'then' });
+    await log.close();
+    expect(JSON.parse(lines(path)[0] as string)).toMatchObject({ seq: 1, prev: GENESIS_HASH });
+    expect(await verifyAudit([path])).toMatchObject({ ok: true });
+  });
+
+  it('writes everything buffered before close resolves', async () => {
+    const path = auditPath();
+    const log = await AuditLog.open({ path, maxBytes: 10 * 1024 * 1024, maxFiles: 2 });
+    for (let index = 0; index < 5000; index++) log.record({ event: 'tool_call', index });
+    await log.close();
+    expect(lines(path)).toHaveLength(5000);
+    expect(await verifyAudit([path])).toMatchObject({ ok: true, records: 5000 });
+  });
+});
