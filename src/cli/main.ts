@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAudit } from './audit.js';
+import { registerCheck } from './check.js';
 import { registerDeploy } from './deploy.js';
 import { registerKeygen } from './keygen.js';
 import { registerKeys } from './keys.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerAudit(program);
   registerDeploy(program);
+  registerCheck(program);
   return program;
 }
 

@@ -195,8 +195,8 @@ describe('adversarial input on the MCP endpoint', () => {
       expect(response.status).toBe(406);
     });
 
-    it('PUT /mcp → 405 with Allow', async () => {
-      const response = await send(warden.mcpUrl, { method: 'PUT', headers: sessionHeaders(), body: TOOLS_LIST });
+    it.each(['PUT', 'PATCH', 'TRACE', 'OPTIONS'])('%s /mcp → 405 with Allow', async (method) => {
+      const response = await send(warden.mcpUrl, { method, headers: sessionHeaders(), body: method === 'TRACE' || method === 'OPTIONS' ? undefined : TOOLS_LIST });
       expect(response.status).toBe(405);
       expect(response.headers['allow']).toBe('GET, POST, DELETE');
     });

@@ -21,12 +21,15 @@ export function createRateLimitHook(options: RateLimitHookOptions) {
   const { store, limit, events } = options;
   const policy = `${limit};w=${Math.round(store.windowMs / 1000)}`;
   const limitText = String(limit);
+  const windowSeconds = Math.ceil(store.windowMs / 1000);
 
   function apply(request: FastifyRequest, reply: FastifyReply, decision: RateLimitDecision, done: HookHandlerDoneFunction): void {
     const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
     reply.header('ratelimit-limit', limitText);
     reply.header('ratelimit-remaining', String(decision.remaining));
-    reply.header('ratelimit-reset', String(resetSeconds));
+    // The conservative count can hold a request up to one bucket past the window; the header
+    // reports at most the window, Retry-After the full wait.
+    reply.header('ratelimit-reset', String(Math.min(resetSeconds, windowSeconds)));
     reply.header('ratelimit-policy', policy);
     if (decision.allowed) {
       done();

@@ -76,7 +76,8 @@ export interface McpRouteOptions {
 export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions): void {
   const { handler } = options;
   app.route({
-    method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH'],
+    // Every method reaches the transport, which answers 405 with Allow for the ones MCP has no use for.
+    method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH', 'TRACE', 'OPTIONS'],
     url: '/mcp',
     config: { surface: 'mcp' },
     onRequest: options.guards,
