@@ -52,6 +52,11 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly banThreshold: number;
   readonly banSeconds: number;
+  /** Redis URL (may hold a password: never logged). */
+  readonly redisUrl: string | undefined;
+  readonly redisFailure: 'open' | 'closed';
+  readonly redisTimeout: number;
+  readonly redisPrefix: string;
   /** Path of the config file that was read, if any. */
   readonly configFile: string | undefined;
   /** Non-fatal findings to log at start (e.g. keys passed on the command line). */

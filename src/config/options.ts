@@ -163,6 +163,15 @@ function isJwksUrl(value: string): boolean {
   }
 }
 
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'redis:' || url.protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+}
+
 const host = z
   .string()
   .min(1)
@@ -354,6 +363,30 @@ export const OPTION_SPECS = [
     default: 20,
   },
   { key: 'banSeconds', flag: '--ban-seconds <seconds>', env: 'MCP_BAN_SECONDS', description: 'length of a temporary ban', schema: integer(1, 7 * 86_400), default: 300 },
+  {
+    key: 'redisUrl',
+    flag: '--redis-url <url>',
+    env: 'MCP_REDIS_URL',
+    description: 'share rate limits, sessions, bans and key updates between replicas through this Redis (redis:// or rediss://)',
+    schema: z.string().refine(isRedisUrl, { error: 'expected a redis:// or rediss:// URL' }),
+  },
+  {
+    key: 'redisFailure',
+    flag: '--redis-failure <policy>',
+    env: 'MCP_REDIS_FAILURE',
+    description: 'when Redis is down or slow: open (fall back to per-replica limits) or closed (answer 503)',
+    schema: z.enum(['open', 'closed'], { error: 'expected open or closed' }),
+    default: 'open',
+  },
+  { key: 'redisTimeout', flag: '--redis-timeout <ms>', env: 'MCP_REDIS_TIMEOUT', description: 'timeout of every Redis call, ms', schema: integer(5, 5000), default: 50 },
+  {
+    key: 'redisPrefix',
+    flag: '--redis-prefix <prefix>',
+    env: 'MCP_REDIS_PREFIX',
+    description: 'prefix of every Redis key and channel (several deployments can share one Redis)',
+    schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9:_.-]+$/, { error: 'expected letters, digits and : _ . -' }),
+    default: 'mcpw:',
+  },
   { key: 'shutdownTimeout', flag: '--shutdown-timeout <seconds>', env: 'MCP_SHUTDOWN_TIMEOUT', description: 'how long in-flight requests may run after SIGTERM/SIGINT', schema: integer(0, 600), default: 10 },
 ] as const satisfies readonly OptionSpec[];
 

@@ -83,6 +83,11 @@ export class SessionRegistry {
     this.#sessions.set(session.id, session);
   }
 
+  /** The session without touching it. */
+  peek(id: string): LiveSession | undefined {
+    return this.#sessions.get(id);
+  }
+
   /** The session, touched, or undefined when unknown. */
   get(id: string): LiveSession | undefined {
     const session = this.#sessions.get(id);

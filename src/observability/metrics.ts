@@ -28,6 +28,8 @@ export class Metrics {
   readonly #rateLimited: Counter<'limit'>;
   readonly #toolCalls: Counter<'tool' | 'outcome'>;
   readonly #denied: Counter<'reason'>;
+  readonly #redisFallbacks: Counter;
+  #redisUp: (() => boolean) | undefined;
   readonly #requestChildren = new Map<string, { inc(): void }>();
   readonly #latencyChildren = new Map<string, { observe(value: number): void }>();
 
@@ -40,6 +42,17 @@ export class Metrics {
     this.#rateLimited = new Counter({ name: `${PREFIX}rate_limited_total`, help: 'Requests refused by a rate limit, by limit (ip, key)', labelNames: ['limit'], registers });
     this.#toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers });
     this.#denied = new Counter({ name: `${PREFIX}denied_total`, help: 'Requests refused with 403, by reason (ip_rule, banned, host, origin, scope)', labelNames: ['reason'], registers });
+    this.#redisFallbacks = new Counter({ name: `${PREFIX}redis_fallbacks_total`, help: 'Calls answered from per-replica state because Redis failed or was down', registers });
+    const redisUp = (): number | undefined => (this.#redisUp === undefined ? undefined : this.#redisUp() ? 1 : 0);
+    new Gauge({
+      name: `${PREFIX}redis_up`,
+      help: '1 while the shared-state Redis is reachable (absent without --redis-url)',
+      registers,
+      collect() {
+        const value = redisUp();
+        if (value !== undefined) this.set(value);
+      },
+    });
     new Gauge({
       name: `${PREFIX}active_sessions`,
       help: 'MCP sessions held by this process',
@@ -85,6 +98,15 @@ export class Metrics {
 
   toolCall(tool: string, outcome: string): void {
     this.#toolCalls.labels(tool, outcome).inc();
+  }
+
+  redisFallback(): void {
+    this.#redisFallbacks.inc();
+  }
+
+  /** Reports Redis reachability in `redis_up`. */
+  watchRedis(healthy: () => boolean): void {
+    this.#redisUp = healthy;
   }
 
   denied(reason: string): void {

@@ -6,8 +6,8 @@
  */
 
 import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
+import type { RateLimitStore } from '../store/types.js';
 
-const FAILURE_WINDOW_MS = 60_000;
 
 export interface Ban {
   readonly client: string;
@@ -21,23 +21,37 @@ export interface BanListOptions {
   readonly banMs: number;
   readonly now?: () => number;
   readonly maxClients?: number;
+  /** Where failures are counted (a shared store counts them across replicas); default in memory. */
+  readonly failures?: RateLimitStore;
+  /** Told about each ban this replica decides (to share it). */
+  readonly onBan?: (ban: Ban) => void;
 }
+
+/** Window of the failure count, for a shared failure store. */
+export const BAN_FAILURE_WINDOW_MS = 60_000;
 
 export class BanList {
   readonly #threshold: number;
   readonly #banMs: number;
   readonly #now: () => number;
-  readonly #failures: MemoryRateLimitStore | undefined;
+  readonly #failures: RateLimitStore | undefined;
+  #onBan: ((ban: Ban) => void) | undefined;
   readonly #bans = new Map<string, number>();
 
   constructor(options: BanListOptions) {
     this.#threshold = options.threshold;
     this.#banMs = options.banMs;
     this.#now = options.now ?? Date.now;
+    this.#onBan = options.onBan;
     this.#failures =
       options.threshold > 0
-        ? new MemoryRateLimitStore({ windowMs: FAILURE_WINDOW_MS, maxLimit: options.threshold, maxClients: options.maxClients ?? 100_000 })
+        ? (options.failures ?? new MemoryRateLimitStore({ windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: options.threshold, maxClients: options.maxClients ?? 100_000 }))
         : undefined;
+  }
+
+  /** Sets who is told about bans decided here (sharing with other replicas). */
+  onShare(handler: (ban: Ban) => void): void {
+    this.#onBan = handler;
   }
 
   get enabled(): boolean {
@@ -57,17 +71,28 @@ export class BanList {
   }
 
   /** Counts one authentication failure; returns the new ban when this failure crossed the threshold. */
-  recordFailure(client: string): Ban | undefined {
+  recordFailure(client: string): Ban | undefined | Promise<Ban | undefined> {
     if (this.#failures === undefined || this.bannedUntil(client) !== undefined) return undefined;
-    if (this.#failures.consume(client, this.#threshold).allowed) return undefined;
-    return this.ban(client);
+    const decision = this.#failures.consume(client, this.#threshold);
+    if (decision instanceof Promise) {
+      return decision.then(
+        (value) => (value.allowed ? undefined : this.ban(client)),
+        () => undefined,
+      );
+    }
+    return decision.allowed ? undefined : this.ban(client);
   }
 
-  /** Bans a client now (also used when another replica reports a ban). */
-  ban(client: string, until = this.#now() + this.#banMs): Ban {
-    this.#bans.set(client, until);
-    this.#failures?.reset(client);
-    return { client, until };
+  /** Bans a client now; `announce` false for bans learnt from another replica. */
+  ban(client: string, until = this.#now() + this.#banMs, announce = true): Ban {
+    const current = this.#bans.get(client);
+    const ban = { client, until: current === undefined ? until : Math.max(current, until) };
+    this.#bans.set(client, ban.until);
+    if (announce) {
+      void Promise.resolve(this.#failures?.reset(client)).catch(() => undefined);
+      this.#onBan?.(ban);
+    }
+    return ban;
   }
 
   /** Current bans, soonest ending first. */
@@ -82,6 +107,6 @@ export class BanList {
   }
 
   close(): void {
-    this.#failures?.close();
+    void this.#failures?.close();
   }
 }

@@ -9,11 +9,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { KeyRing, type KeyRecord } from './api-keys.js';
+import type { KeyRestriction } from '../store/types.js';
 import { keyRecordsOf, parseKeysFile, KeysFileError } from './keys-file.js';
 
 /** What a reload did, for the log and the audit trail. */
 export type ReloadEvent =
-  | { readonly ok: true; readonly keys: number; readonly active: number; readonly trigger: 'start' | 'watch' | 'signal' | 'manual' }
+  | { readonly ok: true; readonly keys: number; readonly active: number; readonly trigger: 'start' | 'watch' | 'signal' | 'manual' | 'shared' }
   | { readonly ok: false; readonly error: string; readonly trigger: 'watch' | 'signal' | 'manual' };
 
 export interface KeySourceOptions {
@@ -23,6 +24,8 @@ export interface KeySourceOptions {
   readonly keysFile?: string | undefined;
   /** Called after every reload attempt (not for the initial load). */
   readonly onReload?: (event: ReloadEvent) => void;
+  /** Called with the keys file's revocations and expiries after each successful local load, to share them. */
+  readonly onRestrictions?: (restrictions: KeyRestriction[]) => void;
   /** Debounce for bursts of file events, ms (default 50). */
   readonly debounceMs?: number;
 }
@@ -31,6 +34,10 @@ export class KeySource {
   readonly #configRecords: readonly KeyRecord[];
   readonly #path: string | undefined;
   readonly #onReload: KeySourceOptions['onReload'];
+  #onRestrictions: KeySourceOptions['onRestrictions'];
+  #fileRecords: KeyRecord[] = [];
+  /** Tightenings received from other replicas, most restrictive kept per key id. */
+  readonly #restrictions = new Map<string, { disabled: boolean; expiresAt: number | undefined }>();
   readonly #debounceMs: number;
   #ring: KeyRing;
   #digest: string | undefined;
@@ -43,10 +50,42 @@ export class KeySource {
     this.#configRecords = KeyRing.recordsOf(options.configKeys);
     this.#path = options.keysFile;
     this.#onReload = options.onReload;
+    this.#onRestrictions = options.onRestrictions;
     this.#debounceMs = options.debounceMs ?? 50;
-    const { ring, digest } = this.#load();
-    this.#ring = ring;
+    const { records, digest } = this.#load();
+    this.#fileRecords = records;
+    this.#ring = this.#build();
     this.#digest = digest;
+  }
+
+  /** Sets where the file's restrictions are shared (once a shared store is connected). */
+  shareRestrictionsWith(handler: (restrictions: KeyRestriction[]) => void): void {
+    this.#onRestrictions = handler;
+    handler(this.#ownRestrictions());
+  }
+
+  /**
+   * Applies revocations and expiries from other replicas to keys this replica knows. Unknown
+   * ids are ignored and nothing is ever loosened: shared state cannot grant access.
+   */
+  applyRestrictions(restrictions: readonly KeyRestriction[]): number {
+    const known = new Set(this.#fileRecords.map((record) => record.id));
+    let changed = 0;
+    for (const restriction of restrictions) {
+      if (!known.has(restriction.id)) continue;
+      const current = this.#restrictions.get(restriction.id);
+      const disabled = restriction.disabled || current?.disabled === true;
+      const candidates = [restriction.expiresAt, current?.expiresAt].filter((value): value is number => value !== undefined);
+      const expiresAt = candidates.length === 0 ? undefined : Math.min(...candidates);
+      if (current !== undefined && current.disabled === disabled && current.expiresAt === expiresAt) continue;
+      this.#restrictions.set(restriction.id, { disabled, expiresAt });
+      changed++;
+    }
+    if (changed > 0) {
+      this.#ring = this.#build();
+      this.#onReload?.({ ok: true, keys: this.#ring.size, active: this.#ring.activeCount(), trigger: 'shared' });
+    }
+    return changed;
   }
 
   /** The ring to verify against now. */
@@ -75,11 +114,13 @@ export class KeySource {
   reload(trigger: 'watch' | 'signal' | 'manual' = 'manual'): ReloadEvent {
     let event: ReloadEvent;
     try {
-      const { ring, digest } = this.#load();
-      if (digest === this.#digest && trigger === 'watch') return { ok: true, keys: ring.size, active: ring.activeCount(), trigger };
-      this.#ring = ring;
+      const { records, digest } = this.#load();
+      if (digest === this.#digest && trigger === 'watch') return { ok: true, keys: this.#ring.size, active: this.#ring.activeCount(), trigger };
+      this.#fileRecords = records;
+      this.#ring = this.#build();
       this.#digest = digest;
-      event = { ok: true, keys: ring.size, active: ring.activeCount(), trigger };
+      event = { ok: true, keys: this.#ring.size, active: this.#ring.activeCount(), trigger };
+      this.#onRestrictions?.(this.#ownRestrictions());
     } catch (error) {
       event = { ok: false, error: error instanceof KeysFileError ? error.message : 'keys file could not be loaded', trigger };
     }
@@ -104,8 +145,25 @@ export class KeySource {
     this.#timer.unref();
   }
 
-  #load(): { ring: KeyRing; digest: string | undefined } {
-    if (this.#path === undefined) return { ring: new KeyRing(this.#configRecords), digest: undefined };
+  /** The revocations and expiries in this replica's own keys file. */
+  #ownRestrictions(): KeyRestriction[] {
+    return this.#fileRecords
+      .filter((record) => record.disabled === true || record.expiresAt !== undefined)
+      .map((record) => ({ id: record.id, disabled: record.disabled === true, expiresAt: record.expiresAt }));
+  }
+
+  #build(): KeyRing {
+    const file = this.#fileRecords.map((record) => {
+      const restriction = this.#restrictions.get(record.id);
+      if (restriction === undefined) return record;
+      const expiries = [record.expiresAt, restriction.expiresAt].filter((value): value is number => value !== undefined);
+      return { ...record, disabled: record.disabled === true || restriction.disabled, expiresAt: expiries.length === 0 ? undefined : Math.min(...expiries) };
+    });
+    return new KeyRing([...this.#configRecords, ...file]);
+  }
+
+  #load(): { records: KeyRecord[]; digest: string | undefined } {
+    if (this.#path === undefined) return { records: [], digest: undefined };
     let text: string;
     try {
       text = readFileSync(this.#path, 'utf8');
@@ -113,9 +171,6 @@ export class KeySource {
       throw new KeysFileError(`${this.#path}: cannot be read`, cause);
     }
     const file = parseKeysFile(text, this.#path);
-    return {
-      ring: new KeyRing([...this.#configRecords, ...keyRecordsOf(file)]),
-      digest: createHash('sha256').update(text).digest('base64'),
-    };
+    return { records: keyRecordsOf(file), digest: createHash('sha256').update(text).digest('base64') };
   }
 }

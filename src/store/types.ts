@@ -33,3 +33,50 @@ export interface RateLimitStore {
   readonly size: number;
   close(): void | Promise<void>;
 }
+
+/** What a replica needs to rebuild a session it does not hold (no secrets). */
+export interface SessionMeta {
+  readonly id: string;
+  /** The principal that created the session; nobody else may use it. */
+  readonly principalId: string;
+  readonly protocolVersion: string;
+  /** `clientInfo` and `capabilities` from the client's initialize request. */
+  readonly clientInfo: unknown;
+  readonly clientCapabilities: unknown;
+  readonly createdAt: number;
+}
+
+/** Session metadata shared by the replicas (memory: this process only). */
+export interface SessionStore {
+  save(meta: SessionMeta, ttlMs: number): Promise<void>;
+  load(id: string): Promise<SessionMeta | undefined>;
+  /** Extends the session's life after use. */
+  touch(id: string, ttlMs: number): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/**
+ * A tightening of a key known to every replica's keys file: revoked, or expiring at a time.
+ * Shared state can only tighten keys, never add one, so a writable Redis cannot grant access.
+ */
+export interface KeyRestriction {
+  readonly id: string;
+  readonly disabled: boolean;
+  /** Epoch ms; absent when the key does not expire. */
+  readonly expiresAt?: number | undefined;
+}
+
+/** A message between replicas. `origin` is the sending replica's id. */
+export type BusMessage =
+  | { readonly type: 'session_closed'; readonly origin: string; readonly sessionId: string }
+  | { readonly type: 'keys_restricted'; readonly origin: string; readonly restrictions: readonly KeyRestriction[] }
+  | { readonly type: 'ban'; readonly origin: string; readonly client: string; readonly until: number }
+  | { readonly type: 'stream'; readonly origin: string; readonly sessionId: string; readonly message: unknown };
+
+/** Publish/subscribe between replicas (memory: delivers to this process only). */
+export interface EventBus {
+  publish(message: BusMessage): Promise<void>;
+  /** Receives every message (including this replica's own; filter by `origin`). */
+  onMessage(handler: (message: BusMessage) => void): void;
+  close(): Promise<void>;
+}

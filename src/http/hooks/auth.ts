@@ -38,7 +38,8 @@ export function createAuthHook(options: AuthHookOptions) {
     events.authFailure(ip, verdict.reason, request.routeOptions.url ?? '');
     const client = clientKey(ip);
     const ban = bans.recordFailure(client);
-    if (ban !== undefined) events.banned(client, ban.until);
+    if (ban instanceof Promise) void ban.then((value) => value !== undefined && events.banned(client, value.until));
+    else if (ban !== undefined) events.banned(client, ban.until);
     if (verdict.missing) replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', verdict.reason, challenges.missing);
     else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', verdict.reason, challenges.invalid);
   }

@@ -21,7 +21,9 @@ import {
   negotiateProtocolVersion,
   type ProtocolVersion,
 } from '../protocol-versions.js';
+import type { SessionSharing } from '../session-sharing.js';
 import type { LiveSession, ServerFactory, ServerLike, SessionRegistry } from '../sessions.js';
+import type { SessionMeta } from '../../store/types.js';
 import { Exchange } from './exchange.js';
 import { SSE_HEADERS, type McpHttpRequest, type McpHttpResponse } from './types.js';
 import { WardenTransport } from './warden-transport.js';
@@ -38,6 +40,8 @@ export interface StreamableHttpOptions {
   readonly policy: MessagePolicy;
   /** Headers for a 403 insufficient_scope answer (e.g. the Bearer challenge naming the scope). */
   readonly scopeChallenge?: (principal: Principal, tool: string) => Record<string, string>;
+  /** Shares sessions between replicas (metadata store, bus); absent = this process only. */
+  readonly sharing?: SessionSharing | undefined;
   /** Told about refused tool calls and new sessions (counters, audit). */
   readonly events?: {
     scopeDenied?(ip: string, principal: Principal, tool: string): void;
@@ -94,6 +98,9 @@ export class StreamableHttpHandler {
   readonly #maxBatch: number;
   readonly #scopeChallenge: StreamableHttpOptions['scopeChallenge'];
   readonly #events: StreamableHttpOptions['events'];
+  readonly #sharing: SessionSharing | undefined;
+  /** Sessions being rebuilt from shared metadata, so concurrent requests share one rebuild. */
+  readonly #rebuilding = new Map<string, Promise<LiveSession | McpHttpResponse>>();
   #shared: { server: ServerLike; transport: WardenTransport } | undefined;
 
   constructor(options: StreamableHttpOptions) {
@@ -104,7 +111,13 @@ export class StreamableHttpHandler {
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.#scopeChallenge = options.scopeChallenge;
     this.#events = options.events;
+    this.#sharing = options.sharing;
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
+    const sessions = this.#sessions;
+    if (this.#sharing !== undefined && sessions !== undefined) {
+      this.#sharing.onRemoteClose((id) => void sessions.close(id, 'deleted'));
+      this.#sharing.onRemoteStream((id, message) => sessions.peek(id)?.transport.pushStandalone(message));
+    }
   }
 
   get stateless(): boolean {
@@ -115,7 +128,7 @@ export class StreamableHttpHandler {
   async start(): Promise<void> {
     if (!this.#stateless || this.#shared !== undefined) return;
     const server = await this.#factory({ sessionId: undefined, principal: ANONYMOUS });
-    const transport = new WardenTransport({ sessionId: undefined, policy: this.#policy });
+    const transport = this.#newTransport(undefined);
     await server.connect(transport);
     this.#shared = { server, transport };
   }
@@ -172,32 +185,44 @@ export class StreamableHttpHandler {
       if (request.sessionId !== undefined) return fail('WARDEN_ERR_ALREADY_INITIALIZED', 'initialize_in_session');
       return this.#initialize(messages[0] as JSONRPCRequest, accepts, request);
     }
-    const session = this.#session(request);
-    if (!('transport' in session)) return session;
-    if (batch && !allowsBatching(session.protocolVersion)) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
-    return this.#dispatch(session.transport, messages, kinds, batch, accepts, request);
+    return this.#withSession(request, (session) => {
+      if (batch && !allowsBatching(session.protocolVersion)) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
+      return this.#dispatch(session.transport, messages, kinds, batch, accepts, request);
+    });
   }
 
-  #get(request: McpHttpRequest): McpHttpResponse {
+  #get(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
     if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_get', { allow: 'POST' });
     if (!parseAccept(request.accept).sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
-    const session = this.#session(request);
-    if (!('transport' in session)) return session;
-    const stream = session.transport.openStandalone();
-    if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
-    return {
-      kind: 'stream',
-      status: 200,
-      headers: { ...SSE_HEADERS, 'mcp-session-id': session.id },
-      attach: (sink) => stream.attach(sink),
-    };
+    return this.#withSession(request, (session) => {
+      const stream = session.transport.openStandalone();
+      if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
+      return {
+        kind: 'stream',
+        status: 200,
+        headers: { ...SSE_HEADERS, 'mcp-session-id': session.id },
+        attach: (sink) => stream.attach(sink),
+      };
+    });
   }
 
   async #delete(request: McpHttpRequest): Promise<McpHttpResponse> {
     if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_delete', { allow: 'POST' });
+    const sessions = this.#sessions as SessionRegistry;
+    const local = request.sessionId === undefined ? undefined : sessions.peek(request.sessionId);
+    if (local === undefined && this.#sharing !== undefined && request.sessionId !== undefined) {
+      // Held by another replica (or nowhere): check ownership from the shared metadata, end it everywhere.
+      const meta = await this.#sharing.lookup(request.sessionId);
+      const refused = this.#checkOwner(request, meta);
+      if (refused !== undefined) return refused;
+      await this.#sharing.ended(request.sessionId);
+      return NO_CONTENT;
+    }
     const session = this.#session(request);
-    if (!('transport' in session)) return session;
-    await (this.#sessions as SessionRegistry).close(session.id, 'deleted');
+    const found = session instanceof Promise ? await session : session;
+    if (!('transport' in found)) return found;
+    await sessions.close(found.id, 'deleted');
+    await this.#sharing?.ended(found.id);
     return NO_CONTENT;
   }
 
@@ -221,10 +246,29 @@ export class StreamableHttpHandler {
     return isSupportedProtocolVersion(header) ? header : undefined;
   }
 
+  /** Runs `use` with the caller's session (local, or rebuilt from shared metadata), or answers the error. */
+  #withSession(
+    request: McpHttpRequest,
+    use: (session: LiveSession) => McpHttpResponse | Promise<McpHttpResponse>,
+  ): McpHttpResponse | Promise<McpHttpResponse> {
+    const found = this.#session(request);
+    if (found instanceof Promise) return found.then((session) => ('transport' in session ? use(session) : session));
+    return 'transport' in found ? use(found) : found;
+  }
+
   /** The caller's session, or the error answer (400 without id, 404 unknown/foreign, 400 bad version). */
-  #session(request: McpHttpRequest): LiveSession | McpHttpResponse {
+  #session(request: McpHttpRequest): LiveSession | McpHttpResponse | Promise<LiveSession | McpHttpResponse> {
     if (request.sessionId === undefined) return fail('WARDEN_ERR_SESSION_REQUIRED', 'no_session_id');
     const session = (this.#sessions as SessionRegistry).get(request.sessionId);
+    if (session === undefined) return this.#sharing === undefined ? fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session') : this.#remoteSession(request, request.sessionId);
+    const refused = this.#checkOwner(request, session);
+    if (refused !== undefined) return refused;
+    this.#sharing?.used(session.id);
+    return session;
+  }
+
+  /** 404 for an unknown or foreign session, 400 for a version header that is not the session's. */
+  #checkOwner(request: McpHttpRequest, session: { principalId: string; protocolVersion: string } | undefined): McpHttpResponse | undefined {
     if (session === undefined) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session');
     // Same answer as an unknown id: a stolen session id must not even be confirmed to exist.
     if (session.principalId !== request.principal.id) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'foreign_session');
@@ -232,7 +276,68 @@ export class StreamableHttpHandler {
     if (header !== undefined && header !== session.protocolVersion) {
       return fail('WARDEN_ERR_PROTOCOL_VERSION', isSupportedProtocolVersion(header) ? 'version_mismatch' : 'unsupported_version');
     }
-    return session;
+    return undefined;
+  }
+
+  /** A session another replica created: checked against the shared metadata, then rebuilt here. */
+  async #remoteSession(request: McpHttpRequest, id: string): Promise<LiveSession | McpHttpResponse> {
+    const meta = await (this.#sharing as SessionSharing).lookup(id);
+    const refused = this.#checkOwner(request, meta);
+    if (refused !== undefined || meta === undefined) return refused ?? fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session');
+    let pending = this.#rebuilding.get(id);
+    if (pending === undefined) {
+      pending = this.#rebuild(meta, request).finally(() => this.#rebuilding.delete(id));
+      this.#rebuilding.set(id, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Rebuilds a session from its metadata: a new engine, initialized privately with the client's
+   * original initialize parameters, so it behaves as the one on the replica that created it.
+   */
+  async #rebuild(meta: SessionMeta, request: McpHttpRequest): Promise<LiveSession | McpHttpResponse> {
+    const sessions = this.#sessions as SessionRegistry;
+    const existing = sessions.peek(meta.id);
+    if (existing !== undefined) return existing;
+    if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
+    try {
+      const transport = this.#newTransport(meta.id);
+      const server = await this.#factory({ sessionId: meta.id, principal: request.principal });
+      await server.connect(transport);
+      const delivery = { principal: request.principal, clientIp: request.clientIp, extra: { authInfo: request.authInfo } };
+      const exchange = new Exchange({ acceptJson: true, acceptSse: false, batch: false });
+      const initialize = {
+        jsonrpc: '2.0' as const,
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: meta.protocolVersion, capabilities: meta.clientCapabilities ?? {}, clientInfo: meta.clientInfo ?? { name: 'unknown', version: '0' } },
+      };
+      transport.deliver([initialize], ['request'], exchange, delivery);
+      const answer = await exchange.promise;
+      if (answer.kind !== 'body' || answer.body === undefined || !answer.body.includes('"result"')) {
+        await server.close();
+        return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'session_rebuild' }) };
+      }
+      transport.deliver([{ jsonrpc: '2.0', method: 'notifications/initialized' }], ['notification'], undefined, delivery);
+      const now = Date.now();
+      const live: LiveSession = { id: meta.id, principalId: meta.principalId, protocolVersion: meta.protocolVersion as ProtocolVersion, createdAt: meta.createdAt, lastSeen: now, transport, server };
+      sessions.add(live);
+      return live;
+    } catch (cause) {
+      return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'session_rebuild', cause }) };
+    } finally {
+      sessions.release();
+    }
+  }
+
+  #newTransport(id: string | undefined): WardenTransport {
+    const sharing = this.#sharing;
+    return new WardenTransport({
+      sessionId: id,
+      policy: this.#policy,
+      relay: sharing === undefined || id === undefined ? undefined : (message) => sharing.relay(id, message),
+    });
   }
 
   async #initialize(message: JSONRPCRequest, accepts: Accepts, request: McpHttpRequest): Promise<McpHttpResponse> {
@@ -240,7 +345,7 @@ export class StreamableHttpHandler {
     if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
     const id = randomUUID();
     let server: ServerLike;
-    const transport = new WardenTransport({ sessionId: id, policy: this.#policy });
+    const transport = this.#newTransport(id);
     try {
       server = await this.#factory({ sessionId: id, principal: request.principal });
       await server.connect(transport);
@@ -249,6 +354,8 @@ export class StreamableHttpHandler {
       return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'server_factory', cause }) };
     }
     const negotiated = negotiate(message);
+    const params = negotiated.params as { protocolVersion: ProtocolVersion; capabilities?: unknown; clientInfo?: unknown };
+    let shared: Promise<void> | undefined;
     const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false });
     exchange.headers['mcp-session-id'] = id;
     if (!accepts.json) exchange.streamNow();
@@ -264,15 +371,24 @@ export class StreamableHttpHandler {
           void server.close().catch(() => undefined);
           return;
         }
-        const version = typeof result.protocolVersion === 'string' && isSupportedProtocolVersion(result.protocolVersion)
-          ? result.protocolVersion
-          : ((negotiated.params as { protocolVersion: ProtocolVersion }).protocolVersion);
+        const version = typeof result.protocolVersion === 'string' && isSupportedProtocolVersion(result.protocolVersion) ? result.protocolVersion : params.protocolVersion;
         const now = Date.now();
         sessions.add({ id, principalId: request.principal.id, protocolVersion: version, createdAt: now, lastSeen: now, transport, server });
+        shared = this.#sharing?.created({
+          id,
+          principalId: request.principal.id,
+          protocolVersion: version,
+          clientInfo: params.clientInfo,
+          clientCapabilities: params.capabilities,
+          createdAt: now,
+        });
         this.#events?.sessionCreated?.(request.clientIp, request.principal, id);
       },
     });
-    return exchange.promise;
+    const response = await exchange.promise;
+    // Answer only once other replicas can find the session (the client may go to any of them next).
+    if (shared !== undefined) await shared;
+    return response;
   }
 
   #dispatch(

@@ -51,9 +51,26 @@ export class WardenTransport implements Transport {
   #standalone: SseStream | undefined;
   #closed = false;
 
-  constructor(options: { sessionId: string | undefined; policy: MessagePolicy }) {
+  readonly #relay: ((message: JSONRPCMessage) => void) | undefined;
+
+  /**
+   * @param options.relay Where a message for the GET stream goes when this process holds no
+   * open GET stream for the session (another replica may).
+   */
+  constructor(options: { sessionId: string | undefined; policy: MessagePolicy; relay?: (message: JSONRPCMessage) => void }) {
     this.sessionId = options.sessionId;
     this.#policy = options.policy;
+    this.#relay = options.relay;
+  }
+
+  /** True while this process holds an open GET stream for the session. */
+  get hasStandalone(): boolean {
+    return this.#standalone !== undefined && !this.#standalone.closed;
+  }
+
+  /** Writes a message relayed from another replica to the local GET stream, if open. */
+  pushStandalone(message: JSONRPCMessage): void {
+    if (this.#standalone !== undefined && !this.#standalone.closed) this.#standalone.send(message);
   }
 
   /** True while a request is in flight or a GET stream is open. */
@@ -78,6 +95,8 @@ export class WardenTransport implements Transport {
         this.#routes.get(related as number)?.exchange.event(message);
       } else if (this.#standalone !== undefined && !this.#standalone.closed) {
         this.#standalone.send(message);
+      } else {
+        this.#relay?.(message);
       }
       return RESOLVED;
     }
