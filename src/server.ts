@@ -16,6 +16,7 @@ import { createBuiltinServer } from './mcp/builtin-server.js';
 import { ToolCatalog } from './mcp/catalog.js';
 import { DefaultPolicy } from './mcp/policy.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './mcp/protocol-versions.js';
+import { SessionSharing } from './mcp/session-sharing.js';
 import { SessionRegistry, type ServerFactory } from './mcp/sessions.js';
 import { StreamableHttpHandler } from './mcp/transport/streamable-http.js';
 import { AuditLog } from './observability/audit.js';
@@ -24,13 +25,13 @@ import { Metrics } from './observability/metrics.js';
 import { SecurityEvents } from './observability/security-events.js';
 import { ServerStats } from './observability/stats.js';
 import { Authenticator } from './security/authenticator.js';
-import { BanList } from './security/ban-list.js';
+import { BAN_FAILURE_WINDOW_MS, BanList } from './security/ban-list.js';
 import { isLoopbackHost } from './security/hosts.js';
 import { createIpRules } from './security/ip-rules.js';
 import { JwtVerifier } from './security/jwt.js';
 import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
-import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
+import { createReplication } from './replication.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link createServer}. */
@@ -115,10 +116,36 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   for (const warning of config.warnings) logger.warn(warning);
 
-  const sessions = new SessionRegistry({ max: config.maxSessions, ttlMs: config.sessionTtl * 1000 });
+  let sharing: SessionSharing | undefined;
+  const sessions = new SessionRegistry({
+    max: config.maxSessions,
+    ttlMs: config.sessionTtl * 1000,
+    // A session that idled out here may live on at another replica: only forget our bookkeeping.
+    onClosed: (session, reason) => reason === 'expired' && sharing?.forget(session.id),
+  });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
-  const bans = new BanList({ threshold: config.banThreshold, banMs: config.banSeconds * 1000 });
-  const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => bans.list().length }) : undefined;
+  let activeBans = (): number => 0;
+  const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans() }) : undefined;
+  const replication = createReplication(config, logger, metrics);
+  const bans = new BanList({
+    threshold: config.banThreshold,
+    banMs: config.banSeconds * 1000,
+    failures:
+      config.banThreshold > 0
+        ? replication.rateLimitStore('authfail', { windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: config.banThreshold, maxClients: 100_000 })
+        : undefined,
+  });
+  activeBans = () => bans.list().length;
+  replication.shareBans(bans);
+  if (replication.mode === 'redis') {
+    sharing = new SessionSharing({
+      store: replication.sessionStore,
+      bus: replication.bus,
+      replicaId: replication.replicaId,
+      ttlMs: config.sessionTtl * 1000,
+      onError: (error) => replication.onFailure(error),
+    });
+  }
   const audit =
     config.auditLog === undefined
       ? undefined
@@ -134,6 +161,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
 
   // Throws KeysFileError (a config error) when the keys file is missing or invalid at start.
   const keySource = new KeySource({ configKeys: config.apiKeys, keysFile: config.keysFile, onReload: (event) => events.keysReload(event) });
+  replication.shareKeys(keySource);
   const jwt =
     config.jwtJwksUrl === undefined
       ? undefined
@@ -168,6 +196,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     allowedHosts: [...config.allowedHosts],
     bodyLimitBytes: config.bodyLimit,
     sessions: { max: config.maxSessions, idleTtlSeconds: config.sessionTtl },
+    sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
     audit: config.auditLog === undefined ? false : { arguments: config.auditArguments, hmac: config.auditKey !== undefined },
     metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
     monitoring: config.monitoring,
@@ -178,6 +207,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     bans: bans.list().map((ban) => ({ client: ban.client, until: new Date(ban.until).toISOString() })),
     recentEvents: events.recent(20),
     audit: audit === undefined ? undefined : audit.head,
+    sharedState: { mode: replication.mode, ...replication.health(), fallbacks: replication.fallbacks },
   });
 
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
@@ -187,6 +217,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     policy,
     sessions,
     stateless: config.stateless,
+    sharing,
     scopeChallenge: (_principal, tool) => challenges.scope(tool),
     events: {
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
@@ -194,12 +225,8 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     },
   });
   const catalog = new ToolCatalog(factory);
-  const rateLimitStore = new MemoryRateLimitStore({
-    windowMs: config.rateWindow * 1000,
-    maxLimit: config.rateLimit,
-    maxClients: config.rateLimitMaxClients,
-  });
-  const keyRateLimitStore = new MemoryRateLimitStore({ windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
+  const rateLimitStore = replication.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
+  const keyRateLimitStore = replication.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
 
   const dnsProtection = isLoopbackHost(config.host)
     ? 'on: loopback Host names only' + (config.allowedHosts.length > 0 ? ` plus ${config.allowedHosts.join(', ')}` : '')
@@ -225,6 +252,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     stats,
     configSummary,
     securityStatus,
+    health: () => replication.health(),
     oauthMetadata:
       jwt === undefined
         ? undefined
@@ -260,6 +288,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     await rateLimitStore.close();
     await keyRateLimitStore.close();
     bans.close();
+    await replication.close();
   });
 
   let stopping: Promise<void> | undefined;
@@ -270,13 +299,23 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     generatedKey,
     keySource,
     async start(): Promise<string> {
+      if (!(await replication.ready(2000))) logger.warn({ policy: config.redisFailure }, 'redis not reachable at start; serving with per-replica state until it is');
       await mcp.start();
       await catalog.start();
       keySource.start();
       const url = await app.listen({ host: config.host, port: config.port });
       audit?.record({ event: 'server_start', version: VERSION, url });
       logger.info(
-        { url, version: VERSION, keyCount: keySource.ring.activeCount(), rateLimit: `${config.rateLimit}/${config.rateWindow}s`, stateless: config.stateless, oauth: jwt !== undefined },
+        {
+          url,
+          version: VERSION,
+          keyCount: keySource.ring.activeCount(),
+          rateLimit: `${config.rateLimit}/${config.rateWindow}s`,
+          stateless: config.stateless,
+          oauth: jwt !== undefined,
+          sharedState: replication.mode,
+          replica: replication.replicaId,
+        },
         'mcp-warden listening',
       );
       return url;

@@ -30,6 +30,7 @@ import type { ServerStats } from '../observability/stats.js';
 import type { RateLimitStore } from '../store/types.js';
 import './fastify-types.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { HealthReport } from '../replication.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { Authenticator } from '../security/authenticator.js';
 import type { BanList } from '../security/ban-list.js';
@@ -68,6 +69,8 @@ export interface AppDependencies {
   readonly stats: ServerStats;
   readonly configSummary: () => Readonly<Record<string, unknown>>;
   readonly securityStatus: () => Readonly<Record<string, unknown>>;
+  /** Liveness with the shared-state condition (`degraded` while Redis is unreachable). */
+  readonly health: () => HealthReport;
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
   readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
@@ -211,7 +214,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         createPrincipalLimits({ store: deps.keyRateLimitStore, events }),
       ]
     : [admitAnonymous];
-  registerPublicRoutes(app, { pageInfo: deps.pageInfo });
+  registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health });
   registerApiRoutes(app, { guards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   registerMcpRoutes(app, { handler: deps.mcp, guards });
   if (deps.metrics !== undefined) {

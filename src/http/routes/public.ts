@@ -38,13 +38,18 @@ export interface PublicRouteOptions {
   /** Page facts; `host` is the request's (validated) Host header. */
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   readonly assetsDir?: string;
+  /** `ok`, or `degraded` with a reason (e.g. Redis unreachable); the server answers either way. */
+  readonly health?: () => { readonly status: 'ok' | 'degraded'; readonly reason?: string };
 }
 
 export function registerPublicRoutes(app: FastifyInstance, options: PublicRouteOptions): void {
   const assets = loadAssets(options.assetsDir ?? ASSETS_DIR);
 
+  const OK = '{"status":"ok"}';
   app.get('/health', { config: { probe: true } }, (_request, reply) => {
-    reply.type('application/json; charset=utf-8').send('{"status":"ok"}');
+    const report = options.health?.();
+    // Degraded is still alive (200): restarting a replica does not bring Redis back.
+    reply.type('application/json; charset=utf-8').send(report === undefined || report.status === 'ok' ? OK : JSON.stringify(report));
   });
 
   app.get('/', (request, reply) => {

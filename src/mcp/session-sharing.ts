@@ -1,0 +1,107 @@
+/**
+ * @module mcp/session-sharing
+ * What lets several replicas act as one server for MCP sessions: session metadata in a shared
+ * store (so any replica can rebuild a session it does not hold), session ends broadcast to all
+ * replicas, and server-to-client messages relayed to the replica that holds the session's GET
+ * stream. With the memory stores this is a no-op wrapper around one process.
+ */
+
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { BusMessage, EventBus, SessionMeta, SessionStore } from '../store/types.js';
+
+export interface SessionSharingOptions {
+  readonly store: SessionStore;
+  readonly bus: EventBus;
+  /** This replica's id (filters out our own bus messages). */
+  readonly replicaId: string;
+  readonly ttlMs: number;
+  /** A store or bus call failed (Redis down): counted and logged by the caller. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export class SessionSharing {
+  readonly #store: SessionStore;
+  readonly #bus: EventBus;
+  readonly #replicaId: string;
+  readonly #ttlMs: number;
+  readonly #onError: (error: unknown) => void;
+  /** Last time each session's TTL was extended in the store (to touch at most every ttl/10). */
+  readonly #touched = new Map<string, number>();
+  #closedHandler: ((sessionId: string) => void) | undefined;
+  #streamHandler: ((sessionId: string, message: JSONRPCMessage) => void) | undefined;
+
+  constructor(options: SessionSharingOptions) {
+    this.#store = options.store;
+    this.#bus = options.bus;
+    this.#replicaId = options.replicaId;
+    this.#ttlMs = options.ttlMs;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#bus.onMessage((message) => this.#receive(message));
+  }
+
+  /** Called when another replica ended a session. */
+  onRemoteClose(handler: (sessionId: string) => void): void {
+    this.#closedHandler = handler;
+  }
+
+  /** Called with a server-to-client message another replica relayed for a session's GET stream. */
+  onRemoteStream(handler: (sessionId: string, message: JSONRPCMessage) => void): void {
+    this.#streamHandler = handler;
+  }
+
+  /** Records a new session; resolves once it is visible to other replicas (or failed). */
+  async created(meta: SessionMeta): Promise<void> {
+    try {
+      await this.#store.save(meta, this.#ttlMs);
+      this.#touched.set(meta.id, Date.now());
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  /** The metadata of a session this replica does not hold; undefined when unknown or unreachable. */
+  async lookup(id: string): Promise<SessionMeta | undefined> {
+    try {
+      return await this.#store.load(id);
+    } catch (error) {
+      this.#onError(error);
+      return undefined;
+    }
+  }
+
+  /** Keeps a used session alive in the store, at most once per tenth of its TTL. */
+  used(id: string): void {
+    const now = Date.now();
+    const last = this.#touched.get(id) ?? 0;
+    if (now - last < this.#ttlMs / 10) return;
+    this.#touched.set(id, now);
+    this.#store.touch(id, this.#ttlMs).catch((error: unknown) => this.#onError(error));
+  }
+
+  /** Ends a session everywhere. */
+  async ended(id: string): Promise<void> {
+    this.#touched.delete(id);
+    try {
+      await this.#store.delete(id);
+      await this.#bus.publish({ type: 'session_closed', origin: this.#replicaId, sessionId: id });
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  /** Forgets local bookkeeping of a session that expired here (it may live on elsewhere). */
+  forget(id: string): void {
+    this.#touched.delete(id);
+  }
+
+  /** Relays a message for a GET stream this replica does not hold. */
+  relay(sessionId: string, message: JSONRPCMessage): void {
+    this.#bus.publish({ type: 'stream', origin: this.#replicaId, sessionId, message }).catch((error: unknown) => this.#onError(error));
+  }
+
+  #receive(message: BusMessage): void {
+    if (message.origin === this.#replicaId) return;
+    if (message.type === 'session_closed') this.#closedHandler?.(message.sessionId);
+    else if (message.type === 'stream') this.#streamHandler?.(message.sessionId, message.message as JSONRPCMessage);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * @module store/redis/keys
+ * Every Redis key and channel mcp-warden uses, built from one prefix (default `mcpw:`), so
+ * several deployments can share a Redis and an operator can find (or flush) ours.
+ */
+
+export const DEFAULT_REDIS_PREFIX = 'mcpw:';
+
+export interface RedisKeys {
+  /** Rolling-window counters of one client in one limiter (`ip`, `key`, `authfail`). */
+  rateLimit(limiter: string, client: string): string;
+  session(id: string): string;
+  /** Key restrictions (revocations, expiries) published by the replicas: hash id → JSON. */
+  readonly keyRestrictions: string;
+  ban(client: string): string;
+  readonly banPattern: string;
+  /** The replicas' event channel. */
+  readonly events: string;
+}
+
+export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
+  return {
+    rateLimit: (limiter, client) => `${prefix}rl:${limiter}:${client}`,
+    session: (id) => `${prefix}session:${id}`,
+    keyRestrictions: `${prefix}keys:restrictions`,
+    ban: (client) => `${prefix}ban:${client}`,
+    banPattern: `${prefix}ban:*`,
+    events: `${prefix}events`,
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * @module store/redis/rate-limit
+ * The rolling-window limiter shared by all replicas: the memory limiter's algorithm (a ring of
+ * per-bucket counters, counted conservatively) run atomically in one Lua script per request,
+ * with Redis `TIME` as the clock so replica clocks may drift. Each client is one small hash
+ * (bucket → count) that expires by itself one window after its last request.
+ */
+
+import type { Redis } from 'ioredis';
+import { bucketMsFor } from '../memory/rate-limit.js';
+import type { RateLimitDecision, RateLimitStore } from '../types.js';
+import type { RedisKeys } from './keys.js';
+
+/**
+ * KEYS[1] the client's hash; ARGV limit, bucket ms, ring size, ttl ms, and (tests only) a
+ * clock value in ms instead of Redis TIME.
+ * Returns {allowed (0|1), counted total, ms until `needed` requests have left the window}.
+ */
+const CONSUME_SCRIPT = `
+local limit = tonumber(ARGV[1])
+local bucketMs = tonumber(ARGV[2])
+local ring = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local nowMs
+if ARGV[5] then
+  nowMs = tonumber(ARGV[5])
+else
+  local time = redis.call('TIME')
+  nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local current = math.floor(nowMs / bucketMs)
+local oldest = current - ring + 1
+local flat = redis.call('HGETALL', KEYS[1])
+local live = {}
+local stale = {}
+local total = 0
+for i = 1, #flat, 2 do
+  local bucket = tonumber(flat[i])
+  local count = tonumber(flat[i + 1])
+  if bucket < oldest then
+    stale[#stale + 1] = flat[i]
+  else
+    live[#live + 1] = { bucket, count }
+    total = total + count
+  end
+end
+if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
+table.sort(live, function(a, b) return a[1] < b[1] end)
+local allowed = 0
+local needed = total - limit + 1
+if total < limit then
+  allowed = 1
+  needed = 1
+  total = total + 1
+  redis.call('HINCRBY', KEYS[1], current, 1)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  if #live > 0 and live[#live][1] == current then
+    live[#live][2] = live[#live][2] + 1
+  else
+    live[#live + 1] = { current, 1 }
+  end
+end
+local wait = ring * bucketMs
+local freed = 0
+for i = 1, #live do
+  freed = freed + live[i][2]
+  if freed >= needed then
+    wait = (live[i][1] + ring) * bucketMs - nowMs
+    break
+  end
+end
+if wait < 0 then wait = 0 end
+return { allowed, total, wait }
+`;
+
+type ConsumeCommand = (key: string, limit: number, bucketMs: number, ring: number, ttlMs: number, ...now: number[]) => Promise<[number, number, number]>;
+
+export interface RedisRateLimitOptions {
+  readonly client: Redis;
+  readonly keys: RedisKeys;
+  /** Limiter name, part of the key (`ip`, `key`, `authfail`). */
+  readonly limiter: string;
+  readonly windowMs: number;
+  /** Tests only: a clock (ms) used instead of Redis TIME, so time can be simulated. */
+  readonly now?: () => number;
+}
+
+/** The Redis implementation of {@link RateLimitStore}. Throws when Redis fails (see SharedRateLimitStore). */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly windowMs: number;
+  readonly #client: Redis & { wardenConsume?: ConsumeCommand };
+  readonly #keys: RedisKeys;
+  readonly #limiter: string;
+  readonly #bucketMs: number;
+  readonly #ring: number;
+  readonly #ttlMs: number;
+  readonly #now: (() => number) | undefined;
+
+  constructor(options: RedisRateLimitOptions) {
+    this.windowMs = options.windowMs;
+    this.#client = options.client;
+    this.#keys = options.keys;
+    this.#limiter = options.limiter;
+    this.#bucketMs = bucketMsFor(options.windowMs);
+    this.#ring = Math.ceil(options.windowMs / this.#bucketMs) + 1;
+    this.#ttlMs = options.windowMs + 2 * this.#bucketMs;
+    this.#now = options.now;
+    // defineCommand sends EVALSHA and falls back to EVAL once if the script is not cached.
+    if (this.#client.wardenConsume === undefined) this.#client.defineCommand('wardenConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
+  }
+
+  /** Not tracked centrally: Redis expires idle clients itself. */
+  get size(): number {
+    return -1;
+  }
+
+  async consume(key: string, limit: number): Promise<RateLimitDecision> {
+    const client = this.#client as Redis & { wardenConsume: ConsumeCommand };
+    const now = this.#now === undefined ? [] : [Math.floor(this.#now())];
+    const [allowed, total, wait] = await client.wardenConsume(this.#keys.rateLimit(this.#limiter, key), limit, this.#bucketMs, this.#ring, this.#ttlMs, ...now);
+    return allowed === 1 ? { allowed: true, limit, remaining: Math.max(0, limit - total), resetMs: wait } : { allowed: false, limit, remaining: 0, resetMs: wait };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.#client.del(this.#keys.rateLimit(this.#limiter, key));
+  }
+
+  close(): void {}
+}

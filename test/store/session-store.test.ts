@@ -1,0 +1,71 @@
+/**
+ * The SessionStore contract, run against the memory store and a real Redis.
+ */
+
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySessionStore } from '../../src/store/memory/session-store.js';
+import { redisKeys } from '../../src/store/redis/keys.js';
+import { RedisSessionStore } from '../../src/store/redis/session-store.js';
+import type { SessionMeta, SessionStore } from '../../src/store/types.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+const META: SessionMeta = {
+  id: '6f1c2a4e-0000-4000-8000-000000000001',
+  principalId: 'key_0123456789ab',
+  protocolVersion: '2025-06-18',
+  clientInfo: { name: 'client', version: '1.0.0' },
+  clientCapabilities: { sampling: {}, roots: { listChanged: true } },
+  createdAt: 1_700_000_000_000,
+};
+
+function sessionStoreContract(name: string, make: () => SessionStore): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    it('saves, loads and deletes metadata', async () => {
+      const store = make();
+      expect(await store.load(META.id)).toBeUndefined();
+      await store.save(META, 60_000);
+      expect(await store.load(META.id)).toEqual(META);
+      await store.delete(META.id);
+      expect(await store.load(META.id)).toBeUndefined();
+    });
+
+    it('forgets a session after its TTL unless touched', async () => {
+      const store = make();
+      await store.save({ ...META, id: 'short' }, 300);
+      await store.save({ ...META, id: 'touched' }, 300);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await store.touch('touched', 600);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await store.load('short')).toBeUndefined();
+      expect(await store.load('touched')).toMatchObject({ id: 'touched', principalId: META.principalId });
+    });
+  });
+}
+
+sessionStoreContract('memory', () => new MemorySessionStore());
+
+let redis: TestRedis;
+let client: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url);
+});
+afterAll(async () => {
+  client.disconnect();
+  await redis.stop();
+});
+
+let prefix = 0;
+sessionStoreContract('redis', () => new RedisSessionStore({ client, keys: redisKeys(`s${++prefix}:`) }));
+
+describe('RedisSessionStore footprint', () => {
+  it('keeps one small hash per session', async () => {
+    const keys = redisKeys('size:');
+    const store = new RedisSessionStore({ client, keys });
+    await store.save(META, 60_000);
+    const bytes = Number(await client.memory('USAGE', keys.session(META.id)));
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(1024);
+  });
+});
