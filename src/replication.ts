@@ -21,11 +21,12 @@ import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { MemorySessionStore } from './store/memory/session-store.js';
 import { RedisConnection } from './store/redis/connection.js';
 import { RedisEventBus } from './store/redis/event-bus.js';
+import { RedisEventStore } from './store/redis/event-store.js';
 import { redisKeys, type RedisKeys } from './store/redis/keys.js';
 import { RedisRateLimitStore } from './store/redis/rate-limit.js';
 import { RedisSessionStore } from './store/redis/session-store.js';
 import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
+import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
@@ -40,6 +41,8 @@ export interface Replication {
   readonly replicaId: string;
   readonly sessionStore: SessionStore;
   readonly bus: EventBus;
+  /** Recent SSE events shared across replicas (Redis only), for resuming a stream elsewhere. */
+  readonly eventStore: EventStore | undefined;
   /** A rate-limit store for `limiter` (`ip`, `key`, `authfail`), shared when Redis is configured. */
   rateLimitStore(limiter: string, options: { windowMs: number; maxLimit: number; maxClients: number }): RateLimitStore;
   /** Shares bans decided here and applies bans decided elsewhere. */
@@ -64,6 +67,7 @@ function memoryReplication(): Replication {
     replicaId: randomUUID(),
     sessionStore: new MemorySessionStore(),
     bus,
+    eventStore: undefined,
     rateLimitStore: (_limiter, options) => new MemoryRateLimitStore(options),
     shareBans: () => undefined,
     shareKeys: () => undefined,
@@ -106,6 +110,7 @@ function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Met
     replicaId,
     sessionStore: new RedisSessionStore({ client: connection.client, keys }),
     bus,
+    eventStore: new RedisEventStore({ client: connection.client, keys, onError: onFailure }),
     rateLimitStore(limiter, options) {
       return new SharedRateLimitStore({
         shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),

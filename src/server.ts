@@ -32,6 +32,7 @@ import { JwtVerifier } from './security/jwt.js';
 import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
 import { createReplication } from './replication.js';
+import { MemoryEventStore } from './store/memory/event-store.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link createServer}. */
@@ -218,6 +219,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     sessions,
     stateless: config.stateless,
     sharing,
+    eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
     scopeChallenge: (_principal, tool) => challenges.scope(tool),
     events: {
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),

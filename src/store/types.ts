@@ -80,3 +80,28 @@ export interface EventBus {
   onMessage(handler: (message: BusMessage) => void): void;
   close(): Promise<void>;
 }
+
+/** One stored SSE event of a stream. */
+export interface StoredEvent {
+  readonly seq: number;
+  readonly message: unknown;
+}
+
+/** The events of a stream after some point, and whether the stream has ended. */
+export interface StoredEvents {
+  readonly events: readonly StoredEvent[];
+  readonly ended: boolean;
+}
+
+/**
+ * The recent events of SSE streams, so a client that lost its connection can resume with
+ * `Last-Event-ID` (Streamable HTTP §resumability and redelivery). Bounded per stream and in time.
+ */
+export interface EventStore {
+  /** Records an event; never blocks the caller. */
+  append(streamId: string, seq: number, message: unknown): void;
+  /** Records that the stream is finished (its last event has been appended). */
+  end(streamId: string): void;
+  /** Events after `afterSeq`, oldest first; undefined when the stream is unknown or expired. */
+  replay(streamId: string, afterSeq: number): StoredEvents | undefined | Promise<StoredEvents | undefined>;
+}

@@ -8,7 +8,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { TEST_KEY, connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { z } from 'zod';
+import { openSse } from '../helpers/sse.js';
+import { TEST_KEY, connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
 
 function growingServer(): McpServer {
   const server = new McpServer({ name: 'growing', version: '1.0.0' });
@@ -47,5 +49,37 @@ describe('GET stream across replicas', () => {
     expect(call.json()).toMatchObject({ id: 9, result: { content: [{ text: 'added' }] } });
     await expect(Promise.race([notified, new Promise((resolve) => setTimeout(() => resolve('timeout'), 3000))])).resolves.toBe('notified');
     await client.close();
+  });
+});
+
+describe('resuming a stream on another replica', () => {
+  it('replays a finished stream recorded on replica A from Redis when the client reconnects to replica B', async () => {
+    const redis = await startRedis();
+    const factory = () => {
+      const server = new McpServer({ name: 'progress', version: '1.0.0' });
+      server.registerTool('count', { description: 'progress', inputSchema: { n: z.number() } }, async ({ n }, extra) => {
+        for (let index = 1; index <= n; index++) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index } });
+        return { content: [{ type: 'text', text: `counted to ${n}` }] };
+      });
+      return server;
+    };
+    const a = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, redisPrefix: 'resume:' } });
+    const b = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, redisPrefix: 'resume:' } });
+    const session = await openSession(a);
+    const headers = mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
+    const original = await openSse(a.mcpUrl, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'p' } } }),
+    });
+    await original.ended();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const resumed = await openSse(b.mcpUrl, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': original.events[0]?.id as string } });
+    await resumed.ended();
+    expect(resumed.events.map((event) => event.id)).toEqual(original.events.slice(1).map((event) => event.id));
+    expect(JSON.parse(resumed.events[resumed.events.length - 1]?.data ?? '{}')).toMatchObject({ id: 'c', result: { content: [{ text: 'counted to 3' }] } });
+    await a.stop();
+    await b.stop();
+    await redis.stop();
   });
 });

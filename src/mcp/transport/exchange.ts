@@ -24,6 +24,8 @@ export interface ExchangeOptions {
   readonly acceptSse: boolean;
   /** The POST body was a JSON array: answer with an array. */
   readonly batch: boolean;
+  /** Creates the SSE stream if the exchange turns into one (resumable within a session). */
+  readonly openStream?: () => SseStream;
 }
 
 export class Exchange {
@@ -33,6 +35,7 @@ export class Exchange {
   readonly #acceptJson: boolean;
   readonly #acceptSse: boolean;
   readonly #batch: boolean;
+  readonly #openStream: () => SseStream;
   #resolve!: (response: McpHttpResponse) => void;
   #mode = Mode.Undecided;
   #pending = 0;
@@ -43,6 +46,7 @@ export class Exchange {
     this.#acceptJson = options.acceptJson;
     this.#acceptSse = options.acceptSse;
     this.#batch = options.batch;
+    this.#openStream = options.openStream ?? (() => new SseStream());
     this.promise = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -98,6 +102,7 @@ export class Exchange {
       this.#toStream();
     }
     const stream = this.#stream as SseStream;
+    // A detached resumable stream still records the event for the client's resume.
     if (stream.closed) return false;
     stream.send(message);
     return true;
@@ -115,7 +120,7 @@ export class Exchange {
 
   #toStream(): void {
     this.#mode = Mode.Stream;
-    const stream = new SseStream();
+    const stream = this.#openStream();
     this.#stream = stream;
     for (const message of this.#responses) stream.send(message);
     this.#responses = [];

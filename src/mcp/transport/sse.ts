@@ -1,8 +1,12 @@
 /**
  * @module mcp/transport/sse
- * A Server-Sent Events stream (WHATWG HTML §9.2) over an {@link HttpSink}. Messages written
- * before the sink is attached are queued; a slow reader that lets more than `maxBuffered`
- * bytes pile up is cut off rather than allowed to grow memory without bound.
+ * A Server-Sent Events stream (WHATWG HTML §9.2) over an {@link HttpSink}, resumable when it
+ * has an id: every event then carries `id: <stream>/<seq>` and is recorded, so a client that
+ * lost the connection can come back with `Last-Event-ID` (Streamable HTTP §resumability and
+ * redelivery) and receive what it missed, on the same stream object while it lives here.
+ *
+ * Messages written before a sink is attached are queued; a slow reader that lets more than
+ * `maxBuffered` bytes pile up is cut off rather than allowed to grow memory without bound.
  */
 
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -11,35 +15,78 @@ import type { HttpSink } from './types.js';
 const DEFAULT_KEEPALIVE_MS = 15_000;
 const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
 
+/** Where resumable events are recorded (the event stores). */
+export interface EventRecorder {
+  append(streamId: string, seq: number, message: unknown): void;
+  end(streamId: string): void;
+}
+
 export interface SseOptions {
   readonly keepAliveMs?: number;
   readonly maxBuffered?: number;
+  /** Makes the stream resumable: events get ids under this stream id and are recorded. */
+  readonly streamId?: string | undefined;
+  readonly recorder?: EventRecorder | undefined;
+}
+
+/** The text of one `message` event. */
+export function formatEvent(message: unknown, eventId?: string): string {
+  const idLine = eventId === undefined ? '' : `id: ${eventId}\n`;
+  return `event: message\n${idLine}data: ${JSON.stringify(message)}\n\n`;
+}
+
+/** Parses `<session>/<stream>/<seq>`; undefined when the id is not one of ours. */
+export function parseEventId(eventId: string): { sessionId: string; streamId: string; seq: number } | undefined {
+  const parts = eventId.split('/');
+  if (parts.length !== 3) return undefined;
+  const [sessionId = '', stream = '', seqText = ''] = parts;
+  if (!/^\d{1,9}$/.test(stream) || !/^\d{1,12}$/.test(seqText) || sessionId.length === 0) return undefined;
+  return { sessionId, streamId: `${sessionId}/${stream}`, seq: Number(seqText) };
 }
 
 export class SseStream {
+  readonly streamId: string | undefined;
   #sink: HttpSink | undefined;
   #queue: string[] = [];
+  #seq = 0;
   #ended = false;
-  #closed = false;
+  /** The client went away; a resumable stream keeps recording for a later resume. */
+  #detached = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #closeListeners: Array<() => void> = [];
   readonly #keepAliveMs: number;
   readonly #maxBuffered: number;
+  readonly #recorder: EventRecorder | undefined;
 
   constructor(options: SseOptions = {}) {
     this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.#maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+    this.streamId = options.recorder === undefined ? undefined : options.streamId;
+    this.#recorder = this.streamId === undefined ? undefined : options.recorder;
   }
 
-  /** True once the client went away or the stream was ended. */
+  /** True once the stream was ended, or its client went away and it cannot be resumed. */
   get closed(): boolean {
-    return this.#closed || this.#ended;
+    return this.#ended || (this.#detached && this.#recorder === undefined);
+  }
+
+  /** True once the server finished the stream. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True while a client connection is attached. */
+  get attached(): boolean {
+    return this.#sink !== undefined;
   }
 
   attach(sink: HttpSink): void {
     if (this.#sink !== undefined) throw new Error('SSE stream already attached');
+    this.#detached = false;
     this.#sink = sink;
-    sink.on('close', () => this.#onClose());
+    sink.on('close', () => {
+      if (this.#sink === sink) this.#detach();
+    });
     for (const chunk of this.#queue) this.#write(chunk);
     this.#queue = [];
     if (this.#ended) {
@@ -53,13 +100,20 @@ export class SseStream {
     }
   }
 
-  /** Writes one JSON-RPC message as a `message` event. */
-  send(message: JSONRPCMessage, eventId?: string): void {
-    const idLine = eventId === undefined ? '' : `id: ${eventId}\n`;
-    this.#write(`event: message\n${idLine}data: ${JSON.stringify(message)}\n\n`);
+  /** Writes one JSON-RPC message as a `message` event (recorded when resumable). */
+  send(message: JSONRPCMessage): void {
+    if (this.#ended) return;
+    if (this.#recorder !== undefined && this.streamId !== undefined) {
+      const seq = ++this.#seq;
+      this.#recorder.append(this.streamId, seq, message);
+      this.#write(formatEvent(message, `${this.streamId}/${seq}`));
+      return;
+    }
+    if (this.#detached) return;
+    this.#write(formatEvent(message));
   }
 
-  /** Writes a raw, already formatted event (priming events, retry hints). */
+  /** Writes a raw, already formatted event (replayed events, retry hints). */
   sendRaw(chunk: string): void {
     this.#write(chunk);
   }
@@ -69,38 +123,41 @@ export class SseStream {
     if (this.#ended) return;
     this.#ended = true;
     this.#stopTimer();
+    if (this.streamId !== undefined) this.#recorder?.end(this.streamId);
     if (this.#sink !== undefined && !this.#sink.writableEnded) this.#sink.end();
     this.#notifyClosed();
   }
 
   onClose(listener: () => void): void {
-    if (this.#closed) listener();
+    if (this.closed) listener();
     else this.#closeListeners.push(listener);
   }
 
   #write(chunk: string): void {
-    if (this.#ended || this.#closed) return;
+    if (this.#ended && this.#sink === undefined) return;
     const sink = this.#sink;
     if (sink === undefined) {
-      this.#queue.push(chunk);
+      // Queue only before the first attach; while detached, resumption replays from the store.
+      if (!this.#detached) this.#queue.push(chunk);
       return;
     }
+    if (sink.writableEnded) return;
     sink.write(chunk);
     if (sink.writableLength > this.#maxBuffered) {
       // The reader is not keeping up; dropping it bounds memory. Clients reconnect (and resume).
       sink.destroy();
-      this.#onClose();
+      this.#detach();
     }
   }
 
-  #onClose(): void {
+  #detach(): void {
+    this.#sink = undefined;
+    this.#detached = true;
     this.#stopTimer();
-    this.#notifyClosed();
+    if (this.closed) this.#notifyClosed();
   }
 
   #notifyClosed(): void {
-    if (this.#closed) return;
-    this.#closed = true;
     for (const listener of this.#closeListeners.splice(0)) listener();
   }
 

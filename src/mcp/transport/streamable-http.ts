@@ -23,8 +23,9 @@ import {
 } from '../protocol-versions.js';
 import type { SessionSharing } from '../session-sharing.js';
 import type { LiveSession, ServerFactory, ServerLike, SessionRegistry } from '../sessions.js';
-import type { SessionMeta } from '../../store/types.js';
+import type { EventStore, SessionMeta, StoredEvents } from '../../store/types.js';
 import { Exchange } from './exchange.js';
+import { formatEvent, parseEventId, type EventRecorder } from './sse.js';
 import { SSE_HEADERS, type McpHttpRequest, type McpHttpResponse } from './types.js';
 import { WardenTransport } from './warden-transport.js';
 
@@ -32,6 +33,8 @@ import { WardenTransport } from './warden-transport.js';
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: undefined });
 
 const DEFAULT_MAX_BATCH = 100;
+/** Reconnection delay suggested to a client whose resumed stream was closed early (SSE `retry:`). */
+const RESUME_RETRY_MS = 1000;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
 const NO_CONTENT: McpHttpResponse = Object.freeze({ kind: 'body', status: 204, headers: {}, body: undefined });
 
@@ -40,6 +43,11 @@ export interface StreamableHttpOptions {
   readonly policy: MessagePolicy;
   /** Headers for a 403 insufficient_scope answer (e.g. the Bearer challenge naming the scope). */
   readonly scopeChallenge?: (principal: Principal, tool: string) => Record<string, string>;
+  /**
+   * Recent SSE events for `Last-Event-ID` resumption: `local` answers synchronously (streams
+   * of this process), `shared` (optional) serves streams of other replicas.
+   */
+  readonly eventStore?: { readonly local: EventStore; readonly shared?: EventStore | undefined } | undefined;
   /** Shares sessions between replicas (metadata store, bus); absent = this process only. */
   readonly sharing?: SessionSharing | undefined;
   /** Told about refused tool calls and new sessions (counters, audit). */
@@ -99,6 +107,8 @@ export class StreamableHttpHandler {
   readonly #scopeChallenge: StreamableHttpOptions['scopeChallenge'];
   readonly #events: StreamableHttpOptions['events'];
   readonly #sharing: SessionSharing | undefined;
+  readonly #eventStore: StreamableHttpOptions['eventStore'];
+  readonly #recorder: EventRecorder | undefined;
   /** Sessions being rebuilt from shared metadata, so concurrent requests share one rebuild. */
   readonly #rebuilding = new Map<string, Promise<LiveSession | McpHttpResponse>>();
   #shared: { server: ServerLike; transport: WardenTransport } | undefined;
@@ -112,6 +122,19 @@ export class StreamableHttpHandler {
     this.#scopeChallenge = options.scopeChallenge;
     this.#events = options.events;
     this.#sharing = options.sharing;
+    this.#eventStore = options.eventStore;
+    const stores = options.eventStore === undefined ? [] : [options.eventStore.local, ...(options.eventStore.shared === undefined ? [] : [options.eventStore.shared])];
+    this.#recorder =
+      stores.length === 0
+        ? undefined
+        : {
+            append: (streamId, seq, message) => {
+              for (const store of stores) store.append(streamId, seq, message);
+            },
+            end: (streamId) => {
+              for (const store of stores) store.end(streamId);
+            },
+          };
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
     const sessions = this.#sessions;
     if (this.#sharing !== undefined && sessions !== undefined) {
@@ -195,6 +218,7 @@ export class StreamableHttpHandler {
     if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_get', { allow: 'POST' });
     if (!parseAccept(request.accept).sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
     return this.#withSession(request, (session) => {
+      if (request.lastEventId !== undefined && this.#eventStore !== undefined) return this.#resume(session, request.lastEventId);
       const stream = session.transport.openStandalone();
       if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
       return {
@@ -337,7 +361,51 @@ export class StreamableHttpHandler {
       sessionId: id,
       policy: this.#policy,
       relay: sharing === undefined || id === undefined ? undefined : (message) => sharing.relay(id, message),
+      recorder: this.#recorder,
     });
+  }
+
+  /**
+   * A GET with `Last-Event-ID`: replays the events the client missed on that stream, then
+   * continues it when the stream still runs here; a stream that ended (or runs on another
+   * replica) is replayed and closed with a retry hint, so the client comes back for more.
+   */
+  #resume(session: LiveSession, lastEventId: string): McpHttpResponse | Promise<McpHttpResponse> {
+    const parsed = parseEventId(lastEventId);
+    // An id of another session is treated as unknown: a client cannot read someone else's stream.
+    if (parsed === undefined || parsed.sessionId !== session.id) return fail('WARDEN_ERR_INVALID_REQUEST', 'event_id');
+    const stores = this.#eventStore as NonNullable<StreamableHttpOptions['eventStore']>;
+    const headers = { ...SSE_HEADERS, 'mcp-session-id': session.id };
+    const live = session.transport.liveStream(parsed.streamId);
+    if (live !== undefined) {
+      if (live.attached) return fail('WARDEN_ERR_STREAM_CONFLICT', 'stream_attached');
+      const missed = (stores.local.replay(parsed.streamId, parsed.seq) as StoredEvents | undefined)?.events ?? [];
+      return {
+        kind: 'stream',
+        status: 200,
+        headers,
+        attach: (sink) => {
+          for (const event of missed) sink.write(formatEvent(event.message, `${parsed.streamId}/${event.seq}`));
+          live.attach(sink);
+        },
+      };
+    }
+    const replay = (found: StoredEvents | undefined): McpHttpResponse => {
+      if (found === undefined) return fail('WARDEN_ERR_INVALID_REQUEST', 'unknown_stream');
+      return {
+        kind: 'stream',
+        status: 200,
+        headers,
+        attach: (sink) => {
+          for (const event of found.events) sink.write(formatEvent(event.message, `${parsed.streamId}/${event.seq}`));
+          if (!found.ended) sink.write(`retry: ${RESUME_RETRY_MS}\n\n`);
+          sink.end();
+        },
+      };
+    };
+    const local = stores.local.replay(parsed.streamId, parsed.seq) as StoredEvents | undefined;
+    if (local !== undefined || stores.shared === undefined) return replay(local);
+    return Promise.resolve(stores.shared.replay(parsed.streamId, parsed.seq)).then(replay, () => replay(undefined));
   }
 
   async #initialize(message: JSONRPCRequest, accepts: Accepts, request: McpHttpRequest): Promise<McpHttpResponse> {
@@ -356,7 +424,7 @@ export class StreamableHttpHandler {
     const negotiated = negotiate(message);
     const params = negotiated.params as { protocolVersion: ProtocolVersion; capabilities?: unknown; clientInfo?: unknown };
     let shared: Promise<void> | undefined;
-    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false });
+    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false, openStream: () => transport.newStream() });
     exchange.headers['mcp-session-id'] = id;
     if (!accepts.json) exchange.streamNow();
     transport.deliver([negotiated], ['request'], exchange, {
@@ -404,7 +472,7 @@ export class StreamableHttpHandler {
       transport.deliver(messages, kinds, undefined, delivery);
       return ACCEPTED;
     }
-    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch });
+    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch, openStream: () => transport.newStream() });
     if (transport.sessionId !== undefined) exchange.headers['mcp-session-id'] = transport.sessionId;
     if (!accepts.json) exchange.streamNow();
     transport.deliver(messages, kinds, exchange, delivery);

@@ -18,7 +18,7 @@ import type { MessageKind } from '../jsonrpc.js';
 import type { CallContext, MessagePolicy } from '../policy.js';
 import type { Exchange } from './exchange.js';
 import { RPC } from '../wire.js';
-import { SseStream } from './sse.js';
+import { SseStream, type EventRecorder } from './sse.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -52,15 +52,21 @@ export class WardenTransport implements Transport {
   #closed = false;
 
   readonly #relay: ((message: JSONRPCMessage) => void) | undefined;
+  readonly #recorder: EventRecorder | undefined;
+  /** Resumable streams of this session that have not ended, by stream id. */
+  readonly #streams = new Map<string, SseStream>();
+  #nextStream = 1;
 
   /**
    * @param options.relay Where a message for the GET stream goes when this process holds no
    * open GET stream for the session (another replica may).
+   * @param options.recorder Records SSE events so streams can be resumed (sessions only).
    */
-  constructor(options: { sessionId: string | undefined; policy: MessagePolicy; relay?: (message: JSONRPCMessage) => void }) {
+  constructor(options: { sessionId: string | undefined; policy: MessagePolicy; relay?: (message: JSONRPCMessage) => void; recorder?: EventRecorder }) {
     this.sessionId = options.sessionId;
     this.#policy = options.policy;
     this.#relay = options.relay;
+    this.#recorder = options.sessionId === undefined ? undefined : options.recorder;
   }
 
   /** True while this process holds an open GET stream for the session. */
@@ -68,14 +74,30 @@ export class WardenTransport implements Transport {
     return this.#standalone !== undefined && !this.#standalone.closed;
   }
 
+  /** A new SSE stream for this session: resumable (ids `<session>/<n>/<seq>`) when events are recorded. */
+  newStream(): SseStream {
+    if (this.sessionId === undefined || this.#recorder === undefined) return new SseStream();
+    const streamId = `${this.sessionId}/${this.#nextStream++}`;
+    const stream = new SseStream({ streamId, recorder: this.#recorder });
+    this.#streams.set(streamId, stream);
+    stream.onClose(() => this.#streams.delete(streamId));
+    return stream;
+  }
+
+  /** A resumable stream of this session that is still running here. */
+  liveStream(streamId: string): SseStream | undefined {
+    const stream = this.#streams.get(streamId);
+    return stream === undefined || stream.ended ? undefined : stream;
+  }
+
   /** Writes a message relayed from another replica to the local GET stream, if open. */
   pushStandalone(message: JSONRPCMessage): void {
     if (this.#standalone !== undefined && !this.#standalone.closed) this.#standalone.send(message);
   }
 
-  /** True while a request is in flight or a GET stream is open. */
+  /** True while a request is in flight or a client is connected to the GET stream. */
   get busy(): boolean {
-    return this.#routes.size > 0 || (this.#standalone !== undefined && !this.#standalone.closed);
+    return this.#routes.size > 0 || (this.#standalone !== undefined && this.#standalone.attached);
   }
 
   get closed(): boolean {
@@ -131,10 +153,12 @@ export class WardenTransport implements Transport {
     }
   }
 
-  /** Opens the session's standalone GET stream; undefined when one is already open. */
+  /** Opens the session's standalone GET stream; undefined when a client is connected to one. */
   openStandalone(): SseStream | undefined {
-    if (this.#standalone !== undefined && !this.#standalone.closed) return undefined;
-    const stream = new SseStream();
+    if (this.#standalone !== undefined && this.#standalone.attached) return undefined;
+    // A detached standalone stream stays resumable; a plain GET starts a new one.
+    this.#standalone?.end();
+    const stream = this.newStream();
     this.#standalone = stream;
     stream.onClose(() => {
       if (this.#standalone === stream) this.#standalone = undefined;
@@ -157,6 +181,8 @@ export class WardenTransport implements Transport {
     this.#byClientId.clear();
     this.#standalone?.end();
     this.#standalone = undefined;
+    for (const stream of this.#streams.values()) stream.end();
+    this.#streams.clear();
     this.onclose?.();
     return RESOLVED;
   }

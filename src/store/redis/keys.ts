@@ -10,6 +10,8 @@ export interface RedisKeys {
   /** Rolling-window counters of one client in one limiter (`ip`, `key`, `authfail`). */
   rateLimit(limiter: string, client: string): string;
   session(id: string): string;
+  /** Recent events of one SSE stream (for Last-Event-ID resumption on any replica). */
+  stream(streamId: string): string;
   /** Key restrictions (revocations, expiries) published by the replicas: hash id → JSON. */
   readonly keyRestrictions: string;
   ban(client: string): string;
@@ -22,6 +24,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
   return {
     rateLimit: (limiter, client) => `${prefix}rl:${limiter}:${client}`,
     session: (id) => `${prefix}session:${id}`,
+    stream: (streamId) => `${prefix}sse:${streamId}`,
     keyRestrictions: `${prefix}keys:restrictions`,
     ban: (client) => `${prefix}ban:${client}`,
     banPattern: `${prefix}ban:*`,

@@ -1,0 +1,63 @@
+/**
+ * @module store/redis/event-store
+ * Recent SSE events in Redis, so a client can resume a stream on another replica: one list
+ * per stream holding the last `maxEvents` events (JSON), trimmed on every append and expiring
+ * `ttlMs` after the last one. Appends are pipelined and never awaited by the request path.
+ */
+
+import type { Redis } from 'ioredis';
+import type { EventStore, StoredEvent, StoredEvents } from '../types.js';
+import type { RedisKeys } from './keys.js';
+
+const END_MARKER = '{"end":true}';
+
+export class RedisEventStore implements EventStore {
+  readonly #client: Redis;
+  readonly #keys: RedisKeys;
+  readonly #maxEvents: number;
+  readonly #ttlMs: number;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(options: { client: Redis; keys: RedisKeys; maxEvents?: number; ttlMs?: number; onError?: (error: unknown) => void }) {
+    this.#client = options.client;
+    this.#keys = options.keys;
+    this.#maxEvents = options.maxEvents ?? 64;
+    this.#ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  append(streamId: string, seq: number, message: unknown): void {
+    this.#push(streamId, JSON.stringify({ seq, message }), this.#maxEvents);
+  }
+
+  end(streamId: string): void {
+    this.#push(streamId, END_MARKER, this.#maxEvents + 1);
+  }
+
+  async replay(streamId: string, afterSeq: number): Promise<StoredEvents | undefined> {
+    const items = await this.#client.lrange(this.#keys.stream(streamId), 0, -1);
+    if (items.length === 0) return undefined;
+    const events: StoredEvent[] = [];
+    let ended = false;
+    for (const item of items) {
+      if (item === END_MARKER) {
+        ended = true;
+        continue;
+      }
+      const event = JSON.parse(item) as StoredEvent;
+      if (event.seq > afterSeq) events.push(event);
+    }
+    return { events, ended };
+  }
+
+  #push(streamId: string, item: string, keep: number): void {
+    const key = this.#keys.stream(streamId);
+    this.#client
+      .multi()
+      .rpush(key, item)
+      .ltrim(key, -keep, -1)
+      .pexpire(key, this.#ttlMs)
+      .exec()
+      .catch((error: unknown) => this.#onError(error));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Reads a Server-Sent Events response incrementally, so tests can read some events, drop the
+ * connection, and resume with Last-Event-ID.
+ */
+
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+
+export interface SseEvent {
+  readonly id: string | undefined;
+  readonly data: string;
+  readonly retry: number | undefined;
+}
+
+export interface SseConnection {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  /** Events received so far. */
+  readonly events: SseEvent[];
+  /** Resolves once at least `count` events arrived (rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<SseEvent[]>;
+  /** Resolves when the server ends the stream. */
+  ended(timeoutMs?: number): Promise<void>;
+  /** Drops the connection (as a client that lost its network would). */
+  close(): void;
+}
+
+export function openSse(url: string, options: { method?: string; headers: Record<string, string>; body?: string }): Promise<SseConnection> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    let req: ClientRequest;
+    const events: SseEvent[] = [];
+    const waiters: Array<() => void> = [];
+    let finished = false;
+    const notify = (): void => {
+      for (const waiter of waiters.splice(0)) waiter();
+    };
+    req = httpRequest(
+      { host: target.hostname, port: target.port, path: target.pathname, method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let boundary = buffer.indexOf('\n\n');
+          while (boundary !== -1) {
+            const block = buffer.slice(0, boundary);
+            buffer = buffer.slice(boundary + 2);
+            boundary = buffer.indexOf('\n\n');
+            let id: string | undefined;
+            let retry: number | undefined;
+            const data: string[] = [];
+            for (const line of block.split('\n')) {
+              if (line.startsWith('id: ')) id = line.slice(4);
+              else if (line.startsWith('data: ')) data.push(line.slice(6));
+              else if (line.startsWith('retry: ')) retry = Number(line.slice(7));
+            }
+            if (data.length > 0 || retry !== undefined) events.push({ id, data: data.join('\n'), retry });
+          }
+          notify();
+        });
+        res.on('end', () => {
+          finished = true;
+          notify();
+        });
+        res.on('error', () => undefined);
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          events,
+          waitFor(count, timeoutMs = 3000) {
+            return new Promise((done, fail) => {
+              const timer = setTimeout(() => fail(new Error(`only ${events.length} of ${count} events after ${timeoutMs} ms`)), timeoutMs);
+              const check = (): void => {
+                if (events.length >= count) {
+                  clearTimeout(timer);
+                  done(events);
+                } else if (finished) {
+                  clearTimeout(timer);
+                  fail(new Error(`stream ended after ${events.length} of ${count} events`));
+                } else waiters.push(check);
+              };
+              check();
+            });
+          },
+          ended(timeoutMs = 3000) {
+            return new Promise((done, fail) => {
+              const timer = setTimeout(() => fail(new Error('stream did not end')), timeoutMs);
+              const check = (): void => {
+                if (finished) {
+                  clearTimeout(timer);
+                  done();
+                } else waiters.push(check);
+              };
+              check();
+            });
+          },
+          close() {
+            req.destroy();
+          },
+        });
+      },
+    );
+    req.on('error', (error) => {
+      if (!finished) reject(error);
+    });
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
