@@ -1,0 +1,67 @@
+/**
+ * Session bounds (cap → 503, idle sessions closed), monitoring switched off, and the
+ * benchmark-only mode without security layers.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { SessionRegistry } from '../../src/mcp/sessions.js';
+import { WardenTransport } from '../../src/mcp/transport/warden-transport.js';
+import { DefaultPolicy } from '../../src/mcp/policy.js';
+import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { openSession, startWarden } from '../helpers/warden.js';
+
+describe('session bounds', () => {
+  it('refuses new sessions beyond --max-sessions with 503 and Retry-After, and serves again when one ends', async () => {
+    const warden = await startWarden({ options: { maxSessions: 2 } });
+    const first = await openSession(warden);
+    await openSession(warden);
+    const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() });
+    expect(third.status).toBe(503);
+    expect(third.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Too many sessions; retry later' }, id: null });
+    expect(third.headers['retry-after']).toBe('30');
+    await send(warden.mcpUrl, { method: 'DELETE', headers: mcpHeaders(warden.key, { 'mcp-session-id': first.sessionId }) });
+    expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() })).status).toBe(200);
+    await warden.stop();
+  });
+
+  it('closes sessions idle longer than the TTL, but not busy ones', async () => {
+    let now = 0;
+    const closed: string[] = [];
+    const registry = new SessionRegistry({ max: 10, ttlMs: 1000, now: () => now, onClosed: (session, reason) => closed.push(`${session.id}:${reason}`) });
+    const server = { connect: async () => undefined, close: async () => undefined };
+    const policy = new DefaultPolicy();
+    for (const id of ['idle', 'used']) {
+      registry.add({ id, principalId: 'p', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, transport: new WardenTransport({ sessionId: id, policy }), server });
+    }
+    now = 900;
+    registry.get('used');
+    now = 1500;
+    await registry.sweep();
+    expect(closed).toEqual(['idle:expired']);
+    expect(registry.size).toBe(1);
+    await registry.closeAll();
+  });
+});
+
+describe('MCP_ENABLE_MONITORING=false', () => {
+  it('keeps counters at zero and serves no /metrics', async () => {
+    const warden = await startWarden({ options: { monitoring: false } });
+    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer wrong-key-0123456789abcdef' } });
+    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<Record<string, unknown>>();
+    expect(status).toMatchObject({ monitoring: false, requestsServed: 0, authFailures: 0, rateLimited: 0 });
+    expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(404);
+    await warden.stop();
+  });
+});
+
+describe('benchmark-only mode', () => {
+  it('serves without authentication or rate limiting and says so in the log', async () => {
+    const warden = await startWarden({ benchmarkOnlyDisableSecurity: true, options: { rateLimit: 1 } });
+    for (let index = 0; index < 3; index++) {
+      const response = await send(warden.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: initializeBody() });
+      expect(response.status).toBe(200);
+    }
+    expect(warden.logs().some((line) => line['msg'] === 'security layers are OFF (benchmark mode); do not expose this server')).toBe(true);
+    await warden.stop();
+  });
+});
