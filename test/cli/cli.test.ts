@@ -4,57 +4,25 @@
  * invocations, and graceful shutdown on SIGTERM/SIGINT.
  */
 
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, serveCli, type CommandResult, type ServedCli } from '../helpers/cli.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const KEY = 'cli-test-key-0123456789abcdefghijklmn';
+const children: ServedCli[] = [];
 
-function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 15_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function run(args: string[], env: Record<string, string> = {}): CommandResult {
+  return runCli(args, { env });
 }
 
-interface Served {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  stdout(): string;
-  stderr(): string;
-  exit(): Promise<number | null>;
-}
-
-const children: ChildProcessWithoutNullStreams[] = [];
-
-/** Starts the server and waits for its "listening" log line. */
-function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, '--port', '0', ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 10_000);
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        // Let the one-time key banner (written right after listening) arrive.
-        setTimeout(
-          () => resolve({ child, url: match[1] as string, stdout: () => stdout, stderr: () => stderr, exit: () => exited }),
-          150,
-        );
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}`)));
-  });
+async function serve(args: string[], env: Record<string, string> = {}): Promise<ServedCli> {
+  const served = await serveCli(args, env);
+  children.push(served);
+  return served;
 }
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const served of children.splice(0)) if (served.child.exitCode === null) served.child.kill('SIGKILL');
 });
 
 describe('mcp-warden keygen', () => {

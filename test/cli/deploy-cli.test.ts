@@ -3,18 +3,14 @@
  * without --force, and rejects bad options with exit 2.
  */
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCli, type CommandResult } from '../helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-function run(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, 'deploy', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', MCP_API_KEYS: 'deploy-secret-key-0123456789abcdef' }, timeout: 15_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function run(cwd: string, args: string[]): CommandResult {
+  return runCli(['deploy', ...args], { cwd, env: { MCP_API_KEYS: 'deploy-secret-key-0123456789abcdef' } });
 }
 
 describe('mcp-warden deploy (built command)', () => {

@@ -3,19 +3,15 @@
  * child process), and a running server refusing a revoked key without a restart.
  */
 
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCli, serveCli, type CommandResult } from '../helpers/cli.js';
 import { send } from '../helpers/http.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 15_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function run(args: string[], env: Record<string, string> = {}): CommandResult {
+  return runCli(args, { env });
 }
 
 function tempDir(): string {
@@ -83,16 +79,8 @@ describe('mcp-warden keys', () => {
     const file = join(tempDir(), 'keys.json');
     const key = run(['keys', 'create', '--keys-file', file, '--name', 'live']).stdout.trim();
     const [record] = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string }>;
-    const child = spawn(process.execPath, [CLI, '--port', '0', '--keys-file', file], { env: { PATH: process.env['PATH'] ?? '' } });
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
-        if (match?.[1] !== undefined) resolve(match[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
-    });
+    const served = await serveCli(['--keys-file', file]);
+    const url = served.url;
     expect((await send(`${url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     expect(run(['keys', 'revoke', (record as { id: string }).id, '--keys-file', file]).status).toBe(0);
     const started = Date.now();
@@ -103,8 +91,7 @@ describe('mcp-warden keys', () => {
     }
     expect(status).toBe(401);
     expect(Date.now() - started).toBeLessThan(1000);
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.on('exit', resolve));
+    await served.stop();
   });
 
   it('a malformed keys file at start exits 2 with a clear message', () => {
@@ -121,18 +108,10 @@ describe('mcp-warden audit verify', () => {
   it('reports OK for an intact trail and the first broken record otherwise', async () => {
     const dir = tempDir();
     const path = join(dir, 'audit.log');
-    const child = spawn(process.execPath, [CLI, '--port', '0', '--audit-log', path, '--api-key', 'audit-test-key-0123456789abcdef'], { env: { PATH: process.env['PATH'] ?? '' } });
-    let stdout = '';
-    const url = await new Promise<string>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
-        if (match?.[1] !== undefined) resolve(match[1]);
-      });
-    });
+    const served = await serveCli(['--audit-log', path, '--api-key', 'audit-test-key-0123456789abcdef']);
+    const url = served.url;
     for (let index = 0; index < 3; index++) await send(`${url}/api/status`, { headers: { authorization: `Bearer wrong-${index}-0123456789abcdef` } });
-    child.kill('SIGTERM');
-    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(await served.stop()).toBe(0);
 
     const ok = run(['audit', 'verify', path]);
     expect(ok.status).toBe(0);

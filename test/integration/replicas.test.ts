@@ -6,54 +6,23 @@
  * restarting it recovers. The `closed` policy answers 503 while Redis is down.
  */
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
+import { serveCli, type ServedCli } from '../helpers/cli.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const KEY = 'replica-key-0123456789abcdefghijklmn';
 const OTHER = 'replica-other-0123456789abcdefghijk';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Replica {
-  readonly url: string;
-  readonly child: ChildProcessWithoutNullStreams;
-  output(): string;
-  stop(): Promise<void>;
-}
+type Replica = ServedCli;
 
-async function replica(args: string[]): Promise<Replica> {
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--api-key', KEY, '--api-key', OTHER, ...args], { env: { PATH: process.env['PATH'] ?? '' } });
-  let stdout = '';
-  child.stderr.on('data', () => undefined);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not start: ${stdout}`)), 10_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /"msg":"mcp-warden listening"/.test(stdout) ? /"url":"(http:\/\/[^"]+)"/.exec(stdout) : null;
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`replica exited ${code}: ${stdout}`)));
-  });
-  return {
-    url,
-    child,
-    output: () => stdout,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
-    },
-  };
+function replica(args: string[]): Promise<Replica> {
+  return serveCli(['--api-key', KEY, '--api-key', OTHER, ...args]);
 }
 
 const status = (target: Replica, key = KEY, headers: Record<string, string> = {}) =>
@@ -172,8 +141,8 @@ describe('two replicas on one Redis', () => {
     let admitted = 0;
     for (let index = 0; index < 14; index++) if ((await status(index % 2 === 0 ? a : b, KEY, fresh)).status === 200) admitted++;
     expect(admitted).toBe(10);
-    expect(a.output()).toContain('redis unavailable');
-    expect(a.output()).toContain('redis connected: shared state on');
+    expect(a.stdout()).toContain('redis unavailable');
+    expect(a.stdout()).toContain('redis connected: shared state on');
   });
 });
 
