@@ -37,9 +37,17 @@ export interface ServedCli {
   stop(): Promise<number | null>;
 }
 
+/** Servers started by this test process, killed when it exits (even after a failure). */
+const running = new Set<ChildProcessWithoutNullStreams>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `mcp-warden --port 0 …` and resolves once it listens. */
 export function serveCli(args: string[], env: Record<string, string> = {}): Promise<ServedCli> {
   const child = spawn(process.execPath, [CLI, '--port', '0', ...args], { env: childEnv(env) });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

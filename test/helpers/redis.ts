@@ -59,9 +59,16 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Every Redis started by this test process, killed when it exits (even after a failure). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child = await launch(port);
+  running.add(child);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -70,11 +77,14 @@ export async function startRedis(): Promise<TestRedis> {
       await exited(child);
     },
     async restart() {
+      running.delete(child);
       child = await launch(port);
+      running.add(child);
     },
     async stop() {
       child.kill('SIGTERM');
       await exited(child);
+      running.delete(child);
     },
   };
 }

@@ -60,8 +60,8 @@ describe('two replicas on one Redis', () => {
   });
 
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
+    // Stopped even when a test failed: no replica or Redis may outlive the suite.
+    await Promise.allSettled([a?.stop(), b?.stop()]);
     await redis?.stop();
   });
 
@@ -150,16 +150,19 @@ describe('the closed failure policy', () => {
   it('answers 503 on limited routes while Redis is down and recovers with it', async () => {
     const redis = await startRedis();
     const server = await replica(['--redis-url', redis.url, '--redis-failure', 'closed']);
-    expect((await status(server)).status).toBe(200);
-    await redis.kill();
-    await within(3000, async () => (await send(`${server.url}/health`)).text.includes('degraded'));
-    const refused = await status(server);
-    expect(refused.status).toBe(503);
-    expect(refused.json()).toEqual({ error: 'shared_state_unavailable', message: 'Service Unavailable: shared state unreachable' });
-    expect((await send(`${server.url}/health`)).status).toBe(200);
-    await redis.restart();
-    await within(5000, async () => (await status(server)).status === 200);
-    await server.stop();
-    await redis.stop();
+    try {
+      expect((await status(server)).status).toBe(200);
+      await redis.kill();
+      await within(3000, async () => (await send(`${server.url}/health`)).text.includes('degraded'));
+      const refused = await status(server);
+      expect(refused.status).toBe(503);
+      expect(refused.json()).toEqual({ error: 'shared_state_unavailable', message: 'Service Unavailable: shared state unreachable' });
+      expect((await send(`${server.url}/health`)).status).toBe(200);
+      await redis.restart();
+      await within(5000, async () => (await status(server)).status === 200);
+    } finally {
+      await server.stop();
+      await redis.stop();
+    }
   });
 });
