@@ -19,12 +19,7 @@ import type { KeySource } from './security/key-source.js';
 import { LocalEventBus } from './store/memory/event-bus.js';
 import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { MemorySessionStore } from './store/memory/session-store.js';
-import { RedisConnection } from './store/redis/connection.js';
-import { RedisEventBus } from './store/redis/event-bus.js';
-import { RedisEventStore } from './store/redis/event-store.js';
-import { redisKeys, type RedisKeys } from './store/redis/keys.js';
-import { RedisRateLimitStore } from './store/redis/rate-limit.js';
-import { RedisSessionStore } from './store/redis/session-store.js';
+import type { RedisKeys } from './store/redis/keys.js';
 import { SharedRateLimitStore } from './store/shared-rate-limit.js';
 import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
 
@@ -79,7 +74,16 @@ function memoryReplication(): Replication {
   };
 }
 
-function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Replication {
+async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
+  // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
+  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }] = await Promise.all([
+    import('./store/redis/connection.js'),
+    import('./store/redis/event-bus.js'),
+    import('./store/redis/event-store.js'),
+    import('./store/redis/keys.js'),
+    import('./store/redis/rate-limit.js'),
+    import('./store/redis/session-store.js'),
+  ]);
   const replicaId = randomUUID();
   const keys: RedisKeys = redisKeys(config.redisPrefix);
   let lastLog = 0;
@@ -180,6 +184,6 @@ function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Met
 }
 
 /** The shared state for this configuration. */
-export function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Replication {
+export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
   return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics);
 }

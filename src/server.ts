@@ -28,7 +28,6 @@ import { Authenticator } from './security/authenticator.js';
 import { BAN_FAILURE_WINDOW_MS, BanList } from './security/ban-list.js';
 import { isLoopbackHost } from './security/hosts.js';
 import { createIpRules } from './security/ip-rules.js';
-import { JwtVerifier } from './security/jwt.js';
 import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
 import { createReplication } from './replication.js';
@@ -127,7 +126,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
   let activeBans = (): number => 0;
   const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans() }) : undefined;
-  const replication = createReplication(config, logger, metrics);
+  const replication = await createReplication(config, logger, metrics);
   const bans = new BanList({
     threshold: config.banThreshold,
     banMs: config.banSeconds * 1000,
@@ -163,10 +162,11 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   // Throws KeysFileError (a config error) when the keys file is missing or invalid at start.
   const keySource = new KeySource({ configKeys: config.apiKeys, keysFile: config.keysFile, onReload: (event) => events.keysReload(event) });
   replication.shareKeys(keySource);
+  // jose is loaded only in OAuth mode.
   const jwt =
     config.jwtJwksUrl === undefined
       ? undefined
-      : new JwtVerifier({
+      : new (await import('./security/jwt.js')).JwtVerifier({
           jwksUrl: config.jwtJwksUrl,
           issuer: config.jwtIssuer as string,
           audience: config.jwtAudience as string,

@@ -142,6 +142,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (a measurable cost at 10k req/s): our lines carry reqId themselves.
+    childLoggerFactory: (logger) => logger,
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.bodyLimit,
     // Request ids are ours; a client-supplied X-Request-Id would let it forge log correlation.
@@ -200,8 +202,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setErrorHandler((error, request, reply) => {
     const wardenError = toWardenError(error);
-    if (wardenError.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.debug({ reason: wardenError.reason, err: error }, 'request rejected');
+    if (wardenError.status >= 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
+    else request.log.debug({ reqId: request.id, reason: wardenError.reason, err: error }, 'request rejected');
     replyError(request, reply, wardenError.code, wardenError.reason, wardenError.headers);
   });
   app.setNotFoundHandler((request, reply) => {

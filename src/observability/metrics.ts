@@ -31,6 +31,7 @@ export class Metrics {
   readonly #redisFallbacks: Counter;
   #redisUp: (() => boolean) | undefined;
   readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #toolChildren = new Map<string, { inc(): void }>();
   readonly #latencyChildren = new Map<string, { observe(value: number): void }>();
 
   constructor(options: MetricsOptions) {
@@ -97,7 +98,14 @@ export class Metrics {
   }
 
   toolCall(tool: string, outcome: string): void {
-    this.#toolCalls.labels(tool, outcome).inc();
+    // Tool names are the server's (unknown ones are counted as "(unknown)"), so the cache is bounded.
+    const key = `${tool}\u0000${outcome}`;
+    let counter = this.#toolChildren.get(key);
+    if (counter === undefined) {
+      counter = this.#toolCalls.labels(tool, outcome);
+      this.#toolChildren.set(key, counter);
+    }
+    counter.inc();
   }
 
   redisFallback(): void {

@@ -7,7 +7,8 @@
 
 import type { KeyRing, Principal } from './api-keys.js';
 import { readBearer } from './bearer.js';
-import { looksLikeJwt, type JwtVerifier } from './jwt.js';
+import type { JwtVerifier } from './jwt.js';
+import { looksLikeJwt } from './jwt-shape.js';
 
 /** Outcome of authentication. `reason` is internal (logs, audit); clients see a generic 401. */
 export type AuthVerdict =

@@ -11,6 +11,7 @@
 
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Principal } from './api-keys.js';
+import { looksLikeJwt } from './jwt-shape.js';
 
 export interface JwtVerifierOptions {
   readonly jwksUrl: string;
@@ -41,12 +42,7 @@ export type JwtRefusal =
 
 export type JwtVerdict = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: JwtRefusal };
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$/;
-
-/** True when a bearer token has the compact JWS shape (three base64url segments). */
-export function looksLikeJwt(token: string): boolean {
-  return JWT_SHAPE.test(token);
-}
+export { looksLikeJwt } from './jwt-shape.js';
 
 /** Scopes of a token: the `scope` string (RFC 8693 §4.2) or a `scp` array. */
 export function scopesOf(payload: JWTPayload): string[] {

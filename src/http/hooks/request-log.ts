@@ -25,6 +25,7 @@ export function createRequestLog(options: { stats: ServerStats; metrics?: Metric
     // The route pattern, never the raw URL: label values must stay a small, fixed set.
     metrics?.request(request.routeOptions.url ?? 'unmatched', request.method, status, reply.elapsedTime / 1000);
     const line = {
+      reqId: request.id,
       method: request.method,
       path: pathOf(request.url),
       mcpMethod: request.mcpMethod ?? undefined,

@@ -55,7 +55,7 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
       reply.code(response.status).headers(response.headers);
       return response.body === undefined ? reply.send() : reply.send(response.body);
     case 'error':
-      if (response.error.status >= 500) request.log.error({ err: response.error.cause, reason: response.error.reason }, 'mcp transport error');
+      if (response.error.status >= 500) request.log.error({ reqId: request.id, err: response.error.cause, reason: response.error.reason }, 'mcp transport error');
       return replyError(request, reply, response.error.code, response.error.reason, response.error.headers);
     case 'stream': {
       reply.hijack();

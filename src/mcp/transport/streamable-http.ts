@@ -67,10 +67,21 @@ interface Accepts {
 }
 
 const ACCEPT_ANY: Accepts = Object.freeze({ json: true, sse: true });
+/** Parsed Accept headers: clients send the same few values on every request. */
+const acceptCache = new Map<string, Accepts>();
+const ACCEPT_CACHE_LIMIT = 64;
 
 /** Which of our two response types an Accept header allows (RFC 9110 §12.5.1; no header = anything). */
 export function parseAccept(header: string | undefined): Accepts {
   if (header === undefined || header === '') return ACCEPT_ANY;
+  const cached = acceptCache.get(header);
+  if (cached !== undefined) return cached;
+  const parsed = parseAcceptHeader(header);
+  if (acceptCache.size < ACCEPT_CACHE_LIMIT && header.length <= 256) acceptCache.set(header, parsed);
+  return parsed;
+}
+
+function parseAcceptHeader(header: string): Accepts {
   let json = false;
   let sse = false;
   for (const part of header.toLowerCase().split(',')) {

@@ -136,7 +136,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
         this.#overflowHits++;
         return OVERFLOW_SLOT;
       }
-      if (this.#used >= this.#capacity) this.#grow(Math.min(this.#capacity * 2, this.#maxClients + 1));
+      // Grow by a quarter (at least 1024 slots): doubling would leave up to half the arrays unused.
+      if (this.#used >= this.#capacity) this.#grow(Math.min(this.#capacity + Math.max(1024, this.#capacity >> 2), this.#maxClients + 1));
       slot = this.#used++;
     }
     this.#last[slot] = bucket;
