@@ -23,6 +23,7 @@ import { boundedAgent, openSession, verifyEcho } from './lib/mcp-http.mjs';
 import { startServer } from './lib/proc.mjs';
 import { summariseProfile } from './lib/profile.mjs';
 import { microTable, ratioLines, ratios, serverTable, table, verdicts, verdictTable } from './lib/report.mjs';
+import { startBenchRedis } from './lib/redis.mjs';
 import { median, medianIndex } from './lib/stats.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -34,6 +35,8 @@ const NOISY_CORES = 0.2;
 const SERVERS = [
   { name: 'warden-on', label: 'warden (security on)', script: here('./servers/warden.mjs'), args: ['--security', 'on'] },
   { name: 'warden-off', label: 'warden (security off)', script: here('./servers/warden.mjs'), args: ['--security', 'off'] },
+  // Security on with the shared state (rate limits, sessions) in a private Redis: one Lua call per request.
+  { name: 'warden-redis', label: 'warden (on, Redis state)', script: here('./servers/warden.mjs'), args: ['--security', 'on', '--redis'] },
   { name: 'sdk-express', label: 'SDK reference (Express)', script: here('./servers/sdk-express.mjs'), args: [] },
   { name: 'fastmcp', label: 'FastMCP httpStream', script: here('./servers/fastmcp.mjs'), args: [] },
   { name: 'raw-node', label: 'raw node:http', script: here('./servers/raw-node.mjs'), args: [] },
@@ -160,7 +163,8 @@ async function startEntry(entry, options, key) {
     rmSync(`${dir}/${entry.name}.cpuprofile`, { force: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${entry.name}.cpuprofile`);
   }
-  const server = await startServer({ name: entry.name, script: entry.script, args: entry.args, execArgv, env: { BENCH_API_KEY: key } });
+  const env = { BENCH_API_KEY: key, ...(options.redisUrl === undefined ? {} : { BENCH_REDIS_URL: options.redisUrl }) };
+  const server = await startServer({ name: entry.name, script: entry.script, args: entry.args, execArgv, env });
   entry.server = server;
   entry.info = server.info;
   entry.starts += 1;
@@ -240,6 +244,11 @@ async function main() {
     void stopAll().then(() => process.exit(130));
   });
 
+  let redis;
+  if (options.servers.some((spec) => spec.name === 'warden-redis')) {
+    redis = await startBenchRedis();
+    options.redisUrl = redis.url;
+  }
   try {
     for (const spec of options.servers) {
       const entry = { ...spec, server: undefined, rounds: [], discarded: [], idleSamples: [], starts: 0, measuredOnce: false, requestsServed: 0 };
@@ -282,9 +291,11 @@ async function main() {
     }
   } catch (error) {
     await stopAll();
+    await redis?.stop();
     throw error;
   }
   await stopAll();
+  await redis?.stop();
 
   for (const entry of entries) {
     entry.medianRound = medianIndex(entry.rounds.map((round) => round.requestsPerSec));

@@ -15,6 +15,7 @@ export const TARGETS = Object.freeze({
   rateLimitBytesPerClient: 200,
   bytesPerIdleSession: 8_000,
   idleRssBytes: 80 * MB,
+  redisVsMemory: 0.7,
 });
 
 function pad(text, width, right = false) {
@@ -68,8 +69,8 @@ export function ratios(byName) {
   const vsOff = divide(on, rps('warden-off'));
   // Paired: warden-on over the other server within each round (they ran minutes apart at most,
   // on the same machine state), then the median over rounds. Robust to drift across a run.
-  const paired = (other) => {
-    const a = byName['warden-on']?.rounds ?? [];
+  const paired = (other, base = 'warden-on') => {
+    const a = byName[base]?.rounds ?? [];
     const b = byName[other]?.rounds ?? [];
     const values = [];
     for (const round of a) {
@@ -93,6 +94,7 @@ export function ratios(byName) {
       wardenOnVsWardenOff: pairedOff,
       securityLoss: pairedOff === undefined ? undefined : 1 - pairedOff,
       wardenOnVsFastmcp: paired('fastmcp'),
+      wardenRedisVsWardenOn: paired('warden-on', 'warden-redis'),
     },
     byCpuPerRequest: {
       wardenOnVsSdkExpress: cheaper('sdk-express'),
@@ -106,6 +108,7 @@ export function ratios(byName) {
     securityLoss: vsOff === undefined ? undefined : 1 - vsOff,
     wardenOnVsFastmcp: divide(on, rps('fastmcp')),
     wardenOffVsRawNode: divide(rps('warden-off'), rps('raw-node')),
+    wardenRedisVsWardenOn: divide(rps('warden-redis'), on),
   };
 }
 
@@ -132,6 +135,7 @@ export function verdicts({ byName, ratio, micro, connections }) {
   // Throughput targets use the paired per-round ratios (see ratios()).
   add('full-security throughput ≥ 4x SDK reference', ratio.paired.wardenOnVsSdkExpress, TARGETS.vsSdk, '>=', times);
   add('full-security throughput ≥ 60% of raw node:http', ratio.paired.wardenOnVsRawNode, TARGETS.vsRaw, '>=', percent);
+  add('Redis-backed throughput ≥ 70% of in-memory (one replica)', ratio.paired.wardenRedisVsWardenOn, TARGETS.redisVsMemory, '>=', percent);
   {
     const loss = ratio.paired.securityLoss;
     const before = out.length;
@@ -198,6 +202,7 @@ export function ratioLines(ratio) {
       `(security loss ${percent(ratio.securityLoss)} / ${percent(p.securityLoss)})`,
     `warden-on / fastmcp     : ${times(ratio.wardenOnVsFastmcp).padStart(14)}   ${times(p.wardenOnVsFastmcp)}`,
     `warden-off / raw-node   : ${percent(ratio.wardenOffVsRawNode).padStart(14)}`,
+    `warden-redis / warden-on: ${percent(ratio.wardenRedisVsWardenOn).padStart(14)}   ${percent(p.wardenRedisVsWardenOn)}  (Redis-backed limits and sessions vs in-memory)`,
     '',
     'the same from server CPU time per request (median over rounds; unaffected by how much CPU the load generator takes):',
     `warden-on vs sdk-express: ${times(ratio.byCpuPerRequest.wardenOnVsSdkExpress)}   vs raw-node: ${percent(ratio.byCpuPerRequest.wardenOnVsRawNode)}   ` +

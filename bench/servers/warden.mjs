@@ -49,6 +49,9 @@ async function metricsState(baseUrl, key) {
 const args = childArgs();
 const security = args.security !== 'off';
 const maxSessions = args['max-sessions'] === undefined ? 10_000 : Number(args['max-sessions']);
+// `--redis`: shared state in the runner's private Redis (BENCH_REDIS_URL).
+const redisUrl = args.redis === undefined ? undefined : process.env.BENCH_REDIS_URL;
+if (args.redis !== undefined && redisUrl === undefined) throw new Error('--redis needs BENCH_REDIS_URL');
 
 // Mirror of the production logger (src/observability/logger.ts): same formatter, redaction and
 // asynchronous destination, only pointed at /dev/null instead of stdout.
@@ -64,6 +67,7 @@ const warden = await createServer({
     logLevel: 'info',
     monitoring: true,
     maxSessions,
+    ...(redisUrl === undefined ? {} : { redisUrl }),
     ...METRICS_OPTIONS,
   },
   logger,
@@ -71,8 +75,9 @@ const warden = await createServer({
 });
 const url = await warden.start();
 serveRunnerProtocol(() => warden.stop());
-announceReady(security ? 'warden-on' : 'warden-off', warden.address().port, {
+announceReady(redisUrl !== undefined ? 'warden-redis' : security ? 'warden-on' : 'warden-off', warden.address().port, {
   security,
+  ...(redisUrl === undefined ? {} : { sharedState: 'redis (limits, sessions)' }),
   rateLimit: security ? `${BENCH_RATE_LIMIT}/${BENCH_RATE_WINDOW_SECONDS}s` : 'off',
   requestLog: security ? 'info → /dev/null' : 'off',
   metrics: await metricsState(url, benchKey()),
