@@ -48,6 +48,13 @@ export interface WardenServerOptions {
   readonly options?: Partial<Omit<Config, 'warnings' | 'configFile'>>;
   /** An already validated configuration (from `loadConfig`); takes precedence over `options`. */
   readonly config?: Readonly<Config>;
+  /**
+   * Your factory's server may serve every session: it is called once and sessions cost a
+   * ~1 KB channel instead of a ~40 KB engine each. Only for servers that keep no state per
+   * client (the SDK engine's client capabilities then belong to whichever client initialized
+   * last). The built-in server always shares.
+   */
+  readonly shareServer?: boolean;
   /** Logger to use instead of one built from `config.logLevel`. */
   readonly logger?: Logger;
   /**
@@ -212,12 +219,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   });
 
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
+  // The built-in tools keep no per-session engine state, so one engine serves every session.
+  const shareEngine = options.mcpServer === undefined ? true : options.shareServer === true;
   const policy = new DefaultPolicy({ events });
   const mcp = new StreamableHttpHandler({
     factory,
     policy,
     sessions,
     stateless: config.stateless,
+    shareEngine,
     sharing,
     eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
     scopeChallenge: (_principal, tool) => challenges.scope(tool),

@@ -1,13 +1,14 @@
 /**
  * @module mcp/sessions
- * The live MCP sessions of this process: their protocol engine, transport and owner.
+ * The live MCP sessions of this process: their transport channel, their own protocol engine
+ * (unless the engine is shared by all sessions) and their owner.
  * Bounded in number; idle sessions (no request for `ttlMs` and nothing in flight) are closed.
  */
 
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Principal } from '../security/api-keys.js';
 import type { ProtocolVersion } from './protocol-versions.js';
-import type { WardenTransport } from './transport/warden-transport.js';
+import type { SessionChannel } from './transport/session-channel.js';
 
 /** What the transport needs of an SDK `McpServer` or `Server`. */
 export interface ServerLike {
@@ -33,8 +34,9 @@ export interface LiveSession {
   readonly protocolVersion: ProtocolVersion;
   readonly createdAt: number;
   lastSeen: number;
-  readonly transport: WardenTransport;
-  readonly server: ServerLike;
+  readonly channel: SessionChannel;
+  /** The session's own engine, closed with it; undefined when one engine serves every session. */
+  readonly server: ServerLike | undefined;
 }
 
 export interface SessionRegistryOptions {
@@ -100,9 +102,9 @@ export class SessionRegistry {
     if (session === undefined) return;
     this.#sessions.delete(id);
     try {
-      await session.server.close();
+      await session.server?.close();
     } finally {
-      await session.transport.close();
+      session.channel.close();
       this.#onClosed?.(session, reason);
     }
   }
@@ -110,13 +112,13 @@ export class SessionRegistry {
   /** Closes sessions idle for longer than the TTL. */
   async sweep(): Promise<void> {
     const cutoff = this.#now() - this.#ttlMs;
-    const expired = [...this.#sessions.values()].filter((session) => session.lastSeen < cutoff && !session.transport.busy);
+    const expired = [...this.#sessions.values()].filter((session) => session.lastSeen < cutoff && !session.channel.busy);
     await Promise.allSettled(expired.map((session) => this.close(session.id, 'expired')));
   }
 
   /** Ends every session's GET stream (shutdown: idle listeners must not hold the server open). */
   endStreams(): void {
-    for (const session of this.#sessions.values()) session.transport.endStandalone();
+    for (const session of this.#sessions.values()) session.channel.endStandalone();
   }
 
   async closeAll(): Promise<void> {

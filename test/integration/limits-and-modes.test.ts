@@ -5,7 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { SessionRegistry } from '../../src/mcp/sessions.js';
-import { WardenTransport } from '../../src/mcp/transport/warden-transport.js';
+import { EngineLink } from '../../src/mcp/transport/engine-link.js';
+import { SessionChannel } from '../../src/mcp/transport/session-channel.js';
 import { DefaultPolicy } from '../../src/mcp/policy.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { openSession, startWarden } from '../helpers/warden.js';
@@ -28,10 +29,9 @@ describe('session bounds', () => {
     let now = 0;
     const closed: string[] = [];
     const registry = new SessionRegistry({ max: 10, ttlMs: 1000, now: () => now, onClosed: (session, reason) => closed.push(`${session.id}:${reason}`) });
-    const server = { connect: async () => undefined, close: async () => undefined };
-    const policy = new DefaultPolicy();
+    const link = new EngineLink({ policy: new DefaultPolicy() });
     for (const id of ['idle', 'used']) {
-      registry.add({ id, principalId: 'p', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, transport: new WardenTransport({ sessionId: id, policy }), server });
+      registry.add({ id, principalId: 'p', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, channel: new SessionChannel({ sessionId: id, link }), server: undefined });
     }
     now = 900;
     registry.get('used');

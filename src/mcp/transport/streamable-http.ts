@@ -27,7 +27,8 @@ import type { EventStore, SessionMeta, StoredEvents } from '../../store/types.js
 import { Exchange } from './exchange.js';
 import { formatEvent, parseEventId, type EventRecorder } from './sse.js';
 import { SSE_HEADERS, type McpHttpRequest, type McpHttpResponse } from './types.js';
-import { WardenTransport } from './warden-transport.js';
+import { EngineLink } from './engine-link.js';
+import { SessionChannel } from './session-channel.js';
 
 /** The principal the stateless server is built for (requests still carry their own). */
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: undefined });
@@ -58,6 +59,12 @@ export interface StreamableHttpOptions {
   /** Live sessions; required unless `stateless`. */
   readonly sessions?: SessionRegistry;
   readonly stateless?: boolean;
+  /**
+   * One engine from the factory serves every session (the factory is called once). Sessions
+   * then cost a channel (~1 KB), not an engine (~40 KB); per-session engine state (client
+   * capabilities) is not kept apart, so only for servers that do not use it (the built-in one).
+   */
+  readonly shareEngine?: boolean;
   readonly maxBatch?: number;
 }
 
@@ -122,12 +129,16 @@ export class StreamableHttpHandler {
   readonly #recorder: EventRecorder | undefined;
   /** Sessions being rebuilt from shared metadata, so concurrent requests share one rebuild. */
   readonly #rebuilding = new Map<string, Promise<LiveSession | McpHttpResponse>>();
-  #shared: { server: ServerLike; transport: WardenTransport } | undefined;
+  readonly #shareEngine: boolean;
+  /** The engine shared by all sessions (shareEngine) or all requests (stateless). */
+  #engine: { server: ServerLike; link: EngineLink } | undefined;
+  #statelessChannel: SessionChannel | undefined;
 
   constructor(options: StreamableHttpOptions) {
     this.#factory = options.factory;
     this.#policy = options.policy;
     this.#stateless = options.stateless === true;
+    this.#shareEngine = options.shareEngine === true || this.#stateless;
     this.#sessions = options.sessions;
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.#scopeChallenge = options.scopeChallenge;
@@ -150,7 +161,7 @@ export class StreamableHttpHandler {
     const sessions = this.#sessions;
     if (this.#sharing !== undefined && sessions !== undefined) {
       this.#sharing.onRemoteClose((id) => void sessions.close(id, 'deleted'));
-      this.#sharing.onRemoteStream((id, message) => sessions.peek(id)?.transport.pushStandalone(message));
+      this.#sharing.onRemoteStream((id, message) => sessions.peek(id)?.channel.pushStandalone(message));
     }
   }
 
@@ -158,22 +169,23 @@ export class StreamableHttpHandler {
     return this.#stateless;
   }
 
-  /** Builds the shared server in stateless mode (one engine for every request). */
+  /** Builds the shared engine (stateless mode, or shareEngine). */
   async start(): Promise<void> {
-    if (!this.#stateless || this.#shared !== undefined) return;
+    if (!this.#shareEngine || this.#engine !== undefined) return;
     const server = await this.#factory({ sessionId: undefined, principal: ANONYMOUS });
-    const transport = this.#newTransport(undefined);
-    await server.connect(transport);
-    this.#shared = { server, transport };
+    const link = new EngineLink({ policy: this.#policy });
+    await server.connect(link);
+    this.#engine = { server, link };
+    if (this.#stateless) this.#statelessChannel = new SessionChannel({ sessionId: undefined, link });
   }
 
-  /** Closes every session (or the shared server). */
+  /** Closes every session, then the shared engine. */
   async close(): Promise<void> {
-    if (this.#shared !== undefined) {
-      await this.#shared.server.close();
-      this.#shared = undefined;
-    }
     await this.#sessions?.closeAll();
+    if (this.#engine !== undefined) {
+      await this.#engine.server.close();
+      this.#engine = undefined;
+    }
   }
 
   handle(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
@@ -207,10 +219,10 @@ export class StreamableHttpHandler {
       const version = this.#headerVersion(request.protocolVersion);
       if (version === undefined) return fail('WARDEN_ERR_PROTOCOL_VERSION', 'unsupported_version');
       if (batch && (initIndex !== -1 || !allowsBatching(version))) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
-      const shared = this.#shared;
-      if (shared === undefined) return fail('WARDEN_ERR_SHUTTING_DOWN', 'not_started');
+      const channel = this.#statelessChannel;
+      if (channel === undefined) return fail('WARDEN_ERR_SHUTTING_DOWN', 'not_started');
       const list = initIndex === -1 ? messages : [negotiate(messages[0] as JSONRPCRequest)];
-      return this.#dispatch(shared.transport, list, kinds, batch, accepts, request);
+      return this.#dispatch(channel, list, kinds, batch, accepts, request);
     }
 
     if (initIndex !== -1) {
@@ -221,7 +233,7 @@ export class StreamableHttpHandler {
     }
     return this.#withSession(request, (session) => {
       if (batch && !allowsBatching(session.protocolVersion)) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
-      return this.#dispatch(session.transport, messages, kinds, batch, accepts, request);
+      return this.#dispatch(session.channel, messages, kinds, batch, accepts, request);
     });
   }
 
@@ -230,7 +242,7 @@ export class StreamableHttpHandler {
     if (!parseAccept(request.accept).sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
     return this.#withSession(request, (session) => {
       if (request.lastEventId !== undefined && this.#eventStore !== undefined) return this.#resume(session, request.lastEventId);
-      const stream = session.transport.openStandalone();
+      const stream = session.channel.openStandalone();
       if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
       return {
         kind: 'stream',
@@ -255,7 +267,7 @@ export class StreamableHttpHandler {
     }
     const session = this.#session(request);
     const found = session instanceof Promise ? await session : session;
-    if (!('transport' in found)) return found;
+    if (!('channel' in found)) return found;
     await sessions.close(found.id, 'deleted');
     await this.#sharing?.ended(found.id);
     return NO_CONTENT;
@@ -287,8 +299,8 @@ export class StreamableHttpHandler {
     use: (session: LiveSession) => McpHttpResponse | Promise<McpHttpResponse>,
   ): McpHttpResponse | Promise<McpHttpResponse> {
     const found = this.#session(request);
-    if (found instanceof Promise) return found.then((session) => ('transport' in session ? use(session) : session));
-    return 'transport' in found ? use(found) : found;
+    if (found instanceof Promise) return found.then((session) => ('channel' in session ? use(session) : session));
+    return 'channel' in found ? use(found) : found;
   }
 
   /** The caller's session, or the error answer (400 without id, 404 unknown/foreign, 400 bad version). */
@@ -337,9 +349,18 @@ export class StreamableHttpHandler {
     if (existing !== undefined) return existing;
     if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
     try {
-      const transport = this.#newTransport(meta.id);
+      const now = Date.now();
+      const base = { id: meta.id, principalId: meta.principalId, protocolVersion: meta.protocolVersion as ProtocolVersion, createdAt: meta.createdAt, lastSeen: now };
+      if (this.#engine !== undefined) {
+        // A shared engine keeps no per-session state: the session needs only its channel here.
+        const live: LiveSession = { ...base, channel: this.#newChannel(meta.id, this.#engine.link), server: undefined };
+        sessions.add(live);
+        return live;
+      }
+      const link = new EngineLink({ policy: this.#policy });
       const server = await this.#factory({ sessionId: meta.id, principal: request.principal });
-      await server.connect(transport);
+      await server.connect(link);
+      const channel = this.#newChannel(meta.id, link);
       const delivery = { principal: request.principal, clientIp: request.clientIp, extra: { authInfo: request.authInfo } };
       const exchange = new Exchange({ acceptJson: true, acceptSse: false, batch: false });
       const initialize = {
@@ -348,15 +369,15 @@ export class StreamableHttpHandler {
         method: 'initialize',
         params: { protocolVersion: meta.protocolVersion, capabilities: meta.clientCapabilities ?? {}, clientInfo: meta.clientInfo ?? { name: 'unknown', version: '0' } },
       };
-      transport.deliver([initialize], ['request'], exchange, delivery);
+      channel.deliver([initialize], ['request'], exchange, delivery);
       const answer = await exchange.promise;
       if (answer.kind !== 'body' || answer.body === undefined || !answer.body.includes('"result"')) {
+        channel.close();
         await server.close();
         return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'session_rebuild' }) };
       }
-      transport.deliver([{ jsonrpc: '2.0', method: 'notifications/initialized' }], ['notification'], undefined, delivery);
-      const now = Date.now();
-      const live: LiveSession = { id: meta.id, principalId: meta.principalId, protocolVersion: meta.protocolVersion as ProtocolVersion, createdAt: meta.createdAt, lastSeen: now, transport, server };
+      channel.deliver([{ jsonrpc: '2.0', method: 'notifications/initialized' }], ['notification'], undefined, delivery);
+      const live: LiveSession = { ...base, channel, server };
       sessions.add(live);
       return live;
     } catch (cause) {
@@ -366,12 +387,12 @@ export class StreamableHttpHandler {
     }
   }
 
-  #newTransport(id: string | undefined): WardenTransport {
+  #newChannel(id: string, link: EngineLink): SessionChannel {
     const sharing = this.#sharing;
-    return new WardenTransport({
+    return new SessionChannel({
       sessionId: id,
-      policy: this.#policy,
-      relay: sharing === undefined || id === undefined ? undefined : (message) => sharing.relay(id, message),
+      link,
+      relay: sharing === undefined ? undefined : (message) => sharing.relay(id, message),
       recorder: this.#recorder,
     });
   }
@@ -387,7 +408,7 @@ export class StreamableHttpHandler {
     if (parsed === undefined || parsed.sessionId !== session.id) return fail('WARDEN_ERR_INVALID_REQUEST', 'event_id');
     const stores = this.#eventStore as NonNullable<StreamableHttpOptions['eventStore']>;
     const headers = { ...SSE_HEADERS, 'mcp-session-id': session.id };
-    const live = session.transport.liveStream(parsed.streamId);
+    const live = session.channel.liveStream(parsed.streamId);
     if (live !== undefined) {
       if (live.attached) return fail('WARDEN_ERR_STREAM_CONFLICT', 'stream_attached');
       const missed = (stores.local.replay(parsed.streamId, parsed.seq) as StoredEvents | undefined)?.events ?? [];
@@ -423,36 +444,43 @@ export class StreamableHttpHandler {
     const sessions = this.#sessions as SessionRegistry;
     if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
     const id = randomUUID();
-    let server: ServerLike;
-    const transport = this.#newTransport(id);
-    try {
-      server = await this.#factory({ sessionId: id, principal: request.principal });
-      await server.connect(transport);
-    } catch (cause) {
-      sessions.release();
-      return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'server_factory', cause }) };
+    let server: ServerLike | undefined;
+    let link: EngineLink;
+    if (this.#engine !== undefined) {
+      link = this.#engine.link;
+    } else {
+      link = new EngineLink({ policy: this.#policy });
+      try {
+        server = await this.#factory({ sessionId: id, principal: request.principal });
+        await server.connect(link);
+      } catch (cause) {
+        sessions.release();
+        return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'server_factory', cause }) };
+      }
     }
+    const channel = this.#newChannel(id, link);
     const negotiated = negotiate(message);
     const params = negotiated.params as { protocolVersion: ProtocolVersion; capabilities?: unknown; clientInfo?: unknown };
     let shared: Promise<void> | undefined;
-    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false, openStream: () => transport.newStream() });
+    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false, openStream: () => channel.newStream() });
     exchange.headers['mcp-session-id'] = id;
     if (!accepts.json) exchange.streamNow();
-    transport.deliver([negotiated], ['request'], exchange, {
+    channel.deliver([negotiated], ['request'], exchange, {
       principal: request.principal,
       clientIp: request.clientIp,
       extra: { authInfo: request.authInfo },
       onResponse: (response) => {
         sessions.release();
         const result = 'result' in response ? (response.result as { protocolVersion?: unknown }) : undefined;
-        if (result === undefined || transport.closed) {
+        if (result === undefined || channel.closed) {
           delete exchange.headers['mcp-session-id'];
-          void server.close().catch(() => undefined);
+          channel.close();
+          void server?.close().catch(() => undefined);
           return;
         }
         const version = typeof result.protocolVersion === 'string' && isSupportedProtocolVersion(result.protocolVersion) ? result.protocolVersion : params.protocolVersion;
         const now = Date.now();
-        sessions.add({ id, principalId: request.principal.id, protocolVersion: version, createdAt: now, lastSeen: now, transport, server });
+        sessions.add({ id, principalId: request.principal.id, protocolVersion: version, createdAt: now, lastSeen: now, channel, server });
         shared = this.#sharing?.created({
           id,
           principalId: request.principal.id,
@@ -471,7 +499,7 @@ export class StreamableHttpHandler {
   }
 
   #dispatch(
-    transport: WardenTransport,
+    channel: SessionChannel,
     messages: readonly JSONRPCMessage[],
     kinds: readonly MessageKind[],
     batch: boolean,
@@ -480,13 +508,13 @@ export class StreamableHttpHandler {
   ): McpHttpResponse | Promise<McpHttpResponse> {
     const delivery = { principal: request.principal, clientIp: request.clientIp, extra: { authInfo: request.authInfo } };
     if (!kinds.includes('request')) {
-      transport.deliver(messages, kinds, undefined, delivery);
+      channel.deliver(messages, kinds, undefined, delivery);
       return ACCEPTED;
     }
-    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch, openStream: () => transport.newStream() });
-    if (transport.sessionId !== undefined) exchange.headers['mcp-session-id'] = transport.sessionId;
+    const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch, openStream: () => channel.newStream() });
+    if (channel.sessionId !== undefined) exchange.headers['mcp-session-id'] = channel.sessionId;
     if (!accepts.json) exchange.streamNow();
-    transport.deliver(messages, kinds, exchange, delivery);
+    channel.deliver(messages, kinds, exchange, delivery);
     return exchange.promise;
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * @module mcp/transport/session-channel
+ * One MCP session's side of the transport: its requests in flight (for cancellation), its GET
+ * stream, its resumable SSE streams, and the relay to another replica's GET stream. It talks
+ * to the protocol engine through an {@link EngineLink}, its own or one shared by all sessions.
+ */
+
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { WardenError } from '../../errors.js';
+import type { MessageKind } from '../jsonrpc.js';
+import { RPC } from '../wire.js';
+import type { ChannelEnd, Delivery, EngineLink } from './engine-link.js';
+import type { Exchange } from './exchange.js';
+import { SseStream, type EventRecorder } from './sse.js';
+
+export interface SessionChannelOptions {
+  /** Undefined for stateless requests (no GET stream, no resumption). */
+  readonly sessionId: string | undefined;
+  readonly link: EngineLink;
+  /** Where a GET-stream message goes when this process holds no GET stream (another replica may). */
+  readonly relay?: ((message: JSONRPCMessage) => void) | undefined;
+  /** Records SSE events so streams can be resumed (sessions only). */
+  readonly recorder?: EventRecorder | undefined;
+}
+
+export class SessionChannel implements ChannelEnd {
+  readonly sessionId: string | undefined;
+  readonly link: EngineLink;
+  readonly #relay: SessionChannelOptions['relay'];
+  readonly #recorder: EventRecorder | undefined;
+  /** Client id → internal id of requests in flight, to translate `notifications/cancelled`. */
+  #byClientId: Map<RequestId, number> | undefined;
+  #inFlight = 0;
+  #standalone: SseStream | undefined;
+  /** Resumable streams of this session that have not ended, by stream id. */
+  #streams: Map<string, SseStream> | undefined;
+  #nextStream = 1;
+  #closed = false;
+
+  constructor(options: SessionChannelOptions) {
+    this.sessionId = options.sessionId;
+    this.link = options.link;
+    this.#relay = options.relay;
+    this.#recorder = options.sessionId === undefined ? undefined : options.recorder;
+    options.link.join(this);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while a request is in flight or a client is connected to the GET stream. */
+  get busy(): boolean {
+    return this.#inFlight > 0 || (this.#standalone !== undefined && this.#standalone.attached);
+  }
+
+  /** True while this process holds a GET stream for the session. */
+  get hasStandalone(): boolean {
+    return this.#standalone !== undefined && !this.#standalone.closed;
+  }
+
+  /**
+   * Hands the messages of one POST to the engine. Responses to its requests are delivered to
+   * `exchange` (which must be given when there are requests).
+   */
+  deliver(messages: readonly JSONRPCMessage[], kinds: readonly MessageKind[], exchange: Exchange | undefined, delivery: Delivery): void {
+    // Count every request first: a policy denial answers synchronously and must not settle
+    // the exchange while later requests of the same batch are still to come.
+    if (exchange !== undefined) {
+      for (const kind of kinds) if (kind === 'request') exchange.expect();
+    }
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index] as JSONRPCMessage;
+      const kind = kinds[index];
+      if (kind === 'request') {
+        const request = message as JSONRPCRequest;
+        this.#inFlight++;
+        const internalId = this.link.request(this, request, exchange as Exchange, delivery);
+        if (internalId === undefined) this.#inFlight--;
+        else if (this.sessionId !== undefined) (this.#byClientId ??= new Map()).set(request.id, internalId);
+      } else if (kind === 'notification' && (message as { method: string }).method === 'notifications/cancelled') {
+        this.#cancel(message, delivery);
+      } else {
+        this.link.other(this, message, delivery.extra);
+      }
+    }
+  }
+
+  settled(clientId: RequestId, internalId: number): void {
+    this.#inFlight--;
+    if (this.#byClientId?.get(clientId) === internalId) this.#byClientId.delete(clientId);
+  }
+
+  unrelated(message: JSONRPCMessage): void {
+    if (this.#standalone !== undefined && !this.#standalone.closed) this.#standalone.send(message);
+    else this.#relay?.(message);
+  }
+
+  /** Writes a message relayed from another replica to the local GET stream, if open. */
+  pushStandalone(message: JSONRPCMessage): void {
+    if (this.#standalone !== undefined && !this.#standalone.closed) this.#standalone.send(message);
+  }
+
+  /** A new SSE stream for this session: resumable (ids `<session>/<n>/<seq>`) when events are recorded. */
+  newStream(): SseStream {
+    if (this.sessionId === undefined || this.#recorder === undefined) return new SseStream();
+    const streamId = `${this.sessionId}/${this.#nextStream++}`;
+    const stream = new SseStream({ streamId, recorder: this.#recorder });
+    const streams = (this.#streams ??= new Map());
+    streams.set(streamId, stream);
+    stream.onClose(() => streams.delete(streamId));
+    return stream;
+  }
+
+  /** A resumable stream of this session that is still running here. */
+  liveStream(streamId: string): SseStream | undefined {
+    const stream = this.#streams?.get(streamId);
+    return stream === undefined || stream.ended ? undefined : stream;
+  }
+
+  /** Opens the session's GET stream; undefined when a client is connected to one. */
+  openStandalone(): SseStream | undefined {
+    if (this.#standalone !== undefined && this.#standalone.attached) return undefined;
+    // A detached standalone stream stays resumable; a plain GET starts a new one.
+    this.#standalone?.end();
+    const stream = this.newStream();
+    this.#standalone = stream;
+    stream.onClose(() => {
+      if (this.#standalone === stream) this.#standalone = undefined;
+    });
+    return stream;
+  }
+
+  /** Ends the GET stream, if open; the client may reconnect. */
+  endStandalone(): void {
+    this.#standalone?.end();
+    this.#standalone = undefined;
+  }
+
+  /** Ends the session's side: requests in flight get 404, streams end. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.link.leave(this, new WardenError('WARDEN_ERR_SESSION_NOT_FOUND', { reason: 'session_closed' }));
+    this.#inFlight = 0;
+    this.#byClientId = undefined;
+    this.endStandalone();
+    if (this.#streams !== undefined) for (const stream of this.#streams.values()) stream.end();
+    this.#streams = undefined;
+  }
+
+  #cancel(message: JSONRPCMessage, delivery: Delivery): void {
+    const params = (message as { params?: { requestId?: unknown; reason?: unknown } }).params;
+    const internalId = params?.requestId === undefined ? undefined : this.#byClientId?.get(params.requestId as RequestId);
+    // A cancellation for a request we do not hold (finished, or another session's) is ignored (MCP cancellation §behavior).
+    if (internalId === undefined) return;
+    this.link.other(this, { ...message, params: { ...params, requestId: internalId } } as JSONRPCMessage, delivery.extra);
+    this.link.cancelled(internalId, (clientId) => ({ jsonrpc: '2.0', id: clientId, error: { code: RPC.SERVER_ERROR, message: 'Request cancelled' } }));
+  }
+}
