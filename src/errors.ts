@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   WARDEN_ERR_IP_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: address not allowed' },
   WARDEN_ERR_IP_BANNED: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: temporarily banned after repeated authentication failures' },
   WARDEN_ERR_NOT_FOUND: { status: 404, rpc: RPC.SERVER_ERROR, message: 'Not Found' },
+  WARDEN_ERR_AUTH_UNAVAILABLE: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: token verification unavailable' },
   WARDEN_ERR_SHARED_STATE_UNAVAILABLE: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: shared state unreachable' },
   WARDEN_ERR_SHUTTING_DOWN: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Server is shutting down' },
   WARDEN_ERR_INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Internal error' },

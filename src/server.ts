@@ -124,11 +124,16 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   for (const warning of config.warnings) logger.warn(warning);
 
   let sharing: SessionSharing | undefined;
+  let handler: StreamableHttpHandler | undefined;
   const sessions = new SessionRegistry({
     max: config.maxSessions,
+    maxPerPrincipal: config.maxSessionsPerKey,
     ttlMs: config.sessionTtl * 1000,
-    // A session that idled out here may live on at another replica: only forget our bookkeeping.
-    onClosed: (session, reason) => reason === 'expired' && sharing?.forget(session.id),
+    onClosed: (session, reason) => {
+      handler?.forgetSession(session.id);
+      // A session that idled out here may live on at another replica: only forget our bookkeeping.
+      if (reason === 'expired') sharing?.forget(session.id);
+    },
   });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
   let activeBans = (): number => 0;
@@ -203,7 +208,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     cors: { origins: [...config.corsOrigins] },
     allowedHosts: [...config.allowedHosts],
     bodyLimitBytes: config.bodyLimit,
-    sessions: { max: config.maxSessions, idleTtlSeconds: config.sessionTtl },
+    sessions: { max: config.maxSessions, maxPerKey: config.maxSessionsPerKey, idleTtlSeconds: config.sessionTtl },
     sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
     audit: config.auditLog === undefined ? false : { arguments: config.auditArguments, hmac: config.auditKey !== undefined },
     metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
@@ -222,7 +227,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   // The built-in tools keep no per-session engine state, so one engine serves every session.
   const shareEngine = options.mcpServer === undefined ? true : options.shareServer === true;
   const policy = new DefaultPolicy({ events });
-  const mcp = new StreamableHttpHandler({
+  const mcp = (handler = new StreamableHttpHandler({
     factory,
     policy,
     sessions,
@@ -232,10 +237,11 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
     scopeChallenge: (_principal, tool) => challenges.scope(tool),
     events: {
+      toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
       sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
     },
-  });
+  }));
   const catalog = new ToolCatalog(factory);
   const rateLimitStore = replication.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
   const keyRateLimitStore = replication.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });

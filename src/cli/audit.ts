@@ -19,15 +19,25 @@ export function registerAudit(program: Command): void {
     .option('--all', 'also check the rotated files FILE.N … FILE.1 before FILE')
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], options: { all?: boolean; json?: boolean }) => {
-      const list = options.all === true ? files.flatMap((file) => auditFiles(file)) : files;
-      const missing = list.filter((file) => !existsSync(file));
+      const missing = files.filter((file) => !existsSync(file));
       if (missing.length > 0) {
         process.stderr.write(`mcp-warden audit: no such file: ${missing.join(', ')}\n`);
         process.exitCode = EXIT_USAGE;
         return;
       }
+      const found = files.map((file) => auditFiles(file));
+      const gaps = found.flatMap((entry) => entry.missing);
+      if (options.all === true && gaps.length > 0) {
+        process.stdout.write(`BROKEN: ${explainBreak('missing_file')}: ${gaps.join(', ')}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const list = options.all === true ? found.flatMap((entry) => entry.files) : files;
+      // The whole trail is checked (it must start at seq 1 or where rotation pruned it) with
+      // --all, or when the single file given has no rotated files beside it.
+      const complete = options.all === true || (files.length === 1 && (found[0]?.files.length ?? 0) === 1);
       const key = process.env['MCP_AUDIT_KEY'];
-      const result = await verifyAudit(list, key === undefined || key === '' ? undefined : key);
+      const result = await verifyAudit(list, key === undefined || key === '' ? undefined : key, { complete });
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify({ files: list, ...result })}\n`);
       } else if (result.ok) {

@@ -29,6 +29,7 @@ export interface Config {
   readonly monitoring: boolean;
   readonly bodyLimit: number;
   readonly maxSessions: number;
+  readonly maxSessionsPerKey: number;
   readonly sessionTtl: number;
   readonly stateless: boolean;
   readonly publicUrl: string | undefined;

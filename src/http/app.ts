@@ -42,7 +42,7 @@ import { createPrincipalLimits } from './hooks/principal-limits.js';
 import { createHostOriginGuard } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
 import { createRequestLog } from './hooks/request-log.js';
-import { createSecurityHeaders } from './hooks/security-headers.js';
+import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
 import { parseJsonBody } from './json-body.js';
 import type { PageInfo } from './page.js';
 import { registerApiRoutes } from './routes/api.js';
@@ -138,6 +138,7 @@ function admitAnonymous(request: FastifyRequest, _reply: FastifyReply, done: Hoo
 /** Builds the Fastify app (not listening yet). */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, stats, events } = deps;
+  const frameworkHeaders = baseSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true });
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
@@ -151,6 +152,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: requestIds(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Requests Fastify refuses before any hook (a malformed URL, a bad Content-Type header)
+    // still get our error body, our security headers and a log line.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(frameworkHeaders);
+      request.log.info({ reqId: request.id, method: request.method, status: 400, ip: request.ip, failure: `invalid_request:${String(error.code).toLowerCase()}` }, 'request');
+      replyError(request, reply, 'WARDEN_ERR_INVALID_REQUEST', String(error.code).toLowerCase());
+    },
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('principal', null);
@@ -220,7 +228,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerApiRoutes(app, { guards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   registerMcpRoutes(app, { handler: deps.mcp, guards });
   if (deps.metrics !== undefined) {
-    registerMetricsRoute(app, { metrics: deps.metrics, guards, token: config.metricsToken, challenges: deps.challenges, events });
+    registerMetricsRoute(app, { metrics: deps.metrics, guards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }
   if (deps.oauthMetadata !== undefined) registerOAuthMetadata(app, deps.oauthMetadata);
 

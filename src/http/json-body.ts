@@ -58,7 +58,8 @@ export function parseJsonBody(text: string): unknown {
   }
   // JSON.parse defines "__proto__" as an own property (no pollution yet); any later
   // Object.assign or merge would invoke the setter, so such bodies are refused outright.
-  if (text.includes('__proto__') || text.includes('constructor')) {
+  // `\u` escapes can spell the same keys ("\u005f_proto__"), so escaped text is scanned too.
+  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) {
     try {
       sjson.scan(value as Record<string, unknown>, { protoAction: 'error', constructorAction: 'error' });
     } catch (cause) {

@@ -1,11 +1,21 @@
 /**
  * @module mcp/jsonrpc
- * Structural checks of incoming JSON-RPC 2.0 messages, done by hand because they run on every
- * request and a schema library costs more than the rest of the transport. The SDK's own schemas
- * still validate each method's params inside the protocol engine.
+ * Checks of incoming JSON-RPC 2.0 messages: a quick structural pass (garbage is refused without
+ * touching a schema), then the SDK's own message guards. The second step matters: the protocol
+ * engine silently drops a message its guards reject (extra members, a malformed `_meta`), and
+ * a request it drops is never answered. Refusing exactly those here keeps every request
+ * answered.
  */
 
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 
 export type MessageKind = 'request' | 'notification' | 'response';
 
@@ -23,6 +33,21 @@ export function isRequestId(value: unknown): value is RequestId {
  * as MCP uses them (params, when present, must be an object).
  */
 export function classifyMessage(value: unknown): MessageKind | undefined {
+  const kind = shapeOf(value);
+  switch (kind) {
+    case 'request':
+      return isJSONRPCRequest(value) ? kind : undefined;
+    case 'notification':
+      return isJSONRPCNotification(value) ? kind : undefined;
+    case 'response':
+      return isJSONRPCResultResponse(value) || isJSONRPCErrorResponse(value) ? kind : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The structural pass: what the message claims to be, or undefined when it is not JSON-RPC at all. */
+function shapeOf(value: unknown): MessageKind | undefined {
   if (!isPlainObject(value) || value['jsonrpc'] !== '2.0') return undefined;
   const method = value['method'];
   if (method !== undefined) {

@@ -125,7 +125,8 @@ export function forbiddenTool(principal: Principal, messages: readonly JSONRPCMe
     if (!('method' in message) || message.method !== 'tools/call' || !('id' in message)) continue;
     const name = (message.params as { name?: unknown } | undefined)?.name;
     // A call without a string name is malformed, not out of scope: the server answers -32602.
-    if (typeof name === 'string' && !allowed.has(name)) return name;
+    // The refused name is the client's: clipped before it reaches logs, counters and the audit.
+    if (typeof name === 'string' && !allowed.has(name)) return name.length > 64 ? `${name.slice(0, 64)}…` : name;
   }
   return undefined;
 }

@@ -41,6 +41,8 @@ export interface LiveSession {
 
 export interface SessionRegistryOptions {
   readonly max: number;
+  /** Sessions one principal may hold at once (default: no cap beyond `max`). */
+  readonly maxPerPrincipal?: number;
   readonly ttlMs: number;
   readonly now?: () => number;
   /** Called after a session was closed (for whatever reason). */
@@ -50,6 +52,9 @@ export interface SessionRegistryOptions {
 export class SessionRegistry {
   readonly #sessions = new Map<string, LiveSession>();
   readonly #max: number;
+  readonly #maxPerPrincipal: number;
+  /** Live sessions and reservations per principal. */
+  readonly #perPrincipal = new Map<string, number>();
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #onClosed: SessionRegistryOptions['onClosed'];
@@ -58,6 +63,7 @@ export class SessionRegistry {
 
   constructor(options: SessionRegistryOptions) {
     this.#max = options.max;
+    this.#maxPerPrincipal = options.maxPerPrincipal ?? Number.POSITIVE_INFINITY;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
     this.#onClosed = options.onClosed;
@@ -69,20 +75,32 @@ export class SessionRegistry {
     return this.#sessions.size;
   }
 
-  /** Claims room for a session being initialized; false when the registry is full. */
-  reserve(): boolean {
+  /**
+   * Claims room for a session of `principalId` being created; false when the registry, or the
+   * principal's share of it, is full.
+   */
+  reserve(principalId: string): boolean {
     if (this.#sessions.size + this.#reserved >= this.#max) return false;
+    const held = this.#perPrincipal.get(principalId) ?? 0;
+    if (held >= this.#maxPerPrincipal) return false;
+    this.#perPrincipal.set(principalId, held + 1);
     this.#reserved++;
     return true;
   }
 
-  /** Gives back a reservation (initialize failed, or the session was added). */
-  release(): void {
+  /** Gives back a reservation: `added` true when the session was added (it keeps its share). */
+  release(principalId: string, added: boolean): void {
     if (this.#reserved > 0) this.#reserved--;
+    if (!added) this.#forgetOne(principalId);
   }
 
   add(session: LiveSession): void {
     this.#sessions.set(session.id, session);
+  }
+
+  /** Sessions (and reservations) held by a principal. */
+  heldBy(principalId: string): number {
+    return this.#perPrincipal.get(principalId) ?? 0;
   }
 
   /** The session without touching it. */
@@ -90,23 +108,28 @@ export class SessionRegistry {
     return this.#sessions.get(id);
   }
 
-  /** The session, touched, or undefined when unknown. */
-  get(id: string): LiveSession | undefined {
-    const session = this.#sessions.get(id);
-    if (session !== undefined) session.lastSeen = this.#now();
-    return session;
+  /** Marks a session used now (call only after checking the caller owns it). */
+  touch(session: LiveSession): void {
+    session.lastSeen = this.#now();
   }
 
   async close(id: string, reason: 'deleted' | 'expired' | 'shutdown' = 'deleted'): Promise<void> {
     const session = this.#sessions.get(id);
     if (session === undefined) return;
     this.#sessions.delete(id);
+    this.#forgetOne(session.principalId);
     try {
       await session.server?.close();
     } finally {
       session.channel.close();
       this.#onClosed?.(session, reason);
     }
+  }
+
+  #forgetOne(principalId: string): void {
+    const held = this.#perPrincipal.get(principalId) ?? 0;
+    if (held <= 1) this.#perPrincipal.delete(principalId);
+    else this.#perPrincipal.set(principalId, held - 1);
   }
 
   /** Closes sessions idle for longer than the TTL. */

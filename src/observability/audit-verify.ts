@@ -5,11 +5,12 @@
  * the record before it, or the sequence skips).
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { GENESIS_HASH, chainHash, parseRecordLine, type ChainHead } from './audit.js';
 
-export type BreakReason = 'not_a_record' | 'bad_hash' | 'broken_link' | 'sequence_gap';
+export type BreakReason = 'not_a_record' | 'bad_hash' | 'broken_link' | 'sequence_gap' | 'missing_start' | 'missing_file';
 
 export interface ChainBreak {
   readonly file: string;
@@ -34,21 +35,35 @@ const EXPLANATIONS: Readonly<Record<BreakReason, string>> = {
   bad_hash: 'the record was modified after it was written (its hash does not match)',
   broken_link: 'the record does not follow the one before it (a line was deleted, inserted or reordered)',
   sequence_gap: 'the sequence skips (a line was deleted)',
+  missing_start: 'the oldest records are missing (the chain should start earlier: lines or a rotated file were deleted)',
+  missing_file: 'a rotated file between the others is missing',
 };
 
 export function explainBreak(reason: BreakReason): string {
   return EXPLANATIONS[reason];
 }
 
-/** Rotated files of `path` oldest first, then `path` itself. */
-export function auditFiles(path: string): string[] {
-  const rotated: string[] = [];
-  for (let index = 1; existsSync(`${path}.${index}`); index++) rotated.unshift(`${path}.${index}`);
-  return [...rotated, path];
+/** Rotated files of `path` oldest first, then `path` itself, and the numbers missing between them. */
+export function auditFiles(path: string): { files: string[]; missing: string[] } {
+  const name = basename(path);
+  const numbers = readdirSync(dirname(path))
+    .map((entry) => (entry.startsWith(`${name}.`) ? entry.slice(name.length + 1) : ''))
+    .filter((suffix) => /^\d+$/.test(suffix))
+    .map(Number)
+    .sort((a, b) => a - b);
+  const highest = numbers[numbers.length - 1] ?? 0;
+  const missing: string[] = [];
+  for (let index = 1; index <= highest; index++) if (!numbers.includes(index)) missing.push(`${path}.${index}`);
+  return { files: [...numbers.reverse().map((index) => `${path}.${index}`), ...(existsSync(path) ? [path] : [])], missing };
 }
 
-/** Verifies the chain across `files`, given oldest first. */
-export async function verifyAudit(files: readonly string[], key?: string): Promise<VerifyResult> {
+/**
+ * Verifies the chain across `files`, given oldest first. With `complete`, the files are the
+ * whole trail: it must start at seq 1, or where the last `audit_pruned` record says rotation
+ * removed the records before it.
+ */
+export async function verifyAudit(files: readonly string[], key?: string, options: { complete?: boolean } = {}): Promise<VerifyResult> {
+  let expectedStart = 1;
   let previous: ChainHead | undefined;
   let firstSeq: number | undefined;
   let records = 0;
@@ -79,7 +94,14 @@ export async function verifyAudit(files: readonly string[], key?: string): Promi
       }
       previous = { seq: record.seq, hash: record.hash };
       records++;
+      if (options.complete === true && line.includes('"event":"audit_pruned"')) {
+        const kept = (JSON.parse(line) as { firstKeptSeq?: unknown }).firstKeptSeq;
+        if (typeof kept === 'number') expectedStart = kept;
+      }
     }
+  }
+  if (options.complete === true && firstSeq !== undefined && firstSeq !== expectedStart) {
+    return { ok: false, records, firstSeq, head: previous, break: { file: files[0] as string, line: 1, seq: firstSeq, reason: 'missing_start' }, note: undefined };
   }
   return { ok: true, records, firstSeq, head: previous, break: undefined, note };
 }

@@ -85,6 +85,24 @@ function lastLine(path: string): string | undefined {
   }
 }
 
+/** Reads the first line of a file (up to 64 KiB). */
+function firstLine(path: string): string | undefined {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(65_536);
+      const length = readSync(fd, buffer, 0, buffer.length, 0);
+      const text = buffer.subarray(0, length).toString('utf8');
+      const newline = text.indexOf('\n');
+      return newline === -1 ? text : text.slice(0, newline);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses the chain fields of a record line; undefined when the line is not a record. */
 export function parseRecordLine(line: string): { seq: number; prev: string; hash: string; body: string } | undefined {
   const match = HASH_SUFFIX.exec(line);
@@ -221,6 +239,7 @@ export class AuditLog {
     await this.#file?.close();
     this.#file = undefined;
     const { path, maxFiles } = this.#options;
+    const pruned = await stat(`${path}.${maxFiles}`).then(() => true, () => false);
     await rm(`${path}.${maxFiles}`, { force: true });
     for (let index = maxFiles - 1; index >= 1; index--) {
       const from = `${path}.${index}`;
@@ -228,6 +247,13 @@ export class AuditLog {
     }
     await rename(path, `${path}.1`);
     await this.#openFile();
+    if (pruned) {
+      // Rotation removed the oldest records: say in the chain where the kept trail starts, so a
+      // verifier can tell this from someone deleting records.
+      const first = firstLine(`${path}.${maxFiles}`);
+      const firstKeptSeq = first === undefined ? undefined : parseRecordLine(first)?.seq;
+      if (firstKeptSeq !== undefined) this.record({ event: 'audit_pruned', firstKeptSeq });
+    }
     this.#options.onRotate?.(this.head);
   }
 }

@@ -82,7 +82,8 @@ export class ServerStats implements McpEventSink {
 
   /** Calls per tool, for /api/status. */
   toolSummary(): Record<string, { calls: number; errors: number; avgMs: number }> {
-    const summary: Record<string, { calls: number; errors: number; avgMs: number }> = {};
+    // No prototype: a tool called "__proto__" must be a key like any other.
+    const summary = Object.create(null) as Record<string, { calls: number; errors: number; avgMs: number }>;
     for (const [name, counters] of this.tools) {
       summary[name] = { calls: counters.calls, errors: counters.errors, avgMs: counters.calls === 0 ? 0 : Math.round((counters.totalMs / counters.calls) * 100) / 100 };
     }

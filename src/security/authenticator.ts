@@ -13,7 +13,13 @@ import { looksLikeJwt } from './jwt-shape.js';
 /** Outcome of authentication. `reason` is internal (logs, audit); clients see a generic 401. */
 export type AuthVerdict =
   | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly missing: boolean;
+      readonly reason: string;
+      /** The credential could not be checked (the JWKS is unreachable): not the client's fault. */
+      readonly unavailable?: boolean;
+    };
 
 const MISSING: AuthVerdict = Object.freeze({ ok: false, missing: true, reason: 'no_credentials' });
 const MALFORMED: AuthVerdict = Object.freeze({ ok: false, missing: false, reason: 'malformed_header' });
@@ -44,7 +50,9 @@ export class Authenticator {
     if (credential.kind === 'malformed') return MALFORMED;
     const token = credential.token;
     if (this.#jwt !== undefined && looksLikeJwt(token)) {
-      return this.#jwt.verify(token).then((verdict) => (verdict.ok ? verdict : { ok: false, missing: false, reason: verdict.reason }));
+      return this.#jwt
+        .verify(token)
+        .then((verdict) => (verdict.ok ? verdict : { ok: false, missing: false, reason: verdict.reason, unavailable: verdict.reason === 'jwks_unavailable' }));
     }
     const verdict = this.#keys().verify(token);
     return verdict.ok ? verdict : { ok: false, missing: false, reason: verdict.reason };

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { KeyRing, type KeyRecord } from './api-keys.js';
 import type { KeyRestriction } from '../store/types.js';
 import { keyRecordsOf, parseKeysFile, KeysFileError } from './keys-file.js';
@@ -101,10 +101,11 @@ export class KeySource {
   start(): void {
     const path = this.#path;
     if (path === undefined || this.#watcher !== undefined) return;
-    // Watch the directory: an atomic rename replaces the file's inode, which a file watch would lose.
-    this.#watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-      if (name === null || name === basename(path)) this.#schedule();
-    });
+    // Watch the directory, and react to any entry: an atomic rename replaces the file's inode
+    // (a file watch would lose it), and a Kubernetes Secret/ConfigMap volume updates by swapping
+    // a `..data` symlink, so the file's own name never appears in the events. The digest check
+    // in reload() skips re-reads that changed nothing.
+    this.#watcher = watch(dirname(path), { persistent: false }, () => this.#schedule());
     this.#watcher.on('error', () => undefined);
     this.#signalHandler = () => this.reload('signal');
     process.on('SIGHUP', this.#signalHandler);

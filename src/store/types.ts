@@ -81,10 +81,10 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-/** One stored SSE event of a stream. */
+/** One stored SSE event of a stream: the message as serialized JSON. */
 export interface StoredEvent {
   readonly seq: number;
-  readonly message: unknown;
+  readonly data: string;
 }
 
 /** The events of a stream after some point, and whether the stream has ended. */
@@ -98,8 +98,8 @@ export interface StoredEvents {
  * `Last-Event-ID` (Streamable HTTP §resumability and redelivery). Bounded per stream and in time.
  */
 export interface EventStore {
-  /** Records an event; never blocks the caller. */
-  append(streamId: string, seq: number, message: unknown): void;
+  /** Records an event (the message as serialized JSON); never blocks the caller. */
+  append(streamId: string, seq: number, data: string): void;
   /** Records that the stream is finished (its last event has been appended). */
   end(streamId: string): void;
   /** Events after `afterSeq`, oldest first; undefined when the stream is unknown or expired. */

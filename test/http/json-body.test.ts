@@ -43,6 +43,10 @@ describe('parseJsonBody', () => {
     expect(codeOf(() => parseJsonBody('{"__proto__":{"x":1}}'))).toBe('WARDEN_ERR_INVALID_REQUEST');
     expect(codeOf(() => parseJsonBody('{"a":[{"b":{"__proto__":null}}]}'))).toBe('WARDEN_ERR_INVALID_REQUEST');
     expect(codeOf(() => parseJsonBody('{"constructor":{"prototype":{"x":1}}}'))).toBe('WARDEN_ERR_INVALID_REQUEST');
+    // The same keys spelled with JSON escapes.
+    expect(codeOf(() => parseJsonBody('{"\\u005f_proto__":{"x":1}}'))).toBe('WARDEN_ERR_INVALID_REQUEST');
+    expect(codeOf(() => parseJsonBody('{"a":{"__pro\\u0074o__":1}}'))).toBe('WARDEN_ERR_INVALID_REQUEST');
+    expect(parseJsonBody('{"text":"caf\\u00e9"}')).toEqual({ text: 'café' });
     expect(({} as Record<string, unknown>)['x']).toBeUndefined();
   });
 });

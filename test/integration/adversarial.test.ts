@@ -228,6 +228,8 @@ describe('adversarial input on the MCP endpoint', () => {
       ['a huge id', '{"jsonrpc":"2.0","id":1e400,"method":"ping"}'],
       ['an empty batch', '[]'],
       ['result and error together', '{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}'],
+      ['an extra top-level member', '{"jsonrpc":"2.0","id":1,"method":"tools/list","x":1}'],
+      ['a malformed _meta.progressToken', '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"progressToken":{}}}}'],
     ])('not a JSON-RPC message (%s) → 400 -32600', async (_name, body) => {
       const response = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders(), body });
       expect(response.status).toBe(400);
@@ -360,6 +362,16 @@ describe('adversarial input on the MCP endpoint', () => {
       const host = new URL(warden.url).host;
       const response = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders({ origin: `http://${host}` }), body: TOOLS_LIST });
       expect(response.status).toBe(200);
+    });
+  });
+
+  describe('malformed URLs', () => {
+    it('a URL that does not decode → 400 with our body and security headers', async () => {
+      const response = await send(`${warden.url}/%c0%c1`);
+      expect(response.status).toBe(400);
+      expect(response.json()).toEqual({ error: 'invalid_request', message: 'Invalid Request' });
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.text).not.toContain('%c0');
     });
   });
 

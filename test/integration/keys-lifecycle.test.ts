@@ -5,7 +5,7 @@
  * hold.
  */
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,23 @@ describe('keys file', () => {
     // Not waiting for the watcher: SIGHUP makes the reload happen now.
     process.kill(process.pid, 'SIGHUP');
     await within(1000, async () => (await statusWith(running as RunningWarden, good.key)) === 401);
+  });
+
+  it('notices a Kubernetes-style update (a ..data symlink swapped) within a second', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-k8s-'));
+    const key = createKeyRecord({ name: 'mounted' });
+    mkdirSync(join(dir, '..v1'));
+    writeKeysFile(join(dir, '..v1', 'keys.json'), { version: 1, keys: [key.record] });
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync('..data/keys.json', join(dir, 'keys.json'));
+    running = await startWarden({ options: { keysFile: join(dir, 'keys.json') } });
+    expect(await statusWith(running, key.key)).toBe(200);
+    mkdirSync(join(dir, '..v2'));
+    writeKeysFile(join(dir, '..v2', 'keys.json'), { version: 1, keys: [{ ...key.record, disabled: true }] });
+    symlinkSync('..v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    const elapsed = await within(1500, async () => (await statusWith(running as RunningWarden, key.key)) === 401);
+    expect(elapsed).toBeLessThan(1000);
   });
 
   it('a malformed file at start is a configuration error', async () => {

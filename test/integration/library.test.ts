@@ -40,6 +40,9 @@ function customServer(): McpServer {
     server.registerTool(`extra_${Date.now()}`, { description: 'added later' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
     return { content: [{ type: 'text', text: 'added' }] };
   });
+  server.registerTool('leaky', { description: 'Throws an error carrying a path' }, async () => {
+    throw new Error("ENOENT: no such file or directory, open '/srv/secret/config/db.yaml'");
+  });
   server.registerTool('slow', { description: 'Answers after a delay', inputSchema: { ms: z.number().int().max(5000) } }, async ({ ms }) => {
     await sleep(ms);
     return { content: [{ type: 'text', text: `slept ${ms}` }] };
@@ -60,9 +63,21 @@ describe('library API with a custom McpServer', () => {
     const { client } = await connectClient(warden);
     expect(client.getServerVersion()).toMatchObject({ name: 'custom', version: '2.0.0' });
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(['count', 'ask_model', 'add_tool', 'slow']);
+    expect(tools.map((tool) => tool.name)).toEqual(['count', 'ask_model', 'add_tool', 'leaky', 'slow']);
     await client.close();
     expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders('wrong-key-0123456789abcdef'), body: '{}' })).status).toBe(401);
+  });
+
+  it('a tool that throws gives the client a generic tool error; the reason goes to the log', async () => {
+    const { client } = await connectClient(warden);
+    const result = await client.callTool({ name: 'leaky', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(result.content).toEqual([{ type: 'text', text: 'The tool failed; the server logged the reason' }]);
+    expect(JSON.stringify(result)).not.toContain('/srv/secret');
+    expect(warden.logs().some((line) => line['msg'] === 'a tool handler threw; the client got a generic tool error' && String(line['detail']).includes('/srv/secret'))).toBe(true);
+    // The SDK's own errors still read as before.
+    expect((await client.callTool({ name: 'count', arguments: { n: 'x' } })).content).toEqual([{ type: 'text', text: 'Invalid arguments for tool count; see its inputSchema' }]);
+    await client.close();
   });
 
   it('streams progress notifications over SSE, then the result', async () => {

@@ -9,7 +9,7 @@ import { EngineLink } from '../../src/mcp/transport/engine-link.js';
 import { SessionChannel } from '../../src/mcp/transport/session-channel.js';
 import { DefaultPolicy } from '../../src/mcp/policy.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { openSession, startWarden } from '../helpers/warden.js';
+import { OTHER_KEY, TEST_KEY, openSession, startWarden } from '../helpers/warden.js';
 
 describe('session bounds', () => {
   it('refuses new sessions beyond --max-sessions with 503 and Retry-After, and serves again when one ends', async () => {
@@ -25,6 +25,17 @@ describe('session bounds', () => {
     await warden.stop();
   });
 
+  it('an initialize the engine would silently drop is refused at once and holds no session slot', async () => {
+    const warden = await startWarden({ options: { maxSessions: 2 } });
+    const malformed = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', x: 1, params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    for (let index = 0; index < 5; index++) {
+      const response = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: malformed, timeoutMs: 2000 });
+      expect(response.status).toBe(400);
+    }
+    expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() })).status).toBe(200);
+    await warden.stop();
+  });
+
   it('closes sessions idle longer than the TTL, but not busy ones', async () => {
     let now = 0;
     const closed: string[] = [];
@@ -34,11 +45,38 @@ describe('session bounds', () => {
       registry.add({ id, principalId: 'p', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, channel: new SessionChannel({ sessionId: id, link }), server: undefined });
     }
     now = 900;
-    registry.get('used');
+    const used = registry.peek('used');
+    if (used !== undefined) registry.touch(used);
     now = 1500;
     await registry.sweep();
     expect(closed).toEqual(['idle:expired']);
     expect(registry.size).toBe(1);
+    await registry.closeAll();
+  });
+});
+
+describe('sessions per key', () => {
+  it('caps the sessions one key may hold (--max-sessions-per-key) without limiting other keys', async () => {
+    const warden = await startWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 2 } });
+    await openSession(warden, '2025-11-25', TEST_KEY);
+    await openSession(warden, '2025-11-25', TEST_KEY);
+    const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() });
+    expect(third.status).toBe(503);
+    expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(OTHER_KEY), body: initializeBody() })).status).toBe(200);
+    await warden.stop();
+  });
+
+  it('a foreign principal presenting a session id does not keep the session alive', async () => {
+    let now = 0;
+    const registry = new SessionRegistry({ max: 10, ttlMs: 1000, now: () => now });
+    const link = new EngineLink({ policy: new DefaultPolicy() });
+    registry.add({ id: 's', principalId: 'owner', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, channel: new SessionChannel({ sessionId: 's', link }), server: undefined });
+    now = 900;
+    // peek() (what a lookup does before the owner check) does not refresh the idle timer.
+    expect(registry.peek('s')?.lastSeen).toBe(0);
+    now = 1500;
+    await registry.sweep();
+    expect(registry.size).toBe(0);
     await registry.closeAll();
   });
 });

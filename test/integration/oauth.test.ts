@@ -203,3 +203,28 @@ describe('OAuth configuration', () => {
     await expect(startWarden({ options: { jwtJwksUrl: 'https://auth.example.test/jwks', publicUrl: AUDIENCE } })).rejects.toThrow(/needs --jwt-issuer/);
   });
 });
+
+describe('an unreachable JWKS', () => {
+  it('answers 503 with Retry-After and never bans the client for it', async () => {
+    const { createServer: createNetServer } = await import('node:net');
+    // A port that refuses connections: the JWKS cannot be fetched.
+    const closed = createNetServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const warden = await startWarden({
+      options: { jwtJwksUrl: `http://127.0.0.1:${port}/jwks.json`, jwtIssuer: ISSUER, publicUrl: AUDIENCE, banThreshold: 2 },
+    });
+    const keys = await generateKeyPair('ES256');
+    const token = await new SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('s').setExpirationTime('5m').sign(keys.privateKey);
+    for (let index = 0; index < 4; index++) {
+      const response = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(503);
+      expect(response.json()).toEqual({ error: 'auth_unavailable', message: 'Service Unavailable: token verification unavailable' });
+      expect(response.headers['retry-after']).toBe('5');
+    }
+    // Not banned: the API key still works from the same address.
+    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
+    await warden.stop();
+  });
+});

@@ -4,7 +4,7 @@
  * the key, control characters are escaped, and nothing buffered is lost on close.
  */
 
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,18 +109,50 @@ describe('audit log', () => {
   it('rotates by size and keeps the chain across files', async () => {
     const path = auditPath();
     await writeEvents(path, 60, { maxBytes: 4096 });
-    const files = auditFiles(path);
+    const { files, missing } = auditFiles(path);
+    expect(missing).toEqual([]);
     expect(files.length).toBeGreaterThan(2);
     expect(files[files.length - 1]).toBe(path);
     expect(existsSync(`${path}.1`)).toBe(true);
-    expect(await verifyAudit(files)).toMatchObject({ ok: true, records: 60, firstSeq: 1, head: { seq: 60 } });
+    expect(await verifyAudit(files, undefined, { complete: true })).toMatchObject({ ok: true, records: 60, firstSeq: 1, head: { seq: 60 } });
     // The newest file alone verifies as a chain that starts later.
     const alone = await verifyAudit([path]);
     expect(alone.ok).toBe(true);
     expect(alone.note).toMatch(/starts at seq/);
-    // Dropping a middle file breaks the chain.
+    // Dropping a middle file breaks the chain, and is reported as missing.
     const gap = files.filter((_file, index) => index !== 1);
     expect((await verifyAudit(gap)).ok).toBe(false);
+    rmSync(files[1] as string);
+    expect(auditFiles(path).missing).toEqual([files[1]]);
+  });
+
+  it('records where rotation pruned the trail, so deleting the oldest records is still detected', async () => {
+    const path = auditPath();
+    const key = 'audit-secret-0123456789';
+    const log = await AuditLog.open({ path, maxBytes: 2048, maxFiles: 2, key });
+    for (let index = 0; index < 120; index++) {
+      log.record({ event: 'tool_call', index });
+      if (index % 10 === 9) await log.flush();
+    }
+    await log.close();
+    const { files } = auditFiles(path);
+    expect(files).toHaveLength(3);
+    const complete = await verifyAudit(files, key, { complete: true });
+    expect(complete.ok).toBe(true);
+    expect(complete.firstSeq).toBeGreaterThan(1);
+    expect(readFileSync(path, 'utf8') + readFileSync(`${path}.1`, 'utf8')).toContain('"event":"audit_pruned"');
+    // Someone removes the first lines of the oldest kept file: the chain still links, but it
+    // no longer starts where the pruning record says it must.
+    const oldest = files[0] as string;
+    writeFileSync(oldest, `${lines(oldest).slice(2).join('\n')}\n`);
+    expect(await verifyAudit(files, key, { complete: true })).toMatchObject({ ok: false, break: { reason: 'missing_start' } });
+  });
+
+  it('a single un-rotated file must start at seq 1', async () => {
+    const path = auditPath();
+    await writeEvents(path, 5);
+    writeFileSync(path, `${lines(path).slice(1).join('\n')}\n`);
+    expect(await verifyAudit([path], undefined, { complete: true })).toMatchObject({ ok: false, break: { reason: 'missing_start', seq: 2 } });
   });
 
   it('escapes control characters so a value cannot forge a line', async () => {

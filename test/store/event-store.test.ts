@@ -17,9 +17,10 @@ function eventStoreContract(name: string, make: () => EventStore): void {
   describe(`EventStore contract: ${name}`, () => {
     it('replays the events after a sequence number, in order, and says when the stream ended', async () => {
       const store = make();
-      for (let seq = 1; seq <= 5; seq++) store.append('s1/1', seq, { jsonrpc: '2.0', method: 'notifications/progress', params: { progress: seq } });
+      for (let seq = 1; seq <= 5; seq++) store.append('s1/1', seq, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: seq } }));
       await settle();
       expect((await store.replay('s1/1', 3))?.events.map((event) => event.seq)).toEqual([4, 5]);
+      expect(JSON.parse((await store.replay('s1/1', 4))?.events[0]?.data ?? 'null')).toMatchObject({ params: { progress: 5 } });
       expect((await store.replay('s1/1', 3))?.ended).toBe(false);
       store.end('s1/1');
       await settle();
@@ -29,7 +30,7 @@ function eventStoreContract(name: string, make: () => EventStore): void {
 
     it('keeps only the most recent events of a stream', async () => {
       const store = make();
-      for (let seq = 1; seq <= 100; seq++) store.append('s2/1', seq, { seq });
+      for (let seq = 1; seq <= 100; seq++) store.append('s2/1', seq, JSON.stringify({ seq }));
       await settle();
       const all = await store.replay('s2/1', 0);
       expect(all?.events).toHaveLength(64);
@@ -54,10 +55,21 @@ afterAll(async () => {
 eventStoreContract('redis', () => new RedisEventStore({ client, keys: redisKeys(`e${++prefix}:`) }));
 
 describe('MemoryEventStore bounds', () => {
+  it('keeps within its byte budgets: per stream and in all', () => {
+    const store = new MemoryEventStore({ maxStreamBytes: 1000, maxBytes: 3000 });
+    const big = 'x'.repeat(400);
+    for (let seq = 1; seq <= 10; seq++) store.append('one/1', seq, big);
+    expect(store.replay('one/1', 0)?.events.map((event) => event.seq)).toEqual([9, 10]);
+    for (let stream = 2; stream <= 10; stream++) for (let seq = 1; seq <= 3; seq++) store.append(`s/${stream}`, seq, big);
+    expect(store.bytes).toBeLessThanOrEqual(3000);
+    expect(store.replay('one/1', 0)).toBeUndefined();
+    expect(store.replay('s/10', 0)?.events).toHaveLength(2);
+  });
+
   it('forgets streams after their TTL and keeps at most maxStreams', () => {
     let now = 0;
     const store = new MemoryEventStore({ ttlMs: 1000, maxStreams: 3, now: () => now });
-    for (let index = 0; index < 5; index++) store.append(`s/${index}`, 1, {});
+    for (let index = 0; index < 5; index++) store.append(`s/${index}`, 1, '{}');
     expect(store.size).toBe(3);
     expect(store.replay('s/0', 0)).toBeUndefined();
     now = 2000;

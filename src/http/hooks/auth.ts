@@ -21,6 +21,14 @@ export interface AuthHookOptions {
   readonly events: SecurityEvents;
 }
 
+/** Counts an authentication failure toward the brute-force guard, and reports a resulting ban. */
+export function countTowardBan(bans: BanList, events: SecurityEvents, ip: string): void {
+  const client = clientKey(ip);
+  const ban = bans.recordFailure(client);
+  if (ban instanceof Promise) void ban.then((value) => value !== undefined && events.banned(client, value.until));
+  else if (ban !== undefined) events.banned(client, ban.until);
+}
+
 export function createAuthHook(options: AuthHookOptions) {
   const { authenticator, challenges, bans, events } = options;
 
@@ -36,10 +44,13 @@ export function createAuthHook(options: AuthHookOptions) {
     }
     request.authOutcome = verdict.missing ? 'missing' : 'invalid';
     events.authFailure(ip, verdict.reason, request.routeOptions.url ?? '');
-    const client = clientKey(ip);
-    const ban = bans.recordFailure(client);
-    if (ban instanceof Promise) void ban.then((value) => value !== undefined && events.banned(client, value.until));
-    else if (ban !== undefined) events.banned(client, ban.until);
+    if (verdict.unavailable === true) {
+      // The authorization server's keys are unreachable: 503, so clients keep their (maybe
+      // valid) tokens, and no ban, since nobody guessed anything.
+      replyError(request, reply, 'WARDEN_ERR_AUTH_UNAVAILABLE', verdict.reason, { 'retry-after': '5' });
+      return;
+    }
+    countTowardBan(bans, events, ip);
     if (verdict.missing) replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', verdict.reason, challenges.missing);
     else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', verdict.reason, challenges.invalid);
   }

@@ -9,8 +9,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
+import type { BanList } from '../../security/ban-list.js';
 import { readBearer } from '../../security/bearer.js';
 import type { Challenges } from '../challenge.js';
+import { countTowardBan } from '../hooks/auth.js';
 import { replyError } from '../wire.js';
 
 export interface MetricsRouteOptions {
@@ -20,6 +22,8 @@ export interface MetricsRouteOptions {
   readonly token?: string | undefined;
   readonly challenges: Challenges;
   readonly events: SecurityEvents;
+  /** Wrong metrics tokens count toward the brute-force guard like wrong keys. */
+  readonly bans: BanList;
 }
 
 function digest(text: string): Buffer {
@@ -41,6 +45,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsRoute
         }
         request.authOutcome = credential.kind === 'missing' ? 'missing' : 'invalid';
         events.authFailure(request.ip, credential.kind === 'missing' ? 'no_credentials' : 'bad_metrics_token', '/metrics');
+        countTowardBan(options.bans, events, request.ip);
         if (credential.kind === 'missing') replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', 'no_credentials', challenges.missing);
         else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', 'bad_metrics_token', challenges.invalid);
       },

@@ -9,6 +9,11 @@
  * id restored. Two clients (or one careless client) using the same JSON-RPC id at the same
  * time can therefore never receive each other's answers: the failure class of
  * CVE-2026-25536, where a shared transport keyed responses by the client's id.
+ *
+ * The same care applies the other way: a request the engine sends to a client (sampling,
+ * elicitation) belongs to the session it was sent to, and only that session's answer reaches
+ * the engine. A shared engine sends nothing outside a request except list-change notifications
+ * (which concern every session); anything else it cannot address is refused, never broadcast.
  */
 
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -16,6 +21,7 @@ import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId } from
 import type { WardenError } from '../../errors.js';
 import type { Principal } from '../../security/api-keys.js';
 import type { CallContext, MessagePolicy } from '../policy.js';
+import { RPC } from '../wire.js';
 import type { Exchange } from './exchange.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -59,11 +65,16 @@ export class EngineLink implements Transport {
   readonly #policy: MessagePolicy;
   readonly #routes = new Map<number, Route>();
   readonly #channels = new Set<ChannelEnd>();
+  /** Requests the engine sent to a client, by id: the channel whose answer it waits for. */
+  readonly #serverRequests = new Map<RequestId, ChannelEnd>();
+  readonly #shared: boolean;
   #nextId = 1;
   #closed = false;
 
-  constructor(options: { policy: MessagePolicy }) {
+  /** @param options.shared One engine for many sessions (or for stateless requests). */
+  constructor(options: { policy: MessagePolicy; shared?: boolean }) {
     this.#policy = options.policy;
+    this.#shared = options.shared === true;
   }
 
   get closed(): boolean {
@@ -82,6 +93,7 @@ export class EngineLink implements Transport {
       this.#routes.delete(internalId);
       route.exchange.abort(gone);
     }
+    for (const [id, owner] of this.#serverRequests) if (owner === channel) this.#refuse(id, 'session closed');
   }
 
   start(): Promise<void> {
@@ -91,15 +103,18 @@ export class EngineLink implements Transport {
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if ('method' in message) {
       const related = options?.relatedRequestId;
-      if (related !== undefined) {
+      if ('id' in message) this.#sendRequest(message, related);
+      else if (related !== undefined) {
         // Messages about a request go on that request's stream; the GET stream SHOULD carry
         // only messages unrelated to running requests (Streamable HTTP §listening for messages).
         this.#routes.get(related as number)?.exchange.event(message);
-      } else {
-        // Outside any request: every session of this engine may care (a shared engine's tool
-        // list is everyone's), so each channel's GET stream gets it.
+      } else if (!this.#shared) {
+        for (const channel of this.#channels) channel.unrelated(message);
+      } else if (message.method.endsWith('/list_changed')) {
+        // A shared engine's tool, resource and prompt lists are every session's.
         for (const channel of this.#channels) channel.unrelated(message);
       }
+      // Other messages of a shared engine outside a request (logs) have no known recipient: dropped.
       return RESOLVED;
     }
     const internalId = message.id as number;
@@ -140,6 +155,12 @@ export class EngineLink implements Transport {
 
   /** Hands a notification or a client's response to the engine. */
   other(channel: ChannelEnd, message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    if (!('method' in message)) {
+      // A client's answer reaches the engine only from the session the request was sent to.
+      const id = (message as { id: RequestId }).id;
+      if (this.#serverRequests.get(id) !== channel) return;
+      this.#serverRequests.delete(id);
+    }
     this.sessionId = channel.sessionId;
     this.onmessage?.(message, extra);
   }
@@ -151,6 +172,29 @@ export class EngineLink implements Transport {
     this.#routes.delete(internalId);
     route.channel.settled(route.clientId, internalId);
     route.exchange.respond(answer(route.clientId));
+  }
+
+  /** A request from the engine to a client: delivered to one session, or refused at once. */
+  #sendRequest(message: JSONRPCMessage, related: RequestId | undefined): void {
+    const id = (message as { id: RequestId }).id;
+    const route = related === undefined ? undefined : this.#routes.get(related as number);
+    let owner: ChannelEnd | undefined;
+    if (route !== undefined) owner = route.channel;
+    else if (!this.#shared) owner = this.#channels.values().next().value;
+    // Without a session there is no way to tell who answers (stateless), so nobody may.
+    if (owner === undefined || owner.sessionId === undefined) {
+      this.#refuse(id, 'no session to send this request to');
+      return;
+    }
+    this.#serverRequests.set(id, owner);
+    const delivered = route !== undefined ? route.exchange.event(message) : (owner.unrelated(message), true);
+    if (!delivered) this.#refuse(id, 'the client cannot receive requests on this stream');
+  }
+
+  /** Answers a request of the engine with an error, so it does not wait for a reply that cannot come. */
+  #refuse(id: RequestId, reason: string): void {
+    this.#serverRequests.delete(id);
+    queueMicrotask(() => this.onmessage?.({ jsonrpc: '2.0', id, error: { code: RPC.SERVER_ERROR, message: reason } } as JSONRPCMessage));
   }
 
   close(): Promise<void> {

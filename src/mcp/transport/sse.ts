@@ -17,7 +17,7 @@ const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
 
 /** Where resumable events are recorded (the event stores). */
 export interface EventRecorder {
-  append(streamId: string, seq: number, message: unknown): void;
+  append(streamId: string, seq: number, data: string): void;
   end(streamId: string): void;
 }
 
@@ -29,10 +29,10 @@ export interface SseOptions {
   readonly recorder?: EventRecorder | undefined;
 }
 
-/** The text of one `message` event. */
-export function formatEvent(message: unknown, eventId?: string): string {
+/** The text of one `message` event carrying `data` (a message serialized as JSON, one line). */
+export function formatEvent(data: string, eventId?: string): string {
   const idLine = eventId === undefined ? '' : `id: ${eventId}\n`;
-  return `event: message\n${idLine}data: ${JSON.stringify(message)}\n\n`;
+  return `event: message\n${idLine}data: ${data}\n\n`;
 }
 
 /** Parses `<session>/<stream>/<seq>`; undefined when the id is not one of ours. */
@@ -103,14 +103,15 @@ export class SseStream {
   /** Writes one JSON-RPC message as a `message` event (recorded when resumable). */
   send(message: JSONRPCMessage): void {
     if (this.#ended) return;
+    const data = JSON.stringify(message);
     if (this.#recorder !== undefined && this.streamId !== undefined) {
       const seq = ++this.#seq;
-      this.#recorder.append(this.streamId, seq, message);
-      this.#write(formatEvent(message, `${this.streamId}/${seq}`));
+      this.#recorder.append(this.streamId, seq, data);
+      this.#write(formatEvent(data, `${this.streamId}/${seq}`));
       return;
     }
     if (this.#detached) return;
-    this.#write(formatEvent(message));
+    this.#write(formatEvent(data));
   }
 
   /** Writes a raw, already formatted event (replayed events, retry hints). */

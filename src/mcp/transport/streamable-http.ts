@@ -22,7 +22,8 @@ import {
   type ProtocolVersion,
 } from '../protocol-versions.js';
 import type { SessionSharing } from '../session-sharing.js';
-import type { LiveSession, ServerFactory, ServerLike, SessionRegistry } from '../sessions.js';
+import { hardenToolErrors } from '../harden.js';
+import type { LiveSession, ServerFactory, ServerLike, SessionContext, SessionRegistry } from '../sessions.js';
 import type { EventStore, SessionMeta, StoredEvents } from '../../store/types.js';
 import { Exchange } from './exchange.js';
 import { formatEvent, parseEventId, type EventRecorder } from './sse.js';
@@ -51,8 +52,9 @@ export interface StreamableHttpOptions {
   readonly eventStore?: { readonly local: EventStore; readonly shared?: EventStore | undefined } | undefined;
   /** Shares sessions between replicas (metadata store, bus); absent = this process only. */
   readonly sharing?: SessionSharing | undefined;
-  /** Told about refused tool calls and new sessions (counters, audit). */
+  /** Told about refused tool calls, new sessions and tool handlers that threw (counters, audit, log). */
   readonly events?: {
+    toolThrew?(message: string): void;
     scopeDenied?(ip: string, principal: Principal, tool: string): void;
     sessionCreated?(ip: string, principal: Principal, sessionId: string): void;
   };
@@ -150,8 +152,8 @@ export class StreamableHttpHandler {
       stores.length === 0
         ? undefined
         : {
-            append: (streamId, seq, message) => {
-              for (const store of stores) store.append(streamId, seq, message);
+            append: (streamId, seq, data) => {
+              for (const store of stores) store.append(streamId, seq, data);
             },
             end: (streamId) => {
               for (const store of stores) store.end(streamId);
@@ -160,7 +162,11 @@ export class StreamableHttpHandler {
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
     const sessions = this.#sessions;
     if (this.#sharing !== undefined && sessions !== undefined) {
-      this.#sharing.onRemoteClose((id) => void sessions.close(id, 'deleted'));
+      const sharing = this.#sharing;
+      this.#sharing.onRemoteClose((id) => {
+        sharing.forget(id);
+        void sessions.close(id, 'deleted');
+      });
       this.#sharing.onRemoteStream((id, message) => sessions.peek(id)?.channel.pushStandalone(message));
     }
   }
@@ -172,11 +178,20 @@ export class StreamableHttpHandler {
   /** Builds the shared engine (stateless mode, or shareEngine). */
   async start(): Promise<void> {
     if (!this.#shareEngine || this.#engine !== undefined) return;
-    const server = await this.#factory({ sessionId: undefined, principal: ANONYMOUS });
-    const link = new EngineLink({ policy: this.#policy });
+    const server = await this.#build({ sessionId: undefined, principal: ANONYMOUS });
+    const link = new EngineLink({ policy: this.#policy, shared: true });
     await server.connect(link);
     this.#engine = { server, link };
     if (this.#stateless) this.#statelessChannel = new SessionChannel({ sessionId: undefined, link });
+  }
+
+  /**
+   * Drops what a shared engine keeps per session id once the session is gone: the SDK server
+   * records each session's `logging/setLevel` in a private map it never prunes (SDK 1.32).
+   */
+  forgetSession(sessionId: string): void {
+    const engine = this.#engine?.server as { server?: { _loggingLevels?: Map<unknown, unknown> } } | undefined;
+    engine?.server?._loggingLevels?.delete(sessionId);
   }
 
   /** Closes every session, then the shared engine. */
@@ -306,10 +321,13 @@ export class StreamableHttpHandler {
   /** The caller's session, or the error answer (400 without id, 404 unknown/foreign, 400 bad version). */
   #session(request: McpHttpRequest): LiveSession | McpHttpResponse | Promise<LiveSession | McpHttpResponse> {
     if (request.sessionId === undefined) return fail('WARDEN_ERR_SESSION_REQUIRED', 'no_session_id');
-    const session = (this.#sessions as SessionRegistry).get(request.sessionId);
+    const sessions = this.#sessions as SessionRegistry;
+    const session = sessions.peek(request.sessionId);
     if (session === undefined) return this.#sharing === undefined ? fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session') : this.#remoteSession(request, request.sessionId);
     const refused = this.#checkOwner(request, session);
     if (refused !== undefined) return refused;
+    // Only the owner's use keeps a session alive: a stolen id cannot hold it open.
+    sessions.touch(session);
     this.#sharing?.used(session.id);
     return session;
   }
@@ -347,7 +365,8 @@ export class StreamableHttpHandler {
     const sessions = this.#sessions as SessionRegistry;
     const existing = sessions.peek(meta.id);
     if (existing !== undefined) return existing;
-    if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
+    if (!sessions.reserve(meta.principalId)) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
+    let added = false;
     try {
       const now = Date.now();
       const base = { id: meta.id, principalId: meta.principalId, protocolVersion: meta.protocolVersion as ProtocolVersion, createdAt: meta.createdAt, lastSeen: now };
@@ -355,10 +374,11 @@ export class StreamableHttpHandler {
         // A shared engine keeps no per-session state: the session needs only its channel here.
         const live: LiveSession = { ...base, channel: this.#newChannel(meta.id, this.#engine.link), server: undefined };
         sessions.add(live);
+        added = true;
         return live;
       }
       const link = new EngineLink({ policy: this.#policy });
-      const server = await this.#factory({ sessionId: meta.id, principal: request.principal });
+      const server = await this.#build({ sessionId: meta.id, principal: request.principal });
       await server.connect(link);
       const channel = this.#newChannel(meta.id, link);
       const delivery = { principal: request.principal, clientIp: request.clientIp, extra: { authInfo: request.authInfo } };
@@ -379,12 +399,19 @@ export class StreamableHttpHandler {
       channel.deliver([{ jsonrpc: '2.0', method: 'notifications/initialized' }], ['notification'], undefined, delivery);
       const live: LiveSession = { ...base, channel, server };
       sessions.add(live);
+      added = true;
       return live;
     } catch (cause) {
       return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'session_rebuild', cause }) };
     } finally {
-      sessions.release();
+      sessions.release(meta.principalId, added);
     }
+  }
+
+  /** Calls the factory and keeps thrown tool errors' messages away from clients. */
+  async #build(context: SessionContext): Promise<ServerLike> {
+    const server = await this.#factory(context);
+    return hardenToolErrors(server, (message) => this.#events?.toolThrew?.(message));
   }
 
   #newChannel(id: string, link: EngineLink): SessionChannel {
@@ -417,7 +444,7 @@ export class StreamableHttpHandler {
         status: 200,
         headers,
         attach: (sink) => {
-          for (const event of missed) sink.write(formatEvent(event.message, `${parsed.streamId}/${event.seq}`));
+          for (const event of missed) sink.write(formatEvent(event.data, `${parsed.streamId}/${event.seq}`));
           live.attach(sink);
         },
       };
@@ -429,7 +456,7 @@ export class StreamableHttpHandler {
         status: 200,
         headers,
         attach: (sink) => {
-          for (const event of found.events) sink.write(formatEvent(event.message, `${parsed.streamId}/${event.seq}`));
+          for (const event of found.events) sink.write(formatEvent(event.data, `${parsed.streamId}/${event.seq}`));
           if (!found.ended) sink.write(`retry: ${RESUME_RETRY_MS}\n\n`);
           sink.end();
         },
@@ -442,7 +469,8 @@ export class StreamableHttpHandler {
 
   async #initialize(message: JSONRPCRequest, accepts: Accepts, request: McpHttpRequest): Promise<McpHttpResponse> {
     const sessions = this.#sessions as SessionRegistry;
-    if (!sessions.reserve()) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
+    const principalId = request.principal.id;
+    if (!sessions.reserve(principalId)) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
     const id = randomUUID();
     let server: ServerLike | undefined;
     let link: EngineLink;
@@ -451,10 +479,10 @@ export class StreamableHttpHandler {
     } else {
       link = new EngineLink({ policy: this.#policy });
       try {
-        server = await this.#factory({ sessionId: id, principal: request.principal });
+        server = await this.#build({ sessionId: id, principal: request.principal });
         await server.connect(link);
       } catch (cause) {
-        sessions.release();
+        sessions.release(principalId, false);
         return { kind: 'error', error: new WardenError('WARDEN_ERR_INTERNAL', { reason: 'server_factory', cause }) };
       }
     }
@@ -470,8 +498,8 @@ export class StreamableHttpHandler {
       clientIp: request.clientIp,
       extra: { authInfo: request.authInfo },
       onResponse: (response) => {
-        sessions.release();
         const result = 'result' in response ? (response.result as { protocolVersion?: unknown }) : undefined;
+        sessions.release(principalId, result !== undefined && !channel.closed);
         if (result === undefined || channel.closed) {
           delete exchange.headers['mcp-session-id'];
           channel.close();

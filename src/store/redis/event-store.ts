@@ -1,15 +1,18 @@
 /**
  * @module store/redis/event-store
  * Recent SSE events in Redis, so a client can resume a stream on another replica: one list
- * per stream holding the last `maxEvents` events (JSON), trimmed on every append and expiring
- * `ttlMs` after the last one. Appends are pipelined and never awaited by the request path.
+ * per stream holding the last `maxEvents` events (`<seq>\n<json>`), trimmed on every append and
+ * expiring `ttlMs` after the last one; events over 256 KiB stay local. Appends are pipelined
+ * and never awaited by the request path.
  */
 
 import type { Redis } from 'ioredis';
 import type { EventStore, StoredEvent, StoredEvents } from '../types.js';
 import type { RedisKeys } from './keys.js';
 
-const END_MARKER = '{"end":true}';
+const END_MARKER = 'end';
+/** Events larger than this (characters) are kept only by the replica that produced them. */
+const MAX_SHARED_EVENT = 256 * 1024;
 
 export class RedisEventStore implements EventStore {
   readonly #client: Redis;
@@ -26,8 +29,10 @@ export class RedisEventStore implements EventStore {
     this.#onError = options.onError ?? (() => undefined);
   }
 
-  append(streamId: string, seq: number, message: unknown): void {
-    this.#push(streamId, JSON.stringify({ seq, message }), this.#maxEvents);
+  append(streamId: string, seq: number, data: string): void {
+    // Large events are not shared: another replica's replay would cost a Redis round trip per MB.
+    if (data.length > MAX_SHARED_EVENT) return;
+    this.#push(streamId, `${seq}\n${data}`, this.#maxEvents);
   }
 
   end(streamId: string): void {
@@ -44,8 +49,9 @@ export class RedisEventStore implements EventStore {
         ended = true;
         continue;
       }
-      const event = JSON.parse(item) as StoredEvent;
-      if (event.seq > afterSeq) events.push(event);
+      const newline = item.indexOf('\n');
+      const seq = Number(item.slice(0, newline));
+      if (seq > afterSeq) events.push({ seq, data: item.slice(newline + 1) });
     }
     return { events, ended };
   }
