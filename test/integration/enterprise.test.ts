@@ -155,4 +155,16 @@ describe('Prometheus metrics', () => {
     expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     await warden.stop();
   });
+
+  it('guessing the metrics token counts toward the brute-force guard', async () => {
+    const token = 'scrape-token-0123456789abcdef';
+    const warden = await startWarden({ options: { metricsToken: token, banThreshold: 2 } });
+    for (let index = 0; index < 3; index++) {
+      expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer guess-${index}-0123456789abcdef` } })).status).toBe(401);
+    }
+    const banned = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(banned.status).toBe(403);
+    expect(banned.json()).toMatchObject({ error: 'ip_banned' });
+    await warden.stop();
+  });
 });
