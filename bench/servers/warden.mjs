@@ -67,6 +67,8 @@ const warden = await createServer({
     logLevel: 'info',
     monitoring: true,
     maxSessions,
+    // The session-memory measurement opens all its sessions with the one bench key.
+    maxSessionsPerKey: maxSessions,
     ...(redisUrl === undefined ? {} : { redisUrl }),
     ...METRICS_OPTIONS,
   },
