@@ -99,11 +99,6 @@ export class WardenError extends Error {
     this.headers = options.headers;
   }
 
-  /** The JSON-RPC code this error maps to on the MCP endpoint. */
-  get rpcCode(): number {
-    return ERROR_CODES[this.code].rpc;
-  }
-
   /** The public message (the definition's, whatever `message` the error was built with). */
   get publicMessage(): string {
     return ERROR_CODES[this.code].message;

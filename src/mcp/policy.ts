@@ -1,9 +1,10 @@
 /**
  * @module mcp/policy
- * What the transport asks before a request reaches the protocol engine and after its response
- * leaves it. The default policy keeps error answers generic (the protocol engine may put
- * library messages in them), restores `-32602` for parameter errors that the SDK reports as
- * internal errors, and counts tool calls. Issue-level controls (scopes) plug in here too.
+ * What happens to a response after it leaves the protocol engine: the default policy keeps
+ * error answers generic (the engine may put library messages in them), restores `-32602` for
+ * parameter errors the SDK reports as internal errors, reduces `tools/list` to the caller's
+ * tools, and counts tool calls. Out-of-scope tool calls are refused before dispatch
+ * ({@link forbiddenTool}).
  */
 
 import { ClientRequestSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -31,8 +32,6 @@ export interface RpcError {
 }
 
 export interface MessagePolicy {
-  /** Called before dispatch; an error answers the request instead of the server. */
-  admit(context: CallContext): RpcError | undefined;
   /** Called with each response (client id restored); returns what is sent. */
   finish(context: CallContext, response: JSONRPCMessage): JSONRPCMessage;
 }
@@ -141,10 +140,6 @@ export class DefaultPolicy implements MessagePolicy {
 
   constructor(options: DefaultPolicyOptions = {}) {
     this.#events = options.events;
-  }
-
-  admit(): RpcError | undefined {
-    return undefined;
   }
 
   finish(context: CallContext, response: JSONRPCMessage): JSONRPCMessage {

@@ -98,10 +98,6 @@ export class SessionRegistry {
     this.#sessions.set(session.id, session);
   }
 
-  /** Sessions (and reservations) held by a principal. */
-  heldBy(principalId: string): number {
-    return this.#perPrincipal.get(principalId) ?? 0;
-  }
 
   /** The session without touching it. */
   peek(id: string): LiveSession | undefined {

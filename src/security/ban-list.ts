@@ -54,6 +54,11 @@ export class BanList {
     this.#onBan = handler;
   }
 
+  /** True while some client is banned (lets the per-request check skip computing the client key). */
+  get active(): boolean {
+    return this.#bans.size > 0;
+  }
+
   get enabled(): boolean {
     return this.#failures !== undefined;
   }

@@ -34,7 +34,7 @@ export function createIpGuard(options: IpGuardOptions) {
         return;
       }
     }
-    if (bans.enabled) {
+    if (bans.enabled && bans.active) {
       const until = bans.bannedUntil(clientKey(ip));
       if (until !== undefined) {
         events.denied(ip, 'banned');

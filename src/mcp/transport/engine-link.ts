@@ -129,8 +129,8 @@ export class EngineLink implements Transport {
     return RESOLVED;
   }
 
-  /** Hands one request to the engine; returns its internal id, or undefined when the policy answered it. */
-  request(channel: ChannelEnd, request: JSONRPCRequest, exchange: Exchange, delivery: Delivery): number | undefined {
+  /** Hands one request to the engine; returns its internal id. */
+  request(channel: ChannelEnd, request: JSONRPCRequest, exchange: Exchange, delivery: Delivery): number {
     const context: CallContext = {
       method: request.method,
       request,
@@ -139,13 +139,6 @@ export class EngineLink implements Transport {
       clientIp: delivery.clientIp,
       startedAt: performance.now(),
     };
-    const denial = this.#policy.admit(context);
-    if (denial !== undefined) {
-      const response = this.#policy.finish(context, { jsonrpc: '2.0', id: request.id, error: denial } as JSONRPCMessage);
-      delivery.onResponse?.(response);
-      exchange.respond(response);
-      return undefined;
-    }
     const internalId = this.#nextId++;
     this.#routes.set(internalId, { exchange, clientId: request.id, context, onResponse: delivery.onResponse, channel });
     this.sessionId = channel.sessionId;

@@ -64,8 +64,8 @@ export class SessionChannel implements ChannelEnd {
    * `exchange` (which must be given when there are requests).
    */
   deliver(messages: readonly JSONRPCMessage[], kinds: readonly MessageKind[], exchange: Exchange | undefined, delivery: Delivery): void {
-    // Count every request first: a policy denial answers synchronously and must not settle
-    // the exchange while later requests of the same batch are still to come.
+    // Count every request first: the exchange must not settle while later requests of the
+    // same batch are still to come.
     if (exchange !== undefined) {
       for (const kind of kinds) if (kind === 'request') exchange.expect();
     }
@@ -76,8 +76,7 @@ export class SessionChannel implements ChannelEnd {
         const request = message as JSONRPCRequest;
         this.#inFlight++;
         const internalId = this.link.request(this, request, exchange as Exchange, delivery);
-        if (internalId === undefined) this.#inFlight--;
-        else if (this.sessionId !== undefined) (this.#byClientId ??= new Map()).set(request.id, internalId);
+        if (this.sessionId !== undefined) (this.#byClientId ??= new Map()).set(request.id, internalId);
       } else if (kind === 'notification' && (message as { method: string }).method === 'notifications/cancelled') {
         this.#cancel(message, delivery);
       } else {
