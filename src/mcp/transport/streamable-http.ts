@@ -10,7 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import { WardenError, type WardenErrorCode } from '../../errors.js';
+import { WardenError } from '../../errors.js';
 import type { Principal } from '../../security/api-keys.js';
 import { classifyMessage, type MessageKind } from '../jsonrpc.js';
 import { forbiddenTool, type MessagePolicy } from '../policy.js';
@@ -24,10 +24,12 @@ import {
 import type { SessionSharing } from '../session-sharing.js';
 import { hardenToolErrors } from '../harden.js';
 import type { LiveSession, ServerFactory, ServerLike, SessionContext, SessionRegistry } from '../sessions.js';
-import type { EventStore, SessionMeta, StoredEvents } from '../../store/types.js';
+import type { SessionMeta } from '../../store/types.js';
 import { Exchange } from './exchange.js';
-import { formatEvent, parseEventId, type EventRecorder } from './sse.js';
-import { SSE_HEADERS, type McpHttpRequest, type McpHttpResponse } from './types.js';
+import type { EventRecorder } from './sse.js';
+import { SSE_HEADERS, fail, type McpHttpRequest, type McpHttpResponse } from './types.js';
+import { isJsonContentType, parseAccept, type Accepts } from './negotiation.js';
+import { resumeStream, type ResumeStores } from './resume.js';
 import { EngineLink } from './engine-link.js';
 import { SessionChannel } from './session-channel.js';
 
@@ -35,8 +37,6 @@ import { SessionChannel } from './session-channel.js';
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: undefined });
 
 const DEFAULT_MAX_BATCH = 100;
-/** Reconnection delay suggested to a client whose resumed stream was closed early (SSE `retry:`). */
-const RESUME_RETRY_MS = 1000;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
 const NO_CONTENT: McpHttpResponse = Object.freeze({ kind: 'body', status: 204, headers: {}, body: undefined });
 
@@ -49,7 +49,7 @@ export interface StreamableHttpOptions {
    * Recent SSE events for `Last-Event-ID` resumption: `local` answers synchronously (streams
    * of this process), `shared` (optional) serves streams of other replicas.
    */
-  readonly eventStore?: { readonly local: EventStore; readonly shared?: EventStore | undefined } | undefined;
+  readonly eventStore?: ResumeStores | undefined;
   /** Shares sessions between replicas (metadata store, bus); absent = this process only. */
   readonly sharing?: SessionSharing | undefined;
   /** Told about refused tool calls, new sessions and tool handlers that threw (counters, audit, log). */
@@ -68,50 +68,6 @@ export interface StreamableHttpOptions {
    */
   readonly shareEngine?: boolean;
   readonly maxBatch?: number;
-}
-
-interface Accepts {
-  readonly json: boolean;
-  readonly sse: boolean;
-}
-
-const ACCEPT_ANY: Accepts = Object.freeze({ json: true, sse: true });
-/** Parsed Accept headers: clients send the same few values on every request. */
-const acceptCache = new Map<string, Accepts>();
-const ACCEPT_CACHE_LIMIT = 64;
-
-/** Which of our two response types an Accept header allows (RFC 9110 §12.5.1; no header = anything). */
-export function parseAccept(header: string | undefined): Accepts {
-  if (header === undefined || header === '') return ACCEPT_ANY;
-  const cached = acceptCache.get(header);
-  if (cached !== undefined) return cached;
-  const parsed = parseAcceptHeader(header);
-  if (acceptCache.size < ACCEPT_CACHE_LIMIT && header.length <= 256) acceptCache.set(header, parsed);
-  return parsed;
-}
-
-function parseAcceptHeader(header: string): Accepts {
-  let json = false;
-  let sse = false;
-  for (const part of header.toLowerCase().split(',')) {
-    const [range = '', ...params] = part.split(';').map((piece) => piece.trim());
-    if (params.some((param) => /^q=0(\.0*)?$/.test(param))) continue;
-    if (range === '*/*') return ACCEPT_ANY;
-    if (range === 'application/json' || range === 'application/*') json = true;
-    else if (range === 'text/event-stream' || range === 'text/*') sse = true;
-  }
-  return json || sse ? { json, sse } : { json: false, sse: false };
-}
-
-/** True for `application/json` with any parameters (RFC 8259 §11). */
-export function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const semicolon = header.indexOf(';');
-  return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase() === 'application/json';
-}
-
-function fail(code: WardenErrorCode, reason?: string, headers?: Record<string, string>): McpHttpResponse {
-  return { kind: 'error', error: new WardenError(code, { reason, headers }) };
 }
 
 type Parsed =
@@ -256,7 +212,7 @@ export class StreamableHttpHandler {
     if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_get', { allow: 'POST' });
     if (!parseAccept(request.accept).sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
     return this.#withSession(request, (session) => {
-      if (request.lastEventId !== undefined && this.#eventStore !== undefined) return this.#resume(session, request.lastEventId);
+      if (request.lastEventId !== undefined && this.#eventStore !== undefined) return resumeStream(session, request.lastEventId, this.#eventStore);
       const stream = session.channel.openStandalone();
       if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
       return {
@@ -422,49 +378,6 @@ export class StreamableHttpHandler {
       relay: sharing === undefined ? undefined : (message) => sharing.relay(id, message),
       recorder: this.#recorder,
     });
-  }
-
-  /**
-   * A GET with `Last-Event-ID`: replays the events the client missed on that stream, then
-   * continues it when the stream still runs here; a stream that ended (or runs on another
-   * replica) is replayed and closed with a retry hint, so the client comes back for more.
-   */
-  #resume(session: LiveSession, lastEventId: string): McpHttpResponse | Promise<McpHttpResponse> {
-    const parsed = parseEventId(lastEventId);
-    // An id of another session is treated as unknown: a client cannot read someone else's stream.
-    if (parsed === undefined || parsed.sessionId !== session.id) return fail('WARDEN_ERR_INVALID_REQUEST', 'event_id');
-    const stores = this.#eventStore as NonNullable<StreamableHttpOptions['eventStore']>;
-    const headers = { ...SSE_HEADERS, 'mcp-session-id': session.id };
-    const live = session.channel.liveStream(parsed.streamId);
-    if (live !== undefined) {
-      if (live.attached) return fail('WARDEN_ERR_STREAM_CONFLICT', 'stream_attached');
-      const missed = (stores.local.replay(parsed.streamId, parsed.seq) as StoredEvents | undefined)?.events ?? [];
-      return {
-        kind: 'stream',
-        status: 200,
-        headers,
-        attach: (sink) => {
-          for (const event of missed) sink.write(formatEvent(event.data, `${parsed.streamId}/${event.seq}`));
-          live.attach(sink);
-        },
-      };
-    }
-    const replay = (found: StoredEvents | undefined): McpHttpResponse => {
-      if (found === undefined) return fail('WARDEN_ERR_INVALID_REQUEST', 'unknown_stream');
-      return {
-        kind: 'stream',
-        status: 200,
-        headers,
-        attach: (sink) => {
-          for (const event of found.events) sink.write(formatEvent(event.data, `${parsed.streamId}/${event.seq}`));
-          if (!found.ended) sink.write(`retry: ${RESUME_RETRY_MS}\n\n`);
-          sink.end();
-        },
-      };
-    };
-    const local = stores.local.replay(parsed.streamId, parsed.seq) as StoredEvents | undefined;
-    if (local !== undefined || stores.shared === undefined) return replay(local);
-    return Promise.resolve(stores.shared.replay(parsed.streamId, parsed.seq)).then(replay, () => replay(undefined));
   }
 
   async #initialize(message: JSONRPCRequest, accepts: Accepts, request: McpHttpRequest): Promise<McpHttpResponse> {

@@ -6,7 +6,7 @@
  */
 
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { WardenError } from '../../errors.js';
+import { WardenError, type WardenErrorCode } from '../../errors.js';
 import type { Principal } from '../../security/api-keys.js';
 
 /** What the transport needs of an HTTP response to stream Server-Sent Events into it. */
@@ -58,3 +58,8 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   // Tells nginx-style proxies not to buffer the stream.
   'x-accel-buffering': 'no',
 });
+
+/** An error answer: the HTTP layer renders the code's status and JSON-RPC error. */
+export function fail(code: WardenErrorCode, reason?: string, headers?: Record<string, string>): McpHttpResponse {
+  return { kind: 'error', error: new WardenError(code, { reason, headers }) };
+}
