@@ -86,10 +86,15 @@ export class WardenError extends Error {
   readonly reason: string | undefined;
   /** Extra response headers the wire mapping must add (`Retry-After`, `WWW-Authenticate`...). */
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /**
+   * Text the wire appends to the public message, built by our code from known-safe values
+   * (e.g. which protocol versions are supported); never raw user input.
+   */
+  readonly detail: string | undefined;
 
   constructor(
     code: WardenErrorCode,
-    options: { reason?: string; cause?: unknown; headers?: Record<string, string>; message?: string } = {},
+    options: { reason?: string; cause?: unknown; headers?: Record<string, string>; message?: string; detail?: string } = {},
   ) {
     super(options.message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WardenError';
@@ -97,6 +102,7 @@ export class WardenError extends Error {
     this.status = ERROR_CODES[code].status;
     this.reason = options.reason;
     this.headers = options.headers;
+    this.detail = options.detail;
   }
 
   /** The public message (the definition's, whatever `message` the error was built with). */

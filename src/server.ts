@@ -62,6 +62,11 @@ export interface WardenServerOptions {
    * request log, to measure what they cost. Never use it to serve anyone.
    */
   readonly benchmarkOnlyDisableSecurity?: boolean;
+  /**
+   * The clock (epoch ms) for everything that expires: key expiry and rotation overlaps, token
+   * `exp`, session TTLs and GET-stream lifetimes. For tests and simulations; not a CLI option.
+   */
+  readonly clock?: () => number;
 }
 
 /** A running (or startable) mcp-warden server. */
@@ -123,16 +128,26 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   for (const warning of config.warnings) logger.warn(warning);
 
+  const now = options.clock ?? Date.now;
   let sharing: SessionSharing | undefined;
   let handler: StreamableHttpHandler | undefined;
+  let authenticator: Authenticator | undefined;
   const sessions = new SessionRegistry({
     max: config.maxSessions,
     maxPerPrincipal: config.maxSessionsPerKey,
     ttlMs: config.sessionTtl * 1000,
+    unusedTtlMs: config.sessionUnusedTtl * 1000,
+    streamIdleMs: config.streamIdleTimeout * 1000,
+    streamMaxMs: config.streamMaxLifetime * 1000,
+    // A credential's end ends what it opened: revoked, removed or expired keys, tokens past `exp`.
+    credentialValid: (session, at) => authenticator?.stillValid({ kind: session.principalKind, id: session.principalId }, session.credentialExpiresAt, at) ?? true,
+    now,
     onClosed: (session, reason) => {
       handler?.forgetSession(session.id);
-      // A session that idled out here may live on at another replica: only forget our bookkeeping.
-      if (reason === 'expired') sharing?.forget(session.id);
+      // A session that idled out or was evicted here may live on at another replica, and every
+      // replica closes its own sessions of an ended credential: only forget our bookkeeping.
+      if (reason === 'expired' || reason === 'evicted' || reason === 'revoked') sharing?.forget(session.id);
+      if (reason === 'revoked') logger.info({ sessionId: session.id, principal: session.principalId }, 'session closed: its credential was revoked or expired');
     },
   });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
@@ -156,6 +171,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       replicaId: replication.replicaId,
       ttlMs: config.sessionTtl * 1000,
       onError: (error) => replication.onFailure(error),
+      now,
     });
   }
   const audit =
@@ -172,7 +188,16 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const events = new SecurityEvents({ stats, logger, metrics, audit, auditArguments: config.auditArguments });
 
   // Throws KeysFileError (a config error) when the keys file is missing or invalid at start.
-  const keySource = new KeySource({ configKeys: config.apiKeys, keysFile: config.keysFile, onReload: (event) => events.keysReload(event) });
+  const keySource = new KeySource({
+    configKeys: config.apiKeys,
+    keysFile: config.keysFile,
+    now,
+    onReload: (event) => {
+      events.keysReload(event);
+      // Revocations (local file, SIGHUP, or another replica through Redis) close sessions now.
+      if (event.ok) void sessions.revalidate();
+    },
+  });
   replication.shareKeys(keySource);
   // jose is loaded only in OAuth mode.
   const jwt =
@@ -184,8 +209,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
           audience: config.jwtAudience as string,
           algorithms: config.jwtAlgorithms,
           scopePrefix: config.jwtScopePrefix,
+          now: options.clock,
         });
-  const authenticator = new Authenticator({ keys: () => keySource.ring, jwt });
+  authenticator = new Authenticator({ keys: () => keySource.ring, jwt, now });
   const resourceMetadataUrl =
     jwt === undefined ? undefined : new URL(METADATA_PATH, config.publicUrl ?? config.jwtAudience ?? `http://${config.host}:${config.port}`).href;
   const challenges = createChallenges({ realm: 'mcp-warden', resourceMetadataUrl, scopePrefix: jwt === undefined ? undefined : config.jwtScopePrefix });
@@ -197,7 +223,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     stateless: config.stateless,
     auth: {
       scheme: 'bearer',
-      apiKeys: keySource.ring.activeCount(),
+      apiKeys: keySource.activeCount(),
       keysFile: config.keysFile !== undefined,
       oneTimeKey: generatedKey !== undefined,
       oauth: jwt === undefined ? false : { issuer: config.jwtIssuer, audience: config.jwtAudience, algorithms: [...config.jwtAlgorithms] },
@@ -208,7 +234,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     cors: { origins: [...config.corsOrigins] },
     allowedHosts: [...config.allowedHosts],
     bodyLimitBytes: config.bodyLimit,
-    sessions: { max: config.maxSessions, maxPerKey: config.maxSessionsPerKey, idleTtlSeconds: config.sessionTtl },
+    sessions: {
+      max: config.maxSessions,
+      maxPerKey: config.maxSessionsPerKey,
+      capsArePer: 'replica',
+      idleTtlSeconds: config.sessionTtl,
+      unusedTtlSeconds: config.sessionUnusedTtl,
+      streamIdleSeconds: config.streamIdleTimeout,
+      streamMaxSeconds: config.streamMaxLifetime,
+    },
     sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
     audit: config.auditLog === undefined ? false : { arguments: config.auditArguments, hmac: config.auditKey !== undefined },
     metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
@@ -216,7 +250,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   });
 
   const securityStatus = (): Readonly<Record<string, unknown>> => ({
-    keys: { active: keySource.ring.activeCount(), total: keySource.ring.size },
+    keys: { active: keySource.activeCount(), total: keySource.ring.size },
     bans: bans.list().map((ban) => ({ client: ban.client, until: new Date(ban.until).toISOString() })),
     recentEvents: events.recent(20),
     audit: audit === undefined ? undefined : audit.head,
@@ -234,6 +268,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     stateless: config.stateless,
     shareEngine,
     sharing,
+    now,
     eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
     scopeChallenge: (_principal, tool) => challenges.scope(tool),
     events: {
@@ -284,7 +319,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     pageInfo: (host, protocol) => ({
       version: VERSION,
       endpoint: config.publicUrl !== undefined ? new URL('/mcp', config.publicUrl).href : `${protocol}://${host ?? `${config.host}:${config.port}`}/mcp`,
-      apiKeyCount: keySource.ring.activeCount(),
+      apiKeyCount: keySource.activeCount(),
       rateLimit: config.rateLimit,
       rateWindowSeconds: config.rateWindow,
       corsOrigins: config.corsOrigins,
@@ -327,7 +362,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
         {
           url,
           version: VERSION,
-          keyCount: keySource.ring.activeCount(),
+          keyCount: keySource.activeCount(),
           rateLimit: `${config.rateLimit}/${config.rateWindow}s`,
           stateless: config.stateless,
           oauth: jwt !== undefined,

@@ -31,6 +31,9 @@ export interface Config {
   readonly maxSessions: number;
   readonly maxSessionsPerKey: number;
   readonly sessionTtl: number;
+  readonly sessionUnusedTtl: number;
+  readonly streamIdleTimeout: number;
+  readonly streamMaxLifetime: number;
   readonly stateless: boolean;
   readonly publicUrl: string | undefined;
   readonly shutdownTimeout: number;

@@ -29,6 +29,12 @@ export function errorBody(code: WardenErrorCode, surface: Surface): string {
   return (surface === 'mcp' ? MCP_BODIES : API_BODIES).get(code) as string;
 }
 
+/** An error body whose message carries a safe detail (see `WardenError.detail`). */
+function detailedBody(code: WardenErrorCode, surface: Surface, detail: string): string {
+  const message = `${ERROR_CODES[code].message} ${detail}`;
+  return surface === 'mcp' ? rpcErrorBody(ERROR_CODES[code].rpc, message) : JSON.stringify({ error: publicCode(code), message });
+}
+
 /** The surface of the route handling `request`. */
 export function surfaceOf(request: FastifyRequest): Surface {
   return request.routeOptions.config.surface === 'mcp' ? 'mcp' : 'api';
@@ -44,8 +50,10 @@ export function replyError(
   code: WardenErrorCode,
   reason?: string,
   headers?: Readonly<Record<string, string>>,
+  detail?: string,
 ): FastifyReply {
   request.failure = reason === undefined ? publicCode(code) : `${publicCode(code)}:${reason}`;
   if (headers !== undefined) reply.headers(headers);
-  return reply.code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send(errorBody(code, surfaceOf(request)));
+  const body = detail === undefined ? errorBody(code, surfaceOf(request)) : detailedBody(code, surfaceOf(request), detail);
+  return reply.code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send(body);
 }

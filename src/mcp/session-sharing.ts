@@ -17,6 +17,8 @@ export interface SessionSharingOptions {
   readonly ttlMs: number;
   /** A store or bus call failed (Redis down): counted and logged by the caller. */
   readonly onError?: (error: unknown) => void;
+  /** Clock for the touch bookkeeping (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 export class SessionSharing {
@@ -25,6 +27,7 @@ export class SessionSharing {
   readonly #replicaId: string;
   readonly #ttlMs: number;
   readonly #onError: (error: unknown) => void;
+  readonly #now: () => number;
   /** Last time each session's TTL was extended in the store (to touch at most every ttl/10). */
   readonly #touched = new Map<string, number>();
   #closedHandler: ((sessionId: string) => void) | undefined;
@@ -36,6 +39,7 @@ export class SessionSharing {
     this.#replicaId = options.replicaId;
     this.#ttlMs = options.ttlMs;
     this.#onError = options.onError ?? (() => undefined);
+    this.#now = options.now ?? Date.now;
     this.#bus.onMessage((message) => this.#receive(message));
   }
 
@@ -53,7 +57,7 @@ export class SessionSharing {
   async created(meta: SessionMeta): Promise<void> {
     try {
       await this.#store.save(meta, this.#ttlMs);
-      this.#touched.set(meta.id, Date.now());
+      this.#touched.set(meta.id, this.#now());
     } catch (error) {
       this.#onError(error);
     }
@@ -71,7 +75,7 @@ export class SessionSharing {
 
   /** Keeps a used session alive in the store, at most once per tenth of its TTL. */
   used(id: string): void {
-    const now = Date.now();
+    const now = this.#now();
     const last = this.#touched.get(id) ?? 0;
     if (now - last < this.#ttlMs / 10) return;
     this.#touched.set(id, now);

@@ -27,6 +27,12 @@ export interface Principal {
   readonly allowIps?: IpMatcher | undefined;
   /** OAuth scopes of a token principal. */
   readonly scopes?: readonly string[] | undefined;
+  /**
+   * Epoch ms from which the presented credential is refused (a token's `exp` plus the clock
+   * leeway); its sessions end then. Undefined for API keys: the key ring is asked instead,
+   * since a key's expiry and revocation can change after a session was opened.
+   */
+  readonly expiresAt?: number | undefined;
 }
 
 /** One accepted key, without the key itself. */
@@ -93,9 +99,11 @@ function principalOf(record: KeyRecord): Principal {
 /** An immutable set of accepted keys. A reload builds a new ring. */
 export class KeyRing {
   readonly #byDigest: Map<string, Entry>;
+  readonly #byId: Map<string, KeyRecord>;
 
   constructor(records: readonly KeyRecord[]) {
     this.#byDigest = new Map(records.map((record) => [record.hash.toString('base64'), { record, verdict: Object.freeze({ ok: true, principal: principalOf(record) }) }]));
+    this.#byId = new Map(records.map((record) => [record.id, record]));
   }
 
   /**
@@ -126,6 +134,12 @@ export class KeyRing {
     let count = 0;
     for (const { record } of this.#byDigest.values()) if (record.disabled !== true && (record.expiresAt === undefined || now < record.expiresAt)) count++;
     return count;
+  }
+
+  /** True when the key with this id is held, not revoked and not expired at `now` (its sessions may go on). */
+  isActive(id: string, now = Date.now()): boolean {
+    const record = this.#byId.get(id);
+    return record !== undefined && record.disabled !== true && (record.expiresAt === undefined || now < record.expiresAt);
   }
 
   /** The principal for a presented token, or why it is refused. */

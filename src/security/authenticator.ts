@@ -28,15 +28,35 @@ export interface AuthenticatorOptions {
   /** The current key ring (a function: reloads swap it). */
   readonly keys: () => KeyRing;
   readonly jwt?: JwtVerifier | undefined;
+  /** Clock for key expiry (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 export class Authenticator {
   readonly #keys: () => KeyRing;
   readonly #jwt: JwtVerifier | undefined;
+  readonly #now: () => number;
 
   constructor(options: AuthenticatorOptions) {
     this.#keys = options.keys;
     this.#jwt = options.jwt;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * True while a credential that opened a session is still accepted at `now`: an API key that
+   * is still held, not revoked and not expired (the current ring is asked, so revocation, expiry
+   * and rotation past its overlap all count); a token before its `expiresAt`.
+   */
+  stillValid(principal: { readonly kind: Principal['kind']; readonly id: string }, expiresAt: number | undefined, now = this.#now()): boolean {
+    switch (principal.kind) {
+      case 'api-key':
+        return this.#keys().isActive(principal.id, now);
+      case 'jwt':
+        return expiresAt === undefined || now < expiresAt;
+      case 'anonymous':
+        return true;
+    }
   }
 
   /** True when OAuth bearer JWTs are accepted. */
@@ -54,7 +74,7 @@ export class Authenticator {
         .verify(token)
         .then((verdict) => (verdict.ok ? verdict : { ok: false, missing: false, reason: verdict.reason, unavailable: verdict.reason === 'jwks_unavailable' }));
     }
-    const verdict = this.#keys().verify(token);
+    const verdict = this.#keys().verify(token, this.#now());
     return verdict.ok ? verdict : { ok: false, missing: false, reason: verdict.reason };
   }
 }

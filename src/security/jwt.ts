@@ -25,6 +25,8 @@ export interface JwtVerifierOptions {
   readonly cooldownMs?: number;
   /** JWKS request timeout, ms (default 5 s). */
   readonly timeoutMs?: number;
+  /** Clock for `exp`/`nbf` (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 /** Why a token was refused (logs and audit only; the client sees `invalid_token`). */
@@ -124,6 +126,7 @@ export class JwtVerifier {
         audience: this.#options.audience,
         algorithms: this.#algorithms,
         clockTolerance: this.#options.clockToleranceSeconds ?? 30,
+        currentDate: this.#options.now === undefined ? undefined : new Date(this.#options.now()),
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
@@ -141,6 +144,8 @@ export class JwtVerifier {
         name: typeof client === 'string' ? client.slice(0, 128) : undefined,
         scopes,
         tools: toolsOfScopes(scopes, this.#options.scopePrefix),
+        // Refused from then on (the same leeway as above), so its sessions end then too.
+        expiresAt: ((payload.exp as number) + (this.#options.clockToleranceSeconds ?? 30)) * 1000,
       }),
     };
   }

@@ -28,6 +28,8 @@ export interface KeySourceOptions {
   readonly onRestrictions?: (restrictions: KeyRestriction[]) => void;
   /** Debounce for bursts of file events, ms (default 50). */
   readonly debounceMs?: number;
+  /** Clock for expiry and rotation overlaps (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 export class KeySource {
@@ -39,6 +41,7 @@ export class KeySource {
   /** Tightenings received from other replicas, most restrictive kept per key id. */
   readonly #restrictions = new Map<string, { disabled: boolean; expiresAt: number | undefined }>();
   readonly #debounceMs: number;
+  readonly #now: () => number;
   #ring: KeyRing;
   #digest: string | undefined;
   #watcher: FSWatcher | undefined;
@@ -52,6 +55,7 @@ export class KeySource {
     this.#onReload = options.onReload;
     this.#onRestrictions = options.onRestrictions;
     this.#debounceMs = options.debounceMs ?? 50;
+    this.#now = options.now ?? Date.now;
     const { records, digest } = this.#load();
     this.#fileRecords = records;
     this.#ring = this.#build();
@@ -83,7 +87,7 @@ export class KeySource {
     }
     if (changed > 0) {
       this.#ring = this.#build();
-      this.#onReload?.({ ok: true, keys: this.#ring.size, active: this.#ring.activeCount(), trigger: 'shared' });
+      this.#onReload?.({ ok: true, keys: this.#ring.size, active: this.#ring.activeCount(this.#now()), trigger: 'shared' });
     }
     return changed;
   }
@@ -91,6 +95,16 @@ export class KeySource {
   /** The ring to verify against now. */
   get ring(): KeyRing {
     return this.#ring;
+  }
+
+  /** Keys accepted now (by this source's clock). */
+  activeCount(): number {
+    return this.#ring.activeCount(this.#now());
+  }
+
+  /** True when the key with this id is accepted now: held, not revoked, not expired (past a rotation's overlap). */
+  isActive(id: string): boolean {
+    return this.#ring.isActive(id, this.#now());
   }
 
   get keysFile(): string | undefined {
@@ -116,11 +130,11 @@ export class KeySource {
     let event: ReloadEvent;
     try {
       const { records, digest } = this.#load();
-      if (digest === this.#digest && trigger === 'watch') return { ok: true, keys: this.#ring.size, active: this.#ring.activeCount(), trigger };
+      if (digest === this.#digest && trigger === 'watch') return { ok: true, keys: this.#ring.size, active: this.#ring.activeCount(this.#now()), trigger };
       this.#fileRecords = records;
       this.#ring = this.#build();
       this.#digest = digest;
-      event = { ok: true, keys: this.#ring.size, active: this.#ring.activeCount(), trigger };
+      event = { ok: true, keys: this.#ring.size, active: this.#ring.activeCount(this.#now()), trigger };
       this.#onRestrictions?.(this.#ownRestrictions());
     } catch (error) {
       event = { ok: false, error: error instanceof KeysFileError ? error.message : 'keys file could not be loaded', trigger };

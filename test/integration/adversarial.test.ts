@@ -121,15 +121,32 @@ describe('adversarial input on the MCP endpoint', () => {
       expect(rpcError(response)).toEqual({ code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' });
     });
 
-    it.each(['2099-01-01', '2024-11-05', 'garbage'])('an unsupported MCP-Protocol-Version (%s) → 400', async (version) => {
+    it.each([
+      ['2099-01-01', '2099-01-01'],
+      ['2024-11-05', '2024-11-05'],
+      // Anything not shaped like a version is not echoed back.
+      ['garbage<script>', '(not a version)'],
+    ])('an unsupported MCP-Protocol-Version (%s) → 400 naming it and the supported versions', async (version, named) => {
       const response = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders({ 'mcp-protocol-version': version }), body: TOOLS_LIST });
       expect(response.status).toBe(400);
-      expect(rpcError(response)).toEqual({ code: -32000, message: 'Bad Request: unsupported MCP-Protocol-Version' });
+      expect(rpcError(response)).toEqual({
+        code: -32000,
+        message: `Bad Request: unsupported MCP-Protocol-Version ${named}; supported: 2025-11-25, 2025-06-18, 2025-03-26`,
+      });
+      expect(await stillServing(warden)).toBe(true);
     });
 
-    it('a supported version other than the negotiated one → 400', async () => {
-      const response = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders({ 'mcp-protocol-version': '2025-03-26' }), body: TOOLS_LIST });
-      expect(response.status).toBe(400);
+    it('a supported version other than the negotiated one is accepted (the conformance suite sends it) → 200', async () => {
+      for (const version of ['2025-03-26', '2025-06-18']) {
+        const response = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders({ 'mcp-protocol-version': version }), body: TOOLS_LIST });
+        expect(response.status, version).toBe(200);
+        expect(response.json<{ result: { tools: unknown[] } }>().result.tools.length).toBeGreaterThan(0);
+      }
+      // The session keeps its negotiated version: a batch on a 2025-11-25 session is still refused.
+      const batch = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders({ 'mcp-protocol-version': '2025-03-26' }), body: `[${TOOLS_LIST},${TOOLS_LIST}]` });
+      expect(batch.status).toBe(400);
+      expect(rpcError(batch).code).toBe(-32600);
+      expect(await stillServing(warden)).toBe(true);
     });
 
     it('initialize inside an existing session → 400 -32600', async () => {

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, writeKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { manualClock } from '../helpers/clock.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -71,11 +72,14 @@ describe('keys file', () => {
   });
 
   it('refuses a key once it has expired', async () => {
+    const clock = manualClock();
     const path = keysPath();
-    const shortLived = addKey(path, { name: 'short', expiresAt: Date.now() + 1200 });
-    running = await startWarden({ options: { keysFile: path } });
+    const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
+    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
     expect(await statusWith(running, shortLived.key)).toBe(200);
-    await sleep(1400);
+    clock.advance(59_999);
+    expect(await statusWith(running, shortLived.key)).toBe(200);
+    clock.advance(1);
     const response = await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${shortLived.key}` } });
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
@@ -83,17 +87,20 @@ describe('keys file', () => {
   });
 
   it('a rotated key works during its overlap and fails after; the new key works throughout', async () => {
+    const clock = manualClock();
     const path = keysPath();
     const old = addKey(path, { name: 'svc' });
-    running = await startWarden({ options: { keysFile: path } });
+    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
     const fresh = createKeyRecord({ name: 'svc', rotatedFrom: old.record.id });
     updateKeysFile(path, (file) => {
-      (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(Date.now() + 1500).toISOString();
+      (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 86_400_000).toISOString();
       file.keys.push(fresh.record);
     });
     await within(1000, async () => (await statusWith(running as RunningWarden, fresh.key)) === 200);
     expect(await statusWith(running, old.key)).toBe(200);
-    await sleep(1600);
+    clock.advance(86_399_999);
+    expect(await statusWith(running, old.key)).toBe(200);
+    clock.advance(1);
     expect(await statusWith(running, old.key)).toBe(401);
     expect(await statusWith(running, fresh.key)).toBe(200);
   });

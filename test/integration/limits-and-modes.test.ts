@@ -9,19 +9,21 @@ import { EngineLink } from '../../src/mcp/transport/engine-link.js';
 import { SessionChannel } from '../../src/mcp/transport/session-channel.js';
 import { DefaultPolicy } from '../../src/mcp/policy.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden } from '../helpers/warden.js';
 
 describe('session bounds', () => {
   it('refuses new sessions beyond --max-sessions with 503 and Retry-After, and serves again when one ends', async () => {
-    const warden = await startWarden({ options: { maxSessions: 2 } });
-    const first = await openSession(warden);
-    await openSession(warden);
-    const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() });
+    // The sessions belong to another key: a caller only ever makes room by evicting its own.
+    const warden = await startWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessions: 2 } });
+    const first = await openSession(warden, '2025-11-25', OTHER_KEY);
+    await openSession(warden, '2025-11-25', OTHER_KEY);
+    const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() });
     expect(third.status).toBe(503);
     expect(third.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Too many sessions; retry later' }, id: null });
     expect(third.headers['retry-after']).toBe('30');
-    await send(warden.mcpUrl, { method: 'DELETE', headers: mcpHeaders(warden.key, { 'mcp-session-id': first.sessionId }) });
-    expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() })).status).toBe(200);
+    await send(warden.mcpUrl, { method: 'DELETE', headers: mcpHeaders(OTHER_KEY, { 'mcp-session-id': first.sessionId }) });
+    expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() })).status).toBe(200);
     await warden.stop();
   });
 
@@ -42,7 +44,7 @@ describe('session bounds', () => {
     const registry = new SessionRegistry({ max: 10, ttlMs: 1000, now: () => now, onClosed: (session, reason) => closed.push(`${session.id}:${reason}`) });
     const link = new EngineLink({ policy: new DefaultPolicy() });
     for (const id of ['idle', 'used']) {
-      registry.add({ id, principalId: 'p', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, channel: new SessionChannel({ sessionId: id, link }), server: undefined });
+      registry.add({ id, principalId: 'p', principalKind: 'api-key', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, used: true, credentialExpiresAt: undefined, channel: new SessionChannel({ sessionId: id, link }), server: undefined });
     }
     now = 900;
     const used = registry.peek('used');
@@ -58,19 +60,28 @@ describe('session bounds', () => {
 describe('sessions per key', () => {
   it('caps the sessions one key may hold (--max-sessions-per-key) without limiting other keys', async () => {
     const warden = await startWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 2 } });
-    await openSession(warden, '2025-11-25', TEST_KEY);
-    await openSession(warden, '2025-11-25', TEST_KEY);
-    const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() });
-    expect(third.status).toBe(503);
-    expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(OTHER_KEY), body: initializeBody() })).status).toBe(200);
-    await warden.stop();
+    // Both sessions hold a GET stream: busy sessions are never evicted to make room.
+    const streams = [];
+    for (let index = 0; index < 2; index++) {
+      const session = await openSession(warden, '2025-11-25', TEST_KEY);
+      streams.push(await openSse(warden.mcpUrl, { headers: mcpHeaders(TEST_KEY, { accept: 'text/event-stream', 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version }) }));
+    }
+    try {
+      const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() });
+      expect(third.status).toBe(503);
+      expect(third.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Too many sessions; retry later' }, id: null });
+      expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(OTHER_KEY), body: initializeBody() })).status).toBe(200);
+    } finally {
+      for (const stream of streams) stream.close();
+      await warden.stop();
+    }
   });
 
   it('a foreign principal presenting a session id does not keep the session alive', async () => {
     let now = 0;
     const registry = new SessionRegistry({ max: 10, ttlMs: 1000, now: () => now });
     const link = new EngineLink({ policy: new DefaultPolicy() });
-    registry.add({ id: 's', principalId: 'owner', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, channel: new SessionChannel({ sessionId: 's', link }), server: undefined });
+    registry.add({ id: 's', principalId: 'owner', principalKind: 'api-key', protocolVersion: '2025-11-25', createdAt: 0, lastSeen: 0, used: true, credentialExpiresAt: undefined, channel: new SessionChannel({ sessionId: 's', link }), server: undefined });
     now = 900;
     // peek() (what a lookup does before the owner check) does not refresh the idle timer.
     expect(registry.peek('s')?.lastSeen).toBe(0);

@@ -12,6 +12,8 @@ import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose'
 import { createHmac } from 'node:crypto';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { manualClock } from '../helpers/clock.js';
+import { openSse, type SseConnection } from '../helpers/sse.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
@@ -189,6 +191,58 @@ describe('OAuth resource-server mode', () => {
     await statusWith(token);
     expect(warden.logText()).not.toContain(token);
     expect(warden.logText()).not.toContain(token.split('.')[2] as string);
+  });
+
+  it('a token reaching its exp (plus the 30 s leeway) ends its session and GET stream within a second, by the clock; then 401', async () => {
+    const clock = manualClock();
+    const timed = await startWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    let stream: SseConnection | undefined;
+    try {
+      const exp = Math.floor(clock.now() / 1000) + 60;
+      const token = await sign(rsa, 'rsa-1', { scope: 'mcp:tools' }, { expiresIn: exp });
+      const init = await send(timed.mcpUrl, { method: 'POST', headers: mcpHeaders(token), body: initializeBody() });
+      expect(init.status).toBe(200);
+      const headers = mcpHeaders(token, { 'mcp-session-id': init.headers['mcp-session-id'] as string, 'mcp-protocol-version': '2025-11-25' });
+      const ping = (): ReturnType<typeof send> => send(timed.mcpUrl, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' });
+      expect((await ping()).status).toBe(200);
+      stream = await openSse(timed.mcpUrl, { headers: { ...headers, accept: 'text/event-stream' } });
+      expect(stream.status).toBe(200);
+      // Inside the leeway the token is still accepted and the stream stays.
+      clock.advance((exp + 29) * 1000 - clock.now());
+      await expect(stream.ended(700)).rejects.toThrow(/did not end/);
+      expect((await ping()).status).toBe(200);
+      clock.advance(1_000);
+      await stream.ended(1000);
+      const refused = await ping();
+      expectChallenge(refused, 'invalid_token');
+      expect((await send(`${timed.url}/health`)).status).toBe(200);
+    } finally {
+      stream?.close();
+      await timed.stop();
+    }
+  });
+
+  it('a client that refreshes its token keeps its session past the old token’s exp', async () => {
+    const clock = manualClock();
+    const timed = await startWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    try {
+      const start = Math.floor(clock.now() / 1000);
+      const first = await sign(rsa, 'rsa-1', { scope: 'mcp:tools' }, { expiresIn: start + 60 });
+      const init = await send(timed.mcpUrl, { method: 'POST', headers: mcpHeaders(first), body: initializeBody() });
+      const sessionId = init.headers['mcp-session-id'] as string;
+      const ping = (token: string): ReturnType<typeof send> =>
+        send(timed.mcpUrl, { method: 'POST', headers: mcpHeaders(token, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' }), body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' });
+      clock.advance(50_000);
+      const refreshed = await sign(rsa, 'rsa-1', { scope: 'mcp:tools' }, { expiresIn: start + 600 });
+      expect((await ping(refreshed)).status).toBe(200);
+      clock.advance(60_000);
+      // Past the first token's exp and leeway, and after a sweep: the session lives on.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect((await ping(refreshed)).status).toBe(200);
+      expectChallenge(await ping(first), 'invalid_token');
+    } finally {
+      await timed.stop();
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/s
 import { serveCli, type ServedCli } from '../helpers/cli.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { openSse } from '../helpers/sse.js';
 
 const KEY = 'replica-key-0123456789abcdefghijklmn';
 const OTHER = 'replica-other-0123456789abcdefghijk';
@@ -91,8 +92,9 @@ describe('two replicas on one Redis', () => {
     });
     expect(call.status).toBe(200);
     expect(call.json()).toMatchObject({ id: 2, result: { content: [{ text: '42' }] } });
-    // The version negotiated on A is enforced on B.
-    expect((await send(`${b.url}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-protocol-version': '2025-11-25' }, body: '{"jsonrpc":"2.0","id":3,"method":"ping"}' })).status).toBe(400);
+    // Version headers are checked on B as on A: a supported one is accepted, an unsupported one is 400.
+    expect((await send(`${b.url}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-protocol-version': '2025-11-25' }, body: '{"jsonrpc":"2.0","id":3,"method":"ping"}' })).status).toBe(200);
+    expect((await send(`${b.url}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-protocol-version': '2099-01-01' }, body: '{"jsonrpc":"2.0","id":3,"method":"ping"}' })).status).toBe(400);
     // Another principal presenting the id gets 404 on either replica.
     const foreign = mcpHeaders(OTHER, { ...ip, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' });
     expect((await send(`${b.url}/mcp`, { method: 'POST', headers: foreign, body: '{"jsonrpc":"2.0","id":4,"method":"ping"}' })).status).toBe(404);
@@ -109,6 +111,36 @@ describe('two replicas on one Redis', () => {
     });
     const elapsed = await within(1500, async () => (await status(b, fileKey.key, ip)).status === 401);
     expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('a key revoked in one replica’s keys file ends its GET stream on the other within a second', async () => {
+    const ip = { 'x-forwarded-for': '198.51.100.31' };
+    const streamed = createKeyRecord({ name: 'streamed' });
+    for (const path of [keysA, keysB]) {
+      updateKeysFile(path, (file) => {
+        file.keys.push(streamed.record);
+      });
+    }
+    await within(1500, async () => (await status(b, streamed.key, ip)).status === 200 && (await status(a, streamed.key, ip)).status === 200);
+    const init = await send(`${b.url}/mcp`, { method: 'POST', headers: mcpHeaders(streamed.key, ip), body: initializeBody() });
+    expect(init.status).toBe(200);
+    const headers = mcpHeaders(streamed.key, { ...ip, 'mcp-session-id': init.headers['mcp-session-id'] as string, 'mcp-protocol-version': '2025-11-25' });
+    const stream = await openSse(`${b.url}/mcp`, { headers: { ...headers, accept: 'text/event-stream' } });
+    try {
+      expect(stream.status).toBe(200);
+      const revokedAt = Date.now();
+      // Revoked in A's file only: B learns it through Redis and closes its own session.
+      updateKeysFile(keysA, (file) => {
+        (file.keys.find((record) => record.id === streamed.record.id) as KeyFileRecord).disabled = true;
+      });
+      await stream.ended(1500);
+      expect(Date.now() - revokedAt).toBeLessThan(1000);
+      const refused = await send(`${b.url}/mcp`, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' });
+      expect(refused.status).toBe(401);
+      expect((await status(b, KEY, ip)).status).toBe(200);
+    } finally {
+      stream.close();
+    }
   });
 
   it('a ban decided on one replica reaches the other within a second', async () => {

@@ -19,10 +19,14 @@ const META: SessionMeta = {
   createdAt: 1_700_000_000_000,
 };
 
-function sessionStoreContract(name: string, make: () => SessionStore): void {
+/**
+ * `make` returns the store and how to let time pass for it: an injected clock for the memory
+ * store; for Redis, whose TTLs run on the Redis server's own clock, a short real wait.
+ */
+function sessionStoreContract(name: string, make: () => { store: SessionStore; advance: (ms: number) => Promise<void> }): void {
   describe(`SessionStore contract: ${name}`, () => {
     it('saves, loads and deletes metadata', async () => {
-      const store = make();
+      const { store } = make();
       expect(await store.load(META.id)).toBeUndefined();
       await store.save(META, 60_000);
       expect(await store.load(META.id)).toEqual(META);
@@ -31,19 +35,27 @@ function sessionStoreContract(name: string, make: () => SessionStore): void {
     });
 
     it('forgets a session after its TTL unless touched', async () => {
-      const store = make();
+      const { store, advance } = make();
       await store.save({ ...META, id: 'short' }, 300);
       await store.save({ ...META, id: 'touched' }, 300);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await advance(200);
       await store.touch('touched', 600);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await advance(250);
       expect(await store.load('short')).toBeUndefined();
       expect(await store.load('touched')).toMatchObject({ id: 'touched', principalId: META.principalId });
     });
   });
 }
 
-sessionStoreContract('memory', () => new MemorySessionStore());
+sessionStoreContract('memory', () => {
+  let now = 1_700_000_000_000;
+  return {
+    store: new MemorySessionStore({ now: () => now }),
+    advance: async (ms) => {
+      now += ms;
+    },
+  };
+});
 
 let redis: TestRedis;
 let client: Redis;
@@ -57,7 +69,10 @@ afterAll(async () => {
 });
 
 let prefix = 0;
-sessionStoreContract('redis', () => new RedisSessionStore({ client, keys: redisKeys(`s${++prefix}:`) }));
+sessionStoreContract('redis', () => ({
+  store: new RedisSessionStore({ client, keys: redisKeys(`s${++prefix}:`) }),
+  advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}));
 
 describe('RedisSessionStore footprint', () => {
   it('keeps one small hash per session', async () => {

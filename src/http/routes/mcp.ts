@@ -56,7 +56,7 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
       return response.body === undefined ? reply.send() : reply.send(response.body);
     case 'error':
       if (response.error.status >= 500) request.log.error({ reqId: request.id, err: response.error.cause, reason: response.error.reason }, 'mcp transport error');
-      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers);
+      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers, response.error.detail);
     case 'stream': {
       reply.hijack();
       const raw = reply.raw;

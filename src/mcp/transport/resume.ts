@@ -62,6 +62,22 @@ export function resumeStream(session: LiveSession, lastEventId: string, stores: 
     };
   };
   const local = stores.local.replay(streamId, seq) as StoredEvents | undefined;
+  if (local !== undefined && local.ended && session.channel.isStandalone(streamId)) {
+    // The GET stream ended here (its lifetime, a restart of the listener): the client gets what
+    // it missed and, on the same response, the session's new GET stream.
+    const next = session.channel.openStandalone();
+    if (next !== undefined) {
+      return {
+        kind: 'stream',
+        status: 200,
+        headers,
+        attach: (sink) => {
+          writeEvents(sink, streamId, local.events);
+          next.attach(sink);
+        },
+      };
+    }
+  }
   if (local !== undefined || stores.shared === undefined) return replay(local);
   return Promise.resolve(stores.shared.replay(streamId, seq)).then(replay, () => replay(undefined));
 }

@@ -21,7 +21,12 @@ export interface SessionChannelOptions {
   readonly relay?: ((message: JSONRPCMessage) => void) | undefined;
   /** Records SSE events so streams can be resumed (sessions only). */
   readonly recorder?: EventRecorder | undefined;
+  /** Clock for the GET stream's lifetimes (default `Date.now`). */
+  readonly now?: (() => number) | undefined;
 }
+
+/** Reconnection delay suggested to a client whose GET stream reached its lifetime (SSE `retry:`). */
+const STREAM_RETRY_MS = 1000;
 
 export class SessionChannel implements ChannelEnd {
   readonly sessionId: string | undefined;
@@ -32,6 +37,12 @@ export class SessionChannel implements ChannelEnd {
   #byClientId: Map<RequestId, number> | undefined;
   #inFlight = 0;
   #standalone: SseStream | undefined;
+  /** When the GET stream was opened and last carried a message (the channel's clock). */
+  #standaloneOpenedAt = 0;
+  #standaloneLastEvent = 0;
+  /** Id of the latest GET stream, so a client resuming it after it ended gets a new one. */
+  #standaloneStreamId: string | undefined;
+  readonly #now: () => number;
   /** Resumable streams of this session that have not ended, by stream id. */
   #streams: Map<string, SseStream> | undefined;
   #nextStream = 1;
@@ -42,6 +53,7 @@ export class SessionChannel implements ChannelEnd {
     this.link = options.link;
     this.#relay = options.relay;
     this.#recorder = options.sessionId === undefined ? undefined : options.recorder;
+    this.#now = options.now ?? Date.now;
     options.link.join(this);
   }
 
@@ -52,6 +64,11 @@ export class SessionChannel implements ChannelEnd {
   /** True while a request is in flight or a client is connected to the GET stream. */
   get busy(): boolean {
     return this.#inFlight > 0 || (this.#standalone !== undefined && this.#standalone.attached);
+  }
+
+  /** True while a request is in flight (a GET stream alone does not count). */
+  get working(): boolean {
+    return this.#inFlight > 0;
   }
 
   /** True while this process holds a GET stream for the session. */
@@ -91,13 +108,15 @@ export class SessionChannel implements ChannelEnd {
   }
 
   unrelated(message: JSONRPCMessage): void {
-    if (this.#standalone !== undefined && !this.#standalone.closed) this.#standalone.send(message);
-    else this.#relay?.(message);
+    if (!this.pushStandalone(message)) this.#relay?.(message);
   }
 
-  /** Writes a message relayed from another replica to the local GET stream, if open. */
-  pushStandalone(message: JSONRPCMessage): void {
-    if (this.#standalone !== undefined && !this.#standalone.closed) this.#standalone.send(message);
+  /** Writes a message (possibly relayed from another replica) to the local GET stream; false when none is open. */
+  pushStandalone(message: JSONRPCMessage): boolean {
+    if (this.#standalone === undefined || this.#standalone.closed) return false;
+    this.#standaloneLastEvent = this.#now();
+    this.#standalone.send(message);
+    return true;
   }
 
   /** A new SSE stream for this session: resumable (ids `<session>/<n>/<seq>`) when events are recorded. */
@@ -124,16 +143,35 @@ export class SessionChannel implements ChannelEnd {
     this.#standalone?.end();
     const stream = this.newStream();
     this.#standalone = stream;
+    this.#standaloneStreamId = stream.streamId;
+    this.#standaloneOpenedAt = this.#standaloneLastEvent = this.#now();
     stream.onClose(() => {
       if (this.#standalone === stream) this.#standalone = undefined;
     });
     return stream;
   }
 
+  /** True when `streamId` names this session's latest GET stream (it may have ended). */
+  isStandalone(streamId: string): boolean {
+    return streamId === this.#standaloneStreamId;
+  }
+
   /** Ends the GET stream, if open; the client may reconnect. */
   endStandalone(): void {
     this.#standalone?.end();
     this.#standalone = undefined;
+  }
+
+  /**
+   * Ends the GET stream when it carried no message for `idleMs` or was opened `maxMs` ago, with
+   * a `retry:` hint: the client reconnects (with `Last-Event-ID`) and nothing it was owed is lost.
+   */
+  expireStandalone(now: number, idleMs: number, maxMs: number): void {
+    const stream = this.#standalone;
+    if (stream === undefined || stream.closed) return;
+    if (now - this.#standaloneLastEvent < idleMs && now - this.#standaloneOpenedAt < maxMs) return;
+    if (stream.attached) stream.sendRaw(`retry: ${STREAM_RETRY_MS}\n\n`);
+    this.endStandalone();
   }
 
   /** Ends the session's side: requests in flight get 404, streams end. */

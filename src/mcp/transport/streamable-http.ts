@@ -16,6 +16,7 @@ import { classifyMessage, type MessageKind } from '../jsonrpc.js';
 import { forbiddenTool, type MessagePolicy } from '../policy.js';
 import {
   DEFAULT_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
   allowsBatching,
   isSupportedProtocolVersion,
   negotiateProtocolVersion,
@@ -68,6 +69,8 @@ export interface StreamableHttpOptions {
    */
   readonly shareEngine?: boolean;
   readonly maxBatch?: number;
+  /** Clock for session timestamps and GET-stream lifetimes (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 type Parsed =
@@ -91,6 +94,7 @@ export class StreamableHttpHandler {
   /** The engine shared by all sessions (shareEngine) or all requests (stateless). */
   #engine: { server: ServerLike; link: EngineLink } | undefined;
   #statelessChannel: SessionChannel | undefined;
+  readonly #now: () => number;
 
   constructor(options: StreamableHttpOptions) {
     this.#factory = options.factory;
@@ -103,6 +107,7 @@ export class StreamableHttpHandler {
     this.#events = options.events;
     this.#sharing = options.sharing;
     this.#eventStore = options.eventStore;
+    this.#now = options.now ?? Date.now;
     const stores = options.eventStore === undefined ? [] : [options.eventStore.local, ...(options.eventStore.shared === undefined ? [] : [options.eventStore.shared])];
     this.#recorder =
       stores.length === 0
@@ -188,7 +193,7 @@ export class StreamableHttpHandler {
 
     if (this.#stateless) {
       const version = this.#headerVersion(request.protocolVersion);
-      if (version === undefined) return fail('WARDEN_ERR_PROTOCOL_VERSION', 'unsupported_version');
+      if (version === undefined) return unsupportedVersion(request.protocolVersion as string);
       if (batch && (initIndex !== -1 || !allowsBatching(version))) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
       const channel = this.#statelessChannel;
       if (channel === undefined) return fail('WARDEN_ERR_SHUTTING_DOWN', 'not_started');
@@ -204,6 +209,8 @@ export class StreamableHttpHandler {
     }
     return this.#withSession(request, (session) => {
       if (batch && !allowsBatching(session.protocolVersion)) return fail('WARDEN_ERR_BATCH_UNSUPPORTED', 'batch');
+      // Notifications alone (notifications/initialized) are part of starting up, not use.
+      if (kinds.includes('request')) session.used = true;
       return this.#dispatch(session.channel, messages, kinds, batch, accepts, request);
     });
   }
@@ -212,6 +219,7 @@ export class StreamableHttpHandler {
     if (this.#stateless) return fail('WARDEN_ERR_METHOD_NOT_ALLOWED', 'stateless_get', { allow: 'POST' });
     if (!parseAccept(request.accept).sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
     return this.#withSession(request, (session) => {
+      session.used = true;
       if (request.lastEventId !== undefined && this.#eventStore !== undefined) return resumeStream(session, request.lastEventId, this.#eventStore);
       const stream = session.channel.openStandalone();
       if (stream === undefined) return fail('WARDEN_ERR_STREAM_CONFLICT', 'second_get_stream');
@@ -284,19 +292,23 @@ export class StreamableHttpHandler {
     if (refused !== undefined) return refused;
     // Only the owner's use keeps a session alive: a stolen id cannot hold it open.
     sessions.touch(session);
+    // The session lives as long as the credential its owner last presented (a refreshed token extends it).
+    session.credentialExpiresAt = request.principal.expiresAt;
     this.#sharing?.used(session.id);
     return session;
   }
 
-  /** 404 for an unknown or foreign session, 400 for a version header that is not the session's. */
+  /**
+   * 404 for an unknown or foreign session, 400 for an unsupported version header. A supported
+   * version other than the negotiated one is accepted (as the SDK's server does; the spec asks
+   * for 400 only on an invalid or unsupported version, transports §protocol version header).
+   */
   #checkOwner(request: McpHttpRequest, session: { principalId: string; protocolVersion: string } | undefined): McpHttpResponse | undefined {
     if (session === undefined) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session');
     // Same answer as an unknown id: a stolen session id must not even be confirmed to exist.
     if (session.principalId !== request.principal.id) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'foreign_session');
     const header = request.protocolVersion;
-    if (header !== undefined && header !== session.protocolVersion) {
-      return fail('WARDEN_ERR_PROTOCOL_VERSION', isSupportedProtocolVersion(header) ? 'version_mismatch' : 'unsupported_version');
-    }
+    if (header !== undefined && !isSupportedProtocolVersion(header)) return unsupportedVersion(header);
     return undefined;
   }
 
@@ -324,8 +336,17 @@ export class StreamableHttpHandler {
     if (!sessions.reserve(meta.principalId)) return fail('WARDEN_ERR_TOO_MANY_SESSIONS', 'session_cap', { 'retry-after': '30' });
     let added = false;
     try {
-      const now = Date.now();
-      const base = { id: meta.id, principalId: meta.principalId, protocolVersion: meta.protocolVersion as ProtocolVersion, createdAt: meta.createdAt, lastSeen: now };
+      const base = {
+        id: meta.id,
+        principalId: meta.principalId,
+        principalKind: request.principal.kind,
+        protocolVersion: meta.protocolVersion as ProtocolVersion,
+        createdAt: meta.createdAt,
+        lastSeen: sessions.now(),
+        // It is being used (on this replica now, and before on the one that created it).
+        used: true,
+        credentialExpiresAt: request.principal.expiresAt,
+      };
       if (this.#engine !== undefined) {
         // A shared engine keeps no per-session state: the session needs only its channel here.
         const live: LiveSession = { ...base, channel: this.#newChannel(meta.id, this.#engine.link), server: undefined };
@@ -377,6 +398,7 @@ export class StreamableHttpHandler {
       link,
       relay: sharing === undefined ? undefined : (message) => sharing.relay(id, message),
       recorder: this.#recorder,
+      now: this.#now,
     });
   }
 
@@ -420,8 +442,19 @@ export class StreamableHttpHandler {
           return;
         }
         const version = typeof result.protocolVersion === 'string' && isSupportedProtocolVersion(result.protocolVersion) ? result.protocolVersion : params.protocolVersion;
-        const now = Date.now();
-        sessions.add({ id, principalId: request.principal.id, protocolVersion: version, createdAt: now, lastSeen: now, channel, server });
+        const now = sessions.now();
+        sessions.add({
+          id,
+          principalId: request.principal.id,
+          principalKind: request.principal.kind,
+          protocolVersion: version,
+          createdAt: now,
+          lastSeen: now,
+          used: false,
+          credentialExpiresAt: request.principal.expiresAt,
+          channel,
+          server,
+        });
         shared = this.#sharing?.created({
           id,
           principalId: request.principal.id,
@@ -464,4 +497,19 @@ export class StreamableHttpHandler {
 function negotiate(message: JSONRPCRequest): JSONRPCRequest {
   const params = (message.params ?? {}) as Record<string, unknown>;
   return { ...message, params: { ...params, protocolVersion: negotiateProtocolVersion(params['protocolVersion']) } };
+}
+
+/**
+ * 400 naming the unsupported version (only when it is shaped like one: other input is never
+ * echoed) and the versions this server supports.
+ */
+function unsupportedVersion(header: string): McpHttpResponse {
+  const named = /^\d{4}-\d{2}-\d{2}$/.test(header) ? header : '(not a version)';
+  return {
+    kind: 'error',
+    error: new WardenError('WARDEN_ERR_PROTOCOL_VERSION', {
+      reason: 'unsupported_version',
+      detail: `${named}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
+    }),
+  };
 }

@@ -1,0 +1,30 @@
+/**
+ * A clock tests move by hand, for everything that expires (keys, tokens, sessions, streams):
+ * pass `clock.now` as the server's `clock` option and call `advance` instead of sleeping.
+ */
+
+export interface ManualClock {
+  readonly now: () => number;
+  advance(ms: number): void;
+}
+
+/** Starts at the real time (so dates written to keys files line up) and moves only when told. */
+export function manualClock(start = Date.now()): ManualClock {
+  let current = start;
+  return {
+    now: () => current,
+    advance(ms) {
+      current += ms;
+    },
+  };
+}
+
+/** Polls `check` until it holds, up to `ms` of real time; returns the time it took. */
+export async function within(ms: number, check: () => boolean | Promise<boolean>, everyMs = 20): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started >= ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Sessions and streams end when their credential does, and nothing a client holds lives
+ * forever: revocation (keys file, SIGHUP), key expiry and rotation past its overlap close the
+ * principal's sessions and GET streams within a second; a session kept only by a GET stream is
+ * closed at its TTL; GET streams have an idle and an absolute lifetime; sessions that never did
+ * anything after initialize go after a short TTL; a key at its session cap evicts its own least
+ * recently used idle session instead of being refused; a stolen session id cannot keep the
+ * victim's session alive. Time moves on an injected clock, never by sleeping on margins.
+ */
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
+import { manualClock, within, type ManualClock } from '../helpers/clock.js';
+import { initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { openSse, type SseConnection } from '../helpers/sse.js';
+import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+
+const PING = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
+
+let running: RunningWarden | undefined;
+const streams: SseConnection[] = [];
+afterEach(async () => {
+  for (const stream of streams.splice(0)) stream.close();
+  await running?.stop();
+  running = undefined;
+});
+
+function keysPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'warden-lifetimes-')), 'keys.json');
+}
+
+function addKey(path: string, options: Parameters<typeof createKeyRecord>[0]): { key: string; record: KeyFileRecord } {
+  const created = createKeyRecord(options);
+  updateKeysFile(path, (file) => {
+    file.keys.push(created.record);
+  });
+  return created;
+}
+
+function sessionHeaders(key: string, session: { sessionId: string; version: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return mcpHeaders(key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version, ...extra });
+}
+
+/** A session of `key` that did something (a ping), so the ordinary TTL applies. */
+async function usedSession(warden: RunningWarden, key: string): Promise<{ sessionId: string; version: string }> {
+  const session = await openSession(warden, '2025-11-25', key);
+  const ping = await send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders(key, session), body: PING });
+  expect(ping.status).toBe(200);
+  return session;
+}
+
+async function getStream(warden: RunningWarden, key: string, session: { sessionId: string; version: string }, extra: Record<string, string> = {}): Promise<SseConnection> {
+  const stream = await openSse(warden.mcpUrl, { headers: sessionHeaders(key, session, { accept: 'text/event-stream', ...extra }) });
+  streams.push(stream);
+  expect(stream.status).toBe(200);
+  return stream;
+}
+
+function ping(warden: RunningWarden, key: string, session: { sessionId: string; version: string }): Promise<RawResponse> {
+  return send(warden.mcpUrl, { method: 'POST', headers: sessionHeaders(key, session), body: PING });
+}
+
+/** Sessions held, read without touching any of them (polling with a request would count as use). */
+async function activeSessions(warden: RunningWarden): Promise<number> {
+  const status = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+  return status.json<{ activeSessions: number }>().activeSessions;
+}
+
+/** A server whose `add_tool` tool makes the engine announce a list change on the GET stream. */
+function listChangingServer(): McpServer {
+  const server = new McpServer({ name: 'changing', version: '1.0.0' });
+  let added = 0;
+  server.registerTool('add_tool', { description: 'Registers one more tool' }, () => {
+    server.registerTool(`extra_${++added}`, { description: 'added later' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
+    return { content: [{ type: 'text', text: 'added' }] };
+  });
+  return server;
+}
+
+function expectSessionGone(response: RawResponse): void {
+  expect(response.status).toBe(404);
+  expect(response.json()).toEqual({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
+}
+
+function expectUnauthorized(response: RawResponse): void {
+  expect(response.status).toBe(401);
+  expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+}
+
+describe('a credential\u2019s end ends its sessions and streams', () => {
+  it('keys revoke (through the keys file) ends the key\u2019s GET stream within a second; the key then gets 401; other keys go on', async () => {
+    const path = keysPath();
+    const victim = addKey(path, { name: 'victim' });
+    const bystander = addKey(path, { name: 'bystander' });
+    running = await startWarden({ options: { keysFile: path } });
+    const session = await usedSession(running, victim.key);
+    const stream = await getStream(running, victim.key, session);
+    const other = await usedSession(running, bystander.key);
+    const otherStream = await getStream(running, bystander.key, other);
+
+    const revokedAt = Date.now();
+    updateKeysFile(path, (file) => {
+      (file.keys.find((record) => record.id === victim.record.id) as KeyFileRecord).disabled = true;
+    });
+    await stream.ended(1000);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+    expectUnauthorized(await ping(running, victim.key, session));
+    // The other key's session and stream are untouched.
+    expect((await ping(running, bystander.key, other)).status).toBe(200);
+    await expect(otherStream.ended(300)).rejects.toThrow(/did not end/);
+    expect(running.logs().some((line) => line['msg'] === 'session closed: its credential was revoked or expired' && line['principal'] === victim.record.id)).toBe(true);
+    expect(await stillServing(running)).toBe(true);
+  });
+
+  it('a key removed from the file and re-read on SIGHUP ends its stream within a second', async () => {
+    const path = keysPath();
+    const gone = addKey(path, { name: 'gone' });
+    running = await startWarden({ options: { keysFile: path } });
+    const session = await usedSession(running, gone.key);
+    const stream = await getStream(running, gone.key, session);
+    updateKeysFile(path, (file) => {
+      file.keys = file.keys.filter((record) => record.id !== gone.record.id);
+    });
+    process.kill(process.pid, 'SIGHUP');
+    await stream.ended(1000);
+    expectUnauthorized(await ping(running, gone.key, session));
+    expect(await stillServing(running)).toBe(true);
+  });
+
+  it('a key reaching its expiry (by the clock, no request needed) ends its stream within a second, then 401', async () => {
+    const clock = manualClock();
+    const path = keysPath();
+    const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
+    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
+    const session = await usedSession(running, shortLived.key);
+    const stream = await getStream(running, shortLived.key, session);
+    clock.advance(59_000);
+    await expect(stream.ended(700)).rejects.toThrow(/did not end/);
+    expect((await ping(running, shortLived.key, session)).status).toBe(200);
+    clock.advance(1_000);
+    await stream.ended(1000);
+    const refused = await ping(running, shortLived.key, session);
+    expectUnauthorized(refused);
+    expect(running.logs().some((line) => line['failure'] === 'auth_invalid:expired')).toBe(true);
+    expect(await stillServing(running)).toBe(true);
+  });
+
+  it('a rotated key works during its overlap; past it its stream ends within a second and it gets 401, the new key works', async () => {
+    const clock = manualClock();
+    const path = keysPath();
+    const old = addKey(path, { name: 'svc' });
+    // Session and stream lifetimes longer than the overlap: only the key's end may close them.
+    running = await startWarden({ clock: clock.now, options: { keysFile: path, sessionTtl: 86_400, streamIdleTimeout: 86_400, streamMaxLifetime: 86_400 } });
+    const session = await usedSession(running, old.key);
+    const stream = await getStream(running, old.key, session);
+    // What `keys rotate --overlap 1h` writes.
+    const fresh = createKeyRecord({ name: 'svc', rotatedFrom: old.record.id });
+    updateKeysFile(path, (file) => {
+      (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 3_600_000).toISOString();
+      file.keys.push(fresh.record);
+    });
+    await within(1000, async () => (await send(`${(running as RunningWarden).url}/api/status`, { headers: { authorization: `Bearer ${fresh.key}` } })).status === 200);
+    clock.advance(3_599_000);
+    await expect(stream.ended(700)).rejects.toThrow(/did not end/);
+    expect((await ping(running, old.key, session)).status).toBe(200);
+    clock.advance(1_000);
+    await stream.ended(1000);
+    expectUnauthorized(await ping(running, old.key, session));
+    expect((await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${fresh.key}` } })).status).toBe(200);
+    expect(await stillServing(running)).toBe(true);
+  });
+});
+
+describe('lifetimes', () => {
+  it('a session whose only activity is an open GET stream is closed at its TTL, stream and all', async () => {
+    const clock = manualClock();
+    running = await startWarden({ clock: clock.now, options: { sessionTtl: 100, streamIdleTimeout: 1000, streamMaxLifetime: 1000 } });
+    const session = await usedSession(running, TEST_KEY);
+    const stream = await getStream(running, TEST_KEY, session);
+    clock.advance(101_000);
+    await stream.ended(1000);
+    expectSessionGone(await ping(running, TEST_KEY, session));
+    expect(await stillServing(running)).toBe(true);
+  });
+
+  it('a GET stream idle past --stream-idle-timeout ends with a retry hint; the client resumes with Last-Event-ID on the same session', async () => {
+    const clock = manualClock();
+    running = await startWarden({ clock: clock.now, mcpServer: listChangingServer, options: { streamIdleTimeout: 30, streamMaxLifetime: 1000 } });
+    const session = await usedSession(running, TEST_KEY);
+    const stream = await getStream(running, TEST_KEY, session);
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'add_tool', arguments: {} } });
+    expect((await send(running.mcpUrl, { method: 'POST', headers: sessionHeaders(TEST_KEY, session), body: call })).status).toBe(200);
+    const [changed] = await stream.waitFor(1);
+    expect(JSON.parse((changed as { data: string }).data)).toMatchObject({ method: 'notifications/tools/list_changed' });
+    // A message resets the idle timer.
+    clock.advance(29_000);
+    await expect(stream.ended(700)).rejects.toThrow(/did not end/);
+    clock.advance(1_000);
+    await stream.ended(1000);
+    expect(stream.events.at(-1)?.retry).toBe(1000);
+    // Reconnecting with the last event id continues on a new GET stream of the same session.
+    const resumed = await getStream(running, TEST_KEY, session, { 'last-event-id': (changed as { id: string }).id });
+    await expect(resumed.ended(300)).rejects.toThrow(/did not end/);
+    expect((await send(running.mcpUrl, { method: 'POST', headers: sessionHeaders(TEST_KEY, session), body: call.replace('"id":5', '"id":6') })).status).toBe(200);
+    const [next] = await resumed.waitFor(1);
+    expect(JSON.parse((next as { data: string }).data)).toMatchObject({ method: 'notifications/tools/list_changed' });
+    expect((next as { id: string }).id).not.toBe((changed as { id: string }).id);
+    // It really is the session's GET stream: a plain second GET conflicts with it.
+    expect((await send(running.mcpUrl, { headers: sessionHeaders(TEST_KEY, session, { accept: 'text/event-stream' }) })).status).toBe(409);
+    expect((await send(`${running.url}/health`)).status).toBe(200);
+  });
+
+  it('a GET stream ends at --stream-max-lifetime however recently the session was used', async () => {
+    const clock = manualClock();
+    running = await startWarden({ clock: clock.now, options: { streamIdleTimeout: 1000, streamMaxLifetime: 60 } });
+    const session = await usedSession(running, TEST_KEY);
+    const stream = await getStream(running, TEST_KEY, session);
+    clock.advance(59_000);
+    expect((await ping(running, TEST_KEY, session)).status).toBe(200);
+    await expect(stream.ended(700)).rejects.toThrow(/did not end/);
+    clock.advance(1_000);
+    await stream.ended(1000);
+    expect((await ping(running, TEST_KEY, session)).status).toBe(200);
+    expect(await stillServing(running)).toBe(true);
+  });
+
+  it('a session that did nothing after initialize is closed after --session-unused-ttl; a used one is not', async () => {
+    const clock = manualClock();
+    running = await startWarden({ clock: clock.now, options: { sessionUnusedTtl: 60, sessionTtl: 1800 } });
+    const idle = await openSession(running); // initialize + notifications/initialized only
+    const used = await usedSession(running, TEST_KEY);
+    expect(await activeSessions(running)).toBe(2);
+    clock.advance(61_000);
+    await within(1000, async () => (await activeSessions(running as RunningWarden)) === 1);
+    expectSessionGone(await ping(running, TEST_KEY, idle));
+    expect((await ping(running, TEST_KEY, used)).status).toBe(200);
+    expect(await stillServing(running)).toBe(true);
+  });
+});
+
+describe('clients that never send DELETE', () => {
+  it('1,000 initializes with a per-key cap of 5 are all served: the least recently used idle session is evicted, a busy one never', async () => {
+    const clock = manualClock();
+    running = await startWarden({
+      clock: clock.now,
+      options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 5, sessionUnusedTtl: 3600, sessionTtl: 3600, streamIdleTimeout: 3600, streamMaxLifetime: 3600, rateLimit: 100_000 },
+    });
+    const busy = await usedSession(running, TEST_KEY);
+    await getStream(running, TEST_KEY, busy);
+    const order: Array<{ sessionId: string; version: string }> = [];
+    for (let index = 0; index < 1000; index++) {
+      clock.advance(1_000);
+      const response = await send(running.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody(index) });
+      expect(response.status, `initialize ${index}`).toBe(200);
+      order.push({ sessionId: response.headers['mcp-session-id'] as string, version: '2025-11-25' });
+    }
+    // Four slots besides the busy one: the four newest survive, everything older was evicted.
+    for (const session of order.slice(-4)) expect((await ping(running, TEST_KEY, session)).status).toBe(200);
+    for (const session of [order[0], order[500], order[995]]) expectSessionGone(await ping(running, TEST_KEY, session as { sessionId: string; version: string }));
+    expect((await ping(running, TEST_KEY, busy)).status).toBe(200);
+
+    // Using an older session makes it recently used: the next eviction takes the one used least recently.
+    const [a, b] = order.slice(-4) as [{ sessionId: string; version: string }, { sessionId: string; version: string }];
+    clock.advance(1_000);
+    expect((await ping(running, TEST_KEY, a)).status).toBe(200);
+    clock.advance(1_000);
+    expect((await send(running.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() })).status).toBe(200);
+    expectSessionGone(await ping(running, TEST_KEY, b));
+    expect((await ping(running, TEST_KEY, a)).status).toBe(200);
+
+    // Another key's sessions are never evicted for this key.
+    const others = await usedSession(running, OTHER_KEY);
+    expect((await ping(running, OTHER_KEY, others)).status).toBe(200);
+    expect(await stillServing(running)).toBe(true);
+  }, 60_000);
+
+  it('when every session of the key is busy, initialize gets 503 -32000 and nothing is evicted', async () => {
+    running = await startWarden({ options: { maxSessionsPerKey: 2 } });
+    const held = [];
+    for (let index = 0; index < 2; index++) {
+      const session = await usedSession(running, TEST_KEY);
+      await getStream(running, TEST_KEY, session);
+      held.push(session);
+    }
+    const refused = await send(running.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() });
+    expect(refused.status).toBe(503);
+    expect(refused.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Too many sessions; retry later' }, id: null });
+    for (const session of held) expect((await ping(running, TEST_KEY, session)).status).toBe(200);
+    expect((await send(`${running.url}/health`)).status).toBe(200);
+  });
+});
+
+describe('a stolen session id', () => {
+  it('another key presenting the victim\u2019s session id gets 404 and does not keep the session alive', async () => {
+    const clock = manualClock();
+    running = await startWarden({ clock: clock.now, options: { apiKeys: [TEST_KEY, OTHER_KEY], sessionTtl: 100 } });
+    const victim = await usedSession(running, TEST_KEY);
+    for (let step = 0; step < 3; step++) {
+      clock.advance(60_000);
+      // Every 60 s the thief uses the id: were that to count as use, the session would never idle out.
+      const stolen = await ping(running, OTHER_KEY, victim);
+      expectSessionGone(stolen);
+    }
+    await within(1000, async () => (await activeSessions(running as RunningWarden)) === 0);
+    expectSessionGone(await ping(running, TEST_KEY, victim));
+    expect(await stillServing(running)).toBe(true);
+  });
+});
+
+export type { ManualClock };
