@@ -5,8 +5,9 @@
  * - The key is typed into a password field and kept in sessionStorage only (this tab, until it
  *   closes or "Forget key" is pressed). It is sent only in the Authorization header of
  *   same-origin fetches: never in a URL, a cookie, localStorage or the page's text.
- * - A 401 forgets the key and says so; a 429 or 403 backs off (Retry-After when given); network
- *   errors retry with exponential backoff. Polling pauses while the tab is hidden.
+ * - A 401 forgets the key and says so; so does a 403 insufficient_scope (a key that is not an
+ *   operator key). A 429 or other 403 backs off (Retry-After when given); network errors retry
+ *   with exponential backoff. Polling pauses while the tab is hidden.
  * - Every server-provided string is written with textContent (event fields can carry
  *   attacker-chosen text); charts are SVG built with createElementNS.
  * - The page CSP allows no inline script or style, so this file is the only code and classes
@@ -164,7 +165,7 @@
         referrerPolicy: 'no-referrer',
         signal: controller.signal,
       });
-      if (response.ok) body = await response.json().catch(() => null);
+      if (response.ok || response.status === 403) body = await response.json().catch(() => null);
     } catch {
       if (generation === state.generation) retryLater('Server unreachable');
       return;
@@ -180,6 +181,13 @@
     }
     if (response.status === 429) {
       retryLater('Rate limited (429)', retryAfterMs(response));
+      return;
+    }
+    if (response.status === 403 && body !== null && typeof body === 'object' && body.error === 'insufficient_scope') {
+      disconnect(
+        'This key is not an operator key (403): it may call tools, but the console needs an operator key ' +
+          '(mcp-warden keys create --operator, the server\u2019s --api-key, or a token with the operator scope).',
+      );
       return;
     }
     if (response.status === 403) {

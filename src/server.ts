@@ -12,7 +12,8 @@ import { configFromValues, type Config } from './config/load.js';
 import { buildApp } from './http/app.js';
 import { createChallenges } from './http/challenge.js';
 import { METADATA_PATH } from './http/routes/oauth-metadata.js';
-import { createBuiltinServer } from './mcp/builtin-server.js';
+import { accessRules } from './mcp/access.js';
+import { BUILTIN_ACCESS, createBuiltinServer } from './mcp/builtin-server.js';
 import { ToolCatalog } from './mcp/catalog.js';
 import { DefaultPolicy } from './mcp/policy.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './mcp/protocol-versions.js';
@@ -55,6 +56,11 @@ export interface WardenServerOptions {
    * last). The built-in server always shares.
    */
   readonly shareServer?: boolean;
+  /**
+   * Parts of your server only operator credentials may list, call, read, get or complete
+   * (operator keys, JWTs with the `<prefix>operator` scope). Tool scopes apply either way.
+   */
+  readonly operatorOnly?: { readonly tools?: readonly string[]; readonly resourcePrefixes?: readonly string[]; readonly prompts?: readonly string[] };
   /** Logger to use instead of one built from `config.logLevel`. */
   readonly logger?: Logger;
   /**
@@ -260,7 +266,8 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
   // The built-in tools keep no per-session engine state, so one engine serves every session.
   const shareEngine = options.mcpServer === undefined ? true : options.shareServer === true;
-  const policy = new DefaultPolicy({ events });
+  const access = options.mcpServer === undefined ? BUILTIN_ACCESS : accessRules(options.operatorOnly);
+  const policy = new DefaultPolicy({ events, access });
   const mcp = (handler = new StreamableHttpHandler({
     factory,
     policy,
@@ -270,14 +277,14 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     sharing,
     now,
     eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
-    scopeChallenge: (_principal, tool) => challenges.scope(tool),
+    scopeChallenge: (_principal, denial) => challenges.scope(denial),
     events: {
       toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
       sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
     },
   }));
-  const catalog = new ToolCatalog(factory);
+  const catalog = new ToolCatalog(factory, access);
   const rateLimitStore = replication.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
   const keyRateLimitStore = replication.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
 

@@ -75,6 +75,7 @@ function row(record: KeyFileRecord, now: number): Record<string, string> {
     tools: record.tools === undefined || record.tools === null ? 'all' : record.tools.join(','),
     rateLimit: record.rateLimit === undefined || record.rateLimit === null ? '-' : String(record.rateLimit),
     allowIps: record.allowIps === undefined || record.allowIps === null ? 'any' : record.allowIps.join(','),
+    operator: record.operator === true ? 'yes' : 'no',
   };
 }
 
@@ -114,6 +115,7 @@ interface CreateOptions {
   tools?: string;
   rateLimit?: string;
   allowIp?: string[];
+  operator?: boolean;
   json?: boolean;
 }
 
@@ -129,6 +131,7 @@ export function registerKeys(program: Command): void {
     .option('--tools <list>', 'comma-separated tools this key may list and call (default: all)')
     .option('--rate-limit <n>', 'requests per rate window for this key, on top of the per-IP limit')
     .option('--allow-ip <cidr>', 'source address/CIDR this key may be used from (repeatable)', collect)
+    .option('--operator', 'grant the operator role: /api/status, /metrics, the console, the status resource and server_status (default: not an operator)')
     .option('--json', 'print the key and its record as JSON')
     .action(
       guarded((options: CreateOptions) => {
@@ -140,6 +143,7 @@ export function registerKeys(program: Command): void {
           tools: parseTools(options.tools),
           rateLimit: parseRateLimit(options.rateLimit),
           allowIps: parseIps(options.allowIp),
+          operator: options.operator === true,
         });
         updateKeysFile(path, (file) => {
           file.keys.push(created.record);
@@ -214,6 +218,7 @@ export function registerKeys(program: Command): void {
             tools: old.tools ?? undefined,
             rateLimit: old.rateLimit ?? undefined,
             allowIps: old.allowIps ?? undefined,
+            operator: old.operator === true,
             rotatedFrom: old.id,
             now,
           });

@@ -5,7 +5,7 @@
  *   onRequest (global): security headers → IP rules and bans → rate limit → Host/Origin guard
  *                       → CORS (preflight)
  *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
- *                       on /mcp, /api/* and /metrics
+ *                       on /mcp, /api/* and /metrics → operator role, on /api/status and /metrics
  *   onResponse:         one log line, counters
  */
 
@@ -38,6 +38,7 @@ import type { IpVerdict } from '../security/ip-rules.js';
 import type { Challenges } from './challenge.js';
 import { createAuthHook } from './hooks/auth.js';
 import { createIpGuard } from './hooks/ip-guard.js';
+import { createOperatorGuard } from './hooks/operator.js';
 import { createPrincipalLimits } from './hooks/principal-limits.js';
 import { createHostOriginGuard } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
@@ -225,10 +226,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ]
     : [admitAnonymous];
   registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health });
-  registerApiRoutes(app, { guards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
+  const operatorGuards = secured ? [...guards, createOperatorGuard({ challenges: deps.challenges, events })] : guards;
+  registerApiRoutes(app, { guards, operatorGuards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   registerMcpRoutes(app, { handler: deps.mcp, guards });
   if (deps.metrics !== undefined) {
-    registerMetricsRoute(app, { metrics: deps.metrics, guards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
+    registerMetricsRoute(app, { metrics: deps.metrics, guards: operatorGuards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }
   if (deps.oauthMetadata !== undefined) registerOAuthMetadata(app, deps.oauthMetadata);
 

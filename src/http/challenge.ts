@@ -1,8 +1,11 @@
 /**
  * @module http/challenge
  * `WWW-Authenticate` values (RFC 6750 §3; RFC 9728 §5.1 for `resource_metadata`). Built once
- * at start; the scope challenge names the scope that would allow the refused tool.
+ * at start; the scope challenge names the scope that would allow the refused tool, or the
+ * operator scope for operator data.
  */
+
+import type { Denial } from '../mcp/access.js';
 
 export interface ChallengeOptions {
   readonly realm: string;
@@ -17,20 +20,28 @@ export interface Challenges {
   readonly missing: Readonly<Record<string, string>>;
   /** A token was sent and refused. */
   readonly invalid: Readonly<Record<string, string>>;
-  /** The caller is authenticated but may not use `tool`. */
-  scope(tool: string): Record<string, string>;
+  /** The caller is authenticated but may not use the tool, or is not an operator. */
+  scope(denial: Denial): Record<string, string>;
+  /** The caller is authenticated but is not an operator (RFC 6750 §3.1 insufficient_scope). */
+  readonly operator: Readonly<Record<string, string>>;
 }
 
 export function createChallenges(options: ChallengeOptions): Challenges {
   const base = `Bearer realm="${options.realm}"${options.resourceMetadataUrl === undefined ? '' : `, resource_metadata="${options.resourceMetadataUrl}"`}`;
+  const operatorScope = options.scopePrefix === undefined ? '' : `, scope="${options.scopePrefix}operator"`;
+  const operator = Object.freeze({
+    'www-authenticate': `${base}, error="insufficient_scope"${operatorScope}, error_description="This credential is not an operator credential"`,
+  });
   return {
     missing: Object.freeze({ 'www-authenticate': base }),
     invalid: Object.freeze({
       'www-authenticate': `${base}, error="invalid_token", error_description="The access token is missing, malformed, expired or not accepted"`,
     }),
-    scope(tool: string): Record<string, string> {
+    operator,
+    scope(denial: Denial): Record<string, string> {
+      if (denial.kind === 'operator') return { ...operator };
       // Tool names are server-defined; quote-safe characters only, to keep the header well-formed.
-      const safeTool = tool.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+      const safeTool = denial.name.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
       const scope = options.scopePrefix === undefined ? '' : `, scope="${options.scopePrefix}tools:${safeTool}"`;
       return { 'www-authenticate': `${base}, error="insufficient_scope"${scope}, error_description="This credential may not use the requested tool"` };
     },

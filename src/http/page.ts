@@ -60,7 +60,7 @@ function stat(id: string, label: string, chart: boolean): string {
 function renderConsole(refreshMs: number): string {
   return `<section id="console" data-refresh-ms="${refreshMs}" aria-labelledby="console-title">
   <h2 id="console-title">Operator console</h2>
-  <p>Live figures from <code>GET /api/status</code>. Paste an API key: it is kept in this browser tab only (<code>sessionStorage</code>, gone when the tab closes) and sent only in the <code>Authorization</code> header to this server.</p>
+  <p>Live figures from <code>GET /api/status</code>. Paste an operator API key: it is kept in this browser tab only (<code>sessionStorage</code>, gone when the tab closes) and sent only in the <code>Authorization</code> header to this server.</p>
   <noscript><p class="console-error">The console needs JavaScript; the rest of this page does not.</p></noscript>
   <form id="console-login" class="console-login" autocomplete="off" hidden>
     <label for="console-key">API key</label>

@@ -3,16 +3,20 @@
  * The MCP server mcp-warden serves when no custom one is given: the built-in tools, a
  * redacted status resource, a tool-description resource template with completion, a
  * security-review prompt with a completable argument, and the logging capability.
+ * {@link BUILTIN_ACCESS} says which of them are operator data.
  */
 
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { z } from 'zod';
 import { VERSION } from '../version.js';
+import { accessRules, type AccessRules } from './access.js';
 import { BUILTIN_TOOL_NAMES, registerBuiltinTools } from './tools/builtin-tools.js';
 import type { BuiltinContext } from './tools/context.js';
 
 export const STATUS_RESOURCE_URI = 'warden://server/status';
+const TOOL_GUIDE_PREFIX = 'warden://tools/';
+const REVIEW_PROMPT = 'security_review';
 const REVIEW_FOCUS = ['all', 'authentication', 'rate-limiting', 'cors', 'logging', 'sessions'] as const;
 
 const TOOL_SUMMARIES: Readonly<Record<string, string>> = {
@@ -25,6 +29,15 @@ const TOOL_SUMMARIES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Operator data in the built-in server: the `server_status` tool, the status resource and the
+ * security-review prompt (built on that resource). Tool guides follow the tool scopes.
+ */
+export const BUILTIN_ACCESS: AccessRules = Object.freeze({
+  ...accessRules({ tools: ['server_status'], resourcePrefixes: ['warden://server/'], prompts: [REVIEW_PROMPT] }),
+  toolResources: Object.freeze({ prefix: TOOL_GUIDE_PREFIX, template: `${TOOL_GUIDE_PREFIX}{name}`, argument: 'name' }),
+});
+
+/**
  * Builds a new built-in server (one per session).
  *
  * @example
@@ -35,7 +48,8 @@ export function createBuiltinServer(context: BuiltinContext): McpServer {
     { name: 'mcp-warden', version: VERSION, title: 'mcp-warden' },
     {
       capabilities: { logging: {} },
-      instructions: 'A secured MCP server. Tools: calculate, system_info, server_status, echo, current_time, hash_text.',
+      // No tool names here: every credential reads these, and tools/list shows what each may use.
+      instructions: 'A secured MCP server. tools/list shows the tools this credential may use.',
     },
   );
 
@@ -52,9 +66,9 @@ export function createBuiltinServer(context: BuiltinContext): McpServer {
 
   server.registerResource(
     'tool-guide',
-    new ResourceTemplate('warden://tools/{name}', {
+    new ResourceTemplate(`${TOOL_GUIDE_PREFIX}{name}`, {
       list: () => ({
-        resources: BUILTIN_TOOL_NAMES.map((name) => ({ uri: `warden://tools/${name}`, name, mimeType: 'text/plain' })),
+        resources: BUILTIN_TOOL_NAMES.map((name) => ({ uri: `${TOOL_GUIDE_PREFIX}${name}`, name, mimeType: 'text/plain' })),
       }),
       complete: { name: (value) => BUILTIN_TOOL_NAMES.filter((name) => name.startsWith(value)) },
     }),
@@ -68,7 +82,7 @@ export function createBuiltinServer(context: BuiltinContext): McpServer {
   );
 
   server.registerPrompt(
-    'security_review',
+    REVIEW_PROMPT,
     {
       title: 'Security review',
       description: 'Asks the model to review this server\u2019s security posture from its status resource.',

@@ -2,23 +2,28 @@
  * @module mcp/catalog
  * The tool list for `GET /api/tools`, read from a private instance of the served MCP server
  * through the official SDK client over an in-memory transport, so it is exactly what an MCP
- * client would see (names, descriptions, JSON Schemas, annotations).
+ * client would see (names, descriptions, JSON Schemas, annotations). An operator sees every
+ * tool; any other credential only the tools it may call (`mcp/access`).
  */
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../security/api-keys.js';
+import { NO_OPERATOR_PARTS, visibleResult, type AccessRules } from './access.js';
 import { VERSION } from '../version.js';
 import type { ServerFactory, ServerLike } from './sessions.js';
 import { ANONYMOUS } from './transport/streamable-http.js';
 
 export class ToolCatalog {
   readonly #factory: ServerFactory;
+  readonly #access: AccessRules;
   #client: Client | undefined;
   #server: ServerLike | undefined;
 
-  constructor(factory: ServerFactory) {
+  constructor(factory: ServerFactory, access: AccessRules = NO_OPERATOR_PARTS) {
     this.#factory = factory;
+    this.#access = access;
   }
 
   async start(): Promise<void> {
@@ -45,6 +50,14 @@ export class ToolCatalog {
       cursor = page.nextCursor;
     } while (cursor !== undefined && tools.length < 10_000);
     return tools;
+  }
+
+  /** The tools `principal` may see: all for an operator, else those it may call (none for nobody). */
+  async visibleTo(principal: Principal | null): Promise<Tool[]> {
+    if (principal === null) return [];
+    const tools = await this.list();
+    if (principal.operator === true) return tools;
+    return visibleResult(principal, this.#access, 'tools/list', undefined, { tools })['tools'] as Tool[];
   }
 
   async close(): Promise<void> {

@@ -2,13 +2,15 @@
  * @module mcp/policy
  * What happens to a response after it leaves the protocol engine: the default policy keeps
  * error answers generic (the engine may put library messages in them), restores `-32602` for
- * parameter errors the SDK reports as internal errors, reduces `tools/list` to the caller's
- * tools, and counts tool calls. Out-of-scope tool calls are refused before dispatch
- * ({@link forbiddenTool}).
+ * parameter errors the SDK reports as internal errors, reduces list and completion results to
+ * what the caller may use, and counts tool calls. Requests naming a tool, resource or prompt
+ * outside the caller's scope are refused before dispatch ({@link MessagePolicy.refuse}); the
+ * mapping from credentials to tools, resources and prompts is in `mcp/access`.
  */
 
 import { ClientRequestSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../security/api-keys.js';
+import { NO_OPERATOR_PARTS, refusedRequest, visibleResult, type AccessRules, type Denial } from './access.js';
 import { RPC, RPC_MESSAGES } from './wire.js';
 
 /** One request in flight, as the policy sees it. */
@@ -32,6 +34,8 @@ export interface RpcError {
 }
 
 export interface MessagePolicy {
+  /** Before dispatch: why `messages` must be refused for `principal` (403 insufficient_scope), if so. */
+  refuse(principal: Principal, messages: readonly JSONRPCMessage[]): Denial | undefined;
   /** Called with each response (client id restored); returns what is sent. */
   finish(context: CallContext, response: JSONRPCMessage): JSONRPCMessage;
 }
@@ -106,40 +110,24 @@ function sanitizeToolError(tool: string, result: Record<string, unknown>): { res
   return { result: { ...result, content: [{ type: 'text', text: replacement }] }, unknown };
 }
 
-/** A tools/list result reduced to the tools a principal may use (least privilege, issue: scopes). */
-function withAllowedTools(result: Record<string, unknown>, allowed: ReadonlySet<string>): Record<string, unknown> {
-  const tools = result['tools'];
-  if (!Array.isArray(tools)) return result;
-  return { ...result, tools: tools.filter((tool: { name?: unknown }) => typeof tool.name === 'string' && allowed.has(tool.name)) };
-}
-
-/**
- * The first `tools/call` in `messages` naming a tool the principal may not use, if any.
- * Checked before dispatch so a refused call never reaches the server.
- */
-export function forbiddenTool(principal: Principal, messages: readonly JSONRPCMessage[]): string | undefined {
-  const allowed = principal.tools;
-  if (allowed === undefined) return undefined;
-  for (const message of messages) {
-    if (!('method' in message) || message.method !== 'tools/call' || !('id' in message)) continue;
-    const name = (message.params as { name?: unknown } | undefined)?.name;
-    // A call without a string name is malformed, not out of scope: the server answers -32602.
-    // The refused name is the client's: clipped before it reaches logs, counters and the audit.
-    if (typeof name === 'string' && !allowed.has(name)) return name.length > 64 ? `${name.slice(0, 64)}…` : name;
-  }
-  return undefined;
-}
-
 export interface DefaultPolicyOptions {
   readonly events?: McpEventSink | undefined;
+  /** Operator-only tools, resources and prompts (default: none; tool scopes still apply). */
+  readonly access?: AccessRules | undefined;
 }
 
 /** The policy every server gets: generic errors outside, rich detail in the log, tool counters. */
 export class DefaultPolicy implements MessagePolicy {
   readonly #events: McpEventSink | undefined;
+  readonly #access: AccessRules;
 
   constructor(options: DefaultPolicyOptions = {}) {
     this.#events = options.events;
+    this.#access = options.access ?? NO_OPERATOR_PARTS;
+  }
+
+  refuse(principal: Principal, messages: readonly JSONRPCMessage[]): Denial | undefined {
+    return refusedRequest(principal, this.#access, messages);
   }
 
   finish(context: CallContext, response: JSONRPCMessage): JSONRPCMessage {
@@ -151,8 +139,10 @@ export class DefaultPolicy implements MessagePolicy {
       if (tool !== undefined) this.#recordTool(context, UNKNOWN_TOOL, 'rpc_error');
       return { jsonrpc: '2.0', id: response.id, error };
     }
-    if (context.method === 'tools/list' && context.principal.tools !== undefined && 'result' in response) {
-      return { ...response, result: withAllowedTools(response.result as Record<string, unknown>, context.principal.tools) };
+    if (tool === undefined && 'result' in response) {
+      const result = response.result as Record<string, unknown>;
+      const visible = visibleResult(context.principal, this.#access, context.method, context.request.params, result);
+      return visible === result ? response : { ...response, result: visible };
     }
     if (tool === undefined || !('result' in response)) return response;
     const result = response.result as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /**
  * @module security/api-keys
  * The set of accepted API keys, held as SHA-256 digests only, with each key's lifecycle
- * (expiry, revocation) and limits (tools, rate limit, source addresses).
+ * (expiry, revocation), limits (tools, rate limit, source addresses) and role (operator or not).
  *
  * Verification hashes the presented token, finds the candidate record by digest and confirms
  * it with `crypto.timingSafeEqual` over the fixed-length digests. Looking a digest up in a map
@@ -33,6 +33,11 @@ export interface Principal {
    * since a key's expiry and revocation can change after a session was opened.
    */
   readonly expiresAt?: number | undefined;
+  /**
+   * May read operator data: `/api/status`, `/metrics`, the console, the full tool catalog, the
+   * status resource and operator-only tools. Absent means no (least privilege).
+   */
+  readonly operator?: boolean | undefined;
 }
 
 /** One accepted key, without the key itself. */
@@ -48,6 +53,8 @@ export interface KeyRecord {
   readonly tools?: readonly string[] | undefined;
   readonly rateLimit?: number | undefined;
   readonly allowIps?: readonly string[] | undefined;
+  /** Grants the operator role (see {@link Principal.operator}). */
+  readonly operator?: boolean | undefined;
 }
 
 /** Why a presented key was refused (for logs and the audit trail, never for the client). */
@@ -93,6 +100,7 @@ function principalOf(record: KeyRecord): Principal {
     tools: record.tools === undefined ? undefined : new Set(record.tools),
     rateLimit: record.rateLimit,
     allowIps: record.allowIps === undefined || record.allowIps.length === 0 ? undefined : ipMatcher(record.allowIps),
+    operator: record.operator === true,
   });
 }
 
@@ -107,7 +115,8 @@ export class KeyRing {
   }
 
   /**
-   * Builds a ring from raw keys (flags, env, config file): ids are fingerprints, no limits.
+   * Builds a ring from raw keys (flags, env, config file): ids are fingerprints, no limits,
+   * operator role (the one key a single-key deployment has is its operator's).
    *
    * @example
    * const ring = KeyRing.fromKeys([process.env.MY_KEY!]);
@@ -116,11 +125,11 @@ export class KeyRing {
     return new KeyRing(KeyRing.recordsOf(keys));
   }
 
-  /** Unrestricted records for raw keys. */
+  /** Unrestricted operator records for raw keys. */
   static recordsOf(keys: readonly string[]): KeyRecord[] {
     return keys.map((key) => {
       const hash = hashKey(key);
-      return { id: fingerprintOfHash(hash), name: undefined, hash };
+      return { id: fingerprintOfHash(hash), name: undefined, hash, operator: true };
     });
   }
 

@@ -6,7 +6,9 @@
  * `exp`/`nbf` with a small leeway. Only the configured asymmetric algorithms are accepted, so
  * `alg: none` and HMAC-with-a-public-key tokens are refused (RFC 8725 §2.1, §3.1).
  *
- * Scopes map to tools: `<prefix>tools` grants every tool, `<prefix>tools:<name>` one tool.
+ * Scopes map to tools: `<prefix>tools` grants every tool, `<prefix>tools:<name>` one tool;
+ * `<prefix>operator` grants the operator role (operator data: status, metrics, console). A token
+ * with no scope may authenticate but use nothing.
  */
 
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
@@ -67,6 +69,11 @@ export function toolsOfScopes(scopes: readonly string[], prefix: string): Readon
   return tools;
 }
 
+/** True when the scopes grant the operator role (`<prefix>operator`). */
+export function isOperatorScope(scopes: readonly string[], prefix: string): boolean {
+  return scopes.includes(`${prefix}operator`);
+}
+
 function refusalOf(error: unknown): JwtRefusal {
   const code = (error as { code?: unknown }).code;
   switch (code) {
@@ -114,7 +121,8 @@ export class JwtVerifier {
 
   /** Scopes this server understands, for the protected resource metadata. */
   scopesSupported(toolNames: readonly string[]): string[] {
-    return [`${this.#options.scopePrefix}tools`, ...toolNames.map((name) => `${this.#options.scopePrefix}tools:${name}`)];
+    const prefix = this.#options.scopePrefix;
+    return [`${prefix}tools`, ...toolNames.map((name) => `${prefix}tools:${name}`), `${prefix}operator`];
   }
 
   async verify(token: string): Promise<JwtVerdict> {
@@ -146,6 +154,7 @@ export class JwtVerifier {
         tools: toolsOfScopes(scopes, this.#options.scopePrefix),
         // Refused from then on (the same leeway as above), so its sessions end then too.
         expiresAt: ((payload.exp as number) + (this.#options.clockToleranceSeconds ?? 30)) * 1000,
+        operator: isOperatorScope(scopes, this.#options.scopePrefix),
       }),
     };
   }

@@ -2,7 +2,8 @@
  * @module security/keys-file
  * The keys file (`--keys-file`): records of API keys, never the keys. Each record has an id, a
  * name, the key's SHA-256, a short display prefix, its creation and expiry times, whether it is
- * revoked, and its limits (tools, rate limit, source CIDRs).
+ * revoked, its limits (tools, rate limit, source CIDRs) and whether it is an operator key
+ * (`"operator": true`; absent or false means it is not: least privilege).
  *
  * Writes are atomic (a temporary file in the same directory, mode 0600, then `rename`), so the
  * server watching the file only ever reads a complete version.
@@ -12,7 +13,7 @@
  *   "version": 1,
  *   "keys": [{ "id": "k_3f9a1c2e7b", "name": "ci", "hash": "sha256:…", "prefix": "Xy3kQ1",
  *              "created": "2026-11-27T18:00:00.000Z", "expires": null, "disabled": false,
- *              "tools": ["calculate"], "rateLimit": 60, "allowIps": ["10.0.0.0/8"] }]
+ *              "tools": ["calculate"], "rateLimit": 60, "allowIps": ["10.0.0.0/8"], "operator": false }]
  * }
  */
 
@@ -50,6 +51,7 @@ const recordSchema = z
       .array(z.string().refine(isCidrOrAddress, { error: 'expected an IP address or CIDR' }))
       .nullable()
       .optional(),
+    operator: z.boolean().optional(),
   })
   .strict();
 
@@ -137,6 +139,7 @@ export function keyRecordsOf(file: KeysFile): KeyRecord[] {
     tools: record.tools ?? undefined,
     rateLimit: record.rateLimit ?? undefined,
     allowIps: record.allowIps ?? undefined,
+    operator: record.operator === true,
   }));
 }
 
@@ -166,6 +169,8 @@ export interface NewKeyOptions {
   readonly rateLimit?: number | undefined;
   readonly allowIps?: readonly string[] | undefined;
   readonly rotatedFrom?: string | undefined;
+  /** Grants the operator role. */
+  readonly operator?: boolean | undefined;
   readonly now?: number;
 }
 
@@ -184,6 +189,7 @@ export function createKeyRecord(options: NewKeyOptions): { key: string; record: 
     tools: options.tools === undefined || options.tools.length === 0 ? null : [...options.tools],
     rateLimit: options.rateLimit ?? null,
     allowIps: options.allowIps === undefined || options.allowIps.length === 0 ? null : [...options.allowIps],
+    operator: options.operator === true,
   };
   return { key, record };
 }

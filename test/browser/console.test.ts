@@ -3,15 +3,19 @@
  * `chromium` package driven by playwright-core, against a real server on a loopback port.
  * Checks that the page runs under its strict CSP, that a wrong key shows an error and no
  * figures, that a right key shows live figures that follow real traffic, where the key is
- * (and is not) kept, the 375 px phone layout, hostile server strings, and 429 back-off.
+ * (and is not) kept, the 375 px phone layout, hostile server strings, 429 back-off, and that a
+ * key that is not an operator key is told so and shown no figures.
  *
  * Browser-side expressions are passed to `page.evaluate` as strings: the project compiles
  * without the DOM lib, and these are one-liners.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 
@@ -220,6 +224,36 @@ describe('operator console in headless Chromium', () => {
     expect(await cspViolations(page)).toEqual([]);
     expect(watch.problems).toEqual([]);
     await context.close();
+  });
+
+  it('tells a key that is not an operator key so, shows no figures and forgets it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-console-'));
+    const limited = createKeyRecord({ name: 'echo-only', tools: ['echo'] });
+    updateKeysFile(join(dir, 'keys.json'), (file) => {
+      file.keys.push(limited.record);
+    });
+    const keyed = await startWarden({ options: { keysFile: join(dir, 'keys.json'), rateLimit: 600 } });
+    const context = await browser.newContext();
+    try {
+      const { page, watch } = await openConsole(context, keyed.url);
+      await enterKey(page, limited.key);
+      await page.locator('#console-error').waitFor({ state: 'visible', timeout: 5000 });
+      expect(await text(page, '#console-error')).toMatch(/not an operator key \(403\)/);
+      expect(await page.locator('#console-view').isHidden()).toBe(true);
+      expect(await page.locator('#console-login').isVisible()).toBe(true);
+      expect(await page.evaluate('sessionStorage.length')).toBe(0);
+      expect(await page.evaluate(`[...document.querySelectorAll('#console .stat-value, #console .stat-detail')].map((e) => e.textContent).join('')`)).toBe('');
+      // The same page then works with the operator key.
+      await enterKey(page, keyed.key);
+      await page.locator('#console-view').waitFor({ state: 'visible', timeout: 5000 });
+      expect(await page.locator('#console-error').isHidden()).toBe(true);
+      expect(await cspViolations(page)).toEqual([]);
+      expect(watch.problems).toEqual([]);
+    } finally {
+      await context.close();
+      await keyed.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the key and backs off for Retry-After when rate limited', async () => {

@@ -81,13 +81,13 @@ describe('mcp-warden keys', () => {
     const [record] = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string }>;
     const served = await serveCli(['--keys-file', file]);
     const url = served.url;
-    expect((await send(`${url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect((await send(`${url}/api/tools`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     expect(run(['keys', 'revoke', (record as { id: string }).id, '--keys-file', file]).status).toBe(0);
     const started = Date.now();
     let status = 200;
     while (status === 200 && Date.now() - started < 1500) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      status = (await send(`${url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status;
+      status = (await send(`${url}/api/tools`, { headers: { authorization: `Bearer ${key}` } })).status;
     }
     expect(status).toBe(401);
     expect(Date.now() - started).toBeLessThan(1000);

@@ -28,8 +28,9 @@ function addKey(path: string, options: Parameters<typeof createKeyRecord>[0]): {
   return created;
 }
 
+/** The status of an authenticated request any key may make (`/api/status` needs an operator key). */
 async function statusWith(warden: RunningWarden, key: string, headers: Record<string, string> = {}): Promise<number> {
-  return (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${key}`, ...headers } })).status;
+  return (await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${key}`, ...headers } })).status;
 }
 
 /** Polls until `check` holds, up to `ms`; returns the time it took. */
@@ -179,7 +180,7 @@ describe('per-key limits', () => {
     const slow = addKey(path, { name: 'slow', rateLimit: 3 });
     running = await startWarden({ options: { keysFile: path, rateLimit: 1000 } });
     for (let index = 0; index < 3; index++) expect(await statusWith(running, slow.key)).toBe(200);
-    const limited = await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${slow.key}` } });
+    const limited = await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${slow.key}` } });
     expect(limited.status).toBe(429);
     expect(limited.json()).toEqual({ error: 'key_rate_limited', message: 'Too Many Requests: per-key limit' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -193,7 +194,7 @@ describe('per-key limits', () => {
     running = await startWarden({ options: { keysFile: path, trustProxy: { kind: 'hops', hops: 1 } } });
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '198.51.100.20' })).toBe(200);
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '2001:db8:5::1' })).toBe(200);
-    const outside = await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${office.key}`, 'x-forwarded-for': '203.0.113.9' } });
+    const outside = await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${office.key}`, 'x-forwarded-for': '203.0.113.9' } });
     expect(outside.status).toBe(403);
     expect(outside.json()).toEqual({ error: 'ip_forbidden', message: 'Forbidden: address not allowed' });
   });

@@ -65,8 +65,9 @@ describe('OAuth resource-server mode', () => {
     await new Promise((resolve) => jwksServer.close(resolve));
   });
 
+  /** An authenticated request any token may make (`/api/status` needs the operator scope). */
   async function statusWith(token: string): ReturnType<typeof send> {
-    return send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+    return send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${token}` } });
   }
 
   function expectChallenge(response: Awaited<ReturnType<typeof send>>, error?: string): void {
@@ -128,7 +129,7 @@ describe('OAuth resource-server mode', () => {
     // The JWKS is refetched for an unknown kid once the cooldown (30 s) has passed; a fresh
     // server (fresh cache) fetches the new set at once.
     const fresh = await startWarden({ options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
-    expect((await send(`${fresh.url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await send(`${fresh.url}/api/tools`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     await fresh.stop();
     expect(jwksFetches).toBeGreaterThan(before);
   });

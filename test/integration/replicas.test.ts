@@ -49,7 +49,7 @@ describe('two replicas on one Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    fileKey = createKeyRecord({ name: 'shared' });
+    fileKey = createKeyRecord({ name: 'shared', operator: true });
     updateKeysFile(keysA, (file) => {
       file.keys.push(fileKey.record);
     });

@@ -1,8 +1,8 @@
 /**
  * @module http/routes/api
- * `GET /api/tools` (the tool catalog with schemas, reduced to what the caller may use) and
- * `GET /api/status` (counters, memory, sessions, bans, recent security events and a
- * configuration summary without secrets). Both require a credential.
+ * `GET /api/tools` (the tool catalog with schemas: all of it for an operator, else only the
+ * tools the caller may call) and `GET /api/status` (counters, memory, sessions, bans, recent
+ * security events and a configuration summary without secrets; operator credentials only).
  */
 
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
@@ -11,7 +11,10 @@ import type { ServerStats } from '../../observability/stats.js';
 import { VERSION } from '../../version.js';
 
 export interface ApiRouteOptions {
+  /** Authentication and the credential's limits. */
   readonly guards: onRequestHookHandler[];
+  /** `guards`, then the operator role. */
+  readonly operatorGuards: onRequestHookHandler[];
   readonly catalog: ToolCatalog;
   readonly stats: ServerStats;
   readonly configSummary: () => Readonly<Record<string, unknown>>;
@@ -23,8 +26,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   const { catalog, stats } = options;
 
   app.get('/api/tools', { onRequest: options.guards }, async (request) => {
-    const allowed = request.principal?.tools;
-    const tools = (await catalog.list()).filter((tool) => allowed === undefined || allowed.has(tool.name));
+    const tools = await catalog.visibleTo(request.principal);
     return {
       count: tools.length,
       tools: tools.map((tool) => ({
@@ -38,7 +40,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     };
   });
 
-  app.get('/api/status', { onRequest: options.guards }, async () => {
+  app.get('/api/status', { onRequest: options.operatorGuards }, async () => {
     const snapshot = stats.snapshot();
     return {
       status: 'ok',

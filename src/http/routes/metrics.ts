@@ -1,6 +1,6 @@
 /**
  * @module http/routes/metrics
- * `GET /metrics`: Prometheus text exposition. Protected by a credential, or, when
+ * `GET /metrics`: Prometheus text exposition. Protected by an operator credential, or, when
  * `--metrics-token` is set, by that token alone (what a scrape config holds), compared in
  * constant time over SHA-256 digests.
  */
@@ -17,7 +17,7 @@ import { replyError } from '../wire.js';
 
 export interface MetricsRouteOptions {
   readonly metrics: Metrics;
-  /** Guards for API-key/JWT access, used when no metrics token is configured. */
+  /** Guards for operator API-key/JWT access, used when no metrics token is configured. */
   readonly guards: onRequestHookHandler[];
   readonly token?: string | undefined;
   readonly challenges: Challenges;

@@ -13,7 +13,8 @@ import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/t
 import { WardenError } from '../../errors.js';
 import type { Principal } from '../../security/api-keys.js';
 import { classifyMessage, type MessageKind } from '../jsonrpc.js';
-import { forbiddenTool, type MessagePolicy } from '../policy.js';
+import type { Denial } from '../access.js';
+import type { MessagePolicy } from '../policy.js';
 import {
   DEFAULT_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -45,7 +46,7 @@ export interface StreamableHttpOptions {
   readonly factory: ServerFactory;
   readonly policy: MessagePolicy;
   /** Headers for a 403 insufficient_scope answer (e.g. the Bearer challenge naming the scope). */
-  readonly scopeChallenge?: (principal: Principal, tool: string) => Record<string, string>;
+  readonly scopeChallenge?: (principal: Principal, denial: Denial) => Record<string, string>;
   /**
    * Recent SSE events for `Last-Event-ID` resumption: `local` answers synchronously (streams
    * of this process), `shared` (optional) serves streams of other replicas.
@@ -184,10 +185,10 @@ export class StreamableHttpHandler {
     const parsed = this.#parse(request.body);
     if (!parsed.ok) return parsed.response;
     const { messages, kinds, batch } = parsed;
-    const denied = forbiddenTool(request.principal, messages);
+    const denied = this.#policy.refuse(request.principal, messages);
     if (denied !== undefined) {
-      this.#events?.scopeDenied?.(request.clientIp, request.principal, denied);
-      return fail('WARDEN_ERR_INSUFFICIENT_SCOPE', 'tool_scope', this.#scopeChallenge?.(request.principal, denied));
+      this.#events?.scopeDenied?.(request.clientIp, request.principal, denied.kind === 'tool' ? denied.name : `operator:${denied.name}`);
+      return fail('WARDEN_ERR_INSUFFICIENT_SCOPE', denied.kind === 'tool' ? 'tool_scope' : 'operator_scope', this.#scopeChallenge?.(request.principal, denied));
     }
     const initIndex = messages.findIndex((message, index) => kinds[index] === 'request' && (message as JSONRPCRequest).method === 'initialize');
 
