@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 
 const KEY = 'replica-key-0123456789abcdefghijklmn';
 const OTHER = 'replica-other-0123456789abcdefghijk';
@@ -22,7 +22,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 type Replica = ServedCli;
 
 function replica(args: string[]): Promise<Replica> {
-  return serveCli(['--api-key', KEY, '--api-key', OTHER, ...args]);
+  return serveCli(['--api-key', KEY, '--api-key', OTHER, ...args], SHARED_SECRET_ENV);
 }
 
 const status = (target: Replica, key = KEY, headers: Record<string, string> = {}) =>
