@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KeyRing } from '../../src/security/api-keys.js';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { KeySource } from '../../src/security/key-source.js';
 import type { KeyRestriction } from '../../src/store/types.js';
@@ -62,5 +63,15 @@ describe('KeySource.applyRestrictions only tightens', () => {
     source.applyRestrictions([{ id: live.id, disabled: false }, { id: expired.id, disabled: false, expiresAt: Date.now() + 3_600_000 }]);
     expect(source.ring.verify(live.key)).toMatchObject({ ok: false, reason: 'revoked' });
     expect(source.ring.verify(expired.key)).toMatchObject({ ok: false, reason: 'expired' });
+  });
+});
+
+describe('KeyRing', () => {
+  it('treats an expiry that is not a number as expired (the last line of defence)', () => {
+    const key = 'ring-key-0123456789abcdefghijklmnop';
+    const [record] = KeyRing.recordsOf([key]);
+    const ring = new KeyRing([{ ...(record as NonNullable<typeof record>), expiresAt: Number.NaN }]);
+    expect(ring.verify(key)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(ring.activeCount()).toBe(0);
   });
 });
