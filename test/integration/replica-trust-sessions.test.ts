@@ -155,7 +155,7 @@ describe('rotating the shared secret', () => {
     const S1 = 'rotation-secret-one-0123456789abcdefghijk';
     const S2 = 'rotation-secret-two-0123456789abcdefghijk';
     const S3 = 'rotation-secret-three-0123456789abcdefghi';
-    const base = { apiKeys: [TEST_KEY], redisUrl: redis.url, redisPrefix: 'rot:', redisTimeout: 1000, trustProxy: 1, banThreshold: 2, banSeconds: 60 };
+    const base = { apiKeys: [TEST_KEY], redisUrl: redis.url, redisPrefix: 'rot:', redisTimeout: 1000, trustProxy: { kind: 'hops' as const, hops: 1 }, banThreshold: 2, banSeconds: 60 };
     const wardens: RunningWarden[] = [];
     try {
       const a = await startWarden({ mcpServer: progressServer, options: { ...base, sharedSecret: S1, sharedSecretPrevious: S2 } });
