@@ -8,6 +8,10 @@
  * answered from this replica's own state; with `closed` rate-limited routes answer 503. Either
  * way nothing waits, `/health` says `degraded`, fallbacks are counted and logged, and shared
  * state resumes by itself when Redis is back.
+ *
+ * Trust: Redis is a neighbour, not an authority. Bus messages and the records that grant or bind
+ * anything are signed with the shared secret (see `store/redis/replica-trust`); what fails is
+ * ignored and counted.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -21,7 +25,7 @@ import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { MemorySessionStore } from './store/memory/session-store.js';
 import type { RedisKeys } from './store/redis/keys.js';
 import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
+import type { EventBus, EventStore, RateLimitStore, SessionStore } from './store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
@@ -76,16 +80,21 @@ function memoryReplication(): Replication {
 
 async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
-  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }] = await Promise.all([
+  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records] = await Promise.all([
     import('./store/redis/connection.js'),
     import('./store/redis/event-bus.js'),
     import('./store/redis/event-store.js'),
     import('./store/redis/keys.js'),
     import('./store/redis/rate-limit.js'),
     import('./store/redis/session-store.js'),
+    import('./store/redis/replica-trust.js'),
+    import('./store/redis/sealed-records.js'),
   ]);
   const replicaId = randomUUID();
   const keys: RedisKeys = redisKeys(config.redisPrefix);
+  // loadConfig refuses --redis-url without a shared secret.
+  const trust = createReplicaTrust({ sharedSecret: config.sharedSecret as string, sharedSecretPrevious: config.sharedSecretPrevious, channel: keys.events, logger, metrics });
+  const seal = trust.seal;
   let lastLog = 0;
   let unlogged = 0;
   const connection = new RedisConnection({
@@ -108,13 +117,15 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     }
   };
   metrics?.watchRedis(() => connection.healthy);
-  const bus = new RedisEventBus({ client: connection.client, subscriber: connection.subscriber(), keys });
+  const subscriber = connection.subscriber();
+  subscriber.on('error', (error: unknown) => trust.onClientError(error));
+  const bus = new RedisEventBus({ client: connection.client, subscriber, keys, codec: trust.codec, onDrop: (reason, error) => trust.onBusDrop(reason, error) });
   return {
     mode: 'redis',
     replicaId,
-    sessionStore: new RedisSessionStore({ client: connection.client, keys }),
+    sessionStore: new RedisSessionStore({ client: connection.client, keys, seal }),
     bus,
-    eventStore: new RedisEventStore({ client: connection.client, keys, onError: onFailure }),
+    eventStore: new RedisEventStore({ client: connection.client, keys, seal, onError: onFailure }),
     rateLimitStore(limiter, options) {
       return new SharedRateLimitStore({
         shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
@@ -128,7 +139,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       bans.onShare((ban) => {
         const ttl = Math.max(1, ban.until - Date.now());
         connection.client
-          .set(keys.ban(ban.client), String(ban.until), 'PX', ttl)
+          .set(keys.ban(ban.client), records.sealBan(seal, keys.ban(ban.client), ban.until), 'PX', ttl)
           .then(() => bus.publish({ type: 'ban', origin: replicaId, client: ban.client, until: ban.until }))
           .catch(onFailure);
       });
@@ -143,8 +154,8 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
             if (batch.length === 0) continue;
             const values = await connection.client.mget(batch);
             batch.forEach((key, index) => {
-              const until = Number(values[index]);
-              if (until > Date.now()) bans.ban(key.slice(keys.ban('').length), until, false);
+              const until = records.openBan(seal, key, values[index]);
+              if (until !== undefined && until > Date.now()) bans.ban(key.slice(keys.ban('').length), until, false);
             });
           }
         } catch (error) {
@@ -156,7 +167,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       source.shareRestrictionsWith((restrictions) => {
         if (restrictions.length === 0) return;
         const fields: Record<string, string> = {};
-        for (const restriction of restrictions) fields[restriction.id] = JSON.stringify(restriction);
+        for (const restriction of restrictions) fields[restriction.id] = records.sealRestriction(seal, keys.keyRestrictions, restriction);
         connection.client
           .hset(keys.keyRestrictions, fields)
           .then(() => bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions }))
@@ -167,7 +178,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       });
       void connection.client
         .hgetall(keys.keyRestrictions)
-        .then((stored) => source.applyRestrictions(Object.values(stored).map((text) => JSON.parse(text) as KeyRestriction)))
+        .then((stored) => source.applyRestrictions(records.openRestrictions(seal, keys.keyRestrictions, stored)))
         .catch(onFailure);
     },
     health: () => (connection.healthy ? { status: 'ok' } : { status: 'degraded', reason: `redis unavailable (${connection.reason ?? 'unknown'}); limits are per replica` }),

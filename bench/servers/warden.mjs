@@ -69,7 +69,8 @@ const warden = await createServer({
     maxSessions,
     // The session-memory measurement opens all its sessions with the one bench key.
     maxSessionsPerKey: maxSessions,
-    ...(redisUrl === undefined ? {} : { redisUrl }),
+    // Replicas sign bus messages and records in Redis with a secret Redis does not hold.
+    ...(redisUrl === undefined ? {} : { redisUrl, sharedSecret: 'bench-shared-secret-0123456789abcdefghijkl' }),
     ...METRICS_OPTIONS,
   },
   logger,

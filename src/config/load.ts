@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { WardenError } from '../errors.js';
 import { isLoopbackHost } from '../security/hosts.js';
-import { JWT_ALGORITHMS, OPTION_SPECS, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+import { JWT_ALGORITHMS, OPTION_SPECS, sharedSecret, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
 
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
@@ -61,6 +61,12 @@ export interface Config {
   readonly redisFailure: 'open' | 'closed';
   readonly redisTimeout: number;
   readonly redisPrefix: string;
+  /** Signs bus messages and records in Redis; a secret, never logged. Set whenever redisUrl is. */
+  readonly sharedSecret: string | undefined;
+  /** The shared secret being rotated out: accepted, never used to sign; a secret. */
+  readonly sharedSecretPrevious: string | undefined;
+  readonly sharedSecretFile: string | undefined;
+  readonly sharedSecretPreviousFile: string | undefined;
   /** Path of the config file that was read, if any. */
   readonly configFile: string | undefined;
   /** Non-fatal findings to log at start (e.g. keys passed on the command line). */
@@ -141,6 +147,32 @@ function readConfigFile(path: string, reader: (path: string) => string, problems
   return object;
 }
 
+/** Reads `--shared-secret-file` and `--shared-secret-previous-file` into the secrets they name. */
+function readSecretFiles(values: Record<string, unknown>, reader: (path: string) => string, problems: string[]): void {
+  for (const [fileKey, key, name] of [
+    ['sharedSecretFile', 'sharedSecret', 'MCP_SHARED_SECRET'],
+    ['sharedSecretPreviousFile', 'sharedSecretPrevious', 'MCP_SHARED_SECRET_PREVIOUS'],
+  ] as const) {
+    const path = values[fileKey];
+    if (typeof path !== 'string') continue;
+    if (values[key] !== undefined) {
+      problems.push(`${fileKey === 'sharedSecretFile' ? '--shared-secret-file' : '--shared-secret-previous-file'} and ${name} are both set; give one`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = reader(path);
+    } catch {
+      problems.push(`shared secret file ${path}: cannot be read`);
+      continue;
+    }
+    // One trailing newline is what `echo` and editors add; it is not part of the secret.
+    const result = sharedSecret.safeParse(text.replace(/\r?\n$/, ''));
+    if (result.success) values[key] = result.data;
+    else problems.push(`shared secret file ${path}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  }
+}
+
 /**
  * Builds the configuration from flags, environment and an optional JSON file.
  *
@@ -211,6 +243,16 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     problems.push(
       `--host ${values['host']}: refusing to serve a non-loopback address without an API key; set MCP_API_KEYS (see \`mcp-warden keygen\`) or bind 127.0.0.1`,
     );
+  }
+
+  readSecretFiles(values, input.readFile ?? ((path) => readFileSync(path, 'utf8')), problems);
+  if (values['redisUrl'] !== undefined && values['sharedSecret'] === undefined) {
+    problems.push(
+      '--redis-url needs a shared secret that the replicas hold and Redis does not: set MCP_SHARED_SECRET or --shared-secret-file (the same value on every replica, at least 32 characters; `mcp-warden keygen` makes one)',
+    );
+  }
+  if (values['sharedSecretPrevious'] !== undefined && values['sharedSecret'] === undefined) {
+    problems.push('MCP_SHARED_SECRET_PREVIOUS needs MCP_SHARED_SECRET (the secret that replaces it)');
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

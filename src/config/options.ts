@@ -109,6 +109,12 @@ const trustProxy = z.preprocess(
   ),
 );
 
+/** The replicas' shared secret: long enough to resist guessing (`mcp-warden keygen` makes one). */
+export const sharedSecret = z
+  .string()
+  .min(32, { error: 'expected at least 32 characters (use `mcp-warden keygen`)' })
+  .max(1024, { error: 'expected at most 1024 characters' });
+
 /** An API key as configured: long enough to resist guessing, printable, no separators. */
 const apiKey = z
   .string()
@@ -425,6 +431,32 @@ export const OPTION_SPECS = [
     description: 'prefix of every Redis key and channel (several deployments can share one Redis)',
     schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9:_.-]+$/, { error: 'expected letters, digits and : _ . -' }),
     default: 'mcpw:',
+  },
+  {
+    key: 'sharedSecret',
+    env: 'MCP_SHARED_SECRET',
+    description: 'secret the replicas share and Redis does not: signs bus messages and records in Redis (environment or config file only; required with --redis-url)',
+    schema: sharedSecret,
+  },
+  {
+    key: 'sharedSecretFile',
+    flag: '--shared-secret-file <file>',
+    env: 'MCP_SHARED_SECRET_FILE',
+    description: 'read the shared secret from this file (e.g. a mounted Secret), instead of MCP_SHARED_SECRET',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'sharedSecretPrevious',
+    env: 'MCP_SHARED_SECRET_PREVIOUS',
+    description: 'the shared secret being rotated out: still accepted, never used to sign (environment or config file only)',
+    schema: sharedSecret,
+  },
+  {
+    key: 'sharedSecretPreviousFile',
+    flag: '--shared-secret-previous-file <file>',
+    env: 'MCP_SHARED_SECRET_PREVIOUS_FILE',
+    description: 'read the previous shared secret from this file, instead of MCP_SHARED_SECRET_PREVIOUS',
+    schema: z.string().min(1),
   },
   { key: 'shutdownTimeout', flag: '--shutdown-timeout <seconds>', env: 'MCP_SHUTDOWN_TIMEOUT', description: 'how long in-flight requests may run after SIGTERM/SIGINT', schema: integer(0, 600), default: 10 },
 ] as const satisfies readonly OptionSpec[];

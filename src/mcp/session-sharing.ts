@@ -98,8 +98,13 @@ export class SessionSharing {
     this.#touched.delete(id);
   }
 
-  /** Relays a message for a GET stream this replica does not hold. */
+  /**
+   * Relays a message for a GET stream this replica does not hold. Only responses and
+   * notifications travel: a server-to-client request is delivered only by the replica whose
+   * engine issued it (the one that can receive its answer), so it is not relayed.
+   */
   relay(sessionId: string, message: JSONRPCMessage): void {
+    if ('method' in message && 'id' in message) return;
     this.#bus.publish({ type: 'stream', origin: this.#replicaId, sessionId, message }).catch((error: unknown) => this.#onError(error));
   }
 

@@ -29,6 +29,8 @@ export class Metrics {
   readonly #toolCalls: Counter<'tool' | 'outcome'>;
   readonly #denied: Counter<'reason'>;
   readonly #redisFallbacks: Counter;
+  readonly #busDropped: Counter<'reason'>;
+  readonly #recordsRejected: Counter<'record'>;
   #redisUp: (() => boolean) | undefined;
   readonly #requestChildren = new Map<string, { inc(): void }>();
   readonly #toolChildren = new Map<string, { inc(): void }>();
@@ -44,6 +46,18 @@ export class Metrics {
     this.#toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers });
     this.#denied = new Counter({ name: `${PREFIX}denied_total`, help: 'Requests refused with 403, by reason (ip_rule, banned, host, origin, scope)', labelNames: ['reason'], registers });
     this.#redisFallbacks = new Counter({ name: `${PREFIX}redis_fallbacks_total`, help: 'Calls answered from per-replica state because Redis failed or was down', registers });
+    this.#busDropped = new Counter({
+      name: `${PREFIX}bus_dropped_total`,
+      help: 'Messages between replicas dropped: bad_mac, stale, replay, malformed, schema, request (a relayed server-to-client request), handler_error, ...',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#recordsRejected = new Counter({
+      name: `${PREFIX}redis_records_rejected_total`,
+      help: 'Records in Redis ignored because their integrity check failed, by record (session, restriction, ban, event)',
+      labelNames: ['record'],
+      registers,
+    });
     const redisUp = (): number | undefined => (this.#redisUp === undefined ? undefined : this.#redisUp() ? 1 : 0);
     new Gauge({
       name: `${PREFIX}redis_up`,
@@ -110,6 +124,16 @@ export class Metrics {
 
   redisFallback(): void {
     this.#redisFallbacks.inc();
+  }
+
+  /** A message between replicas was dropped (reasons are a fixed set). */
+  busDropped(reason: string): void {
+    this.#busDropped.labels(reason).inc();
+  }
+
+  /** A record in Redis failed its integrity check and was ignored. */
+  recordRejected(record: string): void {
+    this.#recordsRejected.labels(record).inc();
   }
 
   /** Reports Redis reachability in `redis_up`. */

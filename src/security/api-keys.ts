@@ -159,7 +159,8 @@ export class KeyRing {
     const equal = timingSafeEqual(digest, entry === undefined ? DUMMY_HASH : entry.record.hash);
     if (!equal || entry === undefined) return UNKNOWN;
     if (entry.record.disabled === true) return REVOKED;
-    if (entry.record.expiresAt !== undefined && now >= entry.record.expiresAt) return EXPIRED;
+    // `!(now < x)` rather than `now >= x`: an expiry that is not a number (NaN) means expired.
+    if (entry.record.expiresAt !== undefined && !(now < entry.record.expiresAt)) return EXPIRED;
     return entry.verdict;
   }
 }

@@ -78,8 +78,11 @@ export class KeySource {
     for (const restriction of restrictions) {
       if (!known.has(restriction.id)) continue;
       const current = this.#restrictions.get(restriction.id);
-      const disabled = restriction.disabled || current?.disabled === true;
-      const candidates = [restriction.expiresAt, current?.expiresAt].filter((value): value is number => value !== undefined);
+      // Only tighten, whatever arrives: anything but `false` revokes, and an expiry that is not
+      // a finite number means expired (Math.min with NaN would otherwise revive the key).
+      const disabled = restriction.disabled !== false || current?.disabled === true;
+      const given = restriction.expiresAt === undefined ? undefined : typeof restriction.expiresAt === 'number' && Number.isFinite(restriction.expiresAt) ? restriction.expiresAt : 0;
+      const candidates = [given, current?.expiresAt].filter((value): value is number => value !== undefined);
       const expiresAt = candidates.length === 0 ? undefined : Math.min(...candidates);
       if (current !== undefined && current.disabled === disabled && current.expiresAt === expiresAt) continue;
       this.#restrictions.set(restriction.id, { disabled, expiresAt });

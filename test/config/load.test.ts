@@ -144,6 +144,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ configFile: closed }).warnings).toEqual([]);
   });
 
+  it('requires a shared secret with --redis-url, from the environment or a file, never echoed', () => {
+    const secret = 's'.repeat(40);
+    const redis = { redisUrl: 'redis://127.0.0.1:6379' };
+    expect(problems(() => loadConfig({ flags: redis }))).toEqual([expect.stringMatching(/^--redis-url needs a shared secret .*MCP_SHARED_SECRET/)]);
+    expect(loadConfig({ flags: redis, env: { MCP_SHARED_SECRET: secret } }).sharedSecret).toBe(secret);
+    const file = tempFile(`${secret}\n`);
+    const fromFile = loadConfig({ flags: { ...redis, sharedSecretFile: file }, env: { MCP_SHARED_SECRET_PREVIOUS_FILE: tempFile('p'.repeat(32)) } });
+    expect(fromFile.sharedSecret).toBe(secret);
+    expect(fromFile.sharedSecretPrevious).toBe('p'.repeat(32));
+    const short = problems(() => loadConfig({ flags: redis, env: { MCP_SHARED_SECRET: 'short-secret-value' } }));
+    expect(short[0]).toBe('MCP_SHARED_SECRET (environment): expected at least 32 characters (use `mcp-warden keygen`)');
+    expect(short.join('\n')).not.toContain('short-secret-value');
+    expect(problems(() => loadConfig({ flags: { ...redis, sharedSecretFile: file }, env: { MCP_SHARED_SECRET: secret } }))).toContain('--shared-secret-file and MCP_SHARED_SECRET are both set; give one');
+    expect(problems(() => loadConfig({ flags: { ...redis, sharedSecretFile: '/nonexistent/secret' } }))).toContain('shared secret file /nonexistent/secret: cannot be read');
+    expect(problems(() => loadConfig({ env: { MCP_SHARED_SECRET_PREVIOUS: secret } }))).toContain('MCP_SHARED_SECRET_PREVIOUS needs MCP_SHARED_SECRET (the secret that replaces it)');
+  });
+
   it('validates options given in code', () => {
     expect(configFromValues({ port: 0, apiKeys: [KEY_A] }).port).toBe(0);
     expect(problems(() => configFromValues({ port: -1 }))[0]).toBe('option port: expected an integer from 0 to 65535');

@@ -6,6 +6,19 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { SharedSecret } from '../../src/security/shared-secret.js';
+import { RecordSeal } from '../../src/store/redis/sealed-records.js';
+
+/** The shared secret test replicas hold (Redis never sees it). */
+export const TEST_SHARED_SECRET = 'test-shared-secret-0123456789abcdefghijklmnop';
+
+/** The environment a CLI replica needs besides --redis-url. */
+export const SHARED_SECRET_ENV: Readonly<Record<string, string>> = Object.freeze({ MCP_SHARED_SECRET: TEST_SHARED_SECRET });
+
+/** A record seal made with {@link TEST_SHARED_SECRET}, for store tests. */
+export function testSeal(onReject?: ConstructorParameters<typeof RecordSeal>[1]): RecordSeal {
+  return new RecordSeal(new SharedSecret({ current: TEST_SHARED_SECRET }), onReject);
+}
 
 export interface TestRedis {
   readonly url: string;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
 import { z } from 'zod';
 import { openSse } from '../helpers/sse.js';
 import { TEST_KEY, connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
@@ -28,8 +28,8 @@ describe('GET stream across replicas', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    a = await startWarden({ mcpServer: growingServer, options: { redisUrl: redis.url, redisPrefix: 'streams:' } });
-    b = await startWarden({ mcpServer: growingServer, options: { redisUrl: redis.url, redisPrefix: 'streams:' } });
+    a = await startWarden({ mcpServer: growingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
+    b = await startWarden({ mcpServer: growingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
   });
   afterAll(async () => {
     await a.stop();
@@ -63,8 +63,8 @@ describe('resuming a stream on another replica', () => {
       });
       return server;
     };
-    const a = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, redisPrefix: 'resume:' } });
-    const b = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, redisPrefix: 'resume:' } });
+    const a = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
+    const b = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
     const session = await openSession(a);
     const headers = mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
     const original = await openSse(a.mcpUrl, {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
 
 const KEY = 'replica-key-0123456789abcdefghijklmn';
@@ -23,7 +23,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 type Replica = ServedCli;
 
 function replica(args: string[]): Promise<Replica> {
-  return serveCli(['--api-key', KEY, '--api-key', OTHER, ...args]);
+  return serveCli(['--api-key', KEY, '--api-key', OTHER, ...args], SHARED_SECRET_ENV);
 }
 
 const status = (target: Replica, key = KEY, headers: Record<string, string> = {}) =>
@@ -115,7 +115,7 @@ describe('two replicas on one Redis', () => {
 
   it('a key revoked in one replica’s keys file ends its GET stream on the other within a second', async () => {
     const ip = { 'x-forwarded-for': '198.51.100.31' };
-    const streamed = createKeyRecord({ name: 'streamed' });
+    const streamed = createKeyRecord({ name: 'streamed', operator: true });
     for (const path of [keysA, keysB]) {
       updateKeysFile(path, (file) => {
         file.keys.push(streamed.record);

@@ -9,7 +9,7 @@ import { MemoryEventStore } from '../../src/store/memory/event-store.js';
 import { RedisEventStore } from '../../src/store/redis/event-store.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import type { EventStore } from '../../src/store/types.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedis, testSeal, type TestRedis } from '../helpers/redis.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
 
@@ -52,7 +52,7 @@ afterAll(async () => {
   client.disconnect();
   await redis.stop();
 });
-eventStoreContract('redis', () => new RedisEventStore({ client, keys: redisKeys(`e${++prefix}:`) }));
+eventStoreContract('redis', () => new RedisEventStore({ client, seal: testSeal(), keys: redisKeys(`e${++prefix}:`) }));
 
 describe('MemoryEventStore bounds', () => {
   it('keeps within its byte budgets: per stream and in all', () => {

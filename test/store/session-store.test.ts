@@ -8,7 +8,7 @@ import { MemorySessionStore } from '../../src/store/memory/session-store.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisSessionStore } from '../../src/store/redis/session-store.js';
 import type { SessionMeta, SessionStore } from '../../src/store/types.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedis, testSeal, type TestRedis } from '../helpers/redis.js';
 
 const META: SessionMeta = {
   id: '6f1c2a4e-0000-4000-8000-000000000001',
@@ -70,14 +70,14 @@ afterAll(async () => {
 
 let prefix = 0;
 sessionStoreContract('redis', () => ({
-  store: new RedisSessionStore({ client, keys: redisKeys(`s${++prefix}:`) }),
+  store: new RedisSessionStore({ client, seal: testSeal(), keys: redisKeys(`s${++prefix}:`) }),
   advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
 describe('RedisSessionStore footprint', () => {
   it('keeps one small hash per session', async () => {
     const keys = redisKeys('size:');
-    const store = new RedisSessionStore({ client, keys });
+    const store = new RedisSessionStore({ client, seal: testSeal(), keys });
     await store.save(META, 60_000);
     const bytes = Number(await client.memory('USAGE', keys.session(META.id)));
     expect(bytes).toBeGreaterThan(0);

@@ -3,12 +3,15 @@
  * Recent SSE events in Redis, so a client can resume a stream on another replica: one list
  * per stream holding the last `maxEvents` events (`<seq>\n<json>`), trimmed on every append and
  * expiring `ttlMs` after the last one; events over 256 KiB stay local. Appends are pipelined
- * and never awaited by the request path.
+ * and never awaited by the request path. Every item is sealed with the shared secret and bound to
+ * its stream's key: an item pushed by anyone else is skipped on replay, and sequence numbers
+ * must increase, so a copied item is not replayed twice.
  */
 
 import type { Redis } from 'ioredis';
 import type { EventStore, StoredEvent, StoredEvents } from '../types.js';
 import type { RedisKeys } from './keys.js';
+import type { RecordSeal } from './sealed-records.js';
 
 const END_MARKER = 'end';
 /** Events larger than this (characters) are kept only by the replica that produced them. */
@@ -20,10 +23,12 @@ export class RedisEventStore implements EventStore {
   readonly #maxEvents: number;
   readonly #ttlMs: number;
   readonly #onError: (error: unknown) => void;
+  readonly #seal: RecordSeal;
 
-  constructor(options: { client: Redis; keys: RedisKeys; maxEvents?: number; ttlMs?: number; onError?: (error: unknown) => void }) {
+  constructor(options: { client: Redis; keys: RedisKeys; seal: RecordSeal; maxEvents?: number; ttlMs?: number; onError?: (error: unknown) => void }) {
     this.#client = options.client;
     this.#keys = options.keys;
+    this.#seal = options.seal;
     this.#maxEvents = options.maxEvents ?? 64;
     this.#ttlMs = options.ttlMs ?? 5 * 60_000;
     this.#onError = options.onError ?? (() => undefined);
@@ -40,18 +45,24 @@ export class RedisEventStore implements EventStore {
   }
 
   async replay(streamId: string, afterSeq: number): Promise<StoredEvents | undefined> {
-    const items = await this.#client.lrange(this.#keys.stream(streamId), 0, -1);
+    const key = this.#keys.stream(streamId);
+    const items = await this.#client.lrange(key, 0, -1);
     if (items.length === 0) return undefined;
     const events: StoredEvent[] = [];
     let ended = false;
-    for (const item of items) {
+    let last = afterSeq;
+    for (const sealed of items) {
+      const item = this.#seal.open('event', key, sealed);
+      if (item === undefined) continue;
       if (item === END_MARKER) {
         ended = true;
         continue;
       }
       const newline = item.indexOf('\n');
       const seq = Number(item.slice(0, newline));
-      if (seq > afterSeq) events.push({ seq, data: item.slice(newline + 1) });
+      if (!Number.isSafeInteger(seq) || seq <= last) continue;
+      last = seq;
+      events.push({ seq, data: item.slice(newline + 1) });
     }
     return { events, ended };
   }
@@ -60,7 +71,7 @@ export class RedisEventStore implements EventStore {
     const key = this.#keys.stream(streamId);
     this.#client
       .multi()
-      .rpush(key, item)
+      .rpush(key, this.#seal.seal(key, item))
       .ltrim(key, -keep, -1)
       .pexpire(key, this.#ttlMs)
       .exec()

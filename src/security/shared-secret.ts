@@ -1,0 +1,84 @@
+/**
+ * @module security/shared-secret
+ * The secret the replicas share and Redis does not hold: it signs every message on the bus and
+ * every record at rest that grants or binds anything, so whoever can write to Redis can deny
+ * service but cannot speak for a replica. HMAC-SHA256 with a per-purpose key derived by HKDF
+ * (RFC 5869), so a bus tag can never be replayed as a record tag or the other way round.
+ *
+ * Rotation: replicas sign with the current secret and accept tags made with the current or the
+ * previous one; each tag names its key by a short id (a hash of the derived key, not the secret).
+ */
+
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+/** What a tag authenticates: messages on the bus, or records stored in Redis. */
+export type SecretPurpose = 'bus' | 'record';
+
+/** Minimum length of a shared secret, characters (`mcp-warden keygen` prints 43). */
+export const MIN_SHARED_SECRET_LENGTH = 32;
+
+interface DerivedKey {
+  readonly id: string;
+  readonly bus: Buffer;
+  readonly record: Buffer;
+}
+
+function derive(secret: string): DerivedKey {
+  const ikm = Buffer.from(secret, 'utf8');
+  const key = (info: string): Buffer => Buffer.from(hkdfSync('sha256', ikm, 'mcp-warden shared secret', info, 32));
+  const bus = key('bus v1');
+  const record = key('record v1');
+  // The id only tells replicas which key made a tag; derived one-way from a derived key.
+  const id = createHash('sha256').update(key('key id v1')).digest('base64url').slice(0, 8);
+  return { id, bus, record };
+}
+
+/**
+ * Signs and verifies with the shared secret (and, during a rotation, the previous one).
+ *
+ * @example
+ * const secret = new SharedSecret({ current: config.sharedSecret, previous: config.sharedSecretPrevious });
+ * const tag = secret.sign('record', `mcpw:ban:203.0.113.7\n1767225600000`);
+ * secret.verify('record', `mcpw:ban:203.0.113.7\n1767225600000`, tag); // true
+ */
+export class SharedSecret {
+  readonly #current: DerivedKey;
+  readonly #accepted: ReadonlyMap<string, DerivedKey>;
+
+  constructor(options: { current: string; previous?: string | undefined }) {
+    this.#current = derive(options.current);
+    const accepted = new Map<string, DerivedKey>([[this.#current.id, this.#current]]);
+    if (options.previous !== undefined && options.previous !== options.current) {
+      const previous = derive(options.previous);
+      accepted.set(previous.id, previous);
+    }
+    this.#accepted = accepted;
+  }
+
+  /** Id of the key this replica signs with. */
+  get keyId(): string {
+    return this.#current.id;
+  }
+
+  /** A tag `<key id>.<base64url HMAC>` over `data` (no spaces or newlines in it). */
+  sign(purpose: SecretPurpose, data: string): string {
+    return `${this.#current.id}.${this.#mac(this.#current, purpose, data).toString('base64url')}`;
+  }
+
+  /** Whether `tag` was made over `data` with the current or the previous secret; constant time. */
+  verify(purpose: SecretPurpose, data: string, tag: string): boolean {
+    const dot = tag.indexOf('.');
+    if (dot <= 0 || tag.length > 128) return false;
+    const key = this.#accepted.get(tag.slice(0, dot));
+    if (key === undefined) return false;
+    const given = Buffer.from(tag.slice(dot + 1), 'base64url');
+    const expected = this.#mac(key, purpose, data);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  #mac(key: DerivedKey, purpose: SecretPurpose, data: string): Buffer {
+    return createHmac('sha256', purpose === 'bus' ? key.bus : key.record)
+      .update(data, 'utf8')
+      .digest();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The signed envelope of messages between replicas: what verifies is delivered, and everything
+ * else (no or wrong tag, edited body, stale or replayed, wrong schema, a relayed request) is
+ * refused with its reason and never throws. Time comes from an injected clock.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { SharedSecret } from '../../src/security/shared-secret.js';
+import { BUS_FRESHNESS_MS, BusCodec } from '../../src/store/redis/signed-bus.js';
+import type { BusMessage } from '../../src/store/types.js';
+
+const S1 = 'bus-secret-one-0123456789abcdefghijklmnop';
+const S2 = 'bus-secret-two-0123456789abcdefghijklmnop';
+const CHANNEL = 'mcpw:events';
+
+function codec(current: string, previous?: string, clock = { now: 1_700_000_000_000 }): BusCodec {
+  return new BusCodec({ secret: new SharedSecret({ current, previous }), channel: CHANNEL, now: () => clock.now });
+}
+
+const closed: BusMessage = { type: 'session_closed', origin: 'replica-a', sessionId: 's-1' };
+
+/** Re-signs an arbitrary body as a replica holding S1 would (to test the schema behind the MAC). */
+function signedBody(body: unknown, clock = { now: 1_700_000_000_000 }): string {
+  const sender = codec(S1, undefined, clock);
+  const envelope = JSON.parse(sender.encode(closed)) as Record<string, unknown>;
+  const secret = new SharedSecret({ current: S1 });
+  const text = JSON.stringify(body);
+  const data = `mcp-warden bus v1\n${CHANNEL}\n${envelope['ts'] as number}\n${envelope['id'] as string}\nreplica-a\n${text}`;
+  return JSON.stringify({ ...envelope, body: text, tag: secret.sign('bus', data) });
+}
+
+describe('BusCodec', () => {
+  it('delivers what a replica holding the secret signed', () => {
+    const clock = { now: 1_700_000_000_000 };
+    expect(codec(S1, undefined, clock).decode(codec(S1, undefined, clock).encode(closed))).toEqual({ ok: true, message: closed });
+  });
+
+  it('refuses unsigned, edited, mis-signed and moved messages', () => {
+    const receiver = codec(S1);
+    expect(receiver.decode('{"type":"keys_restricted","origin":"x","restrictions":null}')).toEqual({ ok: false, reason: 'malformed' });
+    expect(receiver.decode('not json')).toEqual({ ok: false, reason: 'malformed' });
+    const envelope = JSON.parse(codec(S1).encode(closed)) as Record<string, unknown>;
+    const edited = JSON.stringify({ ...envelope, body: JSON.stringify({ ...closed, sessionId: 's-2' }) });
+    expect(receiver.decode(edited)).toEqual({ ok: false, reason: 'bad_mac' });
+    expect(receiver.decode(JSON.stringify({ ...envelope, origin: 'replica-b' }))).toEqual({ ok: false, reason: 'bad_mac' });
+    expect(codec(S2).decode(codec(S1).encode(closed))).toEqual({ ok: false, reason: 'bad_mac' });
+    const otherChannel = new BusCodec({ secret: new SharedSecret({ current: S1 }), channel: 'other:events', now: () => 1_700_000_000_000 });
+    expect(receiver.decode(otherChannel.encode(closed))).toEqual({ ok: false, reason: 'bad_mac' });
+  });
+
+  it('refuses messages outside the freshness window and replays within it', () => {
+    const clock = { now: 1_700_000_000_000 };
+    const sender = codec(S1, undefined, { ...clock });
+    const receiver = codec(S1, undefined, clock);
+    const text = sender.encode(closed);
+    expect(receiver.decode(text).ok).toBe(true);
+    expect(receiver.decode(text)).toEqual({ ok: false, reason: 'replay' });
+    clock.now += BUS_FRESHNESS_MS + 1;
+    expect(receiver.decode(sender.encode(closed))).toEqual({ ok: false, reason: 'stale' });
+    clock.now -= 2 * BUS_FRESHNESS_MS + 2;
+    expect(receiver.decode(sender.encode(closed))).toEqual({ ok: false, reason: 'stale' });
+  });
+
+  it('refuses validly signed messages that fail the strict schema: null restrictions, a malformed expiry, extra fields', () => {
+    const receiver = codec(S1);
+    expect(receiver.decode(signedBody({ type: 'keys_restricted', origin: 'replica-a', restrictions: null }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'keys_restricted', origin: 'replica-a', restrictions: [{ id: 'k_1', disabled: false, expiresAt: 'x' }] }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'keys_restricted', origin: 'replica-a', restrictions: [{ id: 'k_1', disabled: 'no' }] }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'ban', origin: 'replica-a', client: '203.0.113.1', until: 1, extra: true }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'nope', origin: 'replica-a' }))).toEqual({ ok: false, reason: 'schema' });
+    // The body's origin must be the envelope's.
+    expect(receiver.decode(signedBody({ type: 'session_closed', origin: 'replica-z', sessionId: 's' }))).toEqual({ ok: false, reason: 'schema' });
+  });
+
+  it('refuses a relayed server-to-client request, delivers a relayed notification or response', () => {
+    const clock = { now: 1_700_000_000_000 };
+    const sender = codec(S1, undefined, clock);
+    const receiver = codec(S1, undefined, clock);
+    const request = { jsonrpc: '2.0', id: 1, method: 'elicitation/create', params: { message: 'hi', requestedSchema: { type: 'object' } } };
+    expect(receiver.decode(sender.encode({ type: 'stream', origin: 'replica-a', sessionId: 's', message: request }))).toEqual({ ok: false, reason: 'request' });
+    const notification = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' };
+    expect(receiver.decode(sender.encode({ type: 'stream', origin: 'replica-a', sessionId: 's', message: notification })).ok).toBe(true);
+    const response = { jsonrpc: '2.0', id: 3, result: {} };
+    expect(receiver.decode(sender.encode({ type: 'stream', origin: 'replica-a', sessionId: 's', message: response })).ok).toBe(true);
+  });
+
+  it('accepts the previous secret during a rotation and signs with the current one', () => {
+    const clock = { now: 1_700_000_000_000 };
+    const rotated = codec(S2, S1, clock);
+    expect(rotated.decode(codec(S1, undefined, clock).encode(closed)).ok).toBe(true);
+    const signedByRotated = rotated.encode(closed);
+    expect(codec(S2, undefined, clock).decode(signedByRotated).ok).toBe(true);
+    expect(codec(S1, undefined, clock).decode(rotated.encode(closed))).toEqual({ ok: false, reason: 'bad_mac' });
+    expect(codec(S1, S2, clock).decode(rotated.encode(closed)).ok).toBe(true);
+  });
+});
