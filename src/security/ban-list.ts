@@ -2,7 +2,9 @@
  * @module security/ban-list
  * The brute-force guard: more than `threshold` authentication failures from one client within
  * a minute bans that client for `banMs`. Failures are counted with the same exact rolling
- * window as the rate limiter; bans expire by themselves.
+ * window as the rate limiter; bans expire by themselves. The failure table holds at most
+ * `maxClients` clients; beyond it the least recently failing one is forgotten (never a shared
+ * counter: one client's failures must never ban another).
  */
 
 import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
@@ -20,6 +22,7 @@ export interface BanListOptions {
   readonly threshold: number;
   readonly banMs: number;
   readonly now?: () => number;
+  /** Clients whose failures are tracked at once (default 100,000); for the default store only. */
   readonly maxClients?: number;
   /** Where failures are counted (a shared store counts them across replicas); default in memory. */
   readonly failures?: RateLimitStore;
@@ -45,7 +48,7 @@ export class BanList {
     this.#onBan = options.onBan;
     this.#failures =
       options.threshold > 0
-        ? (options.failures ?? new MemoryRateLimitStore({ windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: options.threshold, maxClients: options.maxClients ?? 100_000 }))
+        ? (options.failures ?? new MemoryRateLimitStore({ windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: options.threshold, maxClients: options.maxClients ?? 100_000, overflow: 'evict' }))
         : undefined;
   }
 
