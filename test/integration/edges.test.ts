@@ -9,7 +9,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw-socket.js';
-import { startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 
 const BEHIND_PROXY = { trustProxy: { kind: 'hops' as const, hops: 1 } };
 
@@ -184,6 +184,29 @@ describe("requests Node's parser refuses", () => {
     expect(response.status).toBe(408);
     expect(JSON.parse(response.body)).toEqual({ error: 'request_timeout', message: 'Request timeout' });
     expect(response.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(response.closed).toBe(true);
+    expect(await stillServing(server)).toBe(true);
+  });
+  it('a socket whose response is already under way (an SSE stream) is closed, never written into', async () => {
+    const server = await warden();
+    const session = await openSession(server);
+    const accepted = new Promise<import('node:net').Socket>((resolve) => server.server.app.server.once('connection', resolve));
+    const stream = rawExchange(
+      server.url,
+      `GET /mcp HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${server.key}\r\nAccept: text/event-stream\r\nMcp-Session-Id: ${session.sessionId}\r\nMCP-Protocol-Version: ${session.version}\r\n\r\n`,
+      { timeoutMs: 3000 },
+    );
+    const socket = await accepted;
+    // Wait until the stream's head is out, then make the parser fail on this connection.
+    for (let attempt = 0; attempt < 100 && (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    server.server.app.server.emit('clientError', Object.assign(new Error('bad'), { code: 'HPE_INVALID_METHOD' }), socket);
+    const response = await stream;
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('text/event-stream');
+    expect(response.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(response.text).not.toContain('invalid_request');
     expect(response.closed).toBe(true);
     expect(await stillServing(server)).toBe(true);
   });
