@@ -154,7 +154,7 @@ export function createClientErrorHandler(options: ClientErrorOptions) {
     const until = guards.bans.enabled && guards.bans.active ? guards.bans.bannedUntil(key) : undefined;
     if (until !== undefined) {
       guards.events.denied(ip, 'banned');
-      write(socket, { code: 'WARDEN_ERR_IP_BANNED', reason: 'banned', headers: { 'retry-after': String(Math.max(1, Math.ceil((until - now()) / 1000))) } }, ip);
+      write(socket, { code: 'WARDEN_ERR_IP_BANNED', reason: 'banned', headers: { 'retry-after': String(guards.bans.secondsLeft(until)) } }, ip);
       return;
     }
     const decision = guards.store.consume(key, guards.limit);

@@ -21,6 +21,7 @@ export interface BanListOptions {
   /** Failures per minute tolerated; the next one bans. 0 disables the guard. */
   readonly threshold: number;
   readonly banMs: number;
+  /** Clock in epoch ms for bans (and, for the default store, the failure window). */
   readonly now?: () => number;
   /** Clients whose failures are tracked at once (default 100,000); for the default store only. */
   readonly maxClients?: number;
@@ -48,7 +49,14 @@ export class BanList {
     this.#onBan = options.onBan;
     this.#failures =
       options.threshold > 0
-        ? (options.failures ?? new MemoryRateLimitStore({ windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: options.threshold, maxClients: options.maxClients ?? 100_000, overflow: 'evict' }))
+        ? (options.failures ?? new MemoryRateLimitStore({
+            windowMs: BAN_FAILURE_WINDOW_MS,
+            maxLimit: options.threshold,
+            maxClients: options.maxClients ?? 100_000,
+            overflow: 'evict',
+            // An injected clock drives the failure window too (tests); otherwise the monotonic default.
+            ...(options.now === undefined ? {} : { now: options.now }),
+          }))
         : undefined;
   }
 
@@ -76,6 +84,11 @@ export class BanList {
       return undefined;
     }
     return until;
+  }
+
+  /** Whole seconds until a ban ending at `until` is over (Retry-After), by this list's clock. */
+  secondsLeft(until: number): number {
+    return Math.max(1, Math.ceil((until - this.#now()) / 1000));
   }
 
   /** Counts one authentication failure; returns the new ban when this failure crossed the threshold. */
