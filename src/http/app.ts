@@ -7,6 +7,10 @@
  *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
  *                       on /mcp, /api/* and /metrics
  *   onResponse:         one log line, counters
+ *
+ * Requests refused before any hook meet the same guards: malformed URLs through
+ * `frameworkErrors` (http/framework-errors), and what Node's parser refuses through
+ * `clientErrorHandler` (http/client-error).
  */
 
 import Fastify, {
