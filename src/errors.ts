@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   },
   WARDEN_ERR_BATCH_TOO_LARGE: { status: 400, rpc: RPC.INVALID_REQUEST, message: 'Invalid Request: batch too large' },
   WARDEN_ERR_BODY_TOO_LARGE: { status: 413, rpc: RPC.INVALID_REQUEST, message: 'Request body too large' },
+  WARDEN_ERR_HEADERS_TOO_LARGE: { status: 431, rpc: RPC.INVALID_REQUEST, message: 'Request header fields too large' },
+  WARDEN_ERR_REQUEST_TIMEOUT: { status: 408, rpc: RPC.SERVER_ERROR, message: 'Request timeout' },
   WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     rpc: RPC.SERVER_ERROR,

@@ -43,7 +43,7 @@ export interface Replication {
   /** Recent SSE events shared across replicas (Redis only), for resuming a stream elsewhere. */
   readonly eventStore: EventStore | undefined;
   /** A rate-limit store for `limiter` (`ip`, `key`, `authfail`), shared when Redis is configured. */
-  rateLimitStore(limiter: string, options: { windowMs: number; maxLimit: number; maxClients: number }): RateLimitStore;
+  rateLimitStore(limiter: string, options: { windowMs: number; maxLimit: number; maxClients: number; overflow?: 'share' | 'evict' }): RateLimitStore;
   /** Shares bans decided here and applies bans decided elsewhere. */
   shareBans(bans: BanList): void;
   /** Shares key revocations/expiries and applies those of other replicas. */

@@ -165,7 +165,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     banMs: config.banSeconds * 1000,
     failures:
       config.banThreshold > 0
-        ? replication.rateLimitStore('authfail', { windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: config.banThreshold, maxClients: 100_000 })
+        ? replication.rateLimitStore('authfail', { windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: config.banThreshold, maxClients: config.banMaxClients, overflow: 'evict' })
         : undefined,
   });
   activeBans = () => bans.list().length;

@@ -56,6 +56,7 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly banThreshold: number;
   readonly banSeconds: number;
+  readonly banMaxClients: number;
   /** Redis URL (may hold a password: never logged). */
   readonly redisUrl: string | undefined;
   readonly redisFailure: 'open' | 'closed';

@@ -409,6 +409,14 @@ export const OPTION_SPECS = [
   },
   { key: 'banSeconds', flag: '--ban-seconds <seconds>', env: 'MCP_BAN_SECONDS', description: 'length of a temporary ban', schema: integer(1, 7 * 86_400), default: 300 },
   {
+    key: 'banMaxClients',
+    flag: '--ban-max-clients <n>',
+    env: 'MCP_BAN_MAX_CLIENTS',
+    description: 'clients whose authentication failures are counted at once; beyond it the least recently failing client is forgotten (bounds memory)',
+    schema: integer(1, 10_000_000),
+    default: 100_000,
+  },
+  {
     key: 'redisUrl',
     flag: '--redis-url <url>',
     env: 'MCP_REDIS_URL',

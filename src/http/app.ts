@@ -7,6 +7,10 @@
  *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
  *                       on /mcp, /api/* and /metrics → operator role, on /api/status and /metrics
  *   onResponse:         one log line, counters
+ *
+ * Requests refused before any hook meet the same guards: malformed URLs through
+ * `frameworkErrors` (http/framework-errors), and what Node's parser refuses through
+ * `clientErrorHandler` (http/client-error).
  */
 
 import Fastify, {
@@ -34,17 +38,20 @@ import type { HealthReport } from '../replication.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { Authenticator } from '../security/authenticator.js';
 import type { BanList } from '../security/ban-list.js';
+import { createProxyTrust, forwardedClient } from '../security/client-ip.js';
 import type { IpVerdict } from '../security/ip-rules.js';
 import type { Challenges } from './challenge.js';
 import { createAuthHook } from './hooks/auth.js';
 import { createIpGuard } from './hooks/ip-guard.js';
 import { createOperatorGuard } from './hooks/operator.js';
 import { createPrincipalLimits } from './hooks/principal-limits.js';
-import { createHostOriginGuard } from './hooks/host-origin.js';
+import { createHostOriginGuard, MAX_HEADER_COUNT } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
 import { createRequestLog } from './hooks/request-log.js';
 import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
 import { parseJsonBody } from './json-body.js';
+import { createClientErrorHandler } from './client-error.js';
+import { createFrameworkErrorHandler } from './framework-errors.js';
 import type { PageInfo } from './page.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerMcpRoutes } from './routes/mcp.js';
@@ -140,6 +147,11 @@ function admitAnonymous(request: FastifyRequest, _reply: FastifyReply, done: Hoo
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, stats, events } = deps;
   const frameworkHeaders = baseSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true });
+  const secured = deps.security !== false;
+  const trustedProxy = createProxyTrust(config.trustProxy);
+  const ipGuard = secured ? createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }) : undefined;
+  const rateLimit = secured ? createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }) : undefined;
+  const logRequest = secured ? createRequestLog({ stats, metrics: deps.metrics }) : undefined;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
@@ -153,14 +165,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: requestIds(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Requests Fastify refuses before any hook (a malformed URL, a bad Content-Type header)
-    // still get our error body, our security headers and a log line.
-    frameworkErrors: (error, request, reply) => {
-      reply.headers(frameworkHeaders);
-      request.log.info({ reqId: request.id, method: request.method, status: 400, ip: request.ip, failure: `invalid_request:${String(error.code).toLowerCase()}` }, 'request');
-      replyError(request, reply, 'WARDEN_ERR_INVALID_REQUEST', String(error.code).toLowerCase());
-    },
+    // Requests Fastify refuses before any hook (a malformed URL) meet the IP rules, bans and
+    // rate limit first, then get our 400 body, our security headers and the request log line.
+    frameworkErrors: createFrameworkErrorHandler({
+      headers: frameworkHeaders,
+      guards: ipGuard === undefined || rateLimit === undefined ? [] : [ipGuard, rateLimit],
+      clientIp: (request) => forwardedClient(request.raw.socket.remoteAddress ?? '', request.headers['x-forwarded-for'] as string | undefined, trustedProxy),
+      logRequest,
+    }),
+    // Requests Node's parser refuses (bad framing, invalid header characters, oversized headers).
+    clientErrorHandler: createClientErrorHandler({
+      headers: frameworkHeaders,
+      guards: secured ? { rules: deps.ipRules, bans: deps.bans, store: deps.rateLimitStore, limit: config.rateLimit, events, trustedProxy } : undefined,
+      logger: deps.logger,
+      stats,
+      metrics: deps.metrics,
+    }),
   }) as unknown as FastifyInstance;
+
+  // Node's header cap, explicit so the Host/Origin guard refuses what the parser would drop.
+  app.server.maxHeadersCount = MAX_HEADER_COUNT;
 
   app.decorateRequest('principal', null);
   app.decorateRequest('authOutcome', 'public');
@@ -183,11 +207,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
   });
 
-  const secured = deps.security !== false;
   app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
-  if (secured) {
-    app.addHook('onRequest', createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }));
-    app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }));
+  if (ipGuard !== undefined && rateLimit !== undefined) {
+    app.addHook('onRequest', ipGuard);
+    app.addHook('onRequest', rateLimit);
     app.addHook(
       'onRequest',
       createHostOriginGuard({
@@ -207,7 +230,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxAge: 600,
     strictPreflight: true,
   });
-  if (secured) app.addHook('onResponse', createRequestLog({ stats, metrics: deps.metrics }));
+  if (logRequest !== undefined) app.addHook('onResponse', logRequest);
 
   app.setErrorHandler((error, request, reply) => {
     const wardenError = toWardenError(error);

@@ -2,7 +2,9 @@
  * @module security/ban-list
  * The brute-force guard: more than `threshold` authentication failures from one client within
  * a minute bans that client for `banMs`. Failures are counted with the same exact rolling
- * window as the rate limiter; bans expire by themselves.
+ * window as the rate limiter; bans expire by themselves. The failure table holds at most
+ * `maxClients` clients; beyond it the least recently failing one is forgotten (never a shared
+ * counter: one client's failures must never ban another).
  */
 
 import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
@@ -19,7 +21,9 @@ export interface BanListOptions {
   /** Failures per minute tolerated; the next one bans. 0 disables the guard. */
   readonly threshold: number;
   readonly banMs: number;
+  /** Clock in epoch ms for bans (and, for the default store, the failure window). */
   readonly now?: () => number;
+  /** Clients whose failures are tracked at once (default 100,000); for the default store only. */
   readonly maxClients?: number;
   /** Where failures are counted (a shared store counts them across replicas); default in memory. */
   readonly failures?: RateLimitStore;
@@ -45,7 +49,14 @@ export class BanList {
     this.#onBan = options.onBan;
     this.#failures =
       options.threshold > 0
-        ? (options.failures ?? new MemoryRateLimitStore({ windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: options.threshold, maxClients: options.maxClients ?? 100_000 }))
+        ? (options.failures ?? new MemoryRateLimitStore({
+            windowMs: BAN_FAILURE_WINDOW_MS,
+            maxLimit: options.threshold,
+            maxClients: options.maxClients ?? 100_000,
+            overflow: 'evict',
+            // An injected clock drives the failure window too (tests); otherwise the monotonic default.
+            ...(options.now === undefined ? {} : { now: options.now }),
+          }))
         : undefined;
   }
 
@@ -73,6 +84,11 @@ export class BanList {
       return undefined;
     }
     return until;
+  }
+
+  /** Whole seconds until a ban ending at `until` is over (Retry-After), by this list's clock. */
+  secondsLeft(until: number): number {
+    return Math.max(1, Math.ceil((until - this.#now()) / 1000));
   }
 
   /** Counts one authentication failure; returns the new ban when this failure crossed the threshold. */

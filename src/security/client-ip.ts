@@ -6,6 +6,8 @@
  */
 
 import { isIPv4, isIPv6 } from 'node:net';
+import type { TrustProxy } from '../config/options.js';
+import { ipMatcher } from './ip-rules.js';
 
 /** Expands an IPv6 address into its eight 16-bit groups; undefined when it is not one. */
 export function ipv6Groups(address: string): number[] | undefined {
@@ -55,4 +57,40 @@ export function clientKey(address: string): string {
     .slice(0, 4)
     .map((group) => group.toString(16))
     .join(':')}::/64`;
+}
+
+/** proxy-addr's named ranges (what `--trust-proxy loopback,uniquelocal` means to Fastify). */
+const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/** Whether the peer at `hop` (0 = the socket peer) is a trusted proxy under `trust`. */
+export function createProxyTrust(trust: TrustProxy): (address: string, hop: number) => boolean {
+  switch (trust.kind) {
+    case 'none':
+      return () => false;
+    case 'hops': {
+      const hops = trust.hops;
+      return (_address, hop) => hop < hops;
+    }
+    case 'addresses': {
+      const matcher = ipMatcher(trust.ranges.flatMap((range) => NAMED_RANGES[range] ?? [range]));
+      return (address) => matcher.matches(address);
+    }
+  }
+}
+
+/**
+ * The client address of a request as Fastify's `request.ip` computes it (proxy-addr: walk from
+ * the socket peer back through `X-Forwarded-For` while the hop is trusted), for the requests
+ * Fastify builds without its trust-proxy request class (framework errors).
+ */
+export function forwardedClient(socketAddress: string, forwardedFor: string | undefined, trusted: (address: string, hop: number) => boolean): string {
+  if (forwardedFor === undefined || forwardedFor === '') return socketAddress;
+  const chain = [socketAddress, ...forwardedFor.split(',').map((part) => part.trim()).reverse()];
+  let hop = 0;
+  while (hop < chain.length - 1 && trusted(chain[hop] as string, hop)) hop++;
+  return chain[hop] as string;
 }

@@ -50,6 +50,25 @@ describe('MemoryRateLimitStore bounds', () => {
     store.close();
   });
 
+  it("overflow 'evict': beyond maxClients the least recently counted client is forgotten, nobody shares a count", () => {
+    const clock = fakeClock();
+    const store = new MemoryRateLimitStore({ windowMs: 60_000, maxLimit: 10, maxClients: 5, overflow: 'evict', now: clock.now, sweep: false });
+    for (let index = 0; index < 5; index++) expect(store.consume(`a${index}`, 2).allowed).toBe(true);
+    expect(store.consume('a0', 2).allowed).toBe(true); // a0 is now the most recently counted
+    // Newcomers each get their own count: two at the limit, a third is still admitted.
+    for (const newcomer of ['n1', 'n2']) {
+      expect(store.consume(newcomer, 2).allowed).toBe(true);
+      expect(store.consume(newcomer, 2).allowed).toBe(true);
+      expect(store.consume(newcomer, 2).allowed).toBe(false);
+    }
+    expect(store.consume('n3', 2)).toMatchObject({ allowed: true, remaining: 1 });
+    expect(store.size).toBe(5);
+    expect(store.overflowHits).toBe(3);
+    // a1, a2, a3 were evicted (oldest first); a0 was kept and is at its limit.
+    expect(store.consume('a0', 2).allowed).toBe(false);
+    store.close();
+  });
+
   it('reuses swept slots instead of growing', () => {
     const clock = fakeClock();
     const store = new MemoryRateLimitStore({ windowMs: 1_000, maxLimit: 100, now: clock.now, sweep: false });

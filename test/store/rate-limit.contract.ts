@@ -1,12 +1,17 @@
 /**
  * The contract every RateLimitStore must keep, run against each implementation:
- * never more than `limit` admitted requests in any window of the store's length.
+ * never more than `limit` admitted requests in any window [t, t + window) of the store's
+ * length, and a refused client is told the exact wait (never more than the window).
  */
 
 import { describe, expect, it } from 'vitest';
 import type { RateLimitStore } from '../../src/store/types.js';
 
-/** A store under test driven by a fake clock it was built with. */
+/**
+ * A store under test driven by a fake clock it was built with. The clock starts on a bucket
+ * boundary (elapsed 0 for the memory store, a multiple of the bucket for Redis), so both
+ * stores meet the same bucket edges and announce the same waits.
+ */
 export interface StoreHarness {
   readonly store: RateLimitStore;
   /** Moves the store's clock forward. */
@@ -39,8 +44,8 @@ export function rateLimitContract(name: string, factory: HarnessFactory): void {
       const denied = await harness.store.consume('a', 5);
       expect(denied.allowed).toBe(false);
       expect(denied.remaining).toBe(0);
-      expect(denied.resetMs).toBeGreaterThan(0);
-      expect(denied.resetMs).toBeLessThanOrEqual(60_000 * 1.1);
+      // A burst at one instant: the wait is the whole window, exactly (never window + a bucket).
+      expect(denied.resetMs).toBe(60_000);
       await harness.close();
     });
 
@@ -100,14 +105,70 @@ export function rateLimitContract(name: string, factory: HarnessFactory): void {
         if (decision.allowed) admittedAt.push(now);
         else denied++;
       }
-      // Every closed interval [t, t + window] holds at most `limit` admissions.
+      // Every interval [t, t + window) holds at most `limit` admissions. (Half-open: a client
+      // told to wait until t + window is admitted then, so Retry-After never exceeds the window.)
       for (let start = 0, end = 0; start < admittedAt.length; start++) {
-        while (end < admittedAt.length && (admittedAt[end] as number) - (admittedAt[start] as number) <= windowMs) end++;
+        while (end < admittedAt.length && (admittedAt[end] as number) - (admittedAt[start] as number) < windowMs) end++;
         expect(end - start).toBeLessThanOrEqual(limit);
       }
       expect(denied).toBeGreaterThan(0);
       // Conservative, not starving: well over half the ideal throughput is still admitted.
       expect(admittedAt.length).toBeGreaterThan((now / windowMs) * limit * 0.6);
+      await harness.close();
+    });
+
+    it('announces the exact wait until admission at every point of the window (Retry-After, RateLimit-Reset)', async () => {
+      // 60 s window: buckets of 1875 ms. A request's bucket counts until its last possible
+      // instant ((j + 1) * 1875 - 1), or the latest admission itself for the newest bucket,
+      // plus the window.
+      const harness = await factory(60_000, 100);
+      const { store } = harness;
+      expect(await store.consume('a', 3)).toEqual({ allowed: true, limit: 3, remaining: 2, resetMs: 60_000 }); // t = 0
+      await harness.advance(10_000);
+      expect(await store.consume('a', 3)).toEqual({ allowed: true, limit: 3, remaining: 1, resetMs: 1_874 + 60_000 - 10_000 });
+      await harness.advance(20_000);
+      expect(await store.consume('a', 3)).toEqual({ allowed: true, limit: 3, remaining: 0, resetMs: 31_874 });
+      expect(await store.consume('a', 3)).toEqual({ allowed: false, limit: 3, remaining: 0, resetMs: 31_874 }); // Retry-After: 32
+      await harness.advance(31_873);
+      expect(await store.consume('a', 3)).toEqual({ allowed: false, limit: 3, remaining: 0, resetMs: 1 });
+      await harness.advance(1); // t = 61 874: the first request's bucket has left the window
+      expect(await store.consume('a', 3)).toEqual({ allowed: true, limit: 3, remaining: 0, resetMs: 11_249 + 60_000 - 61_874 });
+      expect(await store.consume('a', 3)).toEqual({ allowed: false, limit: 3, remaining: 0, resetMs: 9_375 });
+
+      // A burst: the wait is the window itself, then exactly admission.
+      await harness.advance(500);
+      for (let index = 0; index < 3; index++) await store.consume('b', 3);
+      expect(await store.consume('b', 3)).toMatchObject({ allowed: false, resetMs: 60_000 }); // Retry-After: 60, never 62
+      await harness.advance(59_999);
+      expect(await store.consume('b', 3)).toMatchObject({ allowed: false, resetMs: 1 });
+      await harness.advance(1);
+      // The whole burst left the window at once.
+      expect(await store.consume('b', 3)).toMatchObject({ allowed: true, remaining: 2 });
+      await harness.close();
+    });
+
+    it('a refused client is admitted exactly when told, never later than a window (randomized traffic)', async () => {
+      const windowMs = 5_000;
+      const harness = await factory(windowMs, 100);
+      const random = seeded(7);
+      let refusals = 0;
+      for (let step = 0; step < 600; step++) {
+        await harness.advance(random() < 0.8 ? Math.floor(random() * 60) : Math.floor(random() * 2_000));
+        const decision = await harness.store.consume('client', 8);
+        expect(decision.resetMs).toBeLessThanOrEqual(windowMs);
+        if (decision.allowed) continue;
+        refusals++;
+        expect(decision.resetMs).toBeGreaterThan(0);
+        if (decision.resetMs > 1) {
+          await harness.advance(decision.resetMs - 1);
+          expect((await harness.store.consume('client', 8)).allowed).toBe(false);
+          await harness.advance(1);
+        } else {
+          await harness.advance(decision.resetMs);
+        }
+        expect((await harness.store.consume('client', 8)).allowed).toBe(true);
+      }
+      expect(refusals).toBeGreaterThan(10);
       await harness.close();
     });
 

@@ -3,12 +3,27 @@
  * DNS-rebinding protection on every route: a `Host` that this server does not answer to, or
  * an `Origin` that is neither allowed nor our own, gets 403 (MCP Streamable HTTP §security
  * warning: servers MUST validate the Origin header).
+ *
+ * What the check reads must be what the client sent, so before it:
+ * - a request whose header count reaches Node's cap gets 431: beyond the cap Node drops
+ *   headers silently, and a dropped `Origin` would pass;
+ * - two `Host` headers get 400 (RFC 9112 §3.2: a server MUST respond 400 to a request with
+ *   more than one Host field line);
+ * - an absolute-form target (`GET http://evil.example/api/tools`) is checked by its authority,
+ *   which replaces `Host` (RFC 9112 §3.2.2); a target that is neither origin-form nor an http(s)
+ *   absolute URL gets 400.
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { createHostGuard, createOriginGuard } from '../../security/hosts.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import { replyError } from '../wire.js';
+
+/**
+ * Headers per request that Node's parser keeps (its default, set explicitly on our server so
+ * this check and the parser agree). A request with this many is refused, never truncated.
+ */
+export const MAX_HEADER_COUNT = 1000;
 
 export interface HostOriginOptions {
   readonly bindHost: string;
@@ -18,11 +33,49 @@ export interface HostOriginOptions {
   readonly events: SecurityEvents;
 }
 
+/** Number of `Host` field lines among the raw headers. */
+function hostLines(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
+}
+
+/** The authority of an absolute-form target; null when the target is not http(s). */
+function targetAuthority(target: string): string | null {
+  try {
+    const url = new URL(target);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createHostOriginGuard(options: HostOriginOptions) {
   const hostAllowed = createHostGuard({ bindHost: options.bindHost, allowedHosts: options.allowedHosts });
   const originAllowed = createOriginGuard({ allowedOrigins: options.allowedOrigins, publicUrl: options.publicUrl });
   return function hostOriginGuard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const host = request.headers.host;
+    const raw = request.raw;
+    if (raw.rawHeaders.length >= MAX_HEADER_COUNT * 2) {
+      replyError(request, reply, 'WARDEN_ERR_HEADERS_TOO_LARGE', 'header_count');
+      return;
+    }
+    if (hostLines(raw.rawHeaders) > 1) {
+      replyError(request, reply, 'WARDEN_ERR_INVALID_REQUEST', 'duplicate_host');
+      return;
+    }
+    let host = request.headers.host;
+    const target = raw.url ?? '/';
+    if (!target.startsWith('/')) {
+      const authority = targetAuthority(target);
+      if (authority === null) {
+        replyError(request, reply, 'WARDEN_ERR_INVALID_REQUEST', 'request_target');
+        return;
+      }
+      host = authority;
+    }
     if (!hostAllowed(host) && request.routeOptions.config.probe !== true) {
       options.events.denied(request.ip, 'host');
       replyError(request, reply, 'WARDEN_ERR_HOST_FORBIDDEN', 'host');

@@ -38,7 +38,7 @@ export function createIpGuard(options: IpGuardOptions) {
       const until = bans.bannedUntil(clientKey(ip));
       if (until !== undefined) {
         events.denied(ip, 'banned');
-        replyError(request, reply, 'WARDEN_ERR_IP_BANNED', 'banned', { 'retry-after': String(Math.max(1, Math.ceil((until - Date.now()) / 1000))) });
+        replyError(request, reply, 'WARDEN_ERR_IP_BANNED', 'banned', { 'retry-after': String(bans.secondsLeft(until)) });
         return;
       }
     }

@@ -2,7 +2,8 @@
  * @module http/hooks/rate-limit
  * Per-client rate limit, applied before authentication so key guessing is limited too.
  * Headers: RateLimit-Limit / -Remaining / -Reset and RateLimit-Policy
- * (draft-ietf-httpapi-ratelimit-headers), Retry-After on 429 (RFC 9110 §10.2.3).
+ * (draft-ietf-httpapi-ratelimit-headers), Retry-After on 429 (RFC 9110 §10.2.3). Both carry
+ * the store's exact wait rounded up to whole seconds, which never exceeds the window.
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
@@ -21,15 +22,12 @@ export function createRateLimitHook(options: RateLimitHookOptions) {
   const { store, limit, events } = options;
   const policy = `${limit};w=${Math.round(store.windowMs / 1000)}`;
   const limitText = String(limit);
-  const windowSeconds = Math.ceil(store.windowMs / 1000);
 
   function apply(request: FastifyRequest, reply: FastifyReply, decision: RateLimitDecision, done: HookHandlerDoneFunction): void {
     const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
     reply.header('ratelimit-limit', limitText);
     reply.header('ratelimit-remaining', String(decision.remaining));
-    // The conservative count can hold a request up to one bucket past the window; the header
-    // reports at most the window, Retry-After the full wait.
-    reply.header('ratelimit-reset', String(Math.min(resetSeconds, windowSeconds)));
+    reply.header('ratelimit-reset', String(resetSeconds));
     reply.header('ratelimit-policy', policy);
     if (decision.allowed) {
       done();

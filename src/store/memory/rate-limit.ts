@@ -2,18 +2,24 @@
  * @module store/memory/rate-limit
  * An exact rolling-window rate limiter in bounded memory.
  *
- * Each client has a ring of R small counters, one per bucket of `bucketMs`. A request at time t
- * is admitted only when the sum of the last R buckets is below the limit. Those buckets span at
- * least the window before t (R = ceil(window / bucket) + 1), so the count is conservative: it
- * may include requests slightly older than the window, never fewer than those inside it. Hence
- * no closed interval of the window's length ever holds more than `limit` admitted requests
- * (the guarantee a fixed window breaks at its boundary), at the price of denying up to one
- * bucket longer than a perfect log would.
+ * Each client has a ring of R small counters, one per bucket of `bucketMs` (R = ceil(window /
+ * bucket) + 1), and the offset of its latest admitted request inside the newest bucket. A
+ * request admitted at t counts until t' where t' - t is at least the window: the requests of a
+ * bucket count until its last possible instant ((j + 1) · bucket − 1 ms, or the latest admission
+ * for the newest bucket) plus the window. Hence no half-open interval [t, t + window) ever holds
+ * more than `limit` admitted requests (the guarantee a fixed window breaks at its boundary), and
+ * the wait announced to a refused client (`resetMs`, hence Retry-After) never exceeds the window
+ * and is exact: at `resetMs` the request is admitted, 1 ms earlier it is not. A client may be
+ * held back up to one bucket longer than a perfect log would, never more than the window after
+ * its last admitted request. Time is counted in whole milliseconds.
  *
  * Memory: all clients share typed arrays (struct of arrays); a client costs R two-byte
- * counters, a total and a bucket index, plus its Map entry. Idle clients are swept; the table
- * never grows past `maxClients`; beyond it, new clients share one overflow counter, so an
- * address flood costs throughput for newcomers, never memory or the guarantee.
+ * counters, a total, a bucket index and a two-byte offset, plus its Map entry. Idle clients
+ * are swept; the table never grows past `maxClients`. Beyond it, `overflow: 'share'` (the
+ * default, for the per-IP limit) makes new clients share one overflow counter, so an address
+ * flood costs throughput for newcomers, never memory or the guarantee; `overflow: 'evict'`
+ * (for failure counting, where a shared counter would blame an innocent client for others'
+ * failures) forgets the least recently counted client instead.
  */
 
 import type { RateLimitDecision, RateLimitStore } from '../types.js';
@@ -30,6 +36,11 @@ export interface MemoryRateLimitOptions {
   readonly now?: () => number;
   /** Sweep idle clients automatically (default true). */
   readonly sweep?: boolean;
+  /**
+   * Beyond `maxClients`: `share` (default) counts new clients on one shared overflow counter;
+   * `evict` forgets the least recently counted client so every client keeps its own count.
+   */
+  readonly overflow?: 'share' | 'evict';
 }
 
 const OVERFLOW_SLOT = 0;
@@ -49,6 +60,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly #now: () => number;
   readonly #origin: number;
   readonly #wide: boolean;
+  readonly #evict: boolean;
   readonly #slots = new Map<string, number>();
   readonly #free: number[] = [];
   #capacity = 0;
@@ -56,6 +68,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   #counts: Uint16Array | Uint32Array = new Uint16Array(0);
   #totals = new Uint32Array(0);
   #last = new Float64Array(0);
+  /** Milliseconds from the start of the newest non-empty bucket to the latest admission in it. */
+  #offsets: Uint16Array | Uint32Array = new Uint16Array(0);
   #overflowHits = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -68,6 +82,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.#now = options.now ?? (() => performance.now());
     this.#origin = this.#now();
     this.#wide = options.maxLimit > 0xffff;
+    this.#evict = options.overflow === 'evict';
     this.#grow(Math.min(INITIAL_CAPACITY, this.#maxClients + 1));
     if (options.sweep !== false) {
       this.#timer = setInterval(() => this.sweep(), Math.max(1000, Math.min(this.windowMs, 60_000)));
@@ -86,22 +101,30 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Approximate bytes held by the counter arrays (excluding the Map), for the benchmark. */
   get arrayBytes(): number {
-    return this.#counts.byteLength + this.#totals.byteLength + this.#last.byteLength;
+    return this.#counts.byteLength + this.#totals.byteLength + this.#last.byteLength + this.#offsets.byteLength;
   }
 
   consume(key: string, limit: number): RateLimitDecision {
-    const bucket = Math.floor((this.#now() - this.#origin) / this.#bucketMs);
+    const elapsed = Math.floor(this.#now() - this.#origin);
+    const bucket = Math.floor(elapsed / this.#bucketMs);
     let slot = this.#slots.get(key);
     if (slot === undefined) slot = this.#allocate(key, bucket);
+    else if (this.#evict) {
+      // Least recently counted first: Map iteration order is insertion order.
+      this.#slots.delete(key);
+      this.#slots.set(key, slot);
+    }
     this.#advance(slot, bucket);
+    this.#expire(slot, bucket, elapsed);
     const total = this.#totals[slot] as number;
     if (total >= limit) {
-      return { allowed: false, limit, remaining: 0, resetMs: this.#waitMs(slot, bucket, total - limit + 1) };
+      return { allowed: false, limit, remaining: 0, resetMs: this.#waitMs(slot, bucket, elapsed, total - limit + 1) };
     }
     const index = slot * this.#ring + (bucket % this.#ring);
     this.#counts[index] = (this.#counts[index] as number) + 1;
     this.#totals[slot] = total + 1;
-    return { allowed: true, limit, remaining: limit - total - 1, resetMs: this.#waitMs(slot, bucket, 1) };
+    this.#offsets[slot] = elapsed - bucket * this.#bucketMs;
+    return { allowed: true, limit, remaining: limit - total - 1, resetMs: this.#waitMs(slot, bucket, elapsed, 1) };
   }
 
   reset(key: string): void {
@@ -131,11 +154,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   #allocate(key: string, bucket: number): number {
     let slot = this.#free.pop();
+    if (slot === undefined && this.#slots.size >= this.#maxClients) {
+      this.#overflowHits++;
+      if (!this.#evict) return OVERFLOW_SLOT;
+      const [oldest, oldestSlot] = this.#slots.entries().next().value as [string, number];
+      this.#slots.delete(oldest);
+      this.#clear(oldestSlot);
+      slot = oldestSlot;
+    }
     if (slot === undefined) {
-      if (this.#slots.size >= this.#maxClients) {
-        this.#overflowHits++;
-        return OVERFLOW_SLOT;
-      }
       // Grow by a quarter (at least 1024 slots): doubling would leave up to half the arrays unused.
       if (this.#used >= this.#capacity) this.#grow(Math.min(this.#capacity + Math.max(1024, this.#capacity >> 2), this.#maxClients + 1));
       slot = this.#used++;
@@ -165,17 +192,41 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.#last[slot] = bucket;
   }
 
-  /** Milliseconds until `needed` counted requests have left the window. */
-  #waitMs(slot: number, bucket: number, needed: number): number {
+  /**
+   * The instant (elapsed ms) after which bucket `j` stops counting, minus the window: its last
+   * possible request, which for the newest non-empty bucket is the latest admission itself.
+   */
+  #lastInstant(slot: number, j: number, newest: boolean): number {
+    return newest ? j * this.#bucketMs + (this.#offsets[slot] as number) : (j + 1) * this.#bucketMs - 1;
+  }
+
+  /** Drops the oldest buckets whose requests are all a full window old. */
+  #expire(slot: number, bucket: number, elapsed: number): void {
     const ring = this.#ring;
     const base = slot * ring;
-    const elapsed = this.#now() - this.#origin;
+    let total = this.#totals[slot] as number;
+    for (let j = Math.max(0, bucket - ring + 1); j <= bucket && total > 0; j++) {
+      const index = base + (j % ring);
+      const count = this.#counts[index] as number;
+      if (count === 0) continue;
+      if (elapsed < this.#lastInstant(slot, j, count === total) + this.windowMs) break;
+      this.#counts[index] = 0;
+      total -= count;
+    }
+    this.#totals[slot] = total;
+  }
+
+  /** Milliseconds until `needed` counted requests have left the window (at most the window). */
+  #waitMs(slot: number, bucket: number, elapsed: number, needed: number): number {
+    const ring = this.#ring;
+    const base = slot * ring;
+    const total = this.#totals[slot] as number;
     let freed = 0;
-    // Bucket j stops being counted once the current bucket reaches j + ring.
-    for (let j = bucket - ring + 1; j <= bucket; j++) {
-      if (j < 0) continue;
-      freed += this.#counts[base + (j % ring)] as number;
-      if (freed >= needed) return Math.max(0, (j + ring) * this.#bucketMs - elapsed);
+    for (let j = Math.max(0, bucket - ring + 1); j <= bucket; j++) {
+      const count = this.#counts[base + (j % ring)] as number;
+      if (count === 0) continue;
+      freed += count;
+      if (freed >= needed) return Math.max(0, this.#lastInstant(slot, j, freed === total) + this.windowMs - elapsed);
     }
     return this.windowMs;
   }
@@ -194,6 +245,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
     totals.set(this.#totals);
     const last = new Float64Array(capacity);
     last.set(this.#last);
+    const offsets = this.#bucketMs > 0xffff ? new Uint32Array(capacity) : new Uint16Array(capacity);
+    offsets.set(this.#offsets);
+    this.#offsets = offsets;
     this.#counts = counts;
     this.#totals = totals;
     this.#last = last;

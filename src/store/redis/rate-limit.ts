@@ -12,8 +12,11 @@ import type { RateLimitDecision, RateLimitStore } from '../types.js';
 import type { RedisKeys } from './keys.js';
 
 /**
- * KEYS[1] the client's hash; ARGV limit, bucket ms, ring size, ttl ms, and (tests only) a
- * clock value in ms instead of Redis TIME.
+ * KEYS[1] the client's hash; ARGV limit, bucket ms, ring size, ttl ms, window ms, and (tests
+ * only) a clock value in ms instead of Redis TIME. Field `-1` holds the latest admission (ms;
+ * a name an older script reads as an expired bucket and deletes, so a rolling upgrade cannot
+ * break it): the requests of a bucket count until its last possible instant, or that time for the newest
+ * bucket, plus the window (the memory limiter's rule, so both announce the same waits).
  * Returns {allowed (0|1), counted total, ms until `needed` requests have left the window}.
  */
 const CONSUME_SCRIPT = `
@@ -21,9 +24,10 @@ local limit = tonumber(ARGV[1])
 local bucketMs = tonumber(ARGV[2])
 local ring = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
+local window = tonumber(ARGV[5])
 local nowMs
-if ARGV[5] then
-  nowMs = tonumber(ARGV[5])
+if ARGV[6] then
+  nowMs = tonumber(ARGV[6])
 else
   local time = redis.call('TIME')
   nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -34,25 +38,42 @@ local flat = redis.call('HGETALL', KEYS[1])
 local live = {}
 local stale = {}
 local total = 0
+local last = -1
 for i = 1, #flat, 2 do
-  local bucket = tonumber(flat[i])
-  local count = tonumber(flat[i + 1])
-  if bucket < oldest then
-    stale[#stale + 1] = flat[i]
+  if flat[i] == '-1' then
+    last = tonumber(flat[i + 1])
   else
-    live[#live + 1] = { bucket, count }
-    total = total + count
+    local bucket = tonumber(flat[i])
+    local count = tonumber(flat[i + 1])
+    if bucket < oldest then
+      stale[#stale + 1] = flat[i]
+    else
+      live[#live + 1] = { bucket, count }
+      total = total + count
+    end
   end
 end
-if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
 table.sort(live, function(a, b) return a[1] < b[1] end)
+local function lastInstant(bucket)
+  local instant = (bucket + 1) * bucketMs - 1
+  if last >= 0 and last < instant then instant = last end
+  return instant
+end
+while #live > 0 and nowMs >= lastInstant(live[1][1]) + window do
+  stale[#stale + 1] = tostring(live[1][1])
+  total = total - live[1][2]
+  table.remove(live, 1)
+end
+if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
 local allowed = 0
 local needed = total - limit + 1
 if total < limit then
   allowed = 1
   needed = 1
   total = total + 1
+  last = nowMs
   redis.call('HINCRBY', KEYS[1], current, 1)
+  redis.call('HSET', KEYS[1], '-1', nowMs)
   redis.call('PEXPIRE', KEYS[1], ttl)
   if #live > 0 and live[#live][1] == current then
     live[#live][2] = live[#live][2] + 1
@@ -60,12 +81,12 @@ if total < limit then
     live[#live + 1] = { current, 1 }
   end
 end
-local wait = ring * bucketMs
+local wait = window
 local freed = 0
 for i = 1, #live do
   freed = freed + live[i][2]
   if freed >= needed then
-    wait = (live[i][1] + ring) * bucketMs - nowMs
+    wait = lastInstant(live[i][1]) + window - nowMs
     break
   end
 end
@@ -73,7 +94,7 @@ if wait < 0 then wait = 0 end
 return { allowed, total, wait }
 `;
 
-type ConsumeCommand = (key: string, limit: number, bucketMs: number, ring: number, ttlMs: number, ...now: number[]) => Promise<[number, number, number]>;
+type ConsumeCommand = (key: string, limit: number, bucketMs: number, ring: number, ttlMs: number, windowMs: number, ...now: number[]) => Promise<[number, number, number]>;
 
 export interface RedisRateLimitOptions {
   readonly client: Redis;
@@ -117,7 +138,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   async consume(key: string, limit: number): Promise<RateLimitDecision> {
     const client = this.#client as Redis & { wardenConsume: ConsumeCommand };
     const now = this.#now === undefined ? [] : [Math.floor(this.#now())];
-    const [allowed, total, wait] = await client.wardenConsume(this.#keys.rateLimit(this.#limiter, key), limit, this.#bucketMs, this.#ring, this.#ttlMs, ...now);
+    const [allowed, total, wait] = await client.wardenConsume(this.#keys.rateLimit(this.#limiter, key), limit, this.#bucketMs, this.#ring, this.#ttlMs, this.windowMs, ...now);
     return allowed === 1 ? { allowed: true, limit, remaining: Math.max(0, limit - total), resetMs: wait } : { allowed: false, limit, remaining: 0, resetMs: wait };
   }
 

@@ -1,0 +1,170 @@
+/**
+ * @module http/client-error
+ * Requests Node's HTTP parser refuses (conflicting Content-Length and Transfer-Encoding, a
+ * duplicate Content-Length, invalid header characters, oversized headers, ...) never reach
+ * Fastify; Node's default answer is a bare 400. Here they are answered like every other
+ * refusal: IP rules and bans (403), the per-IP rate limit (each counts; 429 beyond it), then
+ * our JSON error body with our security headers and `Connection: close` (400, 431 for
+ * oversized headers, 408 when the request timed out), a metric, and a log line bounded to one
+ * per interval (with the count of the refusals it stands for).
+ *
+ * The socket peer is the client unless it is a trusted proxy; then the client is unknown (the
+ * headers did not parse) and the proxy is not counted, so one client's garbage cannot
+ * rate-limit everyone behind it.
+ */
+
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { ERROR_CODES, type WardenErrorCode } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
+import type { ServerStats } from '../observability/stats.js';
+import type { BanList } from '../security/ban-list.js';
+import { clientKey } from '../security/client-ip.js';
+import type { IpVerdict } from '../security/ip-rules.js';
+import type { RateLimitDecision, RateLimitStore } from '../store/types.js';
+import { errorBody, publicCode } from './wire.js';
+
+export interface ClientErrorOptions {
+  /** The security headers every response carries. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The guards; absent when security is off (benchmark only). */
+  readonly guards?:
+    | {
+        readonly rules: ((address: string) => IpVerdict) | undefined;
+        readonly bans: BanList;
+        readonly store: RateLimitStore;
+        readonly limit: number;
+        readonly events: SecurityEvents;
+        readonly trustedProxy: (address: string, hop: number) => boolean;
+      }
+    | undefined;
+  readonly logger: Logger;
+  readonly stats: ServerStats;
+  readonly metrics?: Metrics | undefined;
+  /** At most one log line per interval (default 10 s); the others are counted into it. */
+  readonly logIntervalMs?: number;
+  readonly now?: () => number;
+  /** How long the socket may stay half-open after the answer so the client reads it (default 1 s). */
+  readonly lingerMs?: number;
+}
+
+interface Refusal {
+  readonly code: WardenErrorCode;
+  readonly reason: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Node's `socket._httpMessage`: the response in flight on this connection, if any. */
+type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
+
+/**
+ * Creates the handler for Node's `clientError` (Fastify's `clientErrorHandler` option).
+ *
+ * @example
+ * Fastify({ clientErrorHandler: createClientErrorHandler({ headers, logger, stats }) });
+ */
+export function createClientErrorHandler(options: ClientErrorOptions) {
+  const { headers, guards, logger, stats, metrics } = options;
+  const interval = options.logIntervalMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const lingerMs = options.lingerMs ?? 1000;
+  const answered = new WeakSet<Socket>();
+  let lastLog = -Infinity;
+  let suppressed = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const fixedHeaders = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+
+  function log(refusal: Refusal, ip: string | undefined): void {
+    const time = now();
+    if (time - lastLog < interval) {
+      suppressed++;
+      flushTimer ??= setTimeout(() => {
+        flushTimer = undefined;
+        if (suppressed > 0) logger.info({ count: suppressed }, 'requests refused by the HTTP parser (since the last line)');
+        suppressed = 0;
+        lastLog = now();
+      }, interval - (time - lastLog)).unref();
+      return;
+    }
+    lastLog = time;
+    const status = ERROR_CODES[refusal.code].status;
+    logger.info({ status, ip, failure: `${publicCode(refusal.code)}:${refusal.reason}`, count: suppressed + 1 }, 'request refused by the HTTP parser');
+    suppressed = 0;
+  }
+
+  function write(socket: HttpSocket, refusal: Refusal, ip: string | undefined): void {
+    log(refusal, ip);
+    const status = ERROR_CODES[refusal.code].status;
+    stats.request();
+    metrics?.request('unparsed', 'unknown', status, 0);
+    // Never write into a response already under way on this connection (RFC 9112 §9.6 framing).
+    const inFlight = socket._httpMessage;
+    if (socket.destroyed || !socket.writable || (inFlight !== undefined && inFlight !== null && inFlight.headersSent === true)) {
+      socket.destroy();
+      return;
+    }
+    const body = errorBody(refusal.code, 'api');
+    const extra = Object.entries(refusal.headers ?? {})
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${fixedHeaders}${extra}content-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    // Let the client read the answer, then free the socket whatever it does.
+    const timer = setTimeout(() => socket.destroy(), lingerMs).unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  function limited(decision: RateLimitDecision, refusal: Refusal, ip: string): Refusal {
+    if (decision.allowed) return refusal;
+    guards?.events.rateLimited(ip, 'ip');
+    return { code: 'WARDEN_ERR_RATE_LIMITED', reason: 'ip', headers: { 'retry-after': String(Math.max(1, Math.ceil(decision.resetMs / 1000))) } };
+  }
+
+  return function clientError(error: Error & { code?: string }, socket: Socket): void {
+    if (answered.has(socket)) return;
+    if (error.code === 'ECONNRESET' || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    answered.add(socket);
+    const reason = (error.code ?? 'client_error').toLowerCase();
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      write(socket, { code: 'WARDEN_ERR_REQUEST_TIMEOUT', reason }, socket.remoteAddress);
+      return;
+    }
+    const refusal: Refusal = { code: error.code === 'HPE_HEADER_OVERFLOW' ? 'WARDEN_ERR_HEADERS_TOO_LARGE' : 'WARDEN_ERR_INVALID_REQUEST', reason };
+    const ip = socket.remoteAddress;
+    if (guards === undefined || ip === undefined || guards.trustedProxy(ip, 0)) {
+      write(socket, refusal, ip);
+      return;
+    }
+    const verdict = guards.rules?.(ip) ?? 'allowed';
+    if (verdict !== 'allowed') {
+      guards.events.denied(ip, 'ip_rule');
+      write(socket, { code: 'WARDEN_ERR_IP_FORBIDDEN', reason: verdict }, ip);
+      return;
+    }
+    const key = clientKey(ip);
+    const until = guards.bans.enabled && guards.bans.active ? guards.bans.bannedUntil(key) : undefined;
+    if (until !== undefined) {
+      guards.events.denied(ip, 'banned');
+      write(socket, { code: 'WARDEN_ERR_IP_BANNED', reason: 'banned', headers: { 'retry-after': String(guards.bans.secondsLeft(until)) } }, ip);
+      return;
+    }
+    const decision = guards.store.consume(key, guards.limit);
+    if (decision instanceof Promise) {
+      decision.then(
+        (value) => write(socket, limited(value, refusal, ip), ip),
+        () => write(socket, refusal, ip),
+      );
+      return;
+    }
+    write(socket, limited(decision, refusal, ip), ip);
+  };
+}
