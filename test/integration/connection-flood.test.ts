@@ -4,13 +4,15 @@
  * the test stays within seconds. Every socket opened here is destroyed in afterEach.
  */
 
+import { execFile } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
-import { openSse } from '../helpers/sse.js';
 
+const runNode = (args: string[], options: { timeout: number }): Promise<{ stdout: string }> => promisify(execFile)(process.execPath, args, options);
 const sockets = new Set<Socket>();
 const wardens: RunningWarden[] = [];
 
@@ -261,26 +263,30 @@ describe('connection caps', () => {
 });
 
 describe('closing after an error answer whose body was not read', () => {
-  it("Node's fetch reads the 413 for a 5 MB body instead of EPIPE", async () => {
+  it("Node's fetch (in another process, as a real client) reads the 413 for a 5 MB body instead of EPIPE, every time", async () => {
     const warden = await start({});
-    const response = await fetch(warden.mcpUrl, {
-      method: 'POST',
-      headers: mcpHeaders(warden.key),
-      body: Buffer.alloc(5 * 1024 * 1024, 0x20),
-    });
-    expect(response.status).toBe(413);
-    expect(response.headers.get('connection')).toBe('close');
-    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32600);
+    // Out of process: in one event loop the server's close and the client's read interleave
+    // politely and the race that loses the status (EPIPE/ECONNRESET) rarely shows.
+    const script = `
+      const results = [];
+      for (let i = 0; i < 10; i++) {
+        for (const headers of [${JSON.stringify(mcpHeaders(warden.key))}, { 'content-type': 'application/json' }]) {
+          try {
+            const response = await fetch(${JSON.stringify(warden.mcpUrl)}, { method: 'POST', headers, body: Buffer.alloc(5 * 1024 * 1024, 0x20) });
+            const body = await response.json();
+            results.push(response.status + ':' + response.headers.get('connection') + ':' + body.error.code);
+          } catch (error) {
+            results.push(error.cause?.code ?? String(error));
+          }
+        }
+      }
+      console.log(JSON.stringify(results));`;
+    const { stdout } = await runNode(['--input-type=module', '-e', script], { timeout: 20_000 });
+    const results = JSON.parse(stdout) as string[];
+    expect(results.filter((_, index) => index % 2 === 0)).toEqual(new Array(10).fill('413:close:-32600'));
+    expect(results.filter((_, index) => index % 2 === 1)).toEqual(new Array(10).fill('401:close:-32000'));
     expect(await stillServing(warden)).toBe(true);
-  });
-
-  it("Node's fetch reads the 401 for a 5 MB body sent without a key", async () => {
-    const warden = await start({});
-    const response = await fetch(warden.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: Buffer.alloc(5 * 1024 * 1024, 0x20) });
-    expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32000);
-    expect(await stillServing(warden)).toBe(true);
-  });
+  }, 30_000);
 
   it('a 401 to a POST whose body never comes closes the connection at once (Connection: close, then FIN)', async () => {
     const warden = await start({ lingerTimeout: 1, requestTimeout: 30, headersTimeout: 10 });
@@ -342,15 +348,16 @@ describe('timeouts of each phase', () => {
   it('leaves an SSE stream open past the request timeout', async () => {
     const warden = await start({ requestTimeout: 1, headersTimeout: 1 });
     const session = await openSession(warden);
-    const stream = await openSse(warden.mcpUrl, {
-      headers: { authorization: `Bearer ${warden.key}`, accept: 'text/event-stream', 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version },
-    });
-    try {
-      expect(stream.status).toBe(200);
-      await expect(stream.ended(2500)).rejects.toThrow('stream did not end');
-    } finally {
-      stream.close();
-    }
+    const probe = await open(
+      warden,
+      '127.0.0.2',
+      `GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${warden.key}\r\nAccept: text/event-stream\r\n` +
+        `Mcp-Session-Id: ${session.sessionId}\r\nMCP-Protocol-Version: ${session.version}\r\n\r\n`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(probe.received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(probe.received).toContain('content-type: text/event-stream');
+    expect(probe.closedAt).toBeUndefined();
     expect(await stillServing(warden)).toBe(true);
   });
 });
