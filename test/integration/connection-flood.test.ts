@@ -9,6 +9,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConnectionCaps, fileDescriptorLimit } from '../../src/http/connection-guard.js';
+import type { WardenServerOptions } from '../../src/server.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 
@@ -22,7 +24,7 @@ afterEach(async () => {
   for (const warden of wardens.splice(0)) await warden.stop();
 });
 
-async function start(options: Parameters<typeof startWarden>[0]['options']): Promise<RunningWarden> {
+async function start(options: WardenServerOptions['options']): Promise<RunningWarden> {
   const warden = await startWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], ...options } });
   wardens.push(warden);
   return warden;
@@ -78,6 +80,16 @@ async function openMany(count: number, batch: number, make: (index: number) => P
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+/** Waits until the server holds no connection (its side of closed sockets has been released). */
+async function drained(warden: RunningWarden, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await connectionCount(warden)) > 0) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -198,6 +210,23 @@ describe('a flood of stalled connections from one address', () => {
 });
 
 describe('connection caps', () => {
+  it('with the default caps, a flood from one address is held to its share and other clients are served', async () => {
+    const warden = await start({ requestTimeout: 5, headersTimeout: 5, rateLimit: 1_000_000 });
+    const perAddress = defaultConnectionCaps(fileDescriptorLimit()).perAddress;
+    const flood = await openMany(perAddress + 300, 50, () => open(warden, '127.0.0.2', stalledPost('/mcp', OTHER_KEY)));
+    const startedAt = performance.now();
+    expect(await healthFrom(warden, '127.0.0.3')).toBe(200);
+    expect(performance.now() - startedAt).toBeLessThan(1000);
+    // Refused over the cap (a bare 503 while fewer than 256 refusals linger, else closed at once).
+    const closed = (): number => flood.filter((probe) => probe.closedAt !== undefined).length;
+    expect(await until(() => closed() === 300, 3000)).toBe(true);
+    expect(flood.filter((probe) => probe.closedAt === undefined)).toHaveLength(perAddress);
+    expect(flood.some((probe) => probe.received.startsWith('HTTP/1.1 503 '))).toBe(true);
+    expect(await stillServing(warden)).toBe(true);
+    const metrics = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } });
+    expect(metrics.text).toMatch(/^mcp_warden_connections_refused_total\{reason="per_address"\} 300$/m);
+  });
+
   it('refuses the N+1th connection from one address with a bare 503 while another address still connects', async () => {
     const warden = await start({ maxConnectionsPerIp: 20, maxConnections: 1000 });
     const held = await openMany(20, 20, () => open(warden, '127.0.0.2', 'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
@@ -214,8 +243,7 @@ describe('connection caps', () => {
 
     // Closing the held sockets frees the address's share.
     for (const probe of held) probe.socket.destroy();
-    expect(await until(() => held.every((probe) => probe.closedAt !== undefined), 2000)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await drained(warden)).toBe(true);
     expect(await healthFrom(warden, '127.0.0.2')).toBe(200);
 
     const metrics = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } });
@@ -230,8 +258,7 @@ describe('connection caps', () => {
     expect(await until(() => refused.closedAt !== undefined, 3000)).toBe(true);
     expect(refused.received).toMatch(/^HTTP\/1\.1 503 /);
     for (const socket of sockets) socket.destroy();
-    expect(await until(() => sockets.size === 0, 2000)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await drained(warden)).toBe(true);
     expect(await stillServing(warden)).toBe(true);
   });
 
