@@ -343,6 +343,19 @@ describe('closing after an error answer whose body was not read', () => {
     expect(await stillServing(warden)).toBe(true);
   });
 
+  it('a client that floods after the 401 is cut off after 1 MiB, before the linger time', async () => {
+    const warden = await start({ lingerTimeout: 10, requestTimeout: 60, headersTimeout: 10 });
+    const probe = await open(warden, '127.0.0.2', stalledPost('/mcp', undefined).replace('Content-Length: 100000', 'Content-Length: 1000000000000'));
+    probe.socket.allowHalfOpen = true;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    while (probe.closedAt === undefined && Date.now() - probe.openedAt < 5000) {
+      if (!probe.socket.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(probe.received).toMatch(/^HTTP\/1\.1 401 /);
+    expect((probe.closedAt as number) - probe.openedAt).toBeLessThan(3000);
+    expect(await stillServing(warden)).toBe(true);
+  });
+
   it('a 401 to a request without a body keeps the connection alive', async () => {
     const warden = await start({});
     const probe = await open(warden, '127.0.0.2', 'GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
