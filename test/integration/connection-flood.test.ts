@@ -182,12 +182,13 @@ describe('a flood of stalled connections from one address', () => {
       }, 300);
       try {
         const everyProbe = [...stalled, ...drips];
-        // Node checks the deadlines every 500 ms; allow that, accept lag and scheduling slack on a shared CI machine.
+        // Node checks the deadlines every 500 ms, from when it accepted the socket (which lags the
+        // client's connect under load); allow that plus scheduling slack on a shared 2-core CI machine.
         const gone = await until(() => everyProbe.every((probe) => probe.closedAt !== undefined), requestTimeoutMs + 6000);
         expect(gone, `${everyProbe.filter((probe) => probe.closedAt === undefined).length} sockets still open`).toBe(true);
         const lifetimes = everyProbe.map((probe) => (probe.closedAt as number) - probe.openedAt);
-        expect(Math.max(...lifetimes)).toBeLessThan(requestTimeoutMs + 2000);
-        expect(Math.max(...drips.map((probe) => (probe.closedAt as number) - probe.openedAt))).toBeLessThan(requestTimeoutMs + 2000);
+        expect(Math.max(...lifetimes)).toBeLessThan(requestTimeoutMs + 3000);
+        expect(Math.max(...drips.map((probe) => (probe.closedAt as number) - probe.openedAt))).toBeLessThan(requestTimeoutMs + 3000);
       } finally {
         clearInterval(dripTimer);
       }
