@@ -303,14 +303,6 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       protocolVersions: SUPPORTED_PROTOCOL_VERSIONS,
       stateless: config.stateless,
       bodyLimitBytes: config.bodyLimit,
-    connections: {
-      max: connections.maxConnections,
-      maxPerIp: connections.maxConnectionsPerAddress,
-      headersTimeoutSeconds: config.headersTimeout,
-      requestTimeoutSeconds: config.requestTimeout,
-      keepAliveTimeoutSeconds: config.keepAliveTimeout,
-      lingerTimeoutSeconds: config.lingerTimeout,
-    },
       dnsRebindingProtection: dnsProtection,
     }),
   });
