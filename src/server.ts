@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { configFromValues, type Config } from './config/load.js';
 import { buildApp } from './http/app.js';
+import { connectionGuardFor } from './http/connection-guard.js';
 import { createChallenges } from './http/challenge.js';
 import { METADATA_PATH } from './http/routes/oauth-metadata.js';
 import { accessRules } from './mcp/access.js';
@@ -158,7 +159,10 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
   let activeBans = (): number => 0;
-  const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans() }) : undefined;
+  const metrics = config.monitoring
+    ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans(), openConnections: () => connections.open })
+    : undefined;
+  const connections = connectionGuardFor(config, { logger, onRefused: (reason) => metrics?.connectionRefused(reason) });
   const replication = await createReplication(config, logger, metrics);
   const bans = new BanList({
     threshold: config.banThreshold,
@@ -240,6 +244,14 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     cors: { origins: [...config.corsOrigins] },
     allowedHosts: [...config.allowedHosts],
     bodyLimitBytes: config.bodyLimit,
+    connections: {
+      max: connections.maxConnections,
+      maxPerIp: connections.maxConnectionsPerAddress,
+      headersTimeoutSeconds: config.headersTimeout,
+      requestTimeoutSeconds: config.requestTimeout,
+      keepAliveTimeoutSeconds: config.keepAliveTimeout,
+      lingerTimeoutSeconds: config.lingerTimeout,
+    },
     sessions: {
       max: config.maxSessions,
       maxPerKey: config.maxSessionsPerKey,
@@ -337,12 +349,16 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     }),
   });
 
+  // Before listen: refused connections never reach Node's HTTP parser.
+  connections.install(app.server);
+
   // Idle GET streams would hold the server open; they end first, in-flight requests may finish.
   app.addHook('preClose', async () => {
     sessions.endStreams();
   });
   app.addHook('onClose', async () => {
     keySource.close();
+    connections.close();
     await mcp.close();
     await catalog.close();
     await rateLimitStore.close();

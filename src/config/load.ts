@@ -37,6 +37,17 @@ export interface Config {
   readonly stateless: boolean;
   readonly publicUrl: string | undefined;
   readonly shutdownTimeout: number;
+  /** Seconds to receive a request's headers. */
+  readonly headersTimeout: number;
+  /** Seconds to receive a whole request (headers and body). */
+  readonly requestTimeout: number;
+  /** Seconds a kept-alive connection may idle between requests. */
+  readonly keepAliveTimeout: number;
+  /** Seconds of lingering read after an error answer with an unread body. */
+  readonly lingerTimeout: number;
+  /** Connection caps; undefined = derived from the open-files limit at start. */
+  readonly maxConnections: number | undefined;
+  readonly maxConnectionsPerIp: number | undefined;
   readonly keysFile: string | undefined;
   readonly jwtJwksUrl: string | undefined;
   readonly jwtIssuer: string | undefined;
@@ -234,6 +245,9 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     values['jwtAudience'] ??= values['publicUrl'];
   } else if (values['jwtIssuer'] !== undefined || values['jwtAudience'] !== undefined) {
     problems.push('--jwt-issuer/--jwt-audience have no effect without --jwt-jwks-url');
+  }
+  if (typeof values['headersTimeout'] === 'number' && typeof values['requestTimeout'] === 'number' && values['headersTimeout'] > values['requestTimeout']) {
+    problems.push('--headers-timeout must not exceed --request-timeout (the headers are part of the request)');
   }
   if (values['envKeys'] === true && (env['MCP_API_KEYS'] === undefined || env['MCP_API_KEYS'].trim() === '')) {
     problems.push('--env-keys: MCP_API_KEYS is empty or unset');

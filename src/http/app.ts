@@ -163,6 +163,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Request ids are ours; a client-supplied X-Request-Id would let it forge log correlation.
     requestIdHeader: false,
     genReqId: requestIds(),
+    // Every phase a client controls is bounded (issue 9 A); SSE responses are not, since Node's
+    // request timeout ends once the request has been received. Node checks these deadlines on a
+    // timer (30 s by default): check often enough that they hold within a second.
+    requestTimeout: config.requestTimeout * 1000,
+    keepAliveTimeout: config.keepAliveTimeout * 1000,
+    http: { headersTimeout: config.headersTimeout * 1000, requestTimeout: config.requestTimeout * 1000, connectionsCheckingInterval: 500 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Requests Fastify refuses before any hook (a malformed URL) meet the IP rules, bans and

@@ -8,6 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type WardenErrorCode } from '../errors.js';
 import { rpcErrorBody } from '../mcp/wire.js';
+import { hasUnreadBody, lingerAfterResponse } from './connection-guard.js';
 
 /** Which body shape errors take on a route. */
 export type Surface = 'mcp' | 'api';
@@ -54,6 +55,11 @@ export function replyError(
 ): FastifyReply {
   request.failure = reason === undefined ? publicCode(code) : `${publicCode(code)}:${reason}`;
   if (headers !== undefined) reply.headers(headers);
+  if (hasUnreadBody(request.raw)) {
+    // The body will not be read: end the connection rather than wait for it (lingering, so the client sees the status).
+    reply.header('connection', 'close');
+    lingerAfterResponse(request.raw.socket);
+  }
   const body = detail === undefined ? errorBody(code, surfaceOf(request)) : detailedBody(code, surfaceOf(request), detail);
   return reply.code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send(body);
 }

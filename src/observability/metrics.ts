@@ -18,6 +18,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export interface MetricsOptions {
   readonly activeSessions: () => number;
   readonly activeBans: () => number;
+  /** TCP connections held (the connection guard's count). */
+  readonly openConnections?: () => number;
 }
 
 export class Metrics {
@@ -31,6 +33,7 @@ export class Metrics {
   readonly #redisFallbacks: Counter;
   readonly #busDropped: Counter<'reason'>;
   readonly #recordsRejected: Counter<'record'>;
+  readonly #connectionsRefused: Counter<'reason'>;
   #redisUp: (() => boolean) | undefined;
   readonly #requestChildren = new Map<string, { inc(): void }>();
   readonly #toolChildren = new Map<string, { inc(): void }>();
@@ -58,6 +61,23 @@ export class Metrics {
       labelNames: ['record'],
       registers,
     });
+    this.#connectionsRefused = new Counter({
+      name: `${PREFIX}connections_refused_total`,
+      help: 'TCP connections refused over a connection cap, by cap (total, per_address)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const openConnections = options.openConnections;
+    if (openConnections !== undefined) {
+      new Gauge({
+        name: `${PREFIX}open_connections`,
+        help: 'TCP connections held by this process (stalled, streaming and lingering ones included)',
+        registers,
+        collect() {
+          this.set(openConnections());
+        },
+      });
+    }
     const redisUp = (): number | undefined => (this.#redisUp === undefined ? undefined : this.#redisUp() ? 1 : 0);
     new Gauge({
       name: `${PREFIX}redis_up`,
@@ -139,6 +159,10 @@ export class Metrics {
   /** Reports Redis reachability in `redis_up`. */
   watchRedis(healthy: () => boolean): void {
     this.#redisUp = healthy;
+  }
+
+  connectionRefused(reason: 'total' | 'per_address'): void {
+    this.#connectionsRefused.labels(reason).inc();
   }
 
   denied(reason: string): void {
