@@ -21,14 +21,16 @@ import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { MemorySessionStore } from './store/memory/session-store.js';
 import type { RedisKeys } from './store/redis/keys.js';
 import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
+import type { EventBus, EventStore, RateLimitStore, SessionStore } from './store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
 
 export interface HealthReport {
   readonly status: 'ok' | 'degraded';
+  /** Why degraded: `redis_down`, `redis_timeouts`, `redis_oom` or `redis_errors`. */
   readonly reason?: string;
+  readonly detail?: string;
 }
 
 export interface Replication {
@@ -45,8 +47,16 @@ export interface Replication {
   /** Shares key revocations/expiries and applies those of other replicas. */
   shareKeys(source: KeySource): void;
   health(): HealthReport;
-  /** Waits (bounded) for the shared store at start; true when it is reachable. */
+  /**
+   * Starts the start-up sync (restrictions and bans stored in Redis, retried until Redis
+   * answers) and the heartbeat; resolves true once synced, false after `timeoutMs` (the sync
+   * goes on in the background).
+   */
   ready(timeoutMs: number): Promise<boolean>;
+  /** True once the start-up sync completed (always true in memory). */
+  readonly synced: boolean;
+  /** Runs `handler` when Redis answers again after failing, or after it lost its data. */
+  onRecovered(handler: () => void | Promise<void>): void;
   /** Calls answered without Redis since start. */
   readonly fallbacks: number;
   /** Called after a Redis failure was absorbed (sessions, bus): counts it like a limiter fallback. */
@@ -68,6 +78,8 @@ function memoryReplication(): Replication {
     shareKeys: () => undefined,
     health: () => ({ status: 'ok' }),
     ready: async () => true,
+    synced: true,
+    onRecovered: () => undefined,
     fallbacks: 0,
     onFailure: () => undefined,
     close: () => bus.close(),
@@ -76,13 +88,14 @@ function memoryReplication(): Replication {
 
 async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
-  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }] = await Promise.all([
+  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { RedisResilience }] = await Promise.all([
     import('./store/redis/connection.js'),
     import('./store/redis/event-bus.js'),
     import('./store/redis/event-store.js'),
     import('./store/redis/keys.js'),
     import('./store/redis/rate-limit.js'),
     import('./store/redis/session-store.js'),
+    import('./store/redis/resilience.js'),
   ]);
   const replicaId = randomUUID();
   const keys: RedisKeys = redisKeys(config.redisPrefix);
@@ -97,6 +110,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     },
   });
   const onFailure = (error: unknown): void => {
+    resilience.health.failure(error);
     connection.countFallback(error);
     metrics?.redisFallback();
     unlogged++;
@@ -107,7 +121,16 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       unlogged = 0;
     }
   };
-  metrics?.watchRedis(() => connection.healthy);
+  const resilience = new RedisResilience({
+    client: connection.client,
+    keys,
+    replicaId,
+    connected: () => connection.healthy,
+    downReason: () => connection.reason,
+    onFailure,
+    onLog: (level, fields, message) => logger[level](fields, message),
+  });
+  metrics?.watchRedis(() => resilience.report().status === 'ok');
   const bus = new RedisEventBus({ client: connection.client, subscriber: connection.subscriber(), keys });
   return {
     mode: 'redis',
@@ -116,13 +139,17 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     bus,
     eventStore: new RedisEventStore({ client: connection.client, keys, onError: onFailure }),
     rateLimitStore(limiter, options) {
-      return new SharedRateLimitStore({
-        shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
-        fallback: new MemoryRateLimitStore(options),
-        policy: config.redisFailure,
-        healthy: () => connection.healthy,
-        onFallback: onFailure,
-      });
+      return resilience.addLimiter(
+        new SharedRateLimitStore({
+          shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
+          fallback: new MemoryRateLimitStore(options),
+          policy: config.redisFailure,
+          healthy: () => connection.healthy,
+          replicas: () => resilience.heartbeat.live,
+          onFallback: onFailure,
+          onSuccess: () => resilience.health.success(),
+        }),
+      );
     },
     shareBans(bans) {
       bans.onShare((ban) => {
@@ -135,22 +162,12 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       bus.onMessage((message) => {
         if (message.type === 'ban' && message.origin !== replicaId) bans.ban(message.client, message.until, false);
       });
-      // Bans decided before this replica started.
-      void (async () => {
-        try {
-          const stream = connection.client.scanStream({ match: keys.banPattern, count: 200 });
-          for await (const batch of stream as AsyncIterable<string[]>) {
-            if (batch.length === 0) continue;
-            const values = await connection.client.mget(batch);
-            batch.forEach((key, index) => {
-              const until = Number(values[index]);
-              if (until > Date.now()) bans.ban(key.slice(keys.ban('').length), until, false);
-            });
-          }
-        } catch (error) {
-          onFailure(error);
-        }
-      })();
+      // Bans decided before this replica started: applied by the start-up sync (see ready()).
+      resilience.targets.applyBan = (client, until) => bans.ban(client, until, false);
+      // Bans decided here while Redis failed are written again once it answers.
+      resilience.onRecovered(async () => {
+        for (const ban of bans.list()) await connection.client.set(keys.ban(ban.client), String(ban.until), 'PX', Math.max(1, ban.until - Date.now()));
+      });
     },
     shareKeys(source) {
       source.shareRestrictionsWith((restrictions) => {
@@ -165,18 +182,21 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       bus.onMessage((message) => {
         if (message.type === 'keys_restricted' && message.origin !== replicaId) source.applyRestrictions(message.restrictions);
       });
-      void connection.client
-        .hgetall(keys.keyRestrictions)
-        .then((stored) => source.applyRestrictions(Object.values(stored).map((text) => JSON.parse(text) as KeyRestriction)))
-        .catch(onFailure);
+      // Restrictions written before this replica started: applied by the start-up sync (see ready()).
+      resilience.targets.applyRestrictions = (restrictions) => source.applyRestrictions(restrictions);
     },
-    health: () => (connection.healthy ? { status: 'ok' } : { status: 'degraded', reason: `redis unavailable (${connection.reason ?? 'unknown'}); limits are per replica` }),
-    ready: (timeoutMs) => connection.ready(timeoutMs),
+    health: () => resilience.report(),
+    ready: (timeoutMs) => resilience.ready(timeoutMs),
+    get synced() {
+      return resilience.synced;
+    },
+    onRecovered: (handler) => resilience.onRecovered(handler),
     get fallbacks() {
       return connection.fallbacks;
     },
     onFailure,
     async close() {
+      await resilience.close();
       await bus.close();
       await connection.close();
     },

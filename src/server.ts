@@ -31,6 +31,7 @@ import { createIpRules } from './security/ip-rules.js';
 import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
 import { createReplication } from './replication.js';
+import { createReadiness } from './store/readiness.js';
 import { MemoryEventStore } from './store/memory/event-store.js';
 import { VERSION } from './version.js';
 
@@ -139,6 +140,16 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   let activeBans = (): number => 0;
   const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans() }) : undefined;
   const replication = await createReplication(config, logger, metrics);
+  const readiness = createReadiness({
+    synced: () => replication.synced,
+    policy: config.redisFailure,
+    timeoutMs: config.redisSyncTimeout * 1000,
+    onGiveUp: () =>
+      logger.error(
+        { waitedSeconds: config.redisSyncTimeout, policy: config.redisFailure },
+        'SERVING WITHOUT SHARED STATE: redis did not answer within the sync timeout; revocations and bans made by other replicas are not applied until it does',
+      ),
+  });
   const bans = new BanList({
     threshold: config.banThreshold,
     banMs: config.banSeconds * 1000,
@@ -271,6 +282,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     configSummary,
     securityStatus,
     health: () => replication.health(),
+    readiness,
     oauthMetadata:
       jwt === undefined
         ? undefined
@@ -317,7 +329,10 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     generatedKey,
     keySource,
     async start(): Promise<string> {
-      if (!(await replication.ready(2000))) logger.warn({ policy: config.redisFailure }, 'redis not reachable at start; serving with per-replica state until it is');
+      readiness.start();
+      if (!(await replication.ready(2000))) {
+        logger.warn({ policy: config.redisFailure, syncTimeoutSeconds: config.redisSyncTimeout }, 'redis not reachable at start; not ready (503) until the shared state is synced');
+      }
       await mcp.start();
       await catalog.start();
       keySource.start();

@@ -57,6 +57,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly redisFailure: 'open' | 'closed';
   readonly redisTimeout: number;
+  /** Seconds a starting replica waits (not ready) for the shared state before `open` serves anyway. */
+  readonly redisSyncTimeout: number;
   readonly redisPrefix: string;
   /** Path of the config file that was read, if any. */
   readonly configFile: string | undefined;

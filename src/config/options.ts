@@ -388,6 +388,14 @@ export const OPTION_SPECS = [
   },
   { key: 'redisTimeout', flag: '--redis-timeout <ms>', env: 'MCP_REDIS_TIMEOUT', description: 'timeout of every Redis call, ms', schema: integer(5, 5000), default: 50 },
   {
+    key: 'redisSyncTimeout',
+    flag: '--redis-sync-timeout <seconds>',
+    env: 'MCP_REDIS_SYNC_TIMEOUT',
+    description: 'how long a starting replica answers 503 (not ready) while it cannot read the revocations and bans in Redis; then open serves anyway (logged), closed keeps waiting',
+    schema: integer(0, 86_400),
+    default: 30,
+  },
+  {
     key: 'redisPrefix',
     flag: '--redis-prefix <prefix>',
     env: 'MCP_REDIS_PREFIX',

@@ -45,6 +45,8 @@ import { createRequestLog } from './hooks/request-log.js';
 import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
 import { parseJsonBody } from './json-body.js';
 import type { PageInfo } from './page.js';
+import type { Readiness } from '../store/readiness.js';
+import { createReadinessGate } from './hooks/readiness.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -71,6 +73,8 @@ export interface AppDependencies {
   readonly securityStatus: () => Readonly<Record<string, unknown>>;
   /** Liveness with the shared-state condition (`degraded` while Redis is unreachable). */
   readonly health: () => HealthReport;
+  /** Readiness (see store/readiness); absent: always ready. */
+  readonly readiness?: Readiness | undefined;
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
   readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
@@ -184,6 +188,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const secured = deps.security !== false;
   app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
+  if (deps.readiness !== undefined) app.addHook('onRequest', createReadinessGate(deps.readiness.ready));
   if (secured) {
     app.addHook('onRequest', createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }));
     app.addHook('onRequest', createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }));
@@ -224,7 +229,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         createPrincipalLimits({ store: deps.keyRateLimitStore, events }),
       ]
     : [admitAnonymous];
-  registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health });
+  registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health, readiness: deps.readiness?.state });
   registerApiRoutes(app, { guards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   registerMcpRoutes(app, { handler: deps.mcp, guards });
   if (deps.metrics !== undefined) {

@@ -16,6 +16,10 @@ export interface RedisKeys {
   readonly keyRestrictions: string;
   ban(client: string): string;
   readonly banPattern: string;
+  /** Live replicas: a sorted set of replica id → expiry (heartbeats). */
+  readonly replicas: string;
+  /** A random id written once into an empty Redis: when it changes, Redis lost its data. */
+  readonly boot: string;
   /** The replicas' event channel. */
   readonly events: string;
 }
@@ -28,6 +32,8 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     keyRestrictions: `${prefix}keys:restrictions`,
     ban: (client) => `${prefix}ban:${client}`,
     banPattern: `${prefix}ban:*`,
+    replicas: `${prefix}replicas`,
+    boot: `${prefix}boot`,
     events: `${prefix}events`,
   };
 }
