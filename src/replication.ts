@@ -55,6 +55,8 @@ export interface Replication {
   ready(timeoutMs: number): Promise<boolean>;
   /** True once the start-up sync completed (always true in memory). */
   readonly synced: boolean;
+  /** Live replicas known from the heartbeats (1 in memory or before the first beat). */
+  readonly liveReplicas: number;
   /** Runs `handler` when Redis answers again after failing, or after it lost its data. */
   onRecovered(handler: () => void | Promise<void>): void;
   /** Calls answered without Redis since start. */
@@ -79,6 +81,7 @@ function memoryReplication(): Replication {
     health: () => ({ status: 'ok' }),
     ready: async () => true,
     synced: true,
+    liveReplicas: 1,
     onRecovered: () => undefined,
     fallbacks: 0,
     onFailure: () => undefined,
@@ -105,7 +108,10 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     url: config.redisUrl as string,
     timeoutMs: config.redisTimeout,
     onStateChange: (healthy, reason) => {
-      if (healthy) logger.info('redis connected: shared state on');
+      if (healthy) {
+        resilience.health.clear();
+        logger.info('redis connected: shared state on');
+      }
       else logger.warn({ reason, policy: config.redisFailure }, 'redis unavailable: falling back to per-replica state');
     },
   });
@@ -190,6 +196,9 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     get synced() {
       return resilience.synced;
     },
+    get liveReplicas() {
+      return resilience.heartbeat.live;
+    },
     onRecovered: (handler) => resilience.onRecovered(handler),
     get fallbacks() {
       return connection.fallbacks;
@@ -197,7 +206,8 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     onFailure,
     async close() {
       await resilience.close();
-      await bus.close();
+      // The subscriber queues commands while Redis is down: never let UNSUBSCRIBE hold a shutdown.
+      await Promise.race([bus.close(), new Promise((resolve) => setTimeout(resolve, Math.max(200, config.redisTimeout * 4)).unref())]);
       await connection.close();
     },
   };

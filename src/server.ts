@@ -130,10 +130,11 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     max: config.maxSessions,
     maxPerPrincipal: config.maxSessionsPerKey,
     ttlMs: config.sessionTtl * 1000,
-    onClosed: (session, reason) => {
+    onClosed: (session) => {
       handler?.forgetSession(session.id);
-      // A session that idled out here may live on at another replica: only forget our bookkeeping.
-      if (reason === 'expired') sharing?.forget(session.id);
+      // Only our bookkeeping: a session that idled out here may live on at another replica, and
+      // the ends that concern every replica (DELETE, revocation) are shared by the transport.
+      sharing?.forget(session.id);
     },
   });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
@@ -168,6 +169,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       ttlMs: config.sessionTtl * 1000,
       onError: (error) => replication.onFailure(error),
     });
+    // Sessions created while Redis failed (or lost when it restarted empty) become shared again.
+    const shared = sharing;
+    replication.onRecovered(() => shared.republish().then(() => undefined));
   }
   const audit =
     config.auditLog === undefined
@@ -231,7 +235,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     bans: bans.list().map((ban) => ({ client: ban.client, until: new Date(ban.until).toISOString() })),
     recentEvents: events.recent(20),
     audit: audit === undefined ? undefined : audit.head,
-    sharedState: { mode: replication.mode, ...replication.health(), fallbacks: replication.fallbacks },
+    sharedState: { mode: replication.mode, ...replication.health(), fallbacks: replication.fallbacks, synced: replication.synced, liveReplicas: replication.liveReplicas },
   });
 
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));

@@ -53,6 +53,11 @@ export class RedisHealth {
     return kind;
   }
 
+  /** Forgets past failures (the connection came back: what failed while it was down is explained). */
+  clear(): void {
+    this.#failures = [];
+  }
+
   success(): void {
     const second = Math.floor(this.#now() / 1000);
     this.#successes.set(second, (this.#successes.get(second) ?? 0) + 1);
