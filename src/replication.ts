@@ -89,7 +89,13 @@ function memoryReplication(): Replication {
   };
 }
 
-async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
+/** What the shared stores need from the rest of the server. */
+export interface ReplicationHooks {
+  /** The principal an SSE stream belongs to (its session's), for the per-principal byte budget. */
+  readonly streamOwner?: (streamId: string) => string | undefined;
+}
+
+async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks): Promise<Replication> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
   const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { RedisResilience }] = await Promise.all([
     import('./store/redis/connection.js'),
@@ -143,7 +149,15 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     replicaId,
     sessionStore: new RedisSessionStore({ client: connection.client, keys }),
     bus,
-    eventStore: new RedisEventStore({ client: connection.client, keys, onError: onFailure }),
+    eventStore: new RedisEventStore({
+      client: connection.client,
+      keys,
+      onError: onFailure,
+      maxBytes: config.eventStoreBytes,
+      maxPrincipalBytes: config.eventStorePrincipalBytes,
+      maxStreamBytes: config.eventStoreStreamBytes,
+      ownerOf: hooks.streamOwner,
+    }),
     rateLimitStore(limiter, options) {
       return resilience.addLimiter(
         new SharedRateLimitStore({
@@ -214,6 +228,6 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
 }
 
 /** The shared state for this configuration. */
-export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
-  return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics);
+export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks = {}): Promise<Replication> {
+  return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics, hooks);
 }

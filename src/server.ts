@@ -140,7 +140,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
   let activeBans = (): number => 0;
   const metrics = config.monitoring ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans() }) : undefined;
-  const replication = await createReplication(config, logger, metrics);
+  // SSE streams are named `<session id>/<n>`: their owner is the session's principal.
+  const streamOwner = (streamId: string): string | undefined => sessions.peek(streamId.slice(0, streamId.indexOf('/')))?.principalId;
+  const replication = await createReplication(config, logger, metrics, { streamOwner });
   const readiness = createReadiness({
     synced: () => replication.synced,
     policy: config.redisFailure,
@@ -249,7 +251,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     stateless: config.stateless,
     shareEngine,
     sharing,
-    eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
+    eventStore: {
+      local: new MemoryEventStore({
+        maxBytes: config.eventStoreBytes,
+        maxPrincipalBytes: config.eventStorePrincipalBytes,
+        maxStreamBytes: config.eventStoreStreamBytes,
+        ownerOf: streamOwner,
+      }),
+      shared: replication.eventStore,
+    },
     scopeChallenge: (_principal, tool) => challenges.scope(tool),
     events: {
       toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
