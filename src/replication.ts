@@ -21,7 +21,7 @@ import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { MemorySessionStore } from './store/memory/session-store.js';
 import type { RedisKeys } from './store/redis/keys.js';
 import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, EventStore, RateLimitStore, SessionStore } from './store/types.js';
+import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
@@ -190,15 +190,21 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       });
     },
     shareKeys(source) {
-      source.shareRestrictionsWith((restrictions) => {
+      // This replica's own restrictions, written again after start-up sync and recovery: the
+      // first write happens before Redis is connected, and an emptied Redis forgot them.
+      let own: KeyRestriction[] = [];
+      const publish = async (restrictions: KeyRestriction[]): Promise<void> => {
         if (restrictions.length === 0) return;
         const fields: Record<string, string> = {};
         for (const restriction of restrictions) fields[restriction.id] = JSON.stringify(restriction);
-        connection.client
-          .hset(keys.keyRestrictions, fields)
-          .then(() => bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions }))
-          .catch(onFailure);
+        await connection.client.hset(keys.keyRestrictions, fields);
+        await bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions });
+      };
+      source.shareRestrictionsWith((restrictions) => {
+        own = restrictions;
+        publish(restrictions).catch(onFailure);
       });
+      resilience.onRecovered(() => publish(own));
       bus.onMessage((message) => {
         if (message.type === 'keys_restricted' && message.origin !== replicaId) source.applyRestrictions(message.restrictions);
       });

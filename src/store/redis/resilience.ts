@@ -90,6 +90,8 @@ export class RedisResilience {
           this.targets.applyRestrictions?.(state.restrictions);
           for (const ban of state.bans) this.targets.applyBan?.(ban.client, ban.until);
           this.#options.onLog('info', { restrictions: state.restrictions.length, bans: state.bans.length }, 'shared state synced from redis');
+          // What this replica decided before Redis answered (its keys file, bans, sessions) is written now.
+          void this.#recover(false);
         },
         onError: (error) => this.#options.onFailure(error),
       });
