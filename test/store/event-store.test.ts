@@ -102,7 +102,7 @@ describe('byte budgets count UTF-8 bytes, not characters', () => {
     const keys = redisKeys(`flood${++prefix}:`);
     const owners = new Map<string, string>();
     const budget = 1024 * 1024;
-    const store = new RedisEventStore({ client, keys, maxBytes: budget, maxPrincipalBytes: 600 * 1024, maxStreamBytes: 256 * 1024, ownerOf: (id) => owners.get(id) });
+    const store = new RedisEventStore({ client, keys, maxBytes: budget, maxPrincipalBytes: 16 * 1024 * 1024, maxStreamBytes: 64 * 1024, ownerOf: (id) => owners.get(id) });
     const before = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
     // 40 streams × 20 events × 12 KB ≈ 9.6 MB offered, from three principals.
     for (let stream = 0; stream < 40; stream++) {
@@ -124,12 +124,27 @@ describe('byte budgets count UTF-8 bytes, not characters', () => {
     expect(usage).toBeLessThanOrEqual(budget + 256 * 1024);
     const after = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
     expect(after - before).toBeLessThan(budget + 2 * 1024 * 1024);
-    for (let owner = 0; owner < 3; owner++) expect(Number(await client.hget(keys.principalBytes, `principal-${owner}`))).toBeLessThanOrEqual(600 * 1024);
     // The oldest streams were evicted; the newest is replayable.
     expect(await store.replay('f0/1', 0)).toBeUndefined();
     expect((await store.replay('f39/1', 0))?.events.at(-1)?.seq).toBe(20);
     // Every key written expires.
     for (const key of await client.keys(`flood${prefix}:*`)) expect(await client.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('redis: one principal cannot hold more than its budget over all its streams', async () => {
+    const keys = redisKeys(`owner${++prefix}:`);
+    const owners = new Map<string, string>();
+    const store = new RedisEventStore({ client, keys, maxBytes: 64 * 1024 * 1024, maxPrincipalBytes: 200 * 1024, ownerOf: (id) => owners.get(id) });
+    for (let stream = 0; stream < 30; stream++) {
+      owners.set(`o${stream}/1`, stream < 20 ? 'greedy' : 'other');
+      for (let seq = 1; seq <= 10; seq++) store.append(`o${stream}/1`, seq, emoji);
+    }
+    await client.ping();
+    expect(Number(await client.hget(keys.principalBytes, 'greedy'))).toBeLessThanOrEqual(200 * 1024);
+    expect(Number(await client.hget(keys.principalBytes, 'other'))).toBeLessThanOrEqual(200 * 1024);
+    // The greedy principal lost its own oldest streams; the other principal's newest are intact.
+    expect(await store.replay('o0/1', 0)).toBeUndefined();
+    expect((await store.replay('o29/1', 0))?.events.at(-1)?.seq).toBe(10);
   });
 
   it('redis: the per-event cap counts bytes (a 280 KB event of 140k characters stays local)', async () => {
