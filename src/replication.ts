@@ -25,14 +25,16 @@ import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 import { MemorySessionStore } from './store/memory/session-store.js';
 import type { RedisKeys } from './store/redis/keys.js';
 import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, EventStore, RateLimitStore, SessionStore } from './store/types.js';
+import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
 
 export interface HealthReport {
   readonly status: 'ok' | 'degraded';
+  /** Why degraded: `redis_down`, `redis_timeouts`, `redis_oom` or `redis_errors`. */
   readonly reason?: string;
+  readonly detail?: string;
 }
 
 export interface Replication {
@@ -49,8 +51,18 @@ export interface Replication {
   /** Shares key revocations/expiries and applies those of other replicas. */
   shareKeys(source: KeySource): void;
   health(): HealthReport;
-  /** Waits (bounded) for the shared store at start; true when it is reachable. */
+  /**
+   * Starts the start-up sync (restrictions and bans stored in Redis, retried until Redis
+   * answers) and the heartbeat; resolves true once synced, false after `timeoutMs` (the sync
+   * goes on in the background).
+   */
   ready(timeoutMs: number): Promise<boolean>;
+  /** True once the start-up sync completed (always true in memory). */
+  readonly synced: boolean;
+  /** Live replicas known from the heartbeats (1 in memory or before the first beat). */
+  readonly liveReplicas: number;
+  /** Runs `handler` when Redis answers again after failing, or after it lost its data. */
+  onRecovered(handler: () => void | Promise<void>): void;
   /** Calls answered without Redis since start. */
   readonly fallbacks: number;
   /** Called after a Redis failure was absorbed (sessions, bus): counts it like a limiter fallback. */
@@ -72,15 +84,24 @@ function memoryReplication(): Replication {
     shareKeys: () => undefined,
     health: () => ({ status: 'ok' }),
     ready: async () => true,
+    synced: true,
+    liveReplicas: 1,
+    onRecovered: () => undefined,
     fallbacks: 0,
     onFailure: () => undefined,
     close: () => bus.close(),
   };
 }
 
-async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
+/** What the shared stores need from the rest of the server. */
+export interface ReplicationHooks {
+  /** The principal an SSE stream belongs to (its session's), for the per-principal byte budget. */
+  readonly streamOwner?: (streamId: string) => string | undefined;
+}
+
+async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks): Promise<Replication> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
-  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records] = await Promise.all([
+  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records, { RedisResilience }] = await Promise.all([
     import('./store/redis/connection.js'),
     import('./store/redis/event-bus.js'),
     import('./store/redis/event-store.js'),
@@ -89,6 +110,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     import('./store/redis/session-store.js'),
     import('./store/redis/replica-trust.js'),
     import('./store/redis/sealed-records.js'),
+    import('./store/redis/resilience.js'),
   ]);
   const replicaId = randomUUID();
   const keys: RedisKeys = redisKeys(config.redisPrefix);
@@ -101,11 +123,15 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     url: config.redisUrl as string,
     timeoutMs: config.redisTimeout,
     onStateChange: (healthy, reason) => {
-      if (healthy) logger.info('redis connected: shared state on');
+      if (healthy) {
+        resilience.health.clear();
+        logger.info('redis connected: shared state on');
+      }
       else logger.warn({ reason, policy: config.redisFailure }, 'redis unavailable: falling back to per-replica state');
     },
   });
   const onFailure = (error: unknown): void => {
+    resilience.health.failure(error);
     connection.countFallback(error);
     metrics?.redisFallback();
     unlogged++;
@@ -116,7 +142,17 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       unlogged = 0;
     }
   };
-  metrics?.watchRedis(() => connection.healthy);
+  const resilience = new RedisResilience({
+    client: connection.client,
+    keys,
+    seal,
+    replicaId,
+    connected: () => connection.healthy,
+    downReason: () => connection.reason,
+    onFailure,
+    onLog: (level, fields, message) => logger[level](fields, message),
+  });
+  metrics?.watchRedis(() => resilience.report().status === 'ok');
   const subscriber = connection.subscriber();
   subscriber.on('error', (error: unknown) => trust.onClientError(error));
   const bus = new RedisEventBus({ client: connection.client, subscriber, keys, codec: trust.codec, onDrop: (reason, error) => trust.onBusDrop(reason, error) });
@@ -125,15 +161,28 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     replicaId,
     sessionStore: new RedisSessionStore({ client: connection.client, keys, seal }),
     bus,
-    eventStore: new RedisEventStore({ client: connection.client, keys, seal, onError: onFailure }),
+    eventStore: new RedisEventStore({
+      client: connection.client,
+      keys,
+      seal,
+      onError: onFailure,
+      maxBytes: config.eventStoreBytes,
+      maxPrincipalBytes: config.eventStorePrincipalBytes,
+      maxStreamBytes: config.eventStoreStreamBytes,
+      ownerOf: hooks.streamOwner,
+    }),
     rateLimitStore(limiter, options) {
-      return new SharedRateLimitStore({
-        shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
-        fallback: new MemoryRateLimitStore(options),
-        policy: config.redisFailure,
-        healthy: () => connection.healthy,
-        onFallback: onFailure,
-      });
+      return resilience.addLimiter(
+        new SharedRateLimitStore({
+          shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
+          fallback: new MemoryRateLimitStore(options),
+          policy: config.redisFailure,
+          healthy: () => connection.healthy,
+          replicas: () => resilience.heartbeat.live,
+          onFallback: onFailure,
+          onSuccess: () => resilience.health.success(),
+        }),
+      );
     },
     shareBans(bans) {
       bans.onShare((ban) => {
@@ -146,55 +195,58 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       bus.onMessage((message) => {
         if (message.type === 'ban' && message.origin !== replicaId) bans.ban(message.client, message.until, false);
       });
-      // Bans decided before this replica started.
-      void (async () => {
-        try {
-          const stream = connection.client.scanStream({ match: keys.banPattern, count: 200 });
-          for await (const batch of stream as AsyncIterable<string[]>) {
-            if (batch.length === 0) continue;
-            const values = await connection.client.mget(batch);
-            batch.forEach((key, index) => {
-              const until = records.openBan(seal, key, values[index]);
-              if (until !== undefined && until > Date.now()) bans.ban(key.slice(keys.ban('').length), until, false);
-            });
-          }
-        } catch (error) {
-          onFailure(error);
-        }
-      })();
+      // Bans decided before this replica started: applied by the start-up sync (see ready()).
+      resilience.targets.applyBan = (client, until) => bans.ban(client, until, false);
+      // Bans decided here while Redis failed are written again once it answers.
+      resilience.onRecovered(async () => {
+        for (const ban of bans.list()) await connection.client.set(keys.ban(ban.client), records.sealBan(seal, keys.ban(ban.client), ban.until), 'PX', Math.max(1, ban.until - Date.now()));
+      });
     },
     shareKeys(source) {
-      source.shareRestrictionsWith((restrictions) => {
+      // This replica's own restrictions, written again after start-up sync and recovery: the
+      // first write happens before Redis is connected, and an emptied Redis forgot them.
+      let own: KeyRestriction[] = [];
+      const publish = async (restrictions: KeyRestriction[]): Promise<void> => {
         if (restrictions.length === 0) return;
         const fields: Record<string, string> = {};
         for (const restriction of restrictions) fields[restriction.id] = records.sealRestriction(seal, keys.keyRestrictions, restriction);
-        connection.client
-          .hset(keys.keyRestrictions, fields)
-          .then(() => bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions }))
-          .catch(onFailure);
+        await connection.client.hset(keys.keyRestrictions, fields);
+        await bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions });
+      };
+      source.shareRestrictionsWith((restrictions) => {
+        own = restrictions;
+        publish(restrictions).catch(onFailure);
       });
+      resilience.onRecovered(() => publish(own));
       bus.onMessage((message) => {
         if (message.type === 'keys_restricted' && message.origin !== replicaId) source.applyRestrictions(message.restrictions);
       });
-      void connection.client
-        .hgetall(keys.keyRestrictions)
-        .then((stored) => source.applyRestrictions(records.openRestrictions(seal, keys.keyRestrictions, stored)))
-        .catch(onFailure);
+      // Restrictions written before this replica started: applied by the start-up sync (see ready()).
+      resilience.targets.applyRestrictions = (restrictions) => source.applyRestrictions(restrictions);
     },
-    health: () => (connection.healthy ? { status: 'ok' } : { status: 'degraded', reason: `redis unavailable (${connection.reason ?? 'unknown'}); limits are per replica` }),
-    ready: (timeoutMs) => connection.ready(timeoutMs),
+    health: () => resilience.report(),
+    ready: (timeoutMs) => resilience.ready(timeoutMs),
+    get synced() {
+      return resilience.synced;
+    },
+    get liveReplicas() {
+      return resilience.heartbeat.live;
+    },
+    onRecovered: (handler) => resilience.onRecovered(handler),
     get fallbacks() {
       return connection.fallbacks;
     },
     onFailure,
     async close() {
-      await bus.close();
+      await resilience.close();
+      // The subscriber queues commands while Redis is down: never let UNSUBSCRIBE hold a shutdown.
+      await Promise.race([bus.close(), new Promise((resolve) => setTimeout(resolve, Math.max(200, config.redisTimeout * 4)).unref())]);
       await connection.close();
     },
   };
 }
 
 /** The shared state for this configuration. */
-export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined): Promise<Replication> {
-  return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics);
+export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks = {}): Promise<Replication> {
+  return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics, hooks);
 }

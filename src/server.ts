@@ -33,6 +33,7 @@ import { createIpRules } from './security/ip-rules.js';
 import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
 import { createReplication } from './replication.js';
+import { createReadiness } from './store/readiness.js';
 import { MemoryEventStore } from './store/memory/event-store.js';
 import { VERSION } from './version.js';
 
@@ -153,7 +154,8 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       handler?.forgetSession(session.id);
       // A session that idled out or was evicted here may live on at another replica, and every
       // replica closes its own sessions of an ended credential: only forget our bookkeeping.
-      if (reason === 'expired' || reason === 'evicted' || reason === 'revoked') sharing?.forget(session.id);
+      // (Always: a session kept in the local list would be re-published after a Redis recovery.)
+      sharing?.forget(session.id);
       if (reason === 'revoked') logger.info({ sessionId: session.id, principal: session.principalId }, 'session closed: its credential was revoked or expired');
     },
   });
@@ -163,7 +165,19 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     ? new Metrics({ activeSessions: () => sessions.size, activeBans: () => activeBans(), openConnections: () => connections.open })
     : undefined;
   const connections = connectionGuardFor(config, { logger, onRefused: (reason) => metrics?.connectionRefused(reason) });
-  const replication = await createReplication(config, logger, metrics);
+  // SSE streams are named `<session id>/<n>`: their owner is the session's principal.
+  const streamOwner = (streamId: string): string | undefined => sessions.peek(streamId.slice(0, streamId.indexOf('/')))?.principalId;
+  const replication = await createReplication(config, logger, metrics, { streamOwner });
+  const readiness = createReadiness({
+    synced: () => replication.synced,
+    policy: config.redisFailure,
+    timeoutMs: config.redisSyncTimeout * 1000,
+    onGiveUp: () =>
+      logger.error(
+        { waitedSeconds: config.redisSyncTimeout, policy: config.redisFailure },
+        'SERVING WITHOUT SHARED STATE: redis did not answer within the sync timeout; revocations and bans made by other replicas are not applied until it does',
+      ),
+  });
   const bans = new BanList({
     threshold: config.banThreshold,
     banMs: config.banSeconds * 1000,
@@ -183,6 +197,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       onError: (error) => replication.onFailure(error),
       now,
     });
+    // Sessions created while Redis failed (or lost when it restarted empty) become shared again.
+    const shared = sharing;
+    replication.onRecovered(() => shared.republish().then(() => undefined));
   }
   const audit =
     config.auditLog === undefined
@@ -272,7 +289,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     bans: bans.list().map((ban) => ({ client: ban.client, until: new Date(ban.until).toISOString() })),
     recentEvents: events.recent(20),
     audit: audit === undefined ? undefined : audit.head,
-    sharedState: { mode: replication.mode, ...replication.health(), fallbacks: replication.fallbacks },
+    sharedState: { mode: replication.mode, ...replication.health(), fallbacks: replication.fallbacks, synced: replication.synced, liveReplicas: replication.liveReplicas },
   });
 
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
@@ -288,7 +305,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     shareEngine,
     sharing,
     now,
-    eventStore: { local: new MemoryEventStore(), shared: replication.eventStore },
+    eventStore: {
+      local: new MemoryEventStore({
+        maxBytes: config.eventStoreBytes,
+        maxPrincipalBytes: config.eventStorePrincipalBytes,
+        maxStreamBytes: config.eventStoreStreamBytes,
+        ownerOf: streamOwner,
+      }),
+      shared: replication.eventStore,
+    },
     scopeChallenge: (_principal, denial) => challenges.scope(denial),
     events: {
       toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
@@ -325,6 +350,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     configSummary,
     securityStatus,
     health: () => replication.health(),
+    readiness,
     oauthMetadata:
       jwt === undefined
         ? undefined
@@ -375,7 +401,10 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     generatedKey,
     keySource,
     async start(): Promise<string> {
-      if (!(await replication.ready(2000))) logger.warn({ policy: config.redisFailure }, 'redis not reachable at start; serving with per-replica state until it is');
+      readiness.start();
+      if (!(await replication.ready(2000))) {
+        logger.warn({ policy: config.redisFailure, syncTimeoutSeconds: config.redisSyncTimeout }, 'redis not reachable at start; not ready (503) until the shared state is synced');
+      }
       await mcp.start();
       await catalog.start();
       keySource.start();

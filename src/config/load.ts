@@ -72,6 +72,12 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly redisFailure: 'open' | 'closed';
   readonly redisTimeout: number;
+  /** Byte budgets of the SSE event stores (UTF-8 bytes): in all, per principal, per stream. */
+  readonly eventStoreBytes: number;
+  readonly eventStorePrincipalBytes: number;
+  readonly eventStoreStreamBytes: number;
+  /** Seconds a starting replica waits (not ready) for the shared state before `open` serves anyway. */
+  readonly redisSyncTimeout: number;
   readonly redisPrefix: string;
   /** Signs bus messages and records in Redis; a secret, never logged. Set whenever redisUrl is. */
   readonly sharedSecret: string | undefined;

@@ -23,9 +23,11 @@ const MEMORY_LIMIT_MIB = 512;
 /** Seconds the pod keeps serving after it is marked terminating, while endpoints are updated. */
 const PRE_STOP_SECONDS = 5;
 
-function probe(periodSeconds: number, failureThreshold: number): Record<string, unknown> {
-  // /health is exempt from the Host check and the rate limit, so kubelet probes by pod IP pass.
-  return { httpGet: { path: '/health', port: 'http' }, periodSeconds, timeoutSeconds: 2, failureThreshold };
+function probe(periodSeconds: number, failureThreshold: number, path: '/health' | '/ready' = '/health'): Record<string, unknown> {
+  // /health and /ready are exempt from the Host check and the rate limit, so kubelet probes by pod IP pass.
+  // Liveness asks /health (alive, even with Redis degraded: a restart would not fix Redis);
+  // readiness asks /ready (503 until the revocations and bans in Redis are applied).
+  return { httpGet: { path, port: 'http' }, periodSeconds, timeoutSeconds: 2, failureThreshold };
 }
 
 function environment(deployment: Deployment): Array<Record<string, unknown>> {
@@ -87,7 +89,7 @@ function deploymentManifest(deployment: Deployment): Record<string, unknown> {
               },
               startupProbe: probe(2, 30),
               livenessProbe: probe(10, 3),
-              readinessProbe: probe(5, 2),
+              readinessProbe: probe(5, 2, '/ready'),
               lifecycle: { preStop: { exec: { command: ['node', '-e', `setTimeout(() => {}, ${PRE_STOP_SECONDS * 1000})`] } } },
               securityContext: {
                 runAsNonRoot: true,

@@ -53,6 +53,8 @@ import { parseJsonBody } from './json-body.js';
 import { createClientErrorHandler } from './client-error.js';
 import { createFrameworkErrorHandler } from './framework-errors.js';
 import type { PageInfo } from './page.js';
+import type { Readiness } from '../store/readiness.js';
+import { createReadinessGate } from './hooks/readiness.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -79,6 +81,8 @@ export interface AppDependencies {
   readonly securityStatus: () => Readonly<Record<string, unknown>>;
   /** Liveness with the shared-state condition (`degraded` while Redis is unreachable). */
   readonly health: () => HealthReport;
+  /** Readiness (see store/readiness); absent: always ready. */
+  readonly readiness?: Readiness | undefined;
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
   readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
@@ -214,6 +218,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
+  if (deps.readiness !== undefined) app.addHook('onRequest', createReadinessGate(deps.readiness.ready));
   if (ipGuard !== undefined && rateLimit !== undefined) {
     app.addHook('onRequest', ipGuard);
     app.addHook('onRequest', rateLimit);
@@ -254,7 +259,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         createPrincipalLimits({ store: deps.keyRateLimitStore, events }),
       ]
     : [admitAnonymous];
-  registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health });
+  registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health, readiness: deps.readiness?.state });
   const operatorGuards = secured ? [...guards, createOperatorGuard({ challenges: deps.challenges, events })] : guards;
   registerApiRoutes(app, { guards, operatorGuards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   registerMcpRoutes(app, { handler: deps.mcp, guards });

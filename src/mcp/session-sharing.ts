@@ -30,6 +30,11 @@ export class SessionSharing {
   readonly #now: () => number;
   /** Last time each session's TTL was extended in the store (to touch at most every ttl/10). */
   readonly #touched = new Map<string, number>();
+  /**
+   * Sessions created here and still open here, so their records can be written again when the
+   * store comes back (created during an outage, or lost when Redis restarted empty).
+   */
+  readonly #local = new Map<string, SessionMeta>();
   #closedHandler: ((sessionId: string) => void) | undefined;
   #streamHandler: ((sessionId: string, message: JSONRPCMessage) => void) | undefined;
 
@@ -55,12 +60,32 @@ export class SessionSharing {
 
   /** Records a new session; resolves once it is visible to other replicas (or failed). */
   async created(meta: SessionMeta): Promise<void> {
+    this.#local.set(meta.id, meta);
     try {
       await this.#store.save(meta, this.#ttlMs);
       this.#touched.set(meta.id, this.#now());
     } catch (error) {
       this.#onError(error);
     }
+  }
+
+  /**
+   * Writes the record of every session created here again (after Redis failed or lost its
+   * data), so sessions created during an outage become usable on every replica.
+   */
+  async republish(): Promise<number> {
+    let saved = 0;
+    for (const meta of [...this.#local.values()]) {
+      try {
+        await this.#store.save(meta, this.#ttlMs);
+        this.#touched.set(meta.id, this.#now());
+        saved++;
+      } catch (error) {
+        this.#onError(error);
+        break;
+      }
+    }
+    return saved;
   }
 
   /** The metadata of a session this replica does not hold; undefined when unknown or unreachable. */
@@ -85,6 +110,7 @@ export class SessionSharing {
   /** Ends a session everywhere. */
   async ended(id: string): Promise<void> {
     this.#touched.delete(id);
+    this.#local.delete(id);
     try {
       await this.#store.delete(id);
       await this.#bus.publish({ type: 'session_closed', origin: this.#replicaId, sessionId: id });
@@ -96,6 +122,7 @@ export class SessionSharing {
   /** Forgets local bookkeeping of a session that expired here (it may live on elsewhere). */
   forget(id: string): void {
     this.#touched.delete(id);
+    this.#local.delete(id);
   }
 
   /**

@@ -4,6 +4,15 @@
  * timeout or the call fails; then `open` (default) answers from this replica's own memory
  * limiter, and `closed` refuses the request with 503. Either way no request waits for Redis,
  * fallbacks are counted and logged, and shared limiting resumes by itself when Redis is back.
+ *
+ * One rule keeps the fallback from multiplying the limit:
+ * - every request Redis admits is also counted locally (`record`), so the local count always
+ *   knows what this replica let through in the current window;
+ * - a call that fails or times out (its script may or may not have run in Redis) is answered
+ *   by the local limiter against this replica's share, ceil(limit / live replicas), and counted
+ *   there if admitted. The local store only ever refuses what the share does not cover, so a
+ *   timed-out call is never admitted twice over, and N replicas admit about the limit in total.
+ * After Redis lost its data (`reseed`), the local counts are written back to it.
  */
 
 import { WardenError } from '../errors.js';
@@ -11,14 +20,29 @@ import type { RateLimitDecision, RateLimitStore } from './types.js';
 
 export type FailurePolicy = 'open' | 'closed';
 
+/** The local limiter of the fallback: a store that can also count what was admitted elsewhere. */
+export interface LocalRateLimitStore extends RateLimitStore {
+  record(key: string, count?: number): void;
+  counts(): Iterable<[string, number]>;
+}
+
+/** The shared limiter: a store that can be re-seeded after Redis lost its data. */
+export interface SeedableRateLimitStore extends RateLimitStore {
+  seed(key: string, count: number): Promise<void>;
+}
+
 export interface SharedRateLimitOptions {
-  readonly shared: RateLimitStore;
-  readonly fallback: RateLimitStore;
+  readonly shared: SeedableRateLimitStore;
+  readonly fallback: LocalRateLimitStore;
   readonly policy: FailurePolicy;
   /** Whether the shared store is believed reachable (skip it at once when not). */
   readonly healthy: () => boolean;
+  /** Live replicas sharing the limit (from heartbeats; 1 when unknown). */
+  readonly replicas?: () => number;
   /** Called for every call answered without the shared store. */
   readonly onFallback: (error: unknown) => void;
+  /** Called for every call the shared store answered. */
+  readonly onSuccess?: () => void;
 }
 
 export class SharedRateLimitStore implements RateLimitStore {
@@ -36,9 +60,16 @@ export class SharedRateLimitStore implements RateLimitStore {
   }
 
   consume(key: string, limit: number): RateLimitDecision | Promise<RateLimitDecision> {
-    const { shared, healthy } = this.#options;
+    const { shared, healthy, fallback } = this.#options;
     if (!healthy()) return this.#degraded(key, limit, new Error('redis unavailable'));
-    return (shared.consume(key, limit) as Promise<RateLimitDecision>).catch((error: unknown) => this.#degraded(key, limit, error));
+    return (shared.consume(key, limit) as Promise<RateLimitDecision>).then(
+      (decision) => {
+        this.#options.onSuccess?.();
+        if (decision.allowed) fallback.record(key);
+        return decision;
+      },
+      (error: unknown) => this.#degraded(key, limit, error),
+    );
   }
 
   async reset(key: string): Promise<void> {
@@ -50,6 +81,16 @@ export class SharedRateLimitStore implements RateLimitStore {
     }
   }
 
+  /** Writes what this replica counted in the current window back to an emptied shared store. */
+  async reseed(): Promise<number> {
+    let seeded = 0;
+    for (const [key, count] of this.#options.fallback.counts()) {
+      await this.#options.shared.seed(key, count);
+      seeded++;
+    }
+    return seeded;
+  }
+
   close(): void {
     void this.#options.fallback.close();
   }
@@ -57,6 +98,10 @@ export class SharedRateLimitStore implements RateLimitStore {
   #degraded(key: string, limit: number, error: unknown): RateLimitDecision | Promise<RateLimitDecision> {
     this.#options.onFallback(error);
     if (this.#options.policy === 'closed') return Promise.reject(new WardenError('WARDEN_ERR_SHARED_STATE_UNAVAILABLE', { reason: 'redis', cause: error }));
-    return this.#options.fallback.consume(key, limit);
+    const replicas = Math.max(1, this.#options.replicas?.() ?? 1);
+    const share = Math.ceil(limit / replicas);
+    const decision = this.#options.fallback.consume(key, share) as RateLimitDecision;
+    // The client sees the limit it was promised, not the share (its remaining count is the share's).
+    return { ...decision, limit };
   }
 }

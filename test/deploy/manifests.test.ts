@@ -161,12 +161,14 @@ describe('Kubernetes', () => {
     expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }]);
   });
 
-  it('probes /health on the named container port', () => {
+  it('probes /health for liveness and /ready for readiness on the named container port', () => {
     const port = container().ports[0];
     expect(port).toEqual({ name: 'http', containerPort: 8443, protocol: 'TCP' });
-    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+    for (const probe of ['startupProbe', 'livenessProbe']) {
       expect(container()[probe].httpGet, probe).toEqual({ path: '/health', port: 'http' });
     }
+    // Readiness waits for the shared state (revocations, bans) to be synced.
+    expect(container()['readinessProbe'].httpGet).toEqual({ path: '/ready', port: 'http' });
   });
 
   it('reads MCP_API_KEYS from the Secret, never from a literal value', () => {

@@ -1,6 +1,7 @@
 /**
- * A private redis-server for tests: started on a free loopback port with no persistence,
- * stopped afterwards. Tests that need Redis fail loudly when the binary is missing (CI
+ * A private redis-server for tests: started on a free loopback port with no persistence and
+ * DEBUG allowed from loopback (DEBUG SLEEP makes it slow), stopped afterwards; it can be
+ * killed, restarted empty, paused and resumed. Tests that need Redis fail loudly when the binary is missing (CI
  * installs the `redis-server` package).
  */
 
@@ -27,6 +28,10 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: no persistence). */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws it (SIGCONT): queued commands are answered. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -44,7 +49,8 @@ function freePort(): Promise<number> {
 }
 
 function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+  // DEBUG (SLEEP) only from loopback: tests use it to make Redis slow.
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--enable-debug-command', 'local'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -94,7 +100,15 @@ export async function startRedis(): Promise<TestRedis> {
       child = await launch(port);
       running.add(child);
     },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async stop() {
+      // A paused server would never handle SIGTERM.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await exited(child);
       running.delete(child);

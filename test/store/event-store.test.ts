@@ -76,3 +76,83 @@ describe('MemoryEventStore bounds', () => {
     expect(store.replay('s/4', 0)).toBeUndefined();
   });
 });
+
+describe('byte budgets count UTF-8 bytes, not characters', () => {
+  // 3,000 emoji: 6,000 UTF-16 characters, 12,000 bytes.
+  const emoji = JSON.stringify({ text: '\u{1F600}'.repeat(3000) });
+  const emojiBytes = Buffer.byteLength(emoji, 'utf8');
+
+  it('memory: a multibyte flood stays within the total and per-principal budgets', () => {
+    const owners = new Map<string, string>();
+    const store = new MemoryEventStore({ maxBytes: 200_000, maxPrincipalBytes: 50_000, maxStreamBytes: 30_000, ownerOf: (id) => owners.get(id) });
+    for (let stream = 0; stream < 40; stream++) {
+      owners.set(`s${stream}/1`, `principal-${stream % 3}`);
+      for (let seq = 1; seq <= 20; seq++) store.append(`s${stream}/1`, seq, emoji);
+    }
+    expect(emojiBytes).toBeGreaterThan(2 * emoji.length - 100);
+    expect(store.bytes).toBeLessThanOrEqual(200_000);
+    for (let owner = 0; owner < 3; owner++) expect(store.bytesOf(`principal-${owner}`)).toBeLessThanOrEqual(50_000);
+    // Per stream: 30,000 bytes hold two of these events (a character count would allow five).
+    expect(store.replay('s39/1', 0)?.events.map((event) => event.seq)).toEqual([19, 20]);
+    // The principal's oldest streams went first; its newest keeps its newest events.
+    expect(store.replay('s0/1', 0)).toBeUndefined();
+  });
+
+  it('redis: a flood of multibyte events keeps Redis within the total budget (+ overhead), evicting the oldest', async () => {
+    const keys = redisKeys(`flood${++prefix}:`);
+    const owners = new Map<string, string>();
+    const budget = 1024 * 1024;
+    const store = new RedisEventStore({ client, seal: testSeal(), keys, maxBytes: budget, maxPrincipalBytes: 16 * 1024 * 1024, maxStreamBytes: 64 * 1024, ownerOf: (id) => owners.get(id) });
+    const before = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    // 40 streams × 20 events × 12 KB ≈ 9.6 MB offered, from three principals.
+    for (let stream = 0; stream < 40; stream++) {
+      owners.set(`f${stream}/1`, `principal-${stream % 3}`);
+      for (let seq = 1; seq <= 20; seq++) store.append(`f${stream}/1`, seq, emoji);
+    }
+    await client.ping();
+    const total = Number(await client.get(keys.streamBytes));
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(budget);
+    // What the lists really hold, measured by Redis.
+    let held = 0;
+    let usage = 0;
+    for (const key of await client.keys(`${keys.stream('')}*`)) {
+      for (const item of await client.lrange(key, 0, -1)) held += Buffer.byteLength(item, 'utf8');
+      usage += Number(await client.memory('USAGE', key));
+    }
+    expect(held).toBe(total);
+    expect(usage).toBeLessThanOrEqual(budget + 256 * 1024);
+    const after = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    expect(after - before).toBeLessThan(budget + 2 * 1024 * 1024);
+    // The oldest streams were evicted; the newest is replayable.
+    expect(await store.replay('f0/1', 0)).toBeUndefined();
+    expect((await store.replay('f39/1', 0))?.events.at(-1)?.seq).toBe(20);
+    // Every key written expires.
+    for (const key of await client.keys(`flood${prefix}:*`)) expect(await client.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('redis: one principal cannot hold more than its budget over all its streams', async () => {
+    const keys = redisKeys(`owner${++prefix}:`);
+    const owners = new Map<string, string>();
+    const store = new RedisEventStore({ client, seal: testSeal(), keys, maxBytes: 64 * 1024 * 1024, maxPrincipalBytes: 200 * 1024, ownerOf: (id) => owners.get(id) });
+    for (let stream = 0; stream < 30; stream++) {
+      owners.set(`o${stream}/1`, stream < 20 ? 'greedy' : 'other');
+      for (let seq = 1; seq <= 10; seq++) store.append(`o${stream}/1`, seq, emoji);
+    }
+    await client.ping();
+    expect(Number(await client.hget(keys.principalBytes, 'greedy'))).toBeLessThanOrEqual(200 * 1024);
+    expect(Number(await client.hget(keys.principalBytes, 'other'))).toBeLessThanOrEqual(200 * 1024);
+    // The greedy principal lost its own oldest streams; the other principal's newest are intact.
+    expect(await store.replay('o0/1', 0)).toBeUndefined();
+    expect((await store.replay('o29/1', 0))?.events.at(-1)?.seq).toBe(10);
+  });
+
+  it('redis: the per-event cap counts bytes (a 280 KB event of 140k characters stays local)', async () => {
+    const keys = redisKeys(`cap${++prefix}:`);
+    const store = new RedisEventStore({ client, seal: testSeal(), keys });
+    store.append('c/1', 1, JSON.stringify({ text: '\u{1F600}'.repeat(70_000) }));
+    store.append('c/1', 2, '{"small":true}');
+    await client.ping();
+    expect((await store.replay('c/1', 0))?.events.map((event) => event.seq)).toEqual([2]);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * @module http/routes/public
- * Public routes: `GET /health` (a liveness probe with a minimal body), `GET /` (the home page)
+ * Public routes: `GET /health` (a liveness probe with a minimal body), `GET /ready` (readiness:
+ * 503 until the shared state is synced), `GET /` (the home page)
  * and `/assets/*` (the page's own stylesheet and scripts, read once at start, no CDN).
  */
 
@@ -40,6 +41,8 @@ export interface PublicRouteOptions {
   readonly assetsDir?: string;
   /** `ok`, or `degraded` with a reason (e.g. Redis unreachable); the server answers either way. */
   readonly health?: () => { readonly status: 'ok' | 'degraded'; readonly reason?: string };
+  /** Readiness: `synced`, `unsynced` (serving before the shared state synced) or `starting` (503). */
+  readonly readiness?: () => 'synced' | 'unsynced' | 'starting';
 }
 
 export function registerPublicRoutes(app: FastifyInstance, options: PublicRouteOptions): void {
@@ -50,6 +53,17 @@ export function registerPublicRoutes(app: FastifyInstance, options: PublicRouteO
     const report = options.health?.();
     // Degraded is still alive (200): restarting a replica does not bring Redis back.
     reply.type('application/json; charset=utf-8').send(report === undefined || report.status === 'ok' ? OK : JSON.stringify(report));
+  });
+
+  // Readiness (for load balancers and Kubernetes): 503 until the start-up sync of the shared
+  // state completed, so no traffic reaches a replica that does not know the revocations yet.
+  app.get('/ready', { config: { probe: true } }, (_request, reply) => {
+    const state = options.readiness?.() ?? 'synced';
+    reply
+      .code(state === 'starting' ? 503 : 200)
+      .header('cache-control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send(state === 'synced' ? '{"status":"ready"}' : state === 'unsynced' ? '{"status":"ready","synced":false}' : '{"status":"starting","reason":"shared_state_sync"}');
   });
 
   app.get('/', (request, reply) => {

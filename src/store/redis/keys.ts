@@ -12,10 +12,22 @@ export interface RedisKeys {
   session(id: string): string;
   /** Recent events of one SSE stream (for Last-Event-ID resumption on any replica). */
   stream(streamId: string): string;
+  /** Accounting of the event store's byte budgets (see store/redis/event-store). */
+  readonly streamIndex: string;
+  readonly streamSizes: string;
+  readonly streamOwners: string;
+  readonly principalBytes: string;
+  readonly streamBytes: string;
+  /** One principal's streams, by last activity. */
+  principalStreams(principal: string): string;
   /** Key restrictions (revocations, expiries) published by the replicas: hash id → JSON. */
   readonly keyRestrictions: string;
   ban(client: string): string;
   readonly banPattern: string;
+  /** Live replicas: a sorted set of replica id → expiry (heartbeats). */
+  readonly replicas: string;
+  /** A random id written once into an empty Redis: when it changes, Redis lost its data. */
+  readonly boot: string;
   /** The replicas' event channel. */
   readonly events: string;
 }
@@ -25,9 +37,17 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     rateLimit: (limiter, client) => `${prefix}rl:${limiter}:${client}`,
     session: (id) => `${prefix}session:${id}`,
     stream: (streamId) => `${prefix}sse:${streamId}`,
+    streamIndex: `${prefix}sseidx:streams`,
+    streamSizes: `${prefix}sseidx:sizes`,
+    streamOwners: `${prefix}sseidx:owners`,
+    principalBytes: `${prefix}sseidx:principals`,
+    streamBytes: `${prefix}sseidx:bytes`,
+    principalStreams: (principal) => `${prefix}sseidx:p:${principal}`,
     keyRestrictions: `${prefix}keys:restrictions`,
     ban: (client) => `${prefix}ban:${client}`,
     banPattern: `${prefix}ban:*`,
+    replicas: `${prefix}replicas`,
+    boot: `${prefix}boot`,
     events: `${prefix}events`,
   };
 }

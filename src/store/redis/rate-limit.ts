@@ -94,6 +94,20 @@ if wait < 0 then wait = 0 end
 return { allowed, total, wait }
 `;
 
+/**
+ * KEYS[1] the client's hash; ARGV count, bucket ms, ttl ms. Adds `count` requests to the
+ * current bucket (re-seeding an emptied Redis with what a replica counted locally).
+ */
+const SEED_SCRIPT = `
+local time = redis.call('TIME')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('HINCRBY', KEYS[1], math.floor(nowMs / tonumber(ARGV[2])), tonumber(ARGV[1]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+`;
+
+type SeedCommand = (key: string, count: number, bucketMs: number, ttlMs: number) => Promise<number>;
+
 type ConsumeCommand = (key: string, limit: number, bucketMs: number, ring: number, ttlMs: number, windowMs: number, ...now: number[]) => Promise<[number, number, number]>;
 
 export interface RedisRateLimitOptions {
@@ -109,7 +123,7 @@ export interface RedisRateLimitOptions {
 /** The Redis implementation of {@link RateLimitStore}. Throws when Redis fails (see SharedRateLimitStore). */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly windowMs: number;
-  readonly #client: Redis & { wardenConsume?: ConsumeCommand };
+  readonly #client: Redis & { wardenConsume?: ConsumeCommand; wardenSeed?: SeedCommand };
   readonly #keys: RedisKeys;
   readonly #limiter: string;
   readonly #bucketMs: number;
@@ -128,6 +142,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#now = options.now;
     // defineCommand sends EVALSHA and falls back to EVAL once if the script is not cached.
     if (this.#client.wardenConsume === undefined) this.#client.defineCommand('wardenConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
+    if (this.#client.wardenSeed === undefined) this.#client.defineCommand('wardenSeed', { numberOfKeys: 1, lua: SEED_SCRIPT });
   }
 
   /** Not tracked centrally: Redis expires idle clients itself. */
@@ -140,6 +155,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     const now = this.#now === undefined ? [] : [Math.floor(this.#now())];
     const [allowed, total, wait] = await client.wardenConsume(this.#keys.rateLimit(this.#limiter, key), limit, this.#bucketMs, this.#ring, this.#ttlMs, this.windowMs, ...now);
     return allowed === 1 ? { allowed: true, limit, remaining: Math.max(0, limit - total), resetMs: wait } : { allowed: false, limit, remaining: 0, resetMs: wait };
+  }
+
+  /**
+   * Adds `count` requests to `key`'s current bucket: conservative (they stay counted a whole
+   * window from now, however old they were).
+   */
+  async seed(key: string, count: number): Promise<void> {
+    const client = this.#client as Redis & { wardenSeed: SeedCommand };
+    await client.wardenSeed(this.#keys.rateLimit(this.#limiter, key), count, this.#bucketMs, this.#ttlMs);
   }
 
   async reset(key: string): Promise<void> {

@@ -1,0 +1,20 @@
+/**
+ * @module http/hooks/readiness
+ * Holds `/mcp` and `/api/*` at 503 (with Retry-After) until the replica is ready (see
+ * store/readiness): a replica that has not yet applied the revocations and bans stored in
+ * Redis must not authenticate anyone. Probes, the home page and metrics are not held.
+ */
+
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { replyError } from '../wire.js';
+
+export function createReadinessGate(ready: () => boolean) {
+  return function readinessGate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const route = request.routeOptions.url ?? '';
+    if (!(route === '/mcp' || route.startsWith('/api/')) || ready()) {
+      done();
+      return;
+    }
+    replyError(request, reply, 'WARDEN_ERR_SHARED_STATE_UNAVAILABLE', 'starting', { 'retry-after': '1' });
+  };
+}
