@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { configFromValues, type Config } from './config/load.js';
 import { buildApp } from './http/app.js';
 import { createChallenges } from './http/challenge.js';
+import { createRefusedRequestLog } from './http/hooks/request-log.js';
 import { METADATA_PATH } from './http/routes/oauth-metadata.js';
 import { createBuiltinServer } from './mcp/builtin-server.js';
 import { ToolCatalog } from './mcp/catalog.js';
@@ -62,6 +63,8 @@ export interface WardenServerOptions {
    * request log, to measure what they cost. Never use it to serve anyone.
    */
   readonly benchmarkOnlyDisableSecurity?: boolean;
+  /** Clock in ms for time-dependent behaviour (refusal aggregation intervals); tests advance it. */
+  readonly now?: () => number;
 }
 
 /** A running (or startable) mcp-warden server. */
@@ -158,18 +161,30 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       onError: (error) => replication.onFailure(error),
     });
   }
-  const audit =
-    config.auditLog === undefined
+  const openAudit = (path: string | undefined): Promise<AuditLog> | undefined =>
+    path === undefined
       ? undefined
-      : await AuditLog.open({
-          path: config.auditLog,
+      : AuditLog.open({
+          path,
           maxBytes: config.auditMaxBytes,
           maxFiles: config.auditMaxFiles,
           key: config.auditKey,
-          onRotate: (head) => logger.info({ auditSeq: head.seq, auditHash: head.hash }, 'audit log rotated (chain head)'),
-          onError: (error) => logger.error({ err: error }, 'audit log write failed; retrying'),
+          onRotate: (head) => logger.info({ auditFile: path, auditSeq: head.seq, auditHash: head.hash }, 'audit log rotated (chain head)'),
+          onError: (error) => logger.error({ err: error, auditFile: path }, 'audit log write failed; retrying'),
         });
-  const events = new SecurityEvents({ stats, logger, metrics, audit, auditArguments: config.auditArguments });
+  const audit = await openAudit(config.auditLog);
+  // Refusals and their aggregates may go to a file of their own, so no flood rotates the main trail.
+  const refusalAudit = await openAudit(config.auditRefusalsLog);
+  const events = new SecurityEvents({
+    stats,
+    logger,
+    metrics,
+    audit,
+    refusalAudit,
+    auditArguments: config.auditArguments,
+    aggregate: { intervalMs: config.auditAggregateInterval * 1000, now: options.now },
+  });
+  const refusedRequests = createRefusedRequestLog({ logger, intervalMs: config.logAggregateInterval * 1000, now: options.now });
 
   // Throws KeysFileError (a config error) when the keys file is missing or invalid at start.
   const keySource = new KeySource({ configKeys: config.apiKeys, keysFile: config.keysFile, onReload: (event) => events.keysReload(event) });
@@ -210,7 +225,10 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     bodyLimitBytes: config.bodyLimit,
     sessions: { max: config.maxSessions, maxPerKey: config.maxSessionsPerKey, idleTtlSeconds: config.sessionTtl },
     sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
-    audit: config.auditLog === undefined ? false : { arguments: config.auditArguments, hmac: config.auditKey !== undefined },
+    audit:
+      config.auditLog === undefined && config.auditRefusalsLog === undefined
+        ? false
+        : { arguments: config.auditArguments, hmac: config.auditKey !== undefined, separateRefusals: config.auditRefusalsLog !== undefined, aggregateSeconds: config.auditAggregateInterval },
     metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
     monitoring: config.monitoring,
   });
@@ -271,6 +289,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     configSummary,
     securityStatus,
     health: () => replication.health(),
+    refusedRequests,
     oauthMetadata:
       jwt === undefined
         ? undefined
@@ -323,6 +342,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       keySource.start();
       const url = await app.listen({ host: config.host, port: config.port });
       audit?.record({ event: 'server_start', version: VERSION, url });
+      refusalAudit?.record({ event: 'server_start', version: VERSION, url });
       logger.info(
         {
           url,
@@ -353,11 +373,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
           await closing;
         }
         clearTimeout(timer);
-        if (audit !== undefined) {
-          audit.record({ event: 'server_stop' });
-          await audit.close();
+        // Pending refusal summaries go out before the trails close.
+        refusedRequests.close();
+        events.close();
+        for (const [file, trail] of [[config.auditLog, audit], [config.auditRefusalsLog, refusalAudit]] as const) {
+          if (trail === undefined) continue;
+          trail.record({ event: 'server_stop' });
+          await trail.close();
           // The chain head, logged outside the audit file: the anchor that reveals truncation.
-          logger.info({ auditSeq: audit.head.seq, auditHash: audit.head.hash }, 'audit log closed (chain head)');
+          logger.info({ auditFile: file, auditSeq: trail.head.seq, auditHash: trail.head.hash }, 'audit log closed (chain head)');
         }
         logger.info('mcp-warden stopped');
         logger.flush();

@@ -41,7 +41,7 @@ import { createIpGuard } from './hooks/ip-guard.js';
 import { createPrincipalLimits } from './hooks/principal-limits.js';
 import { createHostOriginGuard } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
-import { createRequestLog } from './hooks/request-log.js';
+import { createRequestLog, logRefusal, type RefusedRequestLog } from './hooks/request-log.js';
 import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
 import { parseJsonBody } from './json-body.js';
 import type { PageInfo } from './page.js';
@@ -74,6 +74,8 @@ export interface AppDependencies {
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
   readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
+  /** Aggregates the log lines of refused requests per client and failure (absent: a line each). */
+  readonly refusedRequests?: RefusedRequestLog | undefined;
   /**
    * False builds the app with no IP rules, rate limit, Host/Origin guard, authentication or
    * request log: only for measuring what those layers cost (the benchmark). Not reachable
@@ -156,7 +158,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // still get our error body, our security headers and a log line.
     frameworkErrors: (error, request, reply) => {
       reply.headers(frameworkHeaders);
-      request.log.info({ reqId: request.id, method: request.method, status: 400, ip: request.ip, failure: `invalid_request:${String(error.code).toLowerCase()}` }, 'request');
+      const failure = `invalid_request:${String(error.code).toLowerCase()}`;
+      if (logRefusal(deps.refusedRequests, request.ip, failure, 400)) request.log.info({ reqId: request.id, method: request.method, status: 400, ip: request.ip, failure }, 'request');
       replyError(request, reply, 'WARDEN_ERR_INVALID_REQUEST', String(error.code).toLowerCase());
     },
   }) as unknown as FastifyInstance;
@@ -206,7 +209,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxAge: 600,
     strictPreflight: true,
   });
-  if (secured) app.addHook('onResponse', createRequestLog({ stats, metrics: deps.metrics }));
+  if (secured) app.addHook('onResponse', createRequestLog({ stats, metrics: deps.metrics, refusals: deps.refusedRequests }));
 
   app.setErrorHandler((error, request, reply) => {
     const wardenError = toWardenError(error);

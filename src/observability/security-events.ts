@@ -3,15 +3,24 @@
  * The one place security-relevant events go: counters (/api/status), Prometheus metrics, the
  * audit trail, warn/info log lines, and a short in-memory list of recent events for the
  * operator console. Hooks call a method here instead of knowing about each sink.
+ *
+ * Refusals (auth failures, rate limits, denials, scope denials) are aggregated per client and
+ * kind (see {@link RefusalAggregator}): the first of an interval is recorded as its own event,
+ * the rest as one `refusals_aggregated` record with a count, so a flood cannot rotate the trail
+ * away. Counters and metrics still count every refusal. Tool calls, sessions, key reloads,
+ * bans and server start/stop are never aggregated. Refusal records may go to a separate
+ * audit file (`refusalAudit`), keeping the main trail free of high-volume records.
  */
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallContext, McpEventSink, RpcError, ToolCallEvent } from '../mcp/policy.js';
 import type { Principal } from '../security/api-keys.js';
+import { clientKey } from '../security/client-ip.js';
 import type { ReloadEvent } from '../security/key-source.js';
 import type { AuditLog } from './audit.js';
 import type { Metrics } from './metrics.js';
+import { RefusalAggregator, type RefusalSummary } from './refusal-aggregator.js';
 import type { ServerStats } from './stats.js';
 
 const RECENT_LIMIT = 100;
@@ -34,7 +43,19 @@ export interface SecurityEventsOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
   readonly audit?: AuditLog | undefined;
+  /** Where refusal records and their aggregates go; defaults to `audit`. */
+  readonly refusalAudit?: AuditLog | undefined;
   readonly auditArguments?: 'none' | 'hash' | 'full';
+  /** Aggregation of repeated refusals (interval 0: every refusal is recorded). */
+  readonly aggregate?: { readonly intervalMs: number; readonly maxTracked?: number; readonly now?: () => number };
+}
+
+/** What the first refusal of a client and kind recorded, kept for its summary. */
+interface RefusalLabel {
+  readonly event: string;
+  readonly reason: string;
+  readonly ip: string;
+  readonly principal: string | undefined;
 }
 
 /** Tool arguments as the audit trail records them. */
@@ -50,15 +71,31 @@ export class SecurityEvents implements McpEventSink {
   readonly #logger: Logger;
   readonly #metrics: Metrics | undefined;
   readonly #audit: AuditLog | undefined;
+  readonly #refusalAudit: AuditLog | undefined;
   readonly #auditArguments: 'none' | 'hash' | 'full';
   readonly #recent: RecentEvent[] = [];
+  readonly #refusals: RefusalAggregator<RefusalLabel>;
+  readonly #now: () => number;
 
   constructor(options: SecurityEventsOptions) {
     this.#stats = options.stats;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
     this.#audit = options.audit;
+    this.#refusalAudit = options.refusalAudit ?? options.audit;
     this.#auditArguments = options.auditArguments ?? 'none';
+    this.#now = options.aggregate?.now ?? Date.now;
+    this.#refusals = new RefusalAggregator({
+      intervalMs: options.aggregate?.intervalMs ?? 0,
+      maxTracked: options.aggregate?.maxTracked,
+      now: this.#now,
+      onSummary: (summary) => this.#summarize(summary),
+    });
+  }
+
+  /** Writes the pending refusal summaries (at shutdown, before the audit trail closes). */
+  close(): void {
+    this.#refusals.close();
   }
 
   /** The newest events first. */
@@ -74,21 +111,24 @@ export class SecurityEvents implements McpEventSink {
   authFailure(ip: string, reason: string, route: string): void {
     this.#stats.authFailure();
     this.#metrics?.authFailure(reason);
-    this.#audit?.record({ event: 'auth_failure', ip, reason, route });
+    if (!this.#first('auth_failure', reason, ip, undefined)) return;
+    this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
     this.#remember({ type: 'auth_failure', ip, reason });
   }
 
   rateLimited(ip: string, limit: 'ip' | 'key', principal?: Principal): void {
     this.#stats.limited();
     this.#metrics?.rateLimited(limit);
-    this.#audit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
+    if (!this.#first('rate_limited', limit, ip, principal?.id)) return;
+    this.#refusalAudit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
     this.#remember({ type: 'rate_limited', ip, reason: limit, principal: principal?.id });
   }
 
   denied(ip: string, reason: DenialReason, principal?: Principal): void {
     this.#stats.denied();
     this.#metrics?.denied(reason);
-    this.#audit?.record({ event: 'denied', ip, reason, principal: principal?.id });
+    if (!this.#first('denied', reason, ip, principal?.id)) return;
+    this.#refusalAudit?.record({ event: 'denied', ip, reason, principal: principal?.id });
     this.#remember({ type: 'denied', ip, reason, principal: principal?.id });
   }
 
@@ -102,8 +142,10 @@ export class SecurityEvents implements McpEventSink {
   scopeDenied(ip: string, principal: Principal, tool: string): void {
     this.#stats.scopeDenied();
     this.#metrics?.denied('scope');
+    // Keyed without the tool name: the client chooses it, and kinds must stay a small set.
+    if (!this.#first('scope_denied', 'scope', ip, principal.id)) return;
     this.#logger.info({ ip, principal: principal.id, tool }, 'tool call outside the caller\u2019s scope refused');
-    this.#audit?.record({ event: 'scope_denied', ip, principal: principal.id, tool });
+    this.#refusalAudit?.record({ event: 'scope_denied', ip, principal: principal.id, tool });
     this.#remember({ type: 'scope_denied', ip, principal: principal.id, tool });
   }
 
@@ -135,6 +177,31 @@ export class SecurityEvents implements McpEventSink {
 
   sessionCreated(ip: string, principal: Principal, sessionId: string): void {
     this.#audit?.record({ event: 'session_created', ip, principal: principal.id, session: sessionId });
+  }
+
+  /** True when this refusal is the first of its kind from the client in the interval (record it). */
+  #first(event: string, reason: string, ip: string, principal: string | undefined): boolean {
+    if (!this.#refusals.enabled) return true;
+    const client = principal === undefined ? clientKey(ip) : `${clientKey(ip)} ${principal}`;
+    return this.#refusals.note(`${event}:${reason}`, client, { event, reason, ip, principal });
+  }
+
+  #summarize(summary: RefusalSummary<RefusalLabel>): void {
+    const { label } = summary;
+    const ip = summary.others ? '(others)' : label.ip;
+    const event = summary.kind === '*' ? '*' : label.event;
+    const reason = summary.kind === '*' ? undefined : label.reason;
+    this.#refusalAudit?.record({
+      event: 'refusals_aggregated',
+      kind: event,
+      reason,
+      ip,
+      principal: summary.others ? undefined : label.principal,
+      count: summary.count,
+      from: new Date(summary.first).toISOString(),
+      to: new Date(summary.last).toISOString(),
+    });
+    this.#remember({ type: 'refusals_aggregated', ip, reason: `${summary.count} more ${event}${reason === undefined ? '' : ` (${reason})`}` });
   }
 
   #remember(event: Omit<RecentEvent, 'time'>): void {
