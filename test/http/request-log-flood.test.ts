@@ -48,8 +48,21 @@ describe('request log under a flood', () => {
     // The interval ends; the next refusal writes the summaries.
     clock += 61_000;
     expect((await send(`${warden.url}/nothing-here`)).status).toBe(404);
+    const summaries = (warden.logs() as LogLine[]).filter((line) => line.msg === 'requests refused (aggregated)');
+    expect(summaries.map((line) => `${line.ip} ${line.failure} ${line.count}`).sort()).toEqual([
+      '127.0.0.2 auth_required:no_credentials 20',
+      '127.0.0.2 ip_banned:banned 2978',
+      '127.0.0.3 not_found:route 399',
+      '127.0.0.3 rate_limited:ip 599',
+      '127.0.0.4 invalid_request:fst_err_bad_url 499',
+    ]);
     expect(await stillServing(warden)).toBe(true);
+    // Counted but not yet summarised at shutdown: stop() writes the summary.
+    for (let index = 0; index < 2; index++) expect((await send(`${warden.url}/nothing-here`)).status).toBe(404);
     await warden.stop();
+    expect((warden.logs() as LogLine[]).filter((line) => line.msg === 'requests refused (aggregated)' && line.ip === '127.0.0.1')).toEqual([
+      expect.objectContaining({ failure: 'not_found:route', status: 404, count: 2 }),
+    ]);
 
     const lines = warden.logs() as LogLine[];
     const fromFlooders = lines.filter((line) => ['127.0.0.2', '127.0.0.3', '127.0.0.4'].includes(line.ip ?? ''));
