@@ -7,8 +7,8 @@
  * Refusals (auth failures, rate limits, denials, scope denials) are aggregated per client and
  * kind (see {@link RefusalAggregator}): the first of an interval is recorded as its own event,
  * the rest as one `refusals_aggregated` record with a count, so a flood cannot rotate the trail
- * away. Counters and metrics still count every refusal. Tool calls, sessions, key reloads,
- * bans and server start/stop are never aggregated. Refusal records may go to a separate
+ * away. Counters, metrics and the (bounded) recent-events list still see every refusal.
+ * Tool calls, sessions, key reloads, bans and server start/stop are never aggregated. Refusal records may go to a separate
  * audit file (`refusalAudit`), keeping the main trail free of high-volume records.
  */
 
@@ -111,25 +111,22 @@ export class SecurityEvents implements McpEventSink {
   authFailure(ip: string, reason: string, route: string): void {
     this.#stats.authFailure();
     this.#metrics?.authFailure(reason);
-    if (!this.#first('auth_failure', reason, ip, undefined)) return;
-    this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
     this.#remember({ type: 'auth_failure', ip, reason });
+    if (this.#first('auth_failure', reason, ip, undefined)) this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
   }
 
   rateLimited(ip: string, limit: 'ip' | 'key', principal?: Principal): void {
     this.#stats.limited();
     this.#metrics?.rateLimited(limit);
-    if (!this.#first('rate_limited', limit, ip, principal?.id)) return;
-    this.#refusalAudit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
     this.#remember({ type: 'rate_limited', ip, reason: limit, principal: principal?.id });
+    if (this.#first('rate_limited', limit, ip, principal?.id)) this.#refusalAudit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
   }
 
   denied(ip: string, reason: DenialReason, principal?: Principal): void {
     this.#stats.denied();
     this.#metrics?.denied(reason);
-    if (!this.#first('denied', reason, ip, principal?.id)) return;
-    this.#refusalAudit?.record({ event: 'denied', ip, reason, principal: principal?.id });
     this.#remember({ type: 'denied', ip, reason, principal: principal?.id });
+    if (this.#first('denied', reason, ip, principal?.id)) this.#refusalAudit?.record({ event: 'denied', ip, reason, principal: principal?.id });
   }
 
   banned(ip: string, until: number): void {
@@ -142,11 +139,11 @@ export class SecurityEvents implements McpEventSink {
   scopeDenied(ip: string, principal: Principal, tool: string): void {
     this.#stats.scopeDenied();
     this.#metrics?.denied('scope');
-    // Keyed without the tool name: the client chooses it, and kinds must stay a small set.
-    if (!this.#first('scope_denied', 'scope', ip, principal.id)) return;
+    this.#remember({ type: 'scope_denied', ip, principal: principal.id, tool });
+    // Per tool: probing for other tools stays visible (the table and the rate limit bound it).
+    if (!this.#first('scope_denied', tool, ip, principal.id)) return;
     this.#logger.info({ ip, principal: principal.id, tool }, 'tool call outside the caller\u2019s scope refused');
     this.#refusalAudit?.record({ event: 'scope_denied', ip, principal: principal.id, tool });
-    this.#remember({ type: 'scope_denied', ip, principal: principal.id, tool });
   }
 
   toolCall(event: ToolCallEvent): void {
@@ -190,18 +187,19 @@ export class SecurityEvents implements McpEventSink {
     const { label } = summary;
     const ip = summary.others ? '(others)' : label.ip;
     const event = summary.kind === '*' ? '*' : label.event;
-    const reason = summary.kind === '*' ? undefined : label.reason;
+    const detail = summary.kind === '*' ? undefined : label.reason;
+    const scope = event === 'scope_denied';
     this.#refusalAudit?.record({
       event: 'refusals_aggregated',
       kind: event,
-      reason,
+      reason: scope ? undefined : detail,
+      tool: scope ? detail : undefined,
       ip,
       principal: summary.others ? undefined : label.principal,
       count: summary.count,
       from: new Date(summary.first).toISOString(),
       to: new Date(summary.last).toISOString(),
     });
-    this.#remember({ type: 'refusals_aggregated', ip, reason: `${summary.count} more ${event}${reason === undefined ? '' : ` (${reason})`}` });
   }
 
   #remember(event: Omit<RecentEvent, 'time'>): void {
