@@ -33,7 +33,7 @@ export async function pipelineFlood(url: string, options: { count: number; local
           consumed = pattern.lastIndex;
         }
         pending = pending.slice(consumed);
-        if (answered >= options.count) socket.end();
+        if (answered >= options.count) socket.destroy();
       });
       socket.on('error', (error) => {
         clearTimeout(timer);
