@@ -8,8 +8,9 @@
  * kind (see {@link RefusalAggregator}): the first of an interval is recorded as its own event,
  * the rest as one `refusals_aggregated` record with a count, so a flood cannot rotate the trail
  * away. Counters, metrics and the (bounded) recent-events list still see every refusal.
- * Tool calls, sessions, key reloads, bans and server start/stop are never aggregated. Refusal records may go to a separate
- * audit file (`refusalAudit`), keeping the main trail free of high-volume records.
+ * Tool calls, sessions, key reloads, bans and server start/stop are never aggregated. Refusal
+ * records may go to a separate audit file (`refusalAudit`), keeping the main trail free of
+ * high-volume records.
  */
 
 import { createHash } from 'node:crypto';
@@ -54,7 +55,8 @@ export interface SecurityEventsOptions {
 interface RefusalLabel {
   readonly event: string;
   readonly reason: string;
-  readonly ip: string;
+  /** The client key: the IPv4 address, or the IPv6 /64 the refusals were counted under. */
+  readonly client: string;
   readonly principal: string | undefined;
 }
 
@@ -75,7 +77,6 @@ export class SecurityEvents implements McpEventSink {
   readonly #auditArguments: 'none' | 'hash' | 'full';
   readonly #recent: RecentEvent[] = [];
   readonly #refusals: RefusalAggregator<RefusalLabel>;
-  readonly #now: () => number;
 
   constructor(options: SecurityEventsOptions) {
     this.#stats = options.stats;
@@ -84,11 +85,10 @@ export class SecurityEvents implements McpEventSink {
     this.#audit = options.audit;
     this.#refusalAudit = options.refusalAudit ?? options.audit;
     this.#auditArguments = options.auditArguments ?? 'none';
-    this.#now = options.aggregate?.now ?? Date.now;
     this.#refusals = new RefusalAggregator({
       intervalMs: options.aggregate?.intervalMs ?? 0,
       maxTracked: options.aggregate?.maxTracked,
-      now: this.#now,
+      now: options.aggregate?.now,
       onSummary: (summary) => this.#summarize(summary),
     });
   }
@@ -179,13 +179,13 @@ export class SecurityEvents implements McpEventSink {
   /** True when this refusal is the first of its kind from the client in the interval (record it). */
   #first(event: string, reason: string, ip: string, principal: string | undefined): boolean {
     if (!this.#refusals.enabled) return true;
-    const client = principal === undefined ? clientKey(ip) : `${clientKey(ip)} ${principal}`;
-    return this.#refusals.note(`${event}:${reason}`, client, { event, reason, ip, principal });
+    const client = clientKey(ip);
+    return this.#refusals.note(`${event}:${reason}`, principal === undefined ? client : `${client} ${principal}`, { event, reason, client, principal });
   }
 
   #summarize(summary: RefusalSummary<RefusalLabel>): void {
     const { label } = summary;
-    const ip = summary.others ? '(others)' : label.ip;
+    const ip = summary.others ? '(others)' : label.client;
     const event = summary.kind === '*' ? '*' : label.event;
     const detail = summary.kind === '*' ? undefined : label.reason;
     const scope = event === 'scope_denied';

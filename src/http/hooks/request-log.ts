@@ -22,6 +22,7 @@ const MAX_PATH = 256;
 
 /** What the summary line of refused requests says about them (from the first one). */
 export interface RefusedRequest {
+  /** The client key: the IPv4 address, or the IPv6 /64 the requests were counted under. */
   readonly ip: string;
   readonly status: number;
 }
@@ -70,7 +71,9 @@ export function createRefusedRequestLog(options: { logger: Logger; intervalMs: n
  * in the interval, or aggregation is off); false when it was counted toward a summary line.
  */
 export function logRefusal(refusals: RefusedRequestLog | undefined, ip: string, failure: string, status: number): boolean {
-  return refusals === undefined || refusals.note(failure, clientKey(ip), { ip, status });
+  if (refusals === undefined || !refusals.enabled) return true;
+  const client = clientKey(ip);
+  return refusals.note(failure, client, { ip: client, status });
 }
 
 export function createRequestLog(options: { stats: ServerStats; metrics?: Metrics | undefined; refusals?: RefusedRequestLog | undefined }) {
