@@ -12,6 +12,7 @@ import { configFromValues, type Config } from './config/load.js';
 import { buildApp } from './http/app.js';
 import { connectionGuardFor } from './http/connection-guard.js';
 import { createChallenges } from './http/challenge.js';
+import { createRefusedRequestLog } from './http/hooks/request-log.js';
 import { METADATA_PATH } from './http/routes/oauth-metadata.js';
 import { accessRules } from './mcp/access.js';
 import { BUILTIN_ACCESS, createBuiltinServer } from './mcp/builtin-server.js';
@@ -201,18 +202,30 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     const shared = sharing;
     replication.onRecovered(() => shared.republish().then(() => undefined));
   }
-  const audit =
-    config.auditLog === undefined
+  const openAudit = (path: string | undefined): Promise<AuditLog> | undefined =>
+    path === undefined
       ? undefined
-      : await AuditLog.open({
-          path: config.auditLog,
+      : AuditLog.open({
+          path,
           maxBytes: config.auditMaxBytes,
           maxFiles: config.auditMaxFiles,
           key: config.auditKey,
-          onRotate: (head) => logger.info({ auditSeq: head.seq, auditHash: head.hash }, 'audit log rotated (chain head)'),
-          onError: (error) => logger.error({ err: error }, 'audit log write failed; retrying'),
+          onRotate: (head) => logger.info({ auditFile: path, auditSeq: head.seq, auditHash: head.hash }, 'audit log rotated (chain head)'),
+          onError: (error) => logger.error({ err: error, auditFile: path }, 'audit log write failed; retrying'),
         });
-  const events = new SecurityEvents({ stats, logger, metrics, audit, auditArguments: config.auditArguments });
+  const audit = await openAudit(config.auditLog);
+  // Refusals and their aggregates may go to a file of their own, so no flood rotates the main trail.
+  const refusalAudit = await openAudit(config.auditRefusalsLog);
+  const events = new SecurityEvents({
+    stats,
+    logger,
+    metrics,
+    audit,
+    refusalAudit,
+    auditArguments: config.auditArguments,
+    aggregate: { intervalMs: config.auditAggregateInterval * 1000, now },
+  });
+  const refusedRequests = createRefusedRequestLog({ logger, intervalMs: config.logAggregateInterval * 1000, now });
 
   // Throws KeysFileError (a config error) when the keys file is missing or invalid at start.
   const keySource = new KeySource({
@@ -279,7 +292,10 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       streamMaxSeconds: config.streamMaxLifetime,
     },
     sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
-    audit: config.auditLog === undefined ? false : { arguments: config.auditArguments, hmac: config.auditKey !== undefined },
+    audit:
+      config.auditLog === undefined && config.auditRefusalsLog === undefined
+        ? false
+        : { arguments: config.auditArguments, hmac: config.auditKey !== undefined, separateRefusals: config.auditRefusalsLog !== undefined, aggregateSeconds: config.auditAggregateInterval },
     metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
     monitoring: config.monitoring,
   });
@@ -351,6 +367,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     securityStatus,
     health: () => replication.health(),
     readiness,
+    refusedRequests,
     oauthMetadata:
       jwt === undefined
         ? undefined
@@ -410,6 +427,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       keySource.start();
       const url = await app.listen({ host: config.host, port: config.port });
       audit?.record({ event: 'server_start', version: VERSION, url });
+      refusalAudit?.record({ event: 'server_start', version: VERSION, url });
       logger.info(
         {
           url,
@@ -440,11 +458,15 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
           await closing;
         }
         clearTimeout(timer);
-        if (audit !== undefined) {
-          audit.record({ event: 'server_stop' });
-          await audit.close();
+        // Pending refusal summaries go out before the trails close.
+        refusedRequests.close();
+        events.close();
+        for (const [file, trail] of [[config.auditLog, audit], [config.auditRefusalsLog, refusalAudit]] as const) {
+          if (trail === undefined) continue;
+          trail.record({ event: 'server_stop' });
+          await trail.close();
           // The chain head, logged outside the audit file: the anchor that reveals truncation.
-          logger.info({ auditSeq: audit.head.seq, auditHash: audit.head.hash }, 'audit log closed (chain head)');
+          logger.info({ auditFile: file, auditSeq: trail.head.seq, auditHash: trail.head.hash }, 'audit log closed (chain head)');
         }
         logger.info('mcp-warden stopped');
         logger.flush();

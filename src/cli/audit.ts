@@ -2,12 +2,14 @@
  * @module cli/audit
  * `mcp-warden audit verify FILE...`: recomputes the audit trail's hash chain and reports OK or
  * the first record where it breaks. Exit 0 when intact, 1 when broken, 2 for usage errors.
+ * When rotation pruned older records it says how many, which seq and time range, and how many
+ * files (from the `audit_pruned` records), so "OK" never hides a trail that lost its start.
  * Uses MCP_AUDIT_KEY when the trail was written with an HMAC key.
  */
 
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { auditFiles, explainBreak, verifyAudit } from '../observability/audit-verify.js';
+import { auditFiles, describePruned, explainBreak, verifyAudit } from '../observability/audit-verify.js';
 import { EXIT_USAGE } from './serve.js';
 
 export function registerAudit(program: Command): void {
@@ -43,6 +45,7 @@ export function registerAudit(program: Command): void {
       } else if (result.ok) {
         const range = result.records === 0 ? 'no records' : `${result.records} records, seq ${result.firstSeq}..${result.head?.seq}, head ${result.head?.hash}`;
         process.stdout.write(`OK: ${range}${result.note === undefined ? '' : ` (${result.note})`}\n`);
+        if (result.pruned !== undefined) process.stdout.write(`PRUNED: ${describePruned(result.pruned)}\n`);
       } else if (result.break !== undefined) {
         const where = `${result.break.file} line ${result.break.line}${result.break.seq === undefined ? '' : ` (seq ${result.break.seq})`}`;
         process.stdout.write(`BROKEN at ${where}: ${explainBreak(result.break.reason)}\n`);

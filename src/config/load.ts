@@ -63,6 +63,12 @@ export interface Config {
   readonly auditMaxFiles: number;
   /** HMAC key for the audit chain; a secret, never logged. */
   readonly auditKey: string | undefined;
+  /** Second audit file for refusal records and their aggregates. */
+  readonly auditRefusalsLog: string | undefined;
+  /** Seconds per aggregation interval of refusals in the audit trail (0: off). */
+  readonly auditAggregateInterval: number;
+  /** Seconds per aggregation interval of refused requests in the request log (0: off). */
+  readonly logAggregateInterval: number;
   /** Bearer token for /metrics; a secret, never logged. */
   readonly metricsToken: string | undefined;
   readonly banThreshold: number;

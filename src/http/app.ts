@@ -47,7 +47,7 @@ import { createOperatorGuard } from './hooks/operator.js';
 import { createPrincipalLimits } from './hooks/principal-limits.js';
 import { createHostOriginGuard, MAX_HEADER_COUNT } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
-import { createRequestLog } from './hooks/request-log.js';
+import { createRequestLog, logRefusal, type RefusedRequestLog } from './hooks/request-log.js';
 import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
 import { parseJsonBody } from './json-body.js';
 import { createClientErrorHandler } from './client-error.js';
@@ -86,6 +86,8 @@ export interface AppDependencies {
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
   readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
+  /** Aggregates the log lines of refused requests per client and failure (absent: a line each). */
+  readonly refusedRequests?: RefusedRequestLog | undefined;
   /**
    * False builds the app with no IP rules, rate limit, Host/Origin guard, authentication or
    * request log: only for measuring what those layers cost (the benchmark). Not reachable
@@ -155,7 +157,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const trustedProxy = createProxyTrust(config.trustProxy);
   const ipGuard = secured ? createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }) : undefined;
   const rateLimit = secured ? createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }) : undefined;
-  const logRequest = secured ? createRequestLog({ stats, metrics: deps.metrics }) : undefined;
+  const logRequest = secured ? createRequestLog({ stats, metrics: deps.metrics, refusals: deps.refusedRequests }) : undefined;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.

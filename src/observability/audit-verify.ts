@@ -2,7 +2,8 @@
  * @module observability/audit-verify
  * Recomputes an audit chain and reports the first record where it breaks: an edited line
  * (its hash no longer matches), a deleted or reordered line (its `prev` no longer links to
- * the record before it, or the sequence skips).
+ * the record before it, or the sequence skips). Also reports what rotation pruned, from the
+ * `audit_pruned` records in the files checked.
  */
 
 import { existsSync, readdirSync } from 'node:fs';
@@ -20,6 +21,20 @@ export interface ChainBreak {
   readonly reason: BreakReason;
 }
 
+/** What rotation deleted before the files checked, per the newest `audit_pruned` record. */
+export interface PrunedSummary {
+  /** Records deleted by rotation since the trail began (seq 1 … `seqTo`). */
+  readonly records: number;
+  readonly seqTo: number;
+  /** Rotated files deleted since the trail began (undefined for records written before this was kept). */
+  readonly files: number | undefined;
+  /** Time of the oldest and newest record deleted, when known. */
+  readonly since: string | undefined;
+  readonly until: string | undefined;
+  /** `audit_pruned` records found in the files checked. */
+  readonly anchors: number;
+}
+
 export interface VerifyResult {
   readonly ok: boolean;
   readonly records: number;
@@ -28,6 +43,37 @@ export interface VerifyResult {
   readonly break: ChainBreak | undefined;
   /** Set when the chain does not start at seq 1 (older rotated files were removed). */
   readonly note: string | undefined;
+  /** Set when the files checked say rotation pruned older records. */
+  readonly pruned: PrunedSummary | undefined;
+}
+
+/** Folds one `audit_pruned` record into the summary (the newest record's totals win). */
+function foldPruned(summary: PrunedSummary | undefined, line: string): PrunedSummary | undefined {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return summary;
+  }
+  const kept = record['firstKeptSeq'];
+  // The substring may also occur nested in a logged value: only the top-level event counts.
+  if (record['event'] !== 'audit_pruned' || typeof kept !== 'number') return summary;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  return {
+    records: kept - 1,
+    seqTo: kept - 1,
+    files: typeof record['totalPrunedFiles'] === 'number' ? record['totalPrunedFiles'] : undefined,
+    since: text(record['prunedSince']) ?? summary?.since ?? text(record['prunedTimeFrom']),
+    until: text(record['prunedTimeTo']) ?? summary?.until,
+    anchors: (summary?.anchors ?? 0) + 1,
+  };
+}
+
+/** One line for people: what rotation pruned. */
+export function describePruned(pruned: PrunedSummary): string {
+  const files = pruned.files === undefined ? '' : `, ${pruned.files} file${pruned.files === 1 ? '' : 's'}`;
+  const time = pruned.since === undefined && pruned.until === undefined ? '' : `, written ${pruned.since ?? '?'} .. ${pruned.until ?? '?'}`;
+  return `rotation pruned ${pruned.records} record${pruned.records === 1 ? '' : 's'} (seq 1..${pruned.seqTo}${time}${files})`;
 }
 
 const EXPLANATIONS: Readonly<Record<BreakReason, string>> = {
@@ -68,6 +114,7 @@ export async function verifyAudit(files: readonly string[], key?: string, option
   let firstSeq: number | undefined;
   let records = 0;
   let note: string | undefined;
+  let pruned: PrunedSummary | undefined;
   for (const file of files) {
     const lines = (await readFile(file, 'utf8')).split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
@@ -80,6 +127,7 @@ export async function verifyAudit(files: readonly string[], key?: string, option
         head: previous,
         break: { file, line: index + 1, seq, reason },
         note,
+        pruned,
       });
       const record = parseRecordLine(line);
       if (record === undefined) return where('not_a_record');
@@ -94,14 +142,14 @@ export async function verifyAudit(files: readonly string[], key?: string, option
       }
       previous = { seq: record.seq, hash: record.hash };
       records++;
-      if (options.complete === true && line.includes('"event":"audit_pruned"')) {
-        const kept = (JSON.parse(line) as { firstKeptSeq?: unknown }).firstKeptSeq;
-        if (typeof kept === 'number') expectedStart = kept;
+      if (line.includes('"event":"audit_pruned"')) {
+        pruned = foldPruned(pruned, line);
+        if (pruned !== undefined) expectedStart = pruned.seqTo + 1;
       }
     }
   }
   if (options.complete === true && firstSeq !== undefined && firstSeq !== expectedStart) {
-    return { ok: false, records, firstSeq, head: previous, break: { file: files[0] as string, line: 1, seq: firstSeq, reason: 'missing_start' }, note: undefined };
+    return { ok: false, records, firstSeq, head: previous, break: { file: files[0] as string, line: 1, seq: firstSeq, reason: 'missing_start' }, note: undefined, pruned };
   }
-  return { ok: true, records, firstSeq, head: previous, break: undefined, note };
+  return { ok: true, records, firstSeq, head: previous, break: undefined, note, pruned };
 }

@@ -13,7 +13,9 @@
  *
  * Records are built synchronously (a few µs) and written asynchronously in batches: the request
  * path never waits on the disk. `close()` flushes everything (graceful shutdown loses nothing).
- * Rotation by size keeps the chain across files (FILE → FILE.1 → FILE.2 …).
+ * Rotation by size keeps the chain across files (FILE → FILE.1 → FILE.2 …). When rotation
+ * deletes the oldest file it writes an `audit_pruned` record saying what went (seq and time
+ * range of that file, and totals since the trail began), which `audit verify` reports.
  */
 
 import { createHash, createHmac } from 'node:crypto';
@@ -40,6 +42,14 @@ export interface AuditOptions {
   readonly onRotate?: (head: ChainHead) => void;
   /** Called when a write fails (the records stay buffered and are retried). */
   readonly onError?: (error: unknown) => void;
+}
+
+/** What rotation has pruned so far, carried from one `audit_pruned` record to the next. */
+export interface PruneTotals {
+  /** Rotated files deleted since the trail began. */
+  readonly files: number;
+  /** Time of the oldest record ever pruned (ISO), when known. */
+  readonly since: string | undefined;
 }
 
 export interface ChainHead {
@@ -85,22 +95,57 @@ function lastLine(path: string): string | undefined {
   }
 }
 
-/** Reads the first line of a file (up to 64 KiB). */
-function firstLine(path: string): string | undefined {
+/** Reads the complete lines in the first 64 KiB of a file (none when it cannot be read). */
+function headLines(path: string): string[] {
   try {
     const fd = openSync(path, 'r');
     try {
       const buffer = Buffer.alloc(65_536);
       const length = readSync(fd, buffer, 0, buffer.length, 0);
       const text = buffer.subarray(0, length).toString('utf8');
-      const newline = text.indexOf('\n');
-      return newline === -1 ? text : text.slice(0, newline);
+      const lines = text.split('\n');
+      // The last piece is cut at 64 KiB unless the whole file was read.
+      if (length === buffer.length || lines[lines.length - 1] === '') lines.pop();
+      return lines;
+    } catch {
+      return [];
     } finally {
       closeSync(fd);
     }
   } catch {
+    return [];
+  }
+}
+
+/** The `time` field of a record line, when it has one. */
+function timeOf(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  try {
+    const time = (JSON.parse(line) as { time?: unknown }).time;
+    return typeof time === 'string' ? time : undefined;
+  } catch {
     return undefined;
   }
+}
+
+/** The totals of the newest `audit_pruned` record near the start of the kept files. */
+function recoverPruneTotals(path: string, maxFiles: number): PruneTotals {
+  // Each pruning record is written right after a rotation, so it sits near the start of a file.
+  for (let index = 0; index <= maxFiles; index++) {
+    const lines = headLines(index === 0 ? path : `${path}.${index}`).filter((line) => line.includes('"event":"audit_pruned"'));
+    const newest = lines[lines.length - 1];
+    if (newest === undefined) continue;
+    try {
+      const record = JSON.parse(newest) as { totalPrunedFiles?: unknown; prunedSince?: unknown };
+      return {
+        files: typeof record.totalPrunedFiles === 'number' ? record.totalPrunedFiles : 1,
+        since: typeof record.prunedSince === 'string' ? record.prunedSince : undefined,
+      };
+    } catch {
+      continue;
+    }
+  }
+  return { files: 0, since: undefined };
 }
 
 /** Parses the chain fields of a record line; undefined when the line is not a record. */
@@ -126,11 +171,13 @@ export class AuditLog {
   #size = 0;
   #flushing: Promise<void> | undefined;
   #closed = false;
+  #pruned: PruneTotals;
 
-  private constructor(options: AuditOptions, head: ChainHead) {
+  private constructor(options: AuditOptions, head: ChainHead, pruned: PruneTotals) {
     this.#options = options;
     this.#seq = head.seq;
     this.#prev = head.hash;
+    this.#pruned = pruned;
   }
 
   /**
@@ -152,7 +199,7 @@ export class AuditLog {
           head = { seq: record.seq, hash: record.hash };
         }
       }
-      const log = new AuditLog(options, head);
+      const log = new AuditLog(options, head, recoverPruneTotals(options.path, options.maxFiles));
       await log.#openFile();
       return log;
     } catch (error) {
@@ -239,8 +286,12 @@ export class AuditLog {
     await this.#file?.close();
     this.#file = undefined;
     const { path, maxFiles } = this.#options;
-    const pruned = await stat(`${path}.${maxFiles}`).then(() => true, () => false);
-    await rm(`${path}.${maxFiles}`, { force: true });
+    const oldest = `${path}.${maxFiles}`;
+    const pruned = await stat(oldest).then(() => true, () => false);
+    // Read what is about to be deleted, for the pruning record (first and last record).
+    const prunedFirst = pruned ? headLines(oldest)[0] : undefined;
+    const prunedLast = pruned ? lastLine(oldest) : undefined;
+    await rm(oldest, { force: true });
     for (let index = maxFiles - 1; index >= 1; index--) {
       const from = `${path}.${index}`;
       if (await stat(from).then(() => true, () => false)) await rename(from, `${path}.${index + 1}`);
@@ -249,10 +300,26 @@ export class AuditLog {
     await this.#openFile();
     if (pruned) {
       // Rotation removed the oldest records: say in the chain where the kept trail starts, so a
-      // verifier can tell this from someone deleting records.
-      const first = firstLine(`${path}.${maxFiles}`);
+      // verifier can tell this from someone deleting records, and what went, so operators see it.
+      const first = headLines(oldest)[0];
       const firstKeptSeq = first === undefined ? undefined : parseRecordLine(first)?.seq;
-      if (firstKeptSeq !== undefined) this.record({ event: 'audit_pruned', firstKeptSeq });
+      if (firstKeptSeq !== undefined) {
+        const fromSeq = prunedFirst === undefined ? undefined : parseRecordLine(prunedFirst)?.seq;
+        const fromTime = timeOf(prunedFirst);
+        this.#pruned = { files: this.#pruned.files + 1, since: this.#pruned.since ?? fromTime };
+        this.record({
+          event: 'audit_pruned',
+          firstKeptSeq,
+          prunedRecords: fromSeq === undefined ? undefined : firstKeptSeq - fromSeq,
+          prunedSeqFrom: fromSeq,
+          prunedSeqTo: firstKeptSeq - 1,
+          prunedTimeFrom: fromTime,
+          prunedTimeTo: timeOf(prunedLast),
+          totalPrunedFiles: this.#pruned.files,
+          totalPrunedRecords: firstKeptSeq - 1,
+          prunedSince: this.#pruned.since,
+        });
+      }
     }
     this.#options.onRotate?.(this.head);
   }

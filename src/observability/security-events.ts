@@ -3,15 +3,25 @@
  * The one place security-relevant events go: counters (/api/status), Prometheus metrics, the
  * audit trail, warn/info log lines, and a short in-memory list of recent events for the
  * operator console. Hooks call a method here instead of knowing about each sink.
+ *
+ * Refusals (auth failures, rate limits, denials, scope denials) are aggregated per client and
+ * kind (see {@link RefusalAggregator}): the first of an interval is recorded as its own event,
+ * the rest as one `refusals_aggregated` record with a count, so a flood cannot rotate the trail
+ * away. Counters, metrics and the (bounded) recent-events list still see every refusal.
+ * Tool calls, sessions, key reloads, bans and server start/stop are never aggregated. Refusal
+ * records may go to a separate audit file (`refusalAudit`), keeping the main trail free of
+ * high-volume records.
  */
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallContext, McpEventSink, RpcError, ToolCallEvent } from '../mcp/policy.js';
 import type { Principal } from '../security/api-keys.js';
+import { clientKey } from '../security/client-ip.js';
 import type { ReloadEvent } from '../security/key-source.js';
 import type { AuditLog } from './audit.js';
 import type { Metrics } from './metrics.js';
+import { RefusalAggregator, type RefusalSummary } from './refusal-aggregator.js';
 import type { ServerStats } from './stats.js';
 
 const RECENT_LIMIT = 100;
@@ -34,7 +44,20 @@ export interface SecurityEventsOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
   readonly audit?: AuditLog | undefined;
+  /** Where refusal records and their aggregates go; defaults to `audit`. */
+  readonly refusalAudit?: AuditLog | undefined;
   readonly auditArguments?: 'none' | 'hash' | 'full';
+  /** Aggregation of repeated refusals (interval 0: every refusal is recorded). */
+  readonly aggregate?: { readonly intervalMs: number; readonly maxTracked?: number; readonly now?: () => number };
+}
+
+/** What the first refusal of a client and kind recorded, kept for its summary. */
+interface RefusalLabel {
+  readonly event: string;
+  readonly reason: string;
+  /** The client key: the IPv4 address, or the IPv6 /64 the refusals were counted under. */
+  readonly client: string;
+  readonly principal: string | undefined;
 }
 
 /** Tool arguments as the audit trail records them. */
@@ -50,15 +73,29 @@ export class SecurityEvents implements McpEventSink {
   readonly #logger: Logger;
   readonly #metrics: Metrics | undefined;
   readonly #audit: AuditLog | undefined;
+  readonly #refusalAudit: AuditLog | undefined;
   readonly #auditArguments: 'none' | 'hash' | 'full';
   readonly #recent: RecentEvent[] = [];
+  readonly #refusals: RefusalAggregator<RefusalLabel>;
 
   constructor(options: SecurityEventsOptions) {
     this.#stats = options.stats;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
     this.#audit = options.audit;
+    this.#refusalAudit = options.refusalAudit ?? options.audit;
     this.#auditArguments = options.auditArguments ?? 'none';
+    this.#refusals = new RefusalAggregator({
+      intervalMs: options.aggregate?.intervalMs ?? 0,
+      maxTracked: options.aggregate?.maxTracked,
+      now: options.aggregate?.now,
+      onSummary: (summary) => this.#summarize(summary),
+    });
+  }
+
+  /** Writes the pending refusal summaries (at shutdown, before the audit trail closes). */
+  close(): void {
+    this.#refusals.close();
   }
 
   /** The newest events first. */
@@ -74,22 +111,22 @@ export class SecurityEvents implements McpEventSink {
   authFailure(ip: string, reason: string, route: string): void {
     this.#stats.authFailure();
     this.#metrics?.authFailure(reason);
-    this.#audit?.record({ event: 'auth_failure', ip, reason, route });
     this.#remember({ type: 'auth_failure', ip, reason });
+    if (this.#first('auth_failure', reason, ip, undefined)) this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
   }
 
   rateLimited(ip: string, limit: 'ip' | 'key', principal?: Principal): void {
     this.#stats.limited();
     this.#metrics?.rateLimited(limit);
-    this.#audit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
     this.#remember({ type: 'rate_limited', ip, reason: limit, principal: principal?.id });
+    if (this.#first('rate_limited', limit, ip, principal?.id)) this.#refusalAudit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
   }
 
   denied(ip: string, reason: DenialReason, principal?: Principal): void {
     this.#stats.denied();
     this.#metrics?.denied(reason);
-    this.#audit?.record({ event: 'denied', ip, reason, principal: principal?.id });
     this.#remember({ type: 'denied', ip, reason, principal: principal?.id });
+    if (this.#first('denied', reason, ip, principal?.id)) this.#refusalAudit?.record({ event: 'denied', ip, reason, principal: principal?.id });
   }
 
   banned(ip: string, until: number): void {
@@ -102,9 +139,11 @@ export class SecurityEvents implements McpEventSink {
   scopeDenied(ip: string, principal: Principal, tool: string): void {
     this.#stats.scopeDenied();
     this.#metrics?.denied('scope');
-    this.#logger.info({ ip, principal: principal.id, tool }, 'tool call outside the caller\u2019s scope refused');
-    this.#audit?.record({ event: 'scope_denied', ip, principal: principal.id, tool });
     this.#remember({ type: 'scope_denied', ip, principal: principal.id, tool });
+    // Per tool: probing for other tools stays visible (the table and the rate limit bound it).
+    if (!this.#first('scope_denied', tool, ip, principal.id)) return;
+    this.#logger.info({ ip, principal: principal.id, tool }, 'tool call outside the caller\u2019s scope refused');
+    this.#refusalAudit?.record({ event: 'scope_denied', ip, principal: principal.id, tool });
   }
 
   toolCall(event: ToolCallEvent): void {
@@ -135,6 +174,32 @@ export class SecurityEvents implements McpEventSink {
 
   sessionCreated(ip: string, principal: Principal, sessionId: string): void {
     this.#audit?.record({ event: 'session_created', ip, principal: principal.id, session: sessionId });
+  }
+
+  /** True when this refusal is the first of its kind from the client in the interval (record it). */
+  #first(event: string, reason: string, ip: string, principal: string | undefined): boolean {
+    if (!this.#refusals.enabled) return true;
+    const client = clientKey(ip);
+    return this.#refusals.note(`${event}:${reason}`, principal === undefined ? client : `${client} ${principal}`, { event, reason, client, principal });
+  }
+
+  #summarize(summary: RefusalSummary<RefusalLabel>): void {
+    const { label } = summary;
+    const ip = summary.others ? '(others)' : label.client;
+    const event = summary.kind === '*' ? '*' : label.event;
+    const detail = summary.kind === '*' ? undefined : label.reason;
+    const scope = event === 'scope_denied';
+    this.#refusalAudit?.record({
+      event: 'refusals_aggregated',
+      kind: event,
+      reason: scope ? undefined : detail,
+      tool: scope ? detail : undefined,
+      ip,
+      principal: summary.others ? undefined : label.principal,
+      count: summary.count,
+      from: new Date(summary.first).toISOString(),
+      to: new Date(summary.last).toISOString(),
+    });
   }
 
   #remember(event: Omit<RecentEvent, 'time'>): void {

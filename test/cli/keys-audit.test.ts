@@ -115,7 +115,9 @@ describe('mcp-warden audit verify', () => {
 
     const ok = run(['audit', 'verify', path]);
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^OK: 5 records, seq 1\.\.5, head [0-9a-f]{64}/);
+    // server_start, the first auth_failure, one aggregate counting the other two, server_stop.
+    expect(ok.stdout).toMatch(/^OK: 4 records, seq 1\.\.4, head [0-9a-f]{64}/);
+    expect(readFileSync(path, 'utf8')).toContain('"event":"refusals_aggregated","kind":"auth_failure","reason":"unknown_key","ip":"127.0.0.1","count":2');
 
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     lines[2] = (lines[2] as string).replace('unknown_key', 'no_problem!');

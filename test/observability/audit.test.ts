@@ -148,6 +148,39 @@ describe('audit log', () => {
     expect(await verifyAudit(files, key, { complete: true })).toMatchObject({ ok: false, break: { reason: 'missing_start' } });
   });
 
+  it('says in each pruning record what went, with totals that survive a restart', async () => {
+    const path = auditPath();
+    let rotations = 0;
+    const options = { path, maxBytes: 4096, maxFiles: 2, onRotate: () => rotations++ };
+    const fill = async (log: AuditLog, count: number): Promise<void> => {
+      for (let index = 0; index < count; index++) {
+        log.record({ event: 'denied', ip: '127.0.0.2', reason: 'banned', index });
+        await log.flush();
+      }
+    };
+    const first = await AuditLog.open(options);
+    await fill(first, 100);
+    await first.close();
+    const second = await AuditLog.open(options);
+    await fill(second, 100);
+    await second.close();
+    expect(rotations).toBeGreaterThan(4);
+    const { files } = auditFiles(path);
+    const result = await verifyAudit(files, undefined, { complete: true });
+    expect(result.ok).toBe(true);
+    // Every rotation after the first maxFiles deleted one file.
+    expect(result.pruned).toMatchObject({ records: (result.firstSeq as number) - 1, seqTo: (result.firstSeq as number) - 1, files: rotations - 2 });
+    expect(result.pruned?.since).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const anchors = files
+      .flatMap((file) => lines(file))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((record) => record['event'] === 'audit_pruned');
+    const newest = anchors[anchors.length - 1] as Record<string, unknown>;
+    expect(newest['prunedSeqTo']).toBe((newest['firstKeptSeq'] as number) - 1);
+    expect(newest['prunedRecords']).toBe((newest['prunedSeqTo'] as number) - (newest['prunedSeqFrom'] as number) + 1);
+    expect(newest['totalPrunedRecords']).toBe(result.pruned?.records);
+  });
+
   it('a single un-rotated file must start at seq 1', async () => {
     const path = auditPath();
     await writeEvents(path, 5);
