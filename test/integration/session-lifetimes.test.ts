@@ -163,14 +163,14 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
       (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 3_600_000).toISOString();
       file.keys.push(fresh.record);
     });
-    await within(1000, async () => (await send(`${(running as RunningWarden).url}/api/status`, { headers: { authorization: `Bearer ${fresh.key}` } })).status === 200);
+    await within(1000, async () => (await send(`${(running as RunningWarden).url}/api/tools`, { headers: { authorization: `Bearer ${fresh.key}` } })).status === 200);
     clock.advance(3_599_000);
     await expect(stream.ended(700)).rejects.toThrow(/did not end/);
     expect((await ping(running, old.key, session)).status).toBe(200);
     clock.advance(1_000);
     await stream.ended(1000);
     expectUnauthorized(await ping(running, old.key, session));
-    expect((await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${fresh.key}` } })).status).toBe(200);
+    expect((await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${fresh.key}` } })).status).toBe(200);
     expect(await stillServing(running)).toBe(true);
   });
 });
