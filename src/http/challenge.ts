@@ -1,7 +1,9 @@
 /**
  * @module http/challenge
  * `WWW-Authenticate` values (RFC 6750 §3; RFC 9728 §5.1 for `resource_metadata`). Built once
- * at start; the scope challenge names the scope that would allow the refused tool.
+ * at start; the scope challenge names the scope that would allow the refused tool. A refused
+ * token's `error_description` says what to send instead (clients surface it); a request with no
+ * credentials gets no error attributes, as RFC 6750 §3.1 asks.
  */
 
 export interface ChallengeOptions {
@@ -22,11 +24,16 @@ export interface Challenges {
 }
 
 export function createChallenges(options: ChallengeOptions): Challenges {
-  const base = `Bearer realm="${options.realm}"${options.resourceMetadataUrl === undefined ? '' : `, resource_metadata="${options.resourceMetadataUrl}"`}`;
+  const oauth = options.resourceMetadataUrl !== undefined;
+  const base = `Bearer realm="${options.realm}"${oauth ? `, resource_metadata="${options.resourceMetadataUrl}"` : ''}`;
+  // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
+  const invalidDescription = oauth
+    ? 'Send a valid API key or access token as Authorization: Bearer <credential>; this one is unknown, revoked, expired or malformed'
+    : 'Send a valid API key as Authorization: Bearer <key>; this one is unknown, revoked, expired or malformed';
   return {
     missing: Object.freeze({ 'www-authenticate': base }),
     invalid: Object.freeze({
-      'www-authenticate': `${base}, error="invalid_token", error_description="The access token is missing, malformed, expired or not accepted"`,
+      'www-authenticate': `${base}, error="invalid_token", error_description="${invalidDescription}"`,
     }),
     scope(tool: string): Record<string, string> {
       // Tool names are server-defined; quote-safe characters only, to keep the header well-formed.
