@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeySource } from '../../src/security/key-source.js';
 import { KeysFileError, createKeyRecord, readTrustedKeysFile, writeKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
-import { runCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../helpers/cli.js';
 import { send } from '../helpers/http.js';
 import { startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 
@@ -41,6 +42,16 @@ function writeKeys(path: string, names: string[]): string[] {
   return created.map((entry) => entry.key);
 }
 
+/**
+ * `mcp-warden ARGS` expected to refuse to start. Bounded: if it serves instead (the check is
+ * gone), it is killed after 8 s and the status is null. SIGKILL, because a server started under
+ * spawnSync does not always finish its SIGTERM shutdown.
+ */
+function runCli(args: string[]): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 8_000, killSignal: 'SIGKILL' });
+  return { status: result.status, stderr: result.stderr };
+}
+
 function refusal(run: () => unknown): string {
   try {
     run();
@@ -58,10 +69,10 @@ describe('readTrustedKeysFile', () => {
   });
 
   it.each([
-    [0o664, '0664'],
-    [0o646, '0646'],
-    [0o620, '0620'],
-  ])('refuses a file of mode %s (writable by group or others)', (mode, shown) => {
+    ['0664', 0o664],
+    ['0646', 0o646],
+    ['0620', 0o620],
+  ])('refuses a file of mode %s (writable by group or others)', (shown, mode) => {
     const { path } = keysFileWith('a');
     chmodSync(path, mode);
     expect(refusal(() => readTrustedKeysFile(path))).toBe(`${path}: refusing the keys file: its file is writable by group or others (mode ${shown}); run chmod go-w ${path}`);
@@ -213,7 +224,7 @@ describe('mcp-warden --keys-file', () => {
     expect(result.stderr).toContain(`owned by uid ${NOBODY}, not by the user running mcp-warden (uid 0) or root`);
   });
 
-  it('does not mind a directory made with mkdir -p under a 0755 parent', () => {
+  it('starts from a file in a 0755 directory (mkdir -p): only write access for others is refused', () => {
     const parent = mkdtempSync(join(tmpdir(), 'warden-parent-'));
     dirs.push(parent);
     mkdirSync(join(parent, 'etc'), { mode: 0o755 });
