@@ -224,7 +224,7 @@ describe('mcp-warden --keys-file', () => {
     expect(result.stderr).toContain(`owned by uid ${NOBODY}, not by the user running mcp-warden (uid 0) or root`);
   });
 
-  it('starts from a file in a 0755 directory (mkdir -p): only write access for others is refused', () => {
+  it('accepts a file in a 0755 directory (mkdir -p): only write access for others is refused', () => {
     const parent = mkdtempSync(join(tmpdir(), 'warden-parent-'));
     dirs.push(parent);
     mkdirSync(join(parent, 'etc'), { mode: 0o755 });
