@@ -5,8 +5,7 @@
  * written through without --force; the summary names the real directory.
  */
 
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deploy, readTree, removeTempRoots, tempRoot } from './helpers.js';
@@ -54,7 +53,7 @@ describe('--out anywhere', () => {
 describe('symlinks on the way', () => {
   it('an --out directory that is a symlink is refused without --force (nothing written), and written through with it', async () => {
     const root = tempRoot();
-    const away = mkdtempSync(join(tmpdir(), 'warden-away-'));
+    const away = tempRoot();
     symlinkSync(away, join(root, 'deploy'));
     const refused = await deploy({}, root);
     expect(refused.code).toBe(1);
@@ -71,7 +70,7 @@ describe('symlinks on the way', () => {
 
   it('a symlinked component of --out (ops -> elsewhere) is refused without --force', async () => {
     const root = tempRoot();
-    const away = mkdtempSync(join(tmpdir(), 'warden-away-'));
+    const away = tempRoot();
     symlinkSync(away, join(root, 'ops'));
     const refused = await deploy({ out: 'ops/warden' }, root);
     expect(refused.code).toBe(1);
@@ -81,7 +80,7 @@ describe('symlinks on the way', () => {
 
   it('a symlinked component of an absolute --out is refused without --force', async () => {
     const root = tempRoot();
-    const away = mkdtempSync(join(tmpdir(), 'warden-away-'));
+    const away = tempRoot();
     symlinkSync(away, join(root, 'link'));
     const refused = await deploy({ out: join(root, 'link', 'sub') });
     expect(refused.code).toBe(1);
@@ -91,7 +90,7 @@ describe('symlinks on the way', () => {
 
   it('a generated subdirectory that is a symlink (deploy/kubernetes -> elsewhere) is refused, and no file is written at all', async () => {
     const root = tempRoot();
-    const away = mkdtempSync(join(tmpdir(), 'warden-away-'));
+    const away = tempRoot();
     mkdirSync(join(root, 'deploy'));
     symlinkSync(away, join(root, 'deploy/kubernetes'));
     const refused = await deploy({}, root);

@@ -29,7 +29,7 @@ afterEach(async () => {
 
 /** A private directory (0700) holding keys.json (0600) with one key. */
 function keysFileWith(...names: string[]): { dir: string; path: string; keys: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-trust-'));
+  const dir = mkdtempSync(join(tmpdir(), 'warden-keytrust-'));
   dirs.push(dir);
   const path = join(dir, 'keys.json');
   const keys = writeKeys(path, names);
