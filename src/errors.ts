@@ -57,8 +57,9 @@ export const ERROR_CODES = {
   WARDEN_ERR_STREAM_CONFLICT: { status: 409, rpc: RPC.SERVER_ERROR, message: 'Conflict: a stream is already open for this session' },
   WARDEN_ERR_METHOD_NOT_ALLOWED: { status: 405, rpc: RPC.SERVER_ERROR, message: 'Method not allowed' },
   WARDEN_ERR_TOO_MANY_SESSIONS: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Too many sessions; retry later' },
-  WARDEN_ERR_AUTH_REQUIRED: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized' },
-  WARDEN_ERR_AUTH_INVALID: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized' },
+  // The 401 messages tell a newcomer what to send (clients show them); they name no key or reason.
+  WARDEN_ERR_AUTH_REQUIRED: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized: this server requires a Bearer API key (header "Authorization: Bearer <key>"); see Troubleshooting in the mcp-warden README' },
+  WARDEN_ERR_AUTH_INVALID: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized: the Bearer credential was not accepted (unknown, revoked or expired key, or invalid token); see Troubleshooting in the mcp-warden README' },
   WARDEN_ERR_ORIGIN_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: origin not allowed' },
   WARDEN_ERR_HOST_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: host not allowed' },
   WARDEN_ERR_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-IP limit' },

@@ -33,8 +33,11 @@ describe('ERROR_CODES', () => {
 
   it('keeps the internal reason and cause off the public message', () => {
     const error = new WardenError('WARDEN_ERR_AUTH_INVALID', { reason: 'unknown_key', cause: new Error('internal detail') });
-    expect(error.publicMessage).toBe('Unauthorized');
-    expect(errorBody('WARDEN_ERR_AUTH_INVALID', 'mcp')).toBe('{"jsonrpc":"2.0","error":{"code":-32000,"message":"Unauthorized"},"id":null}');
-    expect(errorBody('WARDEN_ERR_AUTH_INVALID', 'api')).toBe('{"error":"auth_invalid","message":"Unauthorized"}');
+    const message = ERROR_CODES.WARDEN_ERR_AUTH_INVALID.message;
+    expect(message).toMatch(/^Unauthorized: /);
+    expect(error.publicMessage).toBe(message);
+    expect(message).not.toMatch(/unknown_key|internal detail/);
+    expect(errorBody('WARDEN_ERR_AUTH_INVALID', 'mcp')).toBe(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+    expect(errorBody('WARDEN_ERR_AUTH_INVALID', 'api')).toBe(JSON.stringify({ error: 'auth_invalid', message }));
   });
 });

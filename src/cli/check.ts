@@ -5,7 +5,7 @@
  * fails, 0 otherwise, 2 on bad usage. An unreachable target gives one clear sentence.
  *
  * @example
- * mcp-warden check --url http://127.0.0.1:8443/mcp --api-key "$MCP_API_KEY"
+ * MCP_API_KEY="$KEY" mcp-warden check --url http://127.0.0.1:8443/mcp   # key from the environment, not argv
  */
 
 import { Option, type Command } from 'commander';

@@ -2,11 +2,14 @@
  * @module cli/deploy
  * `mcp-warden deploy`: writes production deployment files (config, security checklist,
  * Dockerfile, Kubernetes, Cloud Run, Heroku, Railway/Render) into a directory. Never writes a
- * key; never overwrites without `--force`.
+ * key; never overwrites, and never writes through a symlinked directory, without `--force`.
+ * `--out` may name any directory; what is generated does not depend on it (see deploy/options).
  *
  * Exit codes: 0 written, 1 files exist (nothing written) or the disk refused, 2 invalid options.
  */
 
+import { realpathSync } from 'node:fs';
+import { isAbsolute, parse } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { generateFiles } from '../deploy/generate.js';
@@ -21,6 +24,15 @@ export const EXIT_NOT_WRITTEN = 1;
 
 export interface DeployOptions extends DeployInput {
   readonly force?: boolean;
+}
+
+/** The real path of `path` (symlinks resolved), or `path` itself when it cannot be resolved. */
+function realTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Where the command runs and writes its messages (the process in the CLI; buffers in tests). */
@@ -47,18 +59,27 @@ export async function runDeploy(options: DeployOptions, io: DeployIo): Promise<n
     }
     throw error;
   }
-  const { deployment, outDir } = built;
-  const shown = (file: string): string => (deployment.outPath === '' ? file : `${deployment.outPath}/${file}`);
+  const { deployment, outDir, inside } = built;
+  const where = inside ? (deployment.outPath === '' ? '.' : deployment.outPath) : outDir;
+  const shown = (file: string): string => (where === '.' ? file : `${where}/${file}`);
+  // Components the operator named are checked for symlinks: below the current directory for a relative --out.
+  const base = options.out !== undefined && isAbsolute(options.out) ? parse(outDir).root : inside ? io.cwd : parse(outDir).root;
 
   let outcome: WriteOutcome;
   try {
-    outcome = await writeGeneratedFiles(outDir, generateFiles(deployment), { force: options.force === true });
+    outcome = await writeGeneratedFiles(outDir, generateFiles(deployment), { force: options.force === true, base });
   } catch (error) {
     const reason =
       error instanceof TargetIsDirectoryError
         ? `${shown(error.path)} is a directory; move it away first`
-        : `cannot write to ${deployment.outPath === '' ? '.' : deployment.outPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+        : `cannot write to ${where} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
     io.stderr(`mcp-warden deploy: ${reason}\n`);
+    return EXIT_NOT_WRITTEN;
+  }
+  if (outcome.kind === 'symlinked') {
+    io.stderr(
+      `mcp-warden deploy: nothing was written because these directories on the way are symlinks (use --force to write through them):\n${outcome.paths.map((path) => `  ${path} -> ${realTarget(path)}\n`).join('')}`,
+    );
     return EXIT_NOT_WRITTEN;
   }
   if (outcome.kind === 'exists') {
@@ -67,7 +88,7 @@ export async function runDeploy(options: DeployOptions, io: DeployIo): Promise<n
     );
     return EXIT_NOT_WRITTEN;
   }
-  io.stdout(`${summaryLines(deployment, outcome.paths).join('\n')}\n`);
+  io.stdout(`${summaryLines(deployment, outcome.paths, inside ? undefined : realTarget(outDir)).join('\n')}\n`);
   return 0;
 }
 
@@ -75,12 +96,12 @@ export function registerDeploy(program: Command): void {
   program
     .command('deploy')
     .description('write production deployment files (config, security checklist, Dockerfile, Kubernetes, Cloud Run, Heroku, Railway/Render); never writes a key')
-    .option('--out <dir>', `directory to write into, inside the current directory (default ./${DEFAULT_OUT})`)
+    .option('--out <dir>', `directory to write into, anywhere (default ./${DEFAULT_OUT}); outside the current directory the files expect to be copied to ./${DEFAULT_OUT}`)
     .option('--platform <names>', `all, or a comma-separated list of ${PLATFORMS.join(', ')} (default all)`)
     .option('--domain <host>', 'public host name: pins allowedHosts and sets publicUrl to https://HOST')
     .option('--replicas <n>', 'number of instances (default 1); above 1 the checklist flags the per-replica limits and sessions')
     .option('--image <ref>', `container image for Kubernetes and Cloud Run (default ${DEFAULT_IMAGE})`)
-    .option('--force', 'overwrite files that already exist')
+    .option('--force', 'overwrite files that already exist, and write through symlinked directories')
     .action(async (options: DeployOptions) => {
       process.exitCode = await runDeploy(options, {
         cwd: process.cwd(),

@@ -2,7 +2,8 @@
 /**
  * @module cli/main
  * The `mcp-warden` command. `serve` is the default, so seed-style invocations work:
- * `mcp-warden --api-key K`, `mcp-warden --env-keys`, `mcp-warden --generate-key`.
+ * `mcp-warden --env-keys`, `mcp-warden --keys-file F`, `mcp-warden --generate-key`; the
+ * top-level `--help` lists the server options too.
  * Usage and configuration errors exit with code 2.
  */
 
@@ -13,7 +14,7 @@ import { registerCheck } from './check.js';
 import { registerDeploy } from './deploy.js';
 import { registerKeygen } from './keygen.js';
 import { registerKeys } from './keys.js';
-import { EXIT_USAGE, registerServe } from './serve.js';
+import { EXIT_USAGE, registerServe, serveOptionsHelp } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,7 +24,9 @@ export function buildProgram(): Command {
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(run mcp-warden --help for usage)');
-  registerServe(program);
+  const serve = registerServe(program);
+  // `serve` is the default command: its options belong on the first help a newcomer sees.
+  program.addHelpText('after', () => serveOptionsHelp(serve));
   registerKeygen(program);
   registerKeys(program);
   registerAudit(program);

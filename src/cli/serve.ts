@@ -26,8 +26,29 @@ export function addServeOptions(command: Command): Command {
     else command.option(spec.flag, description);
   }
   command.option('--config <file>', 'JSON config file (env MCP_CONFIG)');
-  command.option('--generate-key', 'print a new API key and exit');
+  command.option('--generate-key', 'print a new API key and exit (same as `mcp-warden keygen`)');
   return command;
+}
+
+/** Examples shown by `--help`: keys travel in the environment or a keys file, never in argv. */
+export const SERVE_EXAMPLES = [
+  'Examples (keys go in the environment or a keys file: argv shows in `ps`, shell history and CI logs):',
+  '  mcp-warden                                         loopback; prints a one-time key',
+  '  export MCP_API_KEYS="$(mcp-warden keygen)"         a key of your own (keep it), then',
+  '  mcp-warden --env-keys --port 9000                  serve it; refuses to start if unset',
+  '  mcp-warden keys create --keys-file k.json --name ci  store a key hashed (mode 0600)',
+  '  mcp-warden --keys-file k.json                      serve the keys file (hot-reloaded)',
+  '  mcp-warden --generate-key                          print a new key and exit',
+].join('\n');
+
+/**
+ * The server options as a help section for the top-level `mcp-warden --help`: `serve` is the
+ * default command, so its options are the ones a newcomer needs first.
+ */
+export function serveOptionsHelp(serve: Command): string {
+  const help = serve.helpInformation();
+  const options = help.slice(help.indexOf('Options:') + 'Options:'.length).replace(/^ {2}-h, --help[^\n]*\n(?: {20,}[^\n]*\n)*/m, '');
+  return `\nServer options (mcp-warden [serve] [options]):${options.trimEnd()}\n\n${SERVE_EXAMPLES}\n`;
 }
 
 /** The flags the user actually gave (commander fills in defaults for --no-* options). */
@@ -122,10 +143,12 @@ export async function runServe(command: Command): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command): Command {
   const serve = program
     .command('serve', { isDefault: true })
     .description('serve MCP over Streamable HTTP with authentication, rate limiting and logging (default command)');
   addServeOptions(serve);
+  serve.addHelpText('after', `\n${SERVE_EXAMPLES}`);
   serve.action(async (_options: unknown, command: Command) => runServe(command));
+  return serve;
 }

@@ -207,7 +207,7 @@ export const OPTION_SPECS = [
     flag: '--api-key <key>',
     repeatable: true,
     env: 'MCP_API_KEYS',
-    description: 'API key accepted as `Authorization: Bearer <key>`; repeat for several (env: comma-separated). Keys from all sources are combined',
+    description: 'API key accepted as `Authorization: Bearer <key>`; repeat for several (env: comma-separated). Keys from all sources are combined. A key in argv shows in `ps` and logs: prefer the env var or --keys-file',
     schema: z.preprocess(list, z.array(apiKey)),
     default: [],
   },

@@ -72,17 +72,21 @@ function parseDomain(value: string | undefined, problems: string[]): string | un
   return domain;
 }
 
-function parseOut(value: string | undefined, cwd: string, problems: string[]): { outDir: string; outPath: string } {
+/**
+ * Where to write (`outDir`, anywhere the operator names) and how the files refer to each other
+ * (`outPath`, from the repository root = the current directory). Outside the current directory
+ * the files are written as if they lived at `deploy/` in the repository, so what is generated
+ * never depends on where it was written (no absolute or `../` path is baked into any file).
+ */
+function parseOut(value: string | undefined, cwd: string, problems: string[]): { outDir: string; outPath: string; inside: boolean } {
   const outDir = resolve(cwd, value ?? DEFAULT_OUT);
   const fromRoot = relative(cwd, outDir);
-  if (fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
-    problems.push('--out: must be inside the current directory (the repository the image and apps are built from)');
-  }
-  const outPath = fromRoot.split(sep).join('/');
+  const inside = !(fromRoot === '..' || fromRoot.startsWith(`..${sep}`) || isAbsolute(fromRoot));
+  const outPath = inside ? fromRoot.split(sep).join('/') : DEFAULT_OUT;
   if (!PLAIN_PATH.test(outPath)) {
-    problems.push("--out: use only letters, digits, '.', '_', '-' and '/' (the path is written into the Dockerfile, Procfile and start script)");
+    problems.push("--out: use only letters, digits, '.', '_', '-' and '/' inside the current directory (that path is written into the Dockerfile, Procfile and start script)");
   }
-  return { outDir, outPath };
+  return { outDir, outPath, inside };
 }
 
 function regenerateCommand(outPath: string, platforms: readonly Platform[], domain: string | undefined, replicas: number, image: string): string {
@@ -99,12 +103,12 @@ function regenerateCommand(outPath: string, platforms: readonly Platform[], doma
  * Validates the deploy options and builds the deployment.
  *
  * @example
- * const { deployment, outDir } = buildDeployment({ platform: 'kubernetes', replicas: '3' }, process.cwd());
+ * const { deployment, outDir, inside } = buildDeployment({ platform: 'kubernetes', replicas: '3' }, process.cwd());
  * @throws ConfigError listing every invalid option.
  */
-export function buildDeployment(input: DeployInput, cwd: string): { readonly deployment: Deployment; readonly outDir: string } {
+export function buildDeployment(input: DeployInput, cwd: string): { readonly deployment: Deployment; readonly outDir: string; readonly inside: boolean } {
   const problems: string[] = [];
-  const { outDir, outPath } = parseOut(input.out, cwd, problems);
+  const { outDir, outPath, inside } = parseOut(input.out, cwd, problems);
   const platforms = parsePlatforms(input.platform ?? 'all', problems);
   const domain = parseDomain(input.domain, problems);
   const replicas = parseReplicas(input.replicas, problems);
@@ -124,5 +128,5 @@ export function buildDeployment(input: DeployInput, cwd: string): { readonly dep
     outPath,
     command: regenerateCommand(outPath, platforms, domain, replicas, image),
   });
-  return { deployment, outDir };
+  return { deployment, outDir, inside };
 }

@@ -4,6 +4,7 @@
  * steps per platform (the key is created by the operator, never by the generator).
  */
 
+import { posix } from 'node:path';
 import { checklistSections } from './checklist.js';
 import { CLOUD_RUN_FILE } from './cloud-run.js';
 import { APP_JSON, PROCFILE } from './heroku.js';
@@ -50,11 +51,17 @@ function platformSteps(deployment: Deployment, platform: Platform): string[] {
   }
 }
 
-/** The lines printed after a successful write. */
-export function summaryLines(deployment: Deployment, written: readonly string[]): string[] {
-  const shown = deployment.outPath === '' ? '.' : `${deployment.outPath}/`;
+/**
+ * The lines printed after a successful write. `outside` is the real directory written to when
+ * it lies outside the current directory (the files then expect to be moved to `deploy/`).
+ */
+export function summaryLines(deployment: Deployment, written: readonly string[], outside?: string): string[] {
+  const shown = outside !== undefined ? `${outside}/` : deployment.outPath === '' ? '.' : `${deployment.outPath}/`;
   const score = checklistScore(deployment);
-  const lines = [`mcp-warden deploy: wrote ${written.length} files to ${shown}`, ...written.map((file) => `  ${repoPath(deployment, file)}`), ''];
+  const lines = [`mcp-warden deploy: wrote ${written.length} files to ${shown}`, ...written.map((file) => `  ${outside === undefined ? repoPath(deployment, file) : posix.join(shown, file)}`), ''];
+  if (outside !== undefined) {
+    lines.push(`That is outside the current directory: the files refer to each other as ${deployment.outPath}/..., so copy them to ${deployment.outPath}/ in the repository the image and apps are built from.`, '');
+  }
   lines.push(`Security checklist: ${score.done} of ${score.total} items done; read ${repoPath(deployment, CHECKLIST_FILE)} for the open ones.`, '');
   lines.push('Next steps (keys go into your secret store, never into these files):');
   for (const platform of deployment.platforms) {

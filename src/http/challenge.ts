@@ -2,7 +2,9 @@
  * @module http/challenge
  * `WWW-Authenticate` values (RFC 6750 §3; RFC 9728 §5.1 for `resource_metadata`). Built once
  * at start; the scope challenge names the scope that would allow the refused tool, or the
- * operator scope for operator data.
+ * operator scope for operator data. A refused token's `error_description` says what to send
+ * instead (clients surface it); a request with no credentials gets no error attributes, as
+ * RFC 6750 §3.1 asks.
  */
 
 import type { Denial } from '../mcp/access.js';
@@ -27,7 +29,12 @@ export interface Challenges {
 }
 
 export function createChallenges(options: ChallengeOptions): Challenges {
-  const base = `Bearer realm="${options.realm}"${options.resourceMetadataUrl === undefined ? '' : `, resource_metadata="${options.resourceMetadataUrl}"`}`;
+  const oauth = options.resourceMetadataUrl !== undefined;
+  const base = `Bearer realm="${options.realm}"${oauth ? `, resource_metadata="${options.resourceMetadataUrl}"` : ''}`;
+  // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
+  const invalidDescription = oauth
+    ? 'Send a valid API key or access token as Authorization: Bearer <credential>; this one is unknown, revoked, expired or malformed'
+    : 'Send a valid API key as Authorization: Bearer <key>; this one is unknown, revoked, expired or malformed';
   const operatorScope = options.scopePrefix === undefined ? '' : `, scope="${options.scopePrefix}operator"`;
   const operator = Object.freeze({
     'www-authenticate': `${base}, error="insufficient_scope"${operatorScope}, error_description="This credential is not an operator credential"`,
@@ -35,7 +42,7 @@ export function createChallenges(options: ChallengeOptions): Challenges {
   return {
     missing: Object.freeze({ 'www-authenticate': base }),
     invalid: Object.freeze({
-      'www-authenticate': `${base}, error="invalid_token", error_description="The access token is missing, malformed, expired or not accepted"`,
+      'www-authenticate': `${base}, error="invalid_token", error_description="${invalidDescription}"`,
     }),
     operator,
     scope(denial: Denial): Record<string, string> {

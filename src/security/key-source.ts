@@ -1,16 +1,17 @@
 /**
  * @module security/key-source
  * The current key ring: configured keys plus the keys file, reloaded without a restart when
- * the file changes (directory watch) or on SIGHUP. A file that fails to parse on reload
- * keeps the last good ring and is reported; at start it is fatal (the caller exits 2).
+ * the file changes (directory watch) or on SIGHUP. A file that fails to parse, or that someone
+ * other than the process's user or root could change (see `readTrustedKeysFile`), keeps the last
+ * good ring on reload and is reported; at start it is fatal (the caller exits 2).
  */
 
 import { createHash } from 'node:crypto';
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeyRing, type KeyRecord } from './api-keys.js';
 import type { KeyRestriction } from '../store/types.js';
-import { keyRecordsOf, parseKeysFile, KeysFileError } from './keys-file.js';
+import { keyRecordsOf, parseKeysFile, readTrustedKeysFile, KeysFileError } from './keys-file.js';
 
 /** What a reload did, for the log and the audit trail. */
 export type ReloadEvent =
@@ -182,12 +183,7 @@ export class KeySource {
 
   #load(): { records: KeyRecord[]; digest: string | undefined } {
     if (this.#path === undefined) return { records: [], digest: undefined };
-    let text: string;
-    try {
-      text = readFileSync(this.#path, 'utf8');
-    } catch (cause) {
-      throw new KeysFileError(`${this.#path}: cannot be read`, cause);
-    }
+    const text = readTrustedKeysFile(this.#path);
     const file = parseKeysFile(text, this.#path);
     return { records: keyRecordsOf(file), digest: createHash('sha256').update(text).digest('base64') };
   }

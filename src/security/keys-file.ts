@@ -8,6 +8,10 @@
  * Writes are atomic (a temporary file in the same directory, mode 0600, then `rename`), so the
  * server watching the file only ever reads a complete version.
  *
+ * The server reads it only when nobody else could have changed it ({@link readTrustedKeysFile}):
+ * the file and its directory are owned by the process's user or root and are not writable by
+ * group or others (a directory may be if it is sticky, as Kubernetes volume roots are).
+ *
  * @example
  * {
  *   "version": 1,
@@ -18,8 +22,8 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, closeSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isCidrOrAddress } from '../config/options.js';
 import { WardenError } from '../errors.js';
@@ -103,6 +107,60 @@ export function readKeysFile(path: string, options: { allowMissing?: boolean } =
     throw new KeysFileError(`${path}: cannot be read`, cause);
   }
   return parseKeysFile(text, path);
+}
+
+const GROUP_OTHER_WRITE = 0o022;
+const STICKY = 0o1000;
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** Why `stats` (of `what` at `path`) is not trusted for user `uid`, or undefined. */
+function distrust(path: string, what: 'file' | 'directory' | 'link', stats: Stats, uid: number): string | undefined {
+  if (stats.uid !== uid && stats.uid !== 0) {
+    return `${path}: refusing the keys file: its ${what} is owned by uid ${stats.uid}, not by the user running mcp-warden (uid ${uid}) or root; chown it`;
+  }
+  if (what === 'link' || (stats.mode & GROUP_OTHER_WRITE) === 0) return undefined;
+  // A sticky directory lets others add entries but not replace or remove ours (/tmp, Kubernetes volume roots).
+  if (what === 'directory' && (stats.mode & STICKY) !== 0) return undefined;
+  return `${path}: refusing the keys file: its ${what} is writable by group or others (mode ${octal(stats.mode)}); run chmod go-w ${path}`;
+}
+
+/**
+ * Reads the keys file's text for the server, refusing (KeysFileError) a file that someone other
+ * than the process's user or root could change: the file (its target, if a symlink), the link
+ * itself, and the directories holding each must be owned by that user or root, and neither file
+ * nor directory may be writable by group or others (a sticky directory may). The file is checked
+ * through the descriptor it is read from, so it cannot be swapped between check and read.
+ * No checks where the platform has no uids (Windows).
+ *
+ * @example
+ * const text = readTrustedKeysFile('/etc/mcp-warden/keys.json'); // throws on mode 0664
+ */
+export function readTrustedKeysFile(path: string, uid: number | undefined = process.getuid?.()): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw new KeysFileError(`${path}: cannot be read`, cause);
+  }
+  try {
+    if (uid !== undefined) {
+      const absolute = resolve(path);
+      const problems = [distrust(path, 'file', fstatSync(fd), uid), distrust(path, 'link', lstatSync(absolute), uid)];
+      const directories = new Set([dirname(absolute), dirname(realpathSync(absolute))]);
+      for (const directory of directories) problems.push(distrust(directory, 'directory', statSync(directory), uid));
+      const problem = problems.find((text) => text !== undefined);
+      if (problem !== undefined) throw new KeysFileError(problem);
+    }
+    return readFileSync(fd, 'utf8');
+  } catch (cause) {
+    if (cause instanceof KeysFileError) throw cause;
+    throw new KeysFileError(`${path}: cannot be read`, cause);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes a keys file atomically with mode 0600 (temp file in the same directory, fsync, rename). */

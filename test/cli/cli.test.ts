@@ -61,11 +61,27 @@ describe('configuration errors', () => {
     expect(result.stderr).toContain('MCP_API_KEYS is empty or unset');
   });
 
+  it('top-level --help lists the server options, --generate-key, and examples that keep keys out of argv', () => {
+    const result = run(['--help']);
+    expect(result.status).toBe(0);
+    // Help wraps at 80 columns: compare with whitespace runs collapsed.
+    const [commands, serverOptions] = result.stdout.replace(/\s+/g, ' ').split('Server options (mcp-warden [serve] [options]):');
+    expect(commands).toContain('keygen');
+    for (const text of ['--port <number>', '--api-key <key>', '(env MCP_API_KEYS)', '--env-keys', '--keys-file <file>', '--rate-limit <n>', '--config <file>', '--generate-key']) {
+      expect(serverOptions, text).toContain(text);
+    }
+    const examples = result.stdout.slice(result.stdout.indexOf('Examples'));
+    expect(examples).toContain('MCP_API_KEYS="$(mcp-warden keygen)"');
+    // No example passes a key on the command line.
+    expect(examples).not.toMatch(/--api-key/);
+    expect(run(['help']).stdout).toBe(result.stdout);
+  });
+
   it('--help lists the options with their environment variables', () => {
     const result = run(['serve', '--help']);
     expect(result.status).toBe(0);
     for (const text of ['--api-key', '(env MCP_API_KEYS)', '--rate-limit', '(env MCP_RATE_LIMIT)', '--trust-proxy', '--cors-origin', '--env-keys']) {
-      expect(result.stdout).toContain(text);
+      expect(result.stdout.replace(/\s+/g, ' ')).toContain(text);
     }
   });
 });

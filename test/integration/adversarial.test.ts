@@ -39,7 +39,7 @@ describe('adversarial input on the MCP endpoint', () => {
       const response = await send(warden.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: MCP_ACCEPT }, body: TOOLS_LIST });
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toBe('Bearer realm="mcp-warden"');
-      expect(rpcError(response)).toEqual({ code: -32000, message: 'Unauthorized' });
+      expect(rpcError(response)).toEqual({ code: -32000, message: expect.stringMatching(/^Unauthorized: /) });
     });
 
     it('a wrong key → 401 with error="invalid_token"', async () => {
@@ -80,7 +80,7 @@ describe('adversarial input on the MCP endpoint', () => {
       for (const path of ['/api/tools', '/api/status']) {
         const response = await send(`${warden.url}${path}`);
         expect(response.status).toBe(401);
-        expect(response.json()).toEqual({ error: 'auth_required', message: 'Unauthorized' });
+        expect(response.json()).toEqual({ error: 'auth_required', message: expect.stringMatching(/^Unauthorized: /) });
         expect(response.headers['www-authenticate']).toBe('Bearer realm="mcp-warden"');
       }
     });
