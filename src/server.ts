@@ -159,6 +159,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       sharing?.forget(session.id);
       if (reason === 'revoked') logger.info({ sessionId: session.id, principal: session.principalId }, 'session closed: its credential was revoked or expired');
     },
+    onCheck: (at) => handler?.endRequestsOfEndedCredentials((principal, when) => authenticator?.stillValid(principal, principal.expiresAt, when) ?? true, at),
   });
   const stats = new ServerStats({ enabled: config.monitoring, activeSessions: () => sessions.size });
   let activeBans = (): number => 0;

@@ -74,6 +74,8 @@ export interface SessionRegistryOptions {
   readonly now?: () => number;
   /** Called after a session was closed (for whatever reason). */
   readonly onClosed?: (session: LiveSession, reason: CloseReason) => void;
+  /** Called on every check and revalidation (stateless requests in flight are checked there). */
+  readonly onCheck?: (now: number) => void;
 }
 
 /**
@@ -97,6 +99,7 @@ export class SessionRegistry {
   readonly #credentialValid: SessionRegistryOptions['credentialValid'];
   readonly #now: () => number;
   readonly #onClosed: SessionRegistryOptions['onClosed'];
+  readonly #onCheck: SessionRegistryOptions['onCheck'];
   #reserved = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -110,6 +113,7 @@ export class SessionRegistry {
     this.#credentialValid = options.credentialValid;
     this.#now = options.now ?? Date.now;
     this.#onClosed = options.onClosed;
+    this.#onCheck = options.onCheck;
     // One cheap pass over the sessions per tick; reading the clock each time (rather than
     // arming a timer per deadline) lets an injected clock drive expiry in tests.
     this.#timer = setInterval(() => void this.sweep(), options.checkEveryMs ?? 500);
@@ -216,6 +220,7 @@ export class SessionRegistry {
       }
       session.channel.expireStandalone(now, this.#streamIdleMs, this.#streamMaxMs);
     }
+    this.#onCheck?.(now);
     await Promise.allSettled(closing);
   }
 
@@ -224,6 +229,7 @@ export class SessionRegistry {
     const check = this.#credentialValid;
     if (check === undefined) return;
     const now = this.#now();
+    this.#onCheck?.(now);
     const ended = [...this.#sessions.values()].filter((session) => !check(session, now));
     await Promise.allSettled(ended.map((session) => this.close(session.id, 'revoked')));
   }

@@ -235,6 +235,29 @@ describe('Host and header integrity (raw sockets)', () => {
     expect(await stillServing(server)).toBe(true);
   });
 
+  it('a Host that is not `host[:port]` → 400 (RFC 9112 §3.2), even when a loopback name can be read out of it', async () => {
+    const server = await warden();
+    const auth = `Authorization: Bearer ${server.key}`;
+    const port = new URL(server.url).port;
+    for (const host of ['[::1]evil.example', `localhost:x@evil.example`, `evil.example@localhost:${port}`, `localhost:${port}:80`, `localhost:${port}/x`, 'localhost evil.example']) {
+      const api = await rawExchange(server.url, get('/api/tools', [`Host: ${host}`, auth]));
+      expect(api.status, host).toBe(400);
+      expect(JSON.parse(api.body), host).toEqual({ error: 'invalid_request', message: 'Invalid Request' });
+    }
+    const body = initializeBody();
+    const mcp = await rawExchange(
+      server.url,
+      `POST /mcp HTTP/1.1\r\nHost: [::1]evil.example\r\n${auth}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(mcp.status).toBe(400);
+    expect(JSON.parse(mcp.body)).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid Request' }, id: null });
+    // Well-formed loopback names still pass.
+    for (const host of ['localhost', `localhost:${port}`, `[::1]:${port}`, `127.0.0.1:${port}`]) {
+      expect((await rawExchange(server.url, get('/api/tools', [`Host: ${host}`, auth]))).status, host).toBe(200);
+    }
+    expect(await stillServing(server)).toBe(true);
+  });
+
   it('an absolute-form target is checked by its authority (RFC 9112 §3.2.2), not by Host', async () => {
     const server = await warden();
     const auth = `Authorization: Bearer ${server.key}`;

@@ -175,6 +175,64 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
   });
 });
 
+describe('stateless mode: no session, but a credential\u2019s end still ends its requests in flight', () => {
+  /** A server whose `wait` tool runs until cancelled (or 20 s), noting each cancellation. */
+  function waitingServer(cancelled: string[]): McpServer {
+    const server = new McpServer({ name: 'waiting', version: '1.0.0' });
+    server.registerTool('wait', { description: 'Waits until cancelled' }, async (extra) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20_000);
+        extra.signal.addEventListener('abort', () => {
+          cancelled.push(String(extra.requestId));
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return { content: [{ type: 'text', text: 'done' }] };
+    });
+    server.registerTool('quick', { description: 'Answers at once' }, () => ({ content: [{ type: 'text', text: 'quick' }] }));
+    return server;
+  }
+
+  function call(key: string, id: number, name: string, accept = 'text/event-stream'): { url: string; options: { method: string; headers: Record<string, string>; body: string } } {
+    const headers = mcpHeaders(key, { accept, 'mcp-protocol-version': '2025-11-25' });
+    return { url: (running as RunningWarden).mcpUrl, options: { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }) } };
+  }
+
+  it('keys revoke ends the key\u2019s streaming tool call within a second and cancels the tool; other keys\u2019 calls go on', async () => {
+    const path = keysPath();
+    const victim = addKey(path, { name: 'victim' });
+    const bystander = addKey(path, { name: 'bystander' });
+    const cancelled: string[] = [];
+    running = await startWarden({ options: { keysFile: path, stateless: true }, mcpServer: () => waitingServer(cancelled) });
+    const victimCall = call(victim.key, 1, 'wait');
+    const stream = await openSse(victimCall.url, victimCall.options);
+    streams.push(stream);
+    expect(stream.status).toBe(200);
+    const otherCall = call(bystander.key, 2, 'wait');
+    const otherStream = await openSse(otherCall.url, otherCall.options);
+    streams.push(otherStream);
+    expect(otherStream.status).toBe(200);
+
+    const revokedAt = Date.now();
+    updateKeysFile(path, (file) => {
+      (file.keys.find((record) => record.id === victim.record.id) as KeyFileRecord).disabled = true;
+    });
+    await stream.ended(1000);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+    await within(1000, () => cancelled.length === 1);
+    const again = call(victim.key, 3, 'quick', 'application/json, text/event-stream');
+    expectUnauthorized(await send(again.url, again.options));
+    // The other key's call is untouched, and the server still serves it.
+    await expect(otherStream.ended(300)).rejects.toThrow(/did not end/);
+    expect(cancelled).toHaveLength(1);
+    const quick = call(bystander.key, 4, 'quick', 'application/json, text/event-stream');
+    const answer = await send(quick.url, quick.options);
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"quick"');
+  });
+});
+
 describe('lifetimes', () => {
   it('a session whose only activity is an open GET stream is closed at its TTL, stream and all', async () => {
     const clock = manualClock();

@@ -43,6 +43,13 @@ function hostLines(rawHeaders: readonly string[]): number {
   return count;
 }
 
+/**
+ * RFC 9112 §3.2 / RFC 3986 §3.2.2: `Host` is `host [":" port]` (an IP literal in brackets, or a
+ * reg-name / IPv4 address), never userinfo or anything after the port. A value outside that
+ * grammar gets 400: the host check must not read a loopback name out of `[::1]evil.example`.
+ */
+const HOST_FIELD = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
 /** The authority of an absolute-form target; null when the target is not http(s). */
 function targetAuthority(target: string): string | null {
   try {
@@ -67,6 +74,10 @@ export function createHostOriginGuard(options: HostOriginOptions) {
       return;
     }
     let host = request.headers.host;
+    if (host !== undefined && !HOST_FIELD.test(host)) {
+      replyError(request, reply, 'WARDEN_ERR_INVALID_REQUEST', 'invalid_host');
+      return;
+    }
     const target = raw.url ?? '/';
     if (!target.startsWith('/')) {
       const authority = targetAuthority(target);

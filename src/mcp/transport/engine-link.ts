@@ -158,6 +158,22 @@ export class EngineLink implements Transport {
     this.onmessage?.(message, extra);
   }
 
+  /**
+   * Ends the requests in flight that `ended` picks (their caller's credential ended): each
+   * exchange is aborted with `gone` (its stream ends) and the engine is told the request was
+   * cancelled, so the handler's abort signal fires and its work stops.
+   */
+  abortWhere(ended: (context: CallContext) => boolean, gone: WardenError): void {
+    for (const [internalId, route] of this.#routes) {
+      if (!ended(route.context)) continue;
+      this.#routes.delete(internalId);
+      route.channel.settled(route.clientId, internalId);
+      this.sessionId = route.channel.sessionId;
+      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: internalId, reason: 'credential ended' } });
+      route.exchange.abort(gone);
+    }
+  }
+
   /** Ends a request the client cancelled: the engine sends nothing, so its exchange is answered here. */
   cancelled(internalId: number, answer: (clientId: RequestId) => JSONRPCMessage): void {
     const route = this.#routes.get(internalId);

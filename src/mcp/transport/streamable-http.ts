@@ -165,6 +165,14 @@ export class StreamableHttpHandler {
     }
   }
 
+  /**
+   * Stateless mode has no session to close when a credential ends: ends the requests in flight
+   * (streams included) whose caller `valid` no longer accepts at `now`, and cancels their work.
+   */
+  endRequestsOfEndedCredentials(valid: (principal: Principal, now: number) => boolean, now: number): void {
+    this.#statelessChannel?.link.abortWhere((context) => !valid(context.principal, now), new WardenError('WARDEN_ERR_AUTH_INVALID', { reason: 'credential_ended' }));
+  }
+
   handle(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
     switch (request.method) {
       case 'POST':
