@@ -360,7 +360,7 @@ describe('closing after an error answer whose body was not read', () => {
   it('a 401 to a request without a body keeps the connection alive', async () => {
     const warden = await start({});
     const probe = await open(warden, '127.0.0.2', 'GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
-    expect(await until(() => probe.received.includes('"Unauthorized"'), 2000)).toBe(true);
+    expect(await until(() => probe.received.includes('see Troubleshooting in the mcp-warden README"'), 2000)).toBe(true);
     expect(probe.received).toMatch(/^HTTP\/1\.1 401 /);
     expect(probe.received).not.toMatch(/connection: close/i);
     probe.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');

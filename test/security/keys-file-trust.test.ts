@@ -186,7 +186,7 @@ describe('the server', () => {
   it('keeps serving the last good keys and logs an error when the keys file turns group-writable', async () => {
     const { path, keys } = keysFileWith('first');
     running = await startWarden({ options: { keysFile: path } });
-    const status = async (key: string): Promise<number> => (await send(`${running?.url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status;
+    const status = async (key: string): Promise<number> => (await send(`${running?.url}/api/tools`, { headers: { authorization: `Bearer ${key}` } })).status;
     expect(await status(keys[0] as string)).toBe(200);
     const [second] = writeKeys(path, ['second']);
     chmodSync(path, 0o664);
