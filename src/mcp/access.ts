@@ -16,7 +16,7 @@
  */
 
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 
 /** What parts of an MCP server are operator-only or describe a tool. */
 export interface AccessRules {

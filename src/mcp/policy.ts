@@ -9,7 +9,7 @@
  */
 
 import { ClientRequestSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 import { NO_OPERATOR_PARTS, refusedRequest, visibleResult, type AccessRules, type Denial } from './access.js';
 import { RPC, RPC_MESSAGES } from './wire.js';
 

@@ -10,35 +10,8 @@
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ipMatcher, type IpMatcher } from './ip-rules.js';
-
-/** Who made a request, as far as the server knows. Never carries the secret. */
-export interface Principal {
-  readonly kind: 'api-key' | 'jwt' | 'anonymous';
-  /** Stable identifier: the key's id (fingerprint for configured keys) or the token subject. */
-  readonly id: string;
-  /** Human label, when one was configured (key name, OAuth client id). */
-  readonly name: string | undefined;
-  /** Tools this principal may list and call; undefined means all. */
-  readonly tools?: ReadonlySet<string> | undefined;
-  /** Requests per rate window for this principal, on top of the per-IP limit. */
-  readonly rateLimit?: number | undefined;
-  /** Source addresses this principal may use; undefined means any. */
-  readonly allowIps?: IpMatcher | undefined;
-  /** OAuth scopes of a token principal. */
-  readonly scopes?: readonly string[] | undefined;
-  /**
-   * Epoch ms from which the presented credential is refused (a token's `exp` plus the clock
-   * leeway); its sessions end then. Undefined for API keys: the key ring is asked instead,
-   * since a key's expiry and revocation can change after a session was opened.
-   */
-  readonly expiresAt?: number | undefined;
-  /**
-   * May read operator data: `/api/status`, `/metrics`, the console, the full tool catalog, the
-   * status resource and operator-only tools. Absent means no (least privilege).
-   */
-  readonly operator?: boolean | undefined;
-}
+import { ipMatcher } from './ip-rules.js';
+import type { Principal } from './identity.js';
 
 /** One accepted key, without the key itself. */
 export interface KeyRecord {

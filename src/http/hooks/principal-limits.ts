@@ -6,7 +6,7 @@
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { Principal } from '../../security/api-keys.js';
+import type { Principal } from '../../security/identity.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { RateLimitDecision, RateLimitStore } from '../../store/types.js';
 import { replyError } from '../wire.js';

@@ -19,7 +19,7 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { WardenError } from '../../errors.js';
-import type { Principal } from '../../security/api-keys.js';
+import type { Principal } from '../../security/identity.js';
 import type { CallContext, MessagePolicy } from '../policy.js';
 import { RPC } from '../wire.js';
 import type { Exchange } from './exchange.js';
