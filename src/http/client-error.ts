@@ -24,7 +24,7 @@ import type { BanList } from '../security/ban-list.js';
 import { clientKey } from '../security/client-ip.js';
 import type { IpVerdict } from '../security/ip-rules.js';
 import type { RateLimitDecision, RateLimitStore } from '../store/types.js';
-import { errorBody, publicCode } from './wire.js';
+import { errorBody, publicCode } from './error-reply.js';
 
 export interface ClientErrorOptions {
   /** The security headers every response carries. */

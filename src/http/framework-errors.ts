@@ -8,7 +8,7 @@
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { isWardenError } from '../errors.js';
-import { replyError } from './wire.js';
+import { replyError } from './error-reply.js';
 
 /** An onRequest-style hook: answers the request, or calls `done` to let it through. */
 export type RequestGuard = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;

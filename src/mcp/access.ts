@@ -107,7 +107,7 @@ function requestDenial(principal: Principal, rules: AccessRules, method: string,
   switch (method) {
     case 'tools/call': {
       const name = params?.['name'];
-      // A call without a string name is malformed, not out of scope: the server answers -32602.
+      // A call without a string name is malformed, not out of scope: the server answers `RPC.INVALID_PARAMS`.
       return typeof name === 'string' ? toolDenial(principal, rules, name) : undefined;
     }
     case 'resources/read':

@@ -12,7 +12,7 @@ import type { BanList } from '../../security/ban-list.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { Challenges } from '../challenge.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface AuthHookOptions {
   readonly authenticator: Authenticator;

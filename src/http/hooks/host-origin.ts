@@ -17,7 +17,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { createHostGuard, createOriginGuard } from '../../security/hosts.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 /**
  * Headers per request that Node's parser keeps (its default, set explicitly on our server so

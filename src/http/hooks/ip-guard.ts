@@ -10,7 +10,7 @@ import type { BanList } from '../../security/ban-list.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { IpVerdict } from '../../security/ip-rules.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface IpGuardOptions {
   readonly rules: ((address: string) => IpVerdict) | undefined;

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { Principal } from '../../security/identity.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { RateLimitDecision, RateLimitStore } from '../../store/types.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface PrincipalLimitsOptions {
   readonly store: RateLimitStore;

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { SecurityEvents } from '../../observability/security-events.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { RateLimitDecision, RateLimitStore } from '../../store/types.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface RateLimitHookOptions {
   readonly store: RateLimitStore;

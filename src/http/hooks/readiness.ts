@@ -6,7 +6,7 @@
  */
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export function createReadinessGate(ready: () => boolean) {
   return function readinessGate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {

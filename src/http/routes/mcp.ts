@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { authInfoOf, type Principal } from '../../security/identity.js';
 import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
 import type { McpHttpResponse } from '../../mcp/transport/types.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 const MAX_LOGGED_METHODS = 8;
 const MAX_LOGGED_NAME = 64;

@@ -13,7 +13,7 @@ import type { BanList } from '../../security/ban-list.js';
 import { readBearer } from '../../security/bearer.js';
 import type { Challenges } from '../challenge.js';
 import { countTowardBan } from '../hooks/auth.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface MetricsRouteOptions {
   readonly metrics: Metrics;

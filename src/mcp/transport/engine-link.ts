@@ -21,7 +21,7 @@ import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId } from
 import type { WardenError } from '../../errors.js';
 import type { Principal } from '../../security/identity.js';
 import type { CallContext, MessagePolicy } from '../policy.js';
-import { RPC } from '../wire.js';
+import { RPC } from '../../wire-codes.js';
 import type { Exchange } from './exchange.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();

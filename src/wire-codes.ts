@@ -1,7 +1,8 @@
 /**
- * @module mcp/wire
- * JSON-RPC 2.0 wire constants and the one function that renders an error body.
- * Handlers never write `-32600` literals; they name `RPC.INVALID_REQUEST`.
+ * @module wire-codes
+ * The JSON-RPC error codes mcp-warden answers with, at the bottom layer (nothing here imports
+ * anything), like the SDK's `ErrorCode` enum. Handlers never write `-32600` literals; they
+ * name `RPC.INVALID_REQUEST`. Turning an error into an HTTP reply is `http/error-reply`.
  */
 
 /** JSON-RPC error codes (JSON-RPC 2.0 §5.1; MCP uses -32000..-32099 for server errors). */
@@ -15,9 +16,11 @@ export const RPC = {
   SERVER_ERROR: -32000,
   /** Same code the official SDK uses for an unknown session. */
   SESSION_NOT_FOUND: -32001,
+  /** MCP: a `resources/read` for a URI the server does not have. */
+  RESOURCE_NOT_FOUND: -32002,
+  /** MCP 2025-11-25: URL elicitation required (its message and data reach the client verbatim). */
+  URL_ELICITATION_REQUIRED: -32042,
 } as const;
-
-export type RpcCode = (typeof RPC)[keyof typeof RPC];
 
 /** Generic public message for each standard code (used when sanitising outgoing errors). */
 export const RPC_MESSAGES: Readonly<Record<number, string>> = {
@@ -26,9 +29,5 @@ export const RPC_MESSAGES: Readonly<Record<number, string>> = {
   [RPC.METHOD_NOT_FOUND]: 'Method not found',
   [RPC.INVALID_PARAMS]: 'Invalid params',
   [RPC.INTERNAL_ERROR]: 'Internal error',
+  [RPC.RESOURCE_NOT_FOUND]: 'Resource not found',
 };
-
-/** Renders a JSON-RPC error object as the body of an HTTP response (id null: RFC JSON-RPC §5). */
-export function rpcErrorBody(code: number, message: string, id: string | number | null = null): string {
-  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id });
-}
