@@ -56,6 +56,9 @@ interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** Node's `clientError` listener: answers on the raw socket a request the HTTP parser refused. */
+export type ClientErrorHandler = (error: Error & { code?: string }, socket: Socket) => void;
+
 /** Node's `socket._httpMessage`: the response in flight on this connection, if any. */
 type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
 
@@ -65,7 +68,7 @@ type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
  * @example
  * Fastify({ clientErrorHandler: createClientErrorHandler({ headers, logger, stats }) });
  */
-export function createClientErrorHandler(options: ClientErrorOptions) {
+export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
   const { headers, guards, logger, stats, metrics } = options;
   const interval = options.logIntervalMs ?? 10_000;
   const now = options.now ?? Date.now;

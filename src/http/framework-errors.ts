@@ -27,6 +27,9 @@ export interface FrameworkErrorOptions {
   readonly logRequest?: RequestGuard | undefined;
 }
 
+/** Fastify's `frameworkErrors` option: answers a request Fastify could not route. */
+export type FrameworkErrorHandler = (error: { code?: unknown }, request: FastifyRequest, reply: FastifyReply) => void;
+
 function noop(): void {}
 
 /**
@@ -35,7 +38,7 @@ function noop(): void {}
  * @example
  * Fastify({ frameworkErrors: createFrameworkErrorHandler({ headers, guards: [ipGuard, rateLimit], clientIp }) });
  */
-export function createFrameworkErrorHandler(options: FrameworkErrorOptions) {
+export function createFrameworkErrorHandler(options: FrameworkErrorOptions): FrameworkErrorHandler {
   const { headers, guards, clientIp, logRequest } = options;
   return function frameworkError(error: { code?: unknown }, request: FastifyRequest, reply: FastifyReply): void {
     const reason = String(error.code).toLowerCase();

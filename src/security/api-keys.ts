@@ -4,12 +4,12 @@
  * (expiry, revocation), limits (tools, rate limit, source addresses) and role (operator or not).
  *
  * Verification hashes the presented token, finds the candidate record by digest and confirms
- * it with `crypto.timingSafeEqual` over the fixed-length digests. Looking a digest up in a map
+ * it in constant time over the fixed-length digests (`security/constant-time`). Looking a digest up in a map
  * can only reveal bits of SHA-256 outputs, which by preimage resistance do not help anyone
  * forge a key; the comparison that accepts a key is constant-time.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameBytes, secretDigest } from './constant-time.js';
 import { ipMatcher } from './ip-rules.js';
 import type { Principal } from './identity.js';
 
@@ -37,7 +37,7 @@ export type KeyVerdict = { readonly ok: true; readonly principal: Principal } | 
 
 /** SHA-256 of a key. */
 export function hashKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return secretDigest(key);
 }
 
 /**
@@ -129,7 +129,7 @@ export class KeyRing {
     const digest = hashKey(token);
     const entry = this.#byDigest.get(digest.toString('base64'));
     // Compare on both paths so a miss costs the same as a hit.
-    const equal = timingSafeEqual(digest, entry === undefined ? DUMMY_HASH : entry.record.hash);
+    const equal = sameBytes(digest, entry === undefined ? DUMMY_HASH : entry.record.hash);
     if (!equal || entry === undefined) return UNKNOWN;
     if (entry.record.disabled === true) return REVOKED;
     // `!(now < x)` rather than `now >= x`: an expiry that is not a number (NaN) means expired.
