@@ -14,10 +14,7 @@ import { buildDeployment, DEFAULT_IMAGE, DEFAULT_OUT, type DeployInput } from '.
 import { PLATFORMS } from '../deploy/platforms.js';
 import { summaryLines } from '../deploy/summary.js';
 import { TargetIsDirectoryError, writeGeneratedFiles, type WriteOutcome } from '../deploy/writer.js';
-import { EXIT_USAGE } from './serve.js';
-
-/** Exit code when target files exist (without --force) or cannot be written. */
-export const EXIT_NOT_WRITTEN = 1;
+import { EXIT_NOT_WRITTEN, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 export interface DeployOptions extends DeployInput {
   readonly force?: boolean;
@@ -68,7 +65,7 @@ export async function runDeploy(options: DeployOptions, io: DeployIo): Promise<n
     return EXIT_NOT_WRITTEN;
   }
   io.stdout(`${summaryLines(deployment, outcome.paths).join('\n')}\n`);
-  return 0;
+  return EXIT_OK;
 }
 
 export function registerDeploy(program: Command): void {
