@@ -9,10 +9,10 @@
  */
 
 import { Option, type Command } from 'commander';
-import { CheckUsageError, DEFAULT_MAX_REQUESTS, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from '../check/options.js';
-import { renderJson, renderText, sanitizeForTerminal, useColor } from '../check/report.js';
-import { runAudit } from '../check/runner.js';
-import { CHECK_NAMES, type CheckReport } from '../check/types.js';
+import { CheckUsageError, DEFAULT_MAX_REQUESTS, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from '../operator/check/options.js';
+import { renderJson, renderText, sanitizeForTerminal, useColor } from '../operator/check/report.js';
+import { runAudit } from '../operator/check/runner.js';
+import { CHECK_NAMES, type CheckReport } from '../operator/check/types.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Where the command writes; injectable so tests can capture it. */

@@ -9,11 +9,11 @@
 
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { generateFiles } from '../deploy/generate.js';
-import { buildDeployment, DEFAULT_IMAGE, DEFAULT_OUT, type DeployInput } from '../deploy/options.js';
-import { PLATFORMS } from '../deploy/platforms.js';
-import { summaryLines } from '../deploy/summary.js';
-import { TargetIsDirectoryError, writeGeneratedFiles, type WriteOutcome } from '../deploy/writer.js';
+import { generateFiles } from '../operator/deploy/generate.js';
+import { buildDeployment, DEFAULT_IMAGE, DEFAULT_OUT, type DeployInput } from '../operator/deploy/options.js';
+import { PLATFORMS } from '../operator/deploy/platforms.js';
+import { summaryLines } from '../operator/deploy/summary.js';
+import { TargetIsDirectoryError, writeGeneratedFiles, type WriteOutcome } from '../operator/deploy/writer.js';
 import { EXIT_NOT_WRITTEN, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 export interface DeployOptions extends DeployInput {
