@@ -8,7 +8,7 @@
  * library message, the stack) stays on the error for the log and never reaches the wire.
  */
 
-import { RPC } from './mcp/wire.js';
+import { RPC } from './wire-codes.js';
 
 /** Definition of one error code: what the client sees. */
 export interface ErrorDefinition {

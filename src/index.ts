@@ -12,7 +12,8 @@ export { createServer, type WardenServer, type WardenServerOptions } from './ser
 export { loadConfig, configFromValues, ConfigError, type Config, type ConfigInput } from './config/load.js';
 export { OPTION_SPECS, type LogLevel, type TrustProxy } from './config/options.js';
 export { ERROR_CODES, WardenError, isWardenError, type WardenErrorCode } from './errors.js';
-export { KeyRing, keyFingerprint, type Principal } from './security/api-keys.js';
+export { KeyRing, keyFingerprint } from './security/api-keys.js';
+export type { Principal } from './security/identity.js';
 export { generateApiKey } from './security/keygen.js';
 export type { ServerFactory, SessionContext, ServerLike } from './mcp/sessions.js';
 export type { RateLimitStore, RateLimitDecision } from './store/types.js';

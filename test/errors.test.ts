@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, WardenError, type WardenErrorCode } from '../src/errors.js';
-import { RPC } from '../src/mcp/wire.js';
-import { errorBody, publicCode } from '../src/http/wire.js';
+import { RPC } from '../src/wire-codes.js';
+import { errorBody, publicCode } from '../src/http/error-reply.js';
 
 describe('ERROR_CODES', () => {
   const codes = Object.keys(ERROR_CODES) as WardenErrorCode[];

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { auditFiles, describePruned, explainBreak, verifyAudit } from '../observability/audit-verify.js';
-import { EXIT_USAGE } from './serve.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('work with the tamper-evident audit trail');
@@ -31,7 +31,7 @@ export function registerAudit(program: Command): void {
       const gaps = found.flatMap((entry) => entry.missing);
       if (options.all === true && gaps.length > 0) {
         process.stdout.write(`BROKEN: ${explainBreak('missing_file')}: ${gaps.join(', ')}\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT_FAILED;
         return;
       }
       const list = options.all === true ? found.flatMap((entry) => entry.files) : files;
@@ -50,6 +50,6 @@ export function registerAudit(program: Command): void {
         const where = `${result.break.file} line ${result.break.line}${result.break.seq === undefined ? '' : ` (seq ${result.break.seq})`}`;
         process.stdout.write(`BROKEN at ${where}: ${explainBreak(result.break.reason)}\n`);
       }
-      process.exitCode = result.ok ? 0 : 1;
+      process.exitCode = result.ok ? EXIT_OK : EXIT_FAILED;
     });
 }

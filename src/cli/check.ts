@@ -9,14 +9,11 @@
  */
 
 import { Option, type Command } from 'commander';
-import { CheckUsageError, DEFAULT_MAX_REQUESTS, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from '../check/options.js';
-import { renderJson, renderText, sanitizeForTerminal, useColor } from '../check/report.js';
-import { runAudit } from '../check/runner.js';
-import { CHECK_NAMES, type CheckReport } from '../check/types.js';
-import { EXIT_USAGE } from './serve.js';
-
-/** Exit code when any check failed. */
-export const EXIT_CHECK_FAILED = 1;
+import { CheckUsageError, DEFAULT_MAX_REQUESTS, DEFAULT_ORIGIN, DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from '../operator/check/options.js';
+import { renderJson, renderText, sanitizeForTerminal, useColor } from '../operator/check/report.js';
+import { runAudit } from '../operator/check/runner.js';
+import { CHECK_NAMES, type CheckReport } from '../operator/check/types.js';
+import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Where the command writes; injectable so tests can capture it. */
 export interface CheckIo {
@@ -58,7 +55,7 @@ export async function runCheck(options: CheckCommandOptions, io: CheckIo = proce
   const report = await runAudit(parsed);
   if (report.unreachable !== undefined) io.stderr.write(`mcp-warden check: ${sanitizeForTerminal(report.unreachable)}\n`);
   io.stdout.write(options.json === true ? renderJson(report) : renderText(report, { color: useColor(io.stdout.isTTY, io.env) }));
-  return { exitCode: report.summary.fail > 0 ? EXIT_CHECK_FAILED : 0, report };
+  return { exitCode: report.summary.fail > 0 ? EXIT_CHECK_FAILED : EXIT_OK, report };
 }
 
 /** Adds `mcp-warden check` to `program`. `io.exit` ends the process (injectable for tests). */

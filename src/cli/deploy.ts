@@ -12,15 +12,12 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, parse } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { generateFiles } from '../deploy/generate.js';
-import { buildDeployment, DEFAULT_IMAGE, DEFAULT_OUT, type DeployInput } from '../deploy/options.js';
-import { PLATFORMS } from '../deploy/platforms.js';
-import { summaryLines } from '../deploy/summary.js';
-import { TargetIsDirectoryError, writeGeneratedFiles, type WriteOutcome } from '../deploy/writer.js';
-import { EXIT_USAGE } from './serve.js';
-
-/** Exit code when target files exist (without --force) or cannot be written. */
-export const EXIT_NOT_WRITTEN = 1;
+import { generateFiles } from '../operator/deploy/generate.js';
+import { buildDeployment, DEFAULT_IMAGE, DEFAULT_OUT, type DeployInput } from '../operator/deploy/options.js';
+import { PLATFORMS } from '../operator/deploy/platforms.js';
+import { summaryLines } from '../operator/deploy/summary.js';
+import { TargetIsDirectoryError, writeGeneratedFiles, type WriteOutcome } from '../operator/deploy/writer.js';
+import { EXIT_NOT_WRITTEN, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 export interface DeployOptions extends DeployInput {
   readonly force?: boolean;
@@ -89,7 +86,7 @@ export async function runDeploy(options: DeployOptions, io: DeployIo): Promise<n
     return EXIT_NOT_WRITTEN;
   }
   io.stdout(`${summaryLines(deployment, outcome.paths, inside ? undefined : realTarget(outDir)).join('\n')}\n`);
-  return 0;
+  return EXIT_OK;
 }
 
 export function registerDeploy(program: Command): void {

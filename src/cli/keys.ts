@@ -17,10 +17,7 @@ import {
   updateKeysFile,
   type KeyFileRecord,
 } from '../security/keys-file.js';
-import { EXIT_USAGE } from './serve.js';
-
-/** Exit code when the command was valid but could not be carried out (unknown id, locked file). */
-const EXIT_FAILED = 1;
+import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 class UsageError extends Error {}
 /** The command was well-formed but names something that does not exist. */

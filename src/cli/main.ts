@@ -14,7 +14,8 @@ import { registerCheck } from './check.js';
 import { registerDeploy } from './deploy.js';
 import { registerKeygen } from './keygen.js';
 import { registerKeys } from './keys.js';
-import { EXIT_USAGE, registerServe, serveOptionsHelp } from './serve.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { registerServe, serveOptionsHelp } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -40,10 +41,10 @@ async function main(): Promise<void> {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+      process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
     }
     process.stderr.write(`mcp-warden: unexpected error: ${(error as Error).message}\n`);
-    process.exit(1);
+    process.exit(EXIT_FAILED);
   }
 }
 

@@ -8,10 +8,9 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { isWardenError } from '../errors.js';
 import { OPTION_SPECS, type OptionSpec } from '../config/options.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { printNewKey } from './keygen.js';
 
-/** Exit code for invalid configuration or usage. */
-export const EXIT_USAGE = 2;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -119,7 +118,7 @@ export async function runServe(command: Command): Promise<void> {
     const reason = code === 'EADDRINUSE' ? `port ${config.port} is already in use` : code === 'EACCES' ? `no permission to bind port ${config.port}` : 'the server could not start';
     process.stderr.write(`mcp-warden: ${reason} (${config.host}:${config.port})\n`);
     server.logger.flush();
-    process.exit(1);
+    process.exit(EXIT_FAILED);
   }
   if (server.generatedKey !== undefined) process.stderr.write(oneTimeKeyBanner(server.generatedKey, url));
 
@@ -128,14 +127,14 @@ export async function runServe(command: Command): Promise<void> {
     signals++;
     if (signals > 1) {
       process.stderr.write(`mcp-warden: second ${signal}, exiting now\n`);
-      process.exit(1);
+      process.exit(EXIT_FAILED);
     }
     server.logger.info({ signal }, 'shutting down');
     server.stop().then(
-      () => process.exit(0),
+      () => process.exit(EXIT_OK),
       (error: unknown) => {
         server.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        process.exit(EXIT_FAILED);
       },
     );
   };

@@ -27,9 +27,9 @@ import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { TrustProxy } from '../config/options.js';
-import { isWardenError, WardenError, type WardenErrorCode } from '../errors.js';
 import type { ToolCatalog } from '../mcp/catalog.js';
-import { ANONYMOUS, type StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
+import type { StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
+import { ANONYMOUS } from '../security/identity.js';
 import type { ServerStats } from '../observability/stats.js';
 import type { RateLimitStore } from '../store/types.js';
 import './fastify-types.js';
@@ -60,7 +60,7 @@ import { registerMcpRoutes } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOAuthMetadata, type ProtectedResourceMetadata } from './routes/oauth-metadata.js';
 import { registerPublicRoutes } from './routes/public.js';
-import { replyError } from './wire.js';
+import { replyError, toWardenError } from './error-reply.js';
 
 export interface AppDependencies {
   readonly config: Readonly<Config>;
@@ -109,31 +109,6 @@ export function fastifyTrustProxy(trust: TrustProxy): FastifyServerOptions['trus
     case 'addresses':
       return [...trust.ranges];
   }
-}
-
-const FASTIFY_CODES: Readonly<Record<string, WardenErrorCode>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'WARDEN_ERR_BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'WARDEN_ERR_PARSE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'WARDEN_ERR_INVALID_REQUEST',
-  FST_ERR_CTP_INVALID_TYPE: 'WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE',
-};
-
-/** Maps anything thrown during a request to a WardenError (unknown → internal). */
-export function toWardenError(error: unknown): WardenError {
-  if (isWardenError(error)) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && FASTIFY_CODES[code] !== undefined) {
-    return new WardenError(FASTIFY_CODES[code] as WardenErrorCode, { reason: code.toLowerCase(), cause: error });
-  }
-  const status = (error as { statusCode?: unknown }).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    if (status === 404) return new WardenError('WARDEN_ERR_NOT_FOUND', { cause: error });
-    if (status === 413) return new WardenError('WARDEN_ERR_BODY_TOO_LARGE', { cause: error });
-    if (status === 415) return new WardenError('WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE', { cause: error });
-    return new WardenError('WARDEN_ERR_INVALID_REQUEST', { reason: typeof code === 'string' ? code.toLowerCase() : 'client_error', cause: error });
-  }
-  return new WardenError('WARDEN_ERR_INTERNAL', { reason: 'unhandled', cause: error });
 }
 
 /** A request id generator: random per-process prefix + counter (never taken from the client). */

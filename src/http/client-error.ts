@@ -24,7 +24,7 @@ import type { BanList } from '../security/ban-list.js';
 import { clientKey } from '../security/client-ip.js';
 import type { IpVerdict } from '../security/ip-rules.js';
 import type { RateLimitDecision, RateLimitStore } from '../store/types.js';
-import { errorBody, publicCode } from './wire.js';
+import { errorBody, publicCode } from './error-reply.js';
 
 export interface ClientErrorOptions {
   /** The security headers every response carries. */
@@ -56,6 +56,9 @@ interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** Node's `clientError` listener: answers on the raw socket a request the HTTP parser refused. */
+export type ClientErrorHandler = (error: Error & { code?: string }, socket: Socket) => void;
+
 /** Node's `socket._httpMessage`: the response in flight on this connection, if any. */
 type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
 
@@ -65,7 +68,7 @@ type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
  * @example
  * Fastify({ clientErrorHandler: createClientErrorHandler({ headers, logger, stats }) });
  */
-export function createClientErrorHandler(options: ClientErrorOptions) {
+export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
   const { headers, guards, logger, stats, metrics } = options;
   const interval = options.logIntervalMs ?? 10_000;
   const now = options.now ?? Date.now;

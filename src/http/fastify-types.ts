@@ -3,7 +3,7 @@
  * What mcp-warden adds to Fastify's request and route config.
  */
 
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 
 /** How a request fared at authentication, for the log line. */
 export type AuthOutcome = 'ok' | 'missing' | 'invalid' | 'public';

@@ -8,7 +8,7 @@
 
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { isWardenError } from '../errors.js';
-import { replyError } from './wire.js';
+import { replyError } from './error-reply.js';
 
 /** An onRequest-style hook: answers the request, or calls `done` to let it through. */
 export type RequestGuard = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
@@ -27,6 +27,9 @@ export interface FrameworkErrorOptions {
   readonly logRequest?: RequestGuard | undefined;
 }
 
+/** Fastify's `frameworkErrors` option: answers a request Fastify could not route. */
+export type FrameworkErrorHandler = (error: { code?: unknown }, request: FastifyRequest, reply: FastifyReply) => void;
+
 function noop(): void {}
 
 /**
@@ -35,7 +38,7 @@ function noop(): void {}
  * @example
  * Fastify({ frameworkErrors: createFrameworkErrorHandler({ headers, guards: [ipGuard, rateLimit], clientIp }) });
  */
-export function createFrameworkErrorHandler(options: FrameworkErrorOptions) {
+export function createFrameworkErrorHandler(options: FrameworkErrorOptions): FrameworkErrorHandler {
   const { headers, guards, clientIp, logRequest } = options;
   return function frameworkError(error: { code?: unknown }, request: FastifyRequest, reply: FastifyReply): void {
     const reason = String(error.code).toLowerCase();

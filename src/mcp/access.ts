@@ -16,7 +16,7 @@
  */
 
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 
 /** What parts of an MCP server are operator-only or describe a tool. */
 export interface AccessRules {
@@ -107,7 +107,7 @@ function requestDenial(principal: Principal, rules: AccessRules, method: string,
   switch (method) {
     case 'tools/call': {
       const name = params?.['name'];
-      // A call without a string name is malformed, not out of scope: the server answers -32602.
+      // A call without a string name is malformed, not out of scope: the server answers `RPC.INVALID_PARAMS`.
       return typeof name === 'string' ? toolDenial(principal, rules, name) : undefined;
     }
     case 'resources/read':

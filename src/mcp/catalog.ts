@@ -9,11 +9,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../security/api-keys.js';
+import { ANONYMOUS, type Principal } from '../security/identity.js';
 import { NO_OPERATOR_PARTS, visibleResult, type AccessRules } from './access.js';
 import { VERSION } from '../version.js';
 import type { ServerFactory, ServerLike } from './sessions.js';
-import { ANONYMOUS } from './transport/streamable-http.js';
 
 export class ToolCatalog {
   readonly #factory: ServerFactory;

@@ -12,8 +12,6 @@ import {
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type JSONRPCRequest,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 
@@ -64,12 +62,4 @@ function shapeOf(value: unknown): MessageKind | undefined {
   const error = value['error'];
   if (!isPlainObject(error) || !Number.isSafeInteger(error['code']) || typeof error['message'] !== 'string') return undefined;
   return isRequestId(value['id']) || value['id'] === null ? 'response' : undefined;
-}
-
-export function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
-  return 'method' in message && 'id' in message;
-}
-
-export function isResponse(message: JSONRPCMessage): message is Extract<JSONRPCMessage, { id: RequestId }> & ({ result: unknown } | { error: unknown }) {
-  return !('method' in message);
 }

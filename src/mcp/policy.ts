@@ -1,7 +1,7 @@
 /**
  * @module mcp/policy
  * What happens to a response after it leaves the protocol engine: the default policy keeps
- * error answers generic (the engine may put library messages in them), restores `-32602` for
+ * error answers generic (the engine may put library messages in them), restores `RPC.INVALID_PARAMS` for
  * parameter errors the SDK reports as internal errors, reduces list and completion results to
  * what the caller may use, and counts tool calls. Requests naming a tool, resource or prompt
  * outside the caller's scope are refused before dispatch ({@link MessagePolicy.refuse}); the
@@ -9,9 +9,9 @@
  */
 
 import { ClientRequestSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 import { NO_OPERATOR_PARTS, refusedRequest, visibleResult, type AccessRules, type Denial } from './access.js';
-import { RPC, RPC_MESSAGES } from './wire.js';
+import { RPC, RPC_MESSAGES } from '../wire-codes.js';
 
 /** One request in flight, as the policy sees it. */
 export interface CallContext {
@@ -61,12 +61,8 @@ export interface McpEventSink {
   rpcError?(context: CallContext, original: RpcError): void;
 }
 
-// Codes whose message and data a client needs verbatim (MCP 2025-11-25: -32042 URL elicitation required).
-const PASS_THROUGH_CODES = new Set([-32042]);
-const GENERIC_MESSAGES: Readonly<Record<number, string>> = {
-  ...RPC_MESSAGES,
-  [-32002]: 'Resource not found',
-};
+// Codes whose message and data a client needs verbatim (MCP 2025-11-25: URL elicitation required).
+const PASS_THROUGH_CODES = new Set<number>([RPC.URL_ELICITATION_REQUIRED]);
 
 /** The tool name of a `tools/call` request, when it has one. */
 export function toolNameOf(request: JSONRPCRequest): string | undefined {
@@ -78,13 +74,13 @@ export function toolNameOf(request: JSONRPCRequest): string | undefined {
 function sanitizeError(context: CallContext, error: RpcError): RpcError {
   if (PASS_THROUGH_CODES.has(error.code)) return error;
   let code = error.code;
-  // The SDK answers a params schema failure thrown by its own parser as -32603; a request its
+  // The SDK answers a params schema failure thrown by its own parser as `RPC.INTERNAL_ERROR`; a request its
   // schemas reject is the client's error, so report it as such (JSON-RPC §5.1).
   if (code === RPC.INTERNAL_ERROR && !ClientRequestSchema.safeParse(context.request).success) code = RPC.INVALID_PARAMS;
-  return { code, message: GENERIC_MESSAGES[code] ?? 'Request failed' };
+  return { code, message: RPC_MESSAGES[code] ?? 'Request failed' };
 }
 
-const TOOL_VALIDATION_PREFIX = /^MCP error -32602: /;
+const TOOL_VALIDATION_PREFIX = new RegExp(`^MCP error ${RPC.INVALID_PARAMS}: `);
 
 /** Name under which calls to tools that do not exist are counted (never the client's string). */
 export const UNKNOWN_TOOL = '(unknown)';

@@ -3,7 +3,8 @@
  * What lets several replicas act as one server for MCP sessions: session metadata in a shared
  * store (so any replica can rebuild a session it does not hold), session ends broadcast to all
  * replicas, and server-to-client messages relayed to the replica that holds the session's GET
- * stream. With the memory stores this is a no-op wrapper around one process.
+ * stream. Built only with Redis (several replicas); with the memory stores there is one
+ * process and no sharing at all.
  */
 
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';

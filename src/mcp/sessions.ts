@@ -7,7 +7,7 @@
  */
 
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 import type { ProtocolVersion } from './protocol-versions.js';
 import type { SessionChannel } from './transport/session-channel.js';
 

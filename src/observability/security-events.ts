@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallContext, McpEventSink, RpcError, ToolCallEvent } from '../mcp/policy.js';
-import type { Principal } from '../security/api-keys.js';
+import type { Principal } from '../security/identity.js';
 import { clientKey } from '../security/client-ip.js';
 import type { ReloadEvent } from '../security/key-source.js';
 import type { AuditLog } from './audit.js';

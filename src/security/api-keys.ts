@@ -4,41 +4,14 @@
  * (expiry, revocation), limits (tools, rate limit, source addresses) and role (operator or not).
  *
  * Verification hashes the presented token, finds the candidate record by digest and confirms
- * it with `crypto.timingSafeEqual` over the fixed-length digests. Looking a digest up in a map
+ * it in constant time over the fixed-length digests (`security/constant-time`). Looking a digest up in a map
  * can only reveal bits of SHA-256 outputs, which by preimage resistance do not help anyone
  * forge a key; the comparison that accepts a key is constant-time.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { ipMatcher, type IpMatcher } from './ip-rules.js';
-
-/** Who made a request, as far as the server knows. Never carries the secret. */
-export interface Principal {
-  readonly kind: 'api-key' | 'jwt' | 'anonymous';
-  /** Stable identifier: the key's id (fingerprint for configured keys) or the token subject. */
-  readonly id: string;
-  /** Human label, when one was configured (key name, OAuth client id). */
-  readonly name: string | undefined;
-  /** Tools this principal may list and call; undefined means all. */
-  readonly tools?: ReadonlySet<string> | undefined;
-  /** Requests per rate window for this principal, on top of the per-IP limit. */
-  readonly rateLimit?: number | undefined;
-  /** Source addresses this principal may use; undefined means any. */
-  readonly allowIps?: IpMatcher | undefined;
-  /** OAuth scopes of a token principal. */
-  readonly scopes?: readonly string[] | undefined;
-  /**
-   * Epoch ms from which the presented credential is refused (a token's `exp` plus the clock
-   * leeway); its sessions end then. Undefined for API keys: the key ring is asked instead,
-   * since a key's expiry and revocation can change after a session was opened.
-   */
-  readonly expiresAt?: number | undefined;
-  /**
-   * May read operator data: `/api/status`, `/metrics`, the console, the full tool catalog, the
-   * status resource and operator-only tools. Absent means no (least privilege).
-   */
-  readonly operator?: boolean | undefined;
-}
+import { sameBytes, secretDigest } from './constant-time.js';
+import { ipMatcher } from './ip-rules.js';
+import type { Principal } from './identity.js';
 
 /** One accepted key, without the key itself. */
 export interface KeyRecord {
@@ -64,7 +37,7 @@ export type KeyVerdict = { readonly ok: true; readonly principal: Principal } | 
 
 /** SHA-256 of a key. */
 export function hashKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return secretDigest(key);
 }
 
 /**
@@ -156,7 +129,7 @@ export class KeyRing {
     const digest = hashKey(token);
     const entry = this.#byDigest.get(digest.toString('base64'));
     // Compare on both paths so a miss costs the same as a hit.
-    const equal = timingSafeEqual(digest, entry === undefined ? DUMMY_HASH : entry.record.hash);
+    const equal = sameBytes(digest, entry === undefined ? DUMMY_HASH : entry.record.hash);
     if (!equal || entry === undefined) return UNKNOWN;
     if (entry.record.disabled === true) return REVOKED;
     // `!(now < x)` rather than `now >= x`: an expiry that is not a number (NaN) means expired.

@@ -5,7 +5,8 @@
  * verifier only when JWT mode is on; everything else is looked up as an API key.
  */
 
-import type { KeyRing, Principal } from './api-keys.js';
+import type { KeyRing } from './api-keys.js';
+import type { Principal } from './identity.js';
 import { readBearer } from './bearer.js';
 import type { JwtVerifier } from './jwt.js';
 import { looksLikeJwt } from './jwt-shape.js';

@@ -12,7 +12,7 @@
  */
 
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import type { Principal } from './api-keys.js';
+import type { Principal } from './identity.js';
 import { looksLikeJwt } from './jwt-shape.js';
 
 export interface JwtVerifierOptions {

@@ -9,7 +9,8 @@
  * previous one; each tag names its key by a short id (a hash of the derived key, not the secret).
  */
 
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { sameBytes } from './constant-time.js';
 
 /** What a tag authenticates: messages on the bus, or records stored in Redis. */
 export type SecretPurpose = 'bus' | 'record';
@@ -73,7 +74,7 @@ export class SharedSecret {
     if (key === undefined) return false;
     const given = Buffer.from(tag.slice(dot + 1), 'base64url');
     const expected = this.#mac(key, purpose, data);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return sameBytes(given, expected);
   }
 
   #mac(key: DerivedKey, purpose: SecretPurpose, data: string): Buffer {

@@ -1,8 +1,9 @@
 /**
  * @module store/types
  * The narrow interfaces behind which shared state lives. Each has a memory implementation
- * (the embedded default) and may have others (Redis for several replicas); one contract test
- * suite runs against every implementation.
+ * (the embedded default) and may have others (Redis for several replicas). The rate-limit,
+ * session and event stores each have a contract test suite run against every implementation
+ * (`test/store`); the event bus is tested per implementation.
  */
 
 /** Outcome of counting one request against a rolling-window limit. */
@@ -27,7 +28,7 @@ export interface RateLimitStore {
   readonly windowMs: number;
   /** Counts one request for `key` if it fits under `limit`; denied requests are not counted. */
   consume(key: string, limit: number): RateLimitDecision | Promise<RateLimitDecision>;
-  /** Forgets `key` (used by tests and key revocation). */
+  /** Forgets `key` (a ban clears the banned client's authentication-failure count). */
   reset(key: string): void | Promise<void>;
   /** Number of keys currently tracked. */
   readonly size: number;

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/cli/check.js';
-import { CHECK_NAMES } from '../../src/check/types.js';
+import { CHECK_NAMES } from '../../src/operator/check/types.js';
 import { captureIo, resultOf, STACK_FRAME, textStatuses } from './helpers.js';
 import { startOpenServer, type OpenServer } from './open-server.js';
 

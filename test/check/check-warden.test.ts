@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/cli/check.js';
-import { DEFAULT_CHECKS } from '../../src/check/types.js';
+import { DEFAULT_CHECKS } from '../../src/operator/check/types.js';
 import { send } from '../helpers/http.js';
 import { startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 import { captureIo, resultOf, STACK_FRAME, textStatuses } from './helpers.js';

@@ -4,7 +4,7 @@
  */
 
 import type { CheckIo } from '../../src/cli/check.js';
-import type { CheckName, CheckReport, CheckResult } from '../../src/check/types.js';
+import type { CheckName, CheckReport, CheckResult } from '../../src/operator/check/types.js';
 
 export interface CapturedIo {
   readonly io: CheckIo;

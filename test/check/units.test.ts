@@ -4,17 +4,17 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { hasBearerChallenge } from '../../src/check/checks/auth.js';
-import { transportStep } from '../../src/check/checks/headers.js';
-import { isValidRetryAfter } from '../../src/check/checks/rate.js';
-import { findLeaks } from '../../src/check/leaks.js';
-import { banHint, describeNetworkError, rateLimited } from '../../src/check/net-errors.js';
-import { CheckUsageError, DEFAULT_ORIGIN, parseCheckOptions } from '../../src/check/options.js';
-import { renderText, sanitizeForTerminal, useColor } from '../../src/check/report.js';
-import { parseMessages, rpcErrorCode, sseData } from '../../src/check/rpc.js';
-import { combine, step } from '../../src/check/steps.js';
-import { minimalArguments, sampleValue } from '../../src/check/tool-arguments.js';
-import { DEFAULT_CHECKS } from '../../src/check/types.js';
+import { hasBearerChallenge } from '../../src/operator/check/checks/auth.js';
+import { transportStep } from '../../src/operator/check/checks/headers.js';
+import { isValidRetryAfter } from '../../src/operator/check/checks/rate.js';
+import { findLeaks } from '../../src/operator/check/leaks.js';
+import { banHint, describeNetworkError, rateLimited } from '../../src/operator/check/net-errors.js';
+import { CheckUsageError, DEFAULT_ORIGIN, parseCheckOptions } from '../../src/operator/check/options.js';
+import { renderText, sanitizeForTerminal, useColor } from '../../src/operator/check/report.js';
+import { parseMessages, rpcErrorCode, sseData } from '../../src/operator/check/rpc.js';
+import { combine, step } from '../../src/operator/check/steps.js';
+import { minimalArguments, sampleValue } from '../../src/operator/check/tool-arguments.js';
+import { DEFAULT_CHECKS } from '../../src/operator/check/types.js';
 
 function usageProblems(raw: Parameters<typeof parseCheckOptions>[0]): readonly string[] {
   try {

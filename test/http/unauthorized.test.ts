@@ -6,7 +6,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChallenges } from '../../src/http/challenge.js';
-import { RPC } from '../../src/mcp/wire.js';
+import { RPC } from '../../src/wire-codes.js';
 import { MCP_ACCEPT, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 

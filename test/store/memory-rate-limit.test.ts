@@ -4,7 +4,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore, bucketMsFor } from '../../src/store/memory/rate-limit.js';
+import { MemoryRateLimitStore } from '../../src/store/memory/rate-limit.js';
+import { bucketMsFor } from '../../src/store/rolling-window.js';
 import { rateLimitContract } from './rate-limit.contract.js';
 
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {

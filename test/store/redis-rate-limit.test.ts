@@ -6,7 +6,8 @@
 
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore, bucketMsFor } from '../../src/store/memory/rate-limit.js';
+import { MemoryRateLimitStore } from '../../src/store/memory/rate-limit.js';
+import { bucketMsFor } from '../../src/store/rolling-window.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisRateLimitStore } from '../../src/store/redis/rate-limit.js';
 import { SharedRateLimitStore } from '../../src/store/shared-rate-limit.js';

@@ -6,13 +6,14 @@
  * toward the brute-force guard. Tokens in the query string are never looked at.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { Authenticator, AuthVerdict } from '../../security/authenticator.js';
 import type { BanList } from '../../security/ban-list.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { Challenges } from '../challenge.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
+import { settle } from './settle.js';
 
 export interface AuthHookOptions {
   readonly authenticator: Authenticator;
@@ -29,7 +30,7 @@ export function countTowardBan(bans: BanList, events: SecurityEvents, ip: string
   else if (ban !== undefined) events.banned(client, ban.until);
 }
 
-export function createAuthHook(options: AuthHookOptions) {
+export function createAuthHook(options: AuthHookOptions): onRequestHookHandler {
   const { authenticator, challenges, bans, events } = options;
 
   function conclude(request: FastifyRequest, reply: FastifyReply, verdict: AuthVerdict, done: HookHandlerDoneFunction): void {
@@ -56,14 +57,6 @@ export function createAuthHook(options: AuthHookOptions) {
   }
 
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const verdict = authenticator.authenticate(request.headers.authorization);
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (value) => conclude(request, reply, value, done),
-        (error: unknown) => done(error as Error),
-      );
-      return;
-    }
-    conclude(request, reply, verdict, done);
+    settle(authenticator.authenticate(request.headers.authorization), request, reply, done, conclude);
   };
 }

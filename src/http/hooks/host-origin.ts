@@ -14,10 +14,10 @@
  *   absolute URL gets 400.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import { createHostGuard, createOriginGuard } from '../../security/hosts.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 /**
  * Headers per request that Node's parser keeps (its default, set explicitly on our server so
@@ -60,7 +60,7 @@ function targetAuthority(target: string): string | null {
   }
 }
 
-export function createHostOriginGuard(options: HostOriginOptions) {
+export function createHostOriginGuard(options: HostOriginOptions): onRequestHookHandler {
   const hostAllowed = createHostGuard({ bindHost: options.bindHost, allowedHosts: options.allowedHosts });
   const originAllowed = createOriginGuard({ allowedOrigins: options.allowedOrigins, publicUrl: options.publicUrl });
   return function hostOriginGuard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {

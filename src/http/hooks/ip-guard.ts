@@ -5,12 +5,12 @@
  * so an allow list cannot make an orchestrator restart a healthy server.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { BanList } from '../../security/ban-list.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { IpVerdict } from '../../security/ip-rules.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface IpGuardOptions {
   readonly rules: ((address: string) => IpVerdict) | undefined;
@@ -18,7 +18,7 @@ export interface IpGuardOptions {
   readonly events: SecurityEvents;
 }
 
-export function createIpGuard(options: IpGuardOptions) {
+export function createIpGuard(options: IpGuardOptions): onRequestHookHandler {
   const { rules, bans, events } = options;
   return function ipGuard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     if (request.routeOptions.config.probe === true) {

@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { Challenges } from '../challenge.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface OperatorGuardOptions {
   readonly challenges: Challenges;

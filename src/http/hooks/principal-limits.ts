@@ -5,26 +5,29 @@
  * limit).
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { Principal } from '../../security/api-keys.js';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
+import type { Principal } from '../../security/identity.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { RateLimitDecision, RateLimitStore } from '../../store/types.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
+import { settle } from './settle.js';
 
 export interface PrincipalLimitsOptions {
   readonly store: RateLimitStore;
   readonly events: SecurityEvents;
 }
 
-export function createPrincipalLimits(options: PrincipalLimitsOptions) {
+export function createPrincipalLimits(options: PrincipalLimitsOptions): onRequestHookHandler {
   const { store, events } = options;
   const windowSeconds = Math.round(store.windowMs / 1000);
 
-  function apply(request: FastifyRequest, reply: FastifyReply, principal: Principal, decision: RateLimitDecision, done: HookHandlerDoneFunction): void {
+  function apply(request: FastifyRequest, reply: FastifyReply, decision: RateLimitDecision, done: HookHandlerDoneFunction): void {
     if (decision.allowed) {
       done();
       return;
     }
+    // Only reached for a request whose principal has a rate limit (checked before consuming).
+    const principal = request.principal as Principal;
     const resetSeconds = String(Math.max(1, Math.ceil(decision.resetMs / 1000)));
     events.rateLimited(request.ip, 'key', principal);
     replyError(request, reply, 'WARDEN_ERR_KEY_RATE_LIMITED', 'key', {
@@ -52,14 +55,6 @@ export function createPrincipalLimits(options: PrincipalLimitsOptions) {
       done();
       return;
     }
-    const decision = store.consume(principal.id, limit);
-    if (decision instanceof Promise) {
-      decision.then(
-        (value) => apply(request, reply, principal, value, done),
-        (error: unknown) => done(error as Error),
-      );
-      return;
-    }
-    apply(request, reply, principal, decision, done);
+    settle(store.consume(principal.id, limit), request, reply, done, apply);
   };
 }

@@ -6,11 +6,12 @@
  * the store's exact wait rounded up to whole seconds, which never exceeds the window.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { RateLimitDecision, RateLimitStore } from '../../store/types.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
+import { settle } from './settle.js';
 
 export interface RateLimitHookOptions {
   readonly store: RateLimitStore;
@@ -18,7 +19,7 @@ export interface RateLimitHookOptions {
   readonly events: SecurityEvents;
 }
 
-export function createRateLimitHook(options: RateLimitHookOptions) {
+export function createRateLimitHook(options: RateLimitHookOptions): onRequestHookHandler {
   const { store, limit, events } = options;
   const policy = `${limit};w=${Math.round(store.windowMs / 1000)}`;
   const limitText = String(limit);
@@ -42,14 +43,6 @@ export function createRateLimitHook(options: RateLimitHookOptions) {
       done();
       return;
     }
-    const decision = store.consume(clientKey(request.ip), limit);
-    if (decision instanceof Promise) {
-      decision.then(
-        (value) => apply(request, reply, value, done),
-        (error: unknown) => done(error as Error),
-      );
-      return;
-    }
-    apply(request, reply, decision, done);
+    settle(store.consume(clientKey(request.ip), limit), request, reply, done, apply);
   };
 }

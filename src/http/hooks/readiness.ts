@@ -5,10 +5,10 @@
  * Redis must not authenticate anyone. Probes, the home page and metrics are not held.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { replyError } from '../wire.js';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
+import { replyError } from '../error-reply.js';
 
-export function createReadinessGate(ready: () => boolean) {
+export function createReadinessGate(ready: () => boolean): onRequestHookHandler {
   return function readinessGate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const route = request.routeOptions.url ?? '';
     if (!(route === '/mcp' || route.startsWith('/api/')) || ready()) {

@@ -11,7 +11,7 @@
  * line each, and counters and metrics still count every request.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onResponseHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import { RefusalAggregator } from '../../observability/refusal-aggregator.js';
@@ -76,7 +76,7 @@ export function logRefusal(refusals: RefusedRequestLog | undefined, ip: string, 
   return refusals.note(failure, client, { ip: client, status });
 }
 
-export function createRequestLog(options: { stats: ServerStats; metrics?: Metrics | undefined; refusals?: RefusedRequestLog | undefined }) {
+export function createRequestLog(options: { stats: ServerStats; metrics?: Metrics | undefined; refusals?: RefusedRequestLog | undefined }): onResponseHookHandler {
   const { stats, metrics, refusals } = options;
   return function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     stats.request();

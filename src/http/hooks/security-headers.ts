@@ -5,7 +5,7 @@
  * nothing (pages override it with their own). HSTS only when the public URL is https.
  */
 
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 
 export interface SecurityHeadersOptions {
   /** Sends Strict-Transport-Security (RFC 6797); only correct when clients reach us over https. */
@@ -26,7 +26,7 @@ export function baseSecurityHeaders(options: SecurityHeadersOptions): Readonly<R
 }
 
 /** Creates the onRequest hook that sets the security headers (before any hook may answer). */
-export function createSecurityHeaders(options: SecurityHeadersOptions) {
+export function createSecurityHeaders(options: SecurityHeadersOptions): onRequestHookHandler {
   const headers = baseSecurityHeaders(options);
   return function securityHeaders(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     reply.headers(headers);

@@ -6,11 +6,10 @@
  */
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Principal } from '../../security/api-keys.js';
+import { authInfoOf, type Principal } from '../../security/identity.js';
 import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
 import type { McpHttpResponse } from '../../mcp/transport/types.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 const MAX_LOGGED_METHODS = 8;
 const MAX_LOGGED_NAME = 64;
@@ -31,17 +30,6 @@ function describeBody(body: unknown): { method: string | null; tool: string | nu
     }
   }
   return { method: methods.length > 0 ? methods.join(',') : null, tool };
-}
-
-/** Auth info handed to MCP handlers: who, never the secret (the fingerprint stands in for it). */
-const authInfos = new WeakMap<Principal, AuthInfo>();
-function authInfoOf(principal: Principal): AuthInfo {
-  let info = authInfos.get(principal);
-  if (info === undefined) {
-    info = { token: principal.id, clientId: principal.id, scopes: [...(principal.scopes ?? [])], extra: { principalKind: principal.kind, name: principal.name } };
-    authInfos.set(principal, info);
-  }
-  return info;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -5,15 +5,15 @@
  * constant time over SHA-256 digests.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { BanList } from '../../security/ban-list.js';
 import { readBearer } from '../../security/bearer.js';
+import { sameBytes, secretDigest } from '../../security/constant-time.js';
 import type { Challenges } from '../challenge.js';
 import { countTowardBan } from '../hooks/auth.js';
-import { replyError } from '../wire.js';
+import { replyError } from '../error-reply.js';
 
 export interface MetricsRouteOptions {
   readonly metrics: Metrics;
@@ -26,19 +26,15 @@ export interface MetricsRouteOptions {
   readonly bans: BanList;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 export function registerMetricsRoute(app: FastifyInstance, options: MetricsRouteOptions): void {
   const { metrics, challenges, events } = options;
   let guards = options.guards;
   if (options.token !== undefined) {
-    const expected = digest(options.token);
+    const expected = secretDigest(options.token);
     guards = [
       function metricsToken(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
         const credential = readBearer(request.headers.authorization);
-        if (credential.kind === 'token' && timingSafeEqual(digest(credential.token), expected)) {
+        if (credential.kind === 'token' && sameBytes(secretDigest(credential.token), expected)) {
           request.authOutcome = 'ok';
           done();
           return;

@@ -19,9 +19,9 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { WardenError } from '../../errors.js';
-import type { Principal } from '../../security/api-keys.js';
+import type { Principal } from '../../security/identity.js';
 import type { CallContext, MessagePolicy } from '../policy.js';
-import { RPC } from '../wire.js';
+import { RPC } from '../../wire-codes.js';
 import type { Exchange } from './exchange.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();

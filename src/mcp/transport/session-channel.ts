@@ -8,7 +8,7 @@
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { WardenError } from '../../errors.js';
 import type { MessageKind } from '../jsonrpc.js';
-import { RPC } from '../wire.js';
+import { RPC } from '../../wire-codes.js';
 import type { ChannelEnd, Delivery, EngineLink } from './engine-link.js';
 import type { Exchange } from './exchange.js';
 import { SseStream, type EventRecorder } from './sse.js';

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { WardenError } from '../../errors.js';
-import type { Principal } from '../../security/api-keys.js';
+import { ANONYMOUS, type Principal } from '../../security/identity.js';
 import { classifyMessage, type MessageKind } from '../jsonrpc.js';
 import type { Denial } from '../access.js';
 import type { MessagePolicy } from '../policy.js';
@@ -34,9 +34,6 @@ import { isJsonContentType, parseAccept, type Accepts } from './negotiation.js';
 import { resumeStream, type ResumeStores } from './resume.js';
 import { EngineLink } from './engine-link.js';
 import { SessionChannel } from './session-channel.js';
-
-/** The principal the stateless server is built for (requests still carry their own). */
-export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', name: undefined });
 
 const DEFAULT_MAX_BATCH = 100;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });

@@ -7,7 +7,7 @@
 
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { WardenError, type WardenErrorCode } from '../../errors.js';
-import type { Principal } from '../../security/api-keys.js';
+import type { Principal } from '../../security/identity.js';
 
 /** What the transport needs of an HTTP response to stream Server-Sent Events into it. */
 export interface HttpSink {

@@ -23,6 +23,7 @@
  */
 
 import type { RateLimitDecision, RateLimitStore } from '../types.js';
+import { windowGeometry } from '../rolling-window.js';
 
 export interface MemoryRateLimitOptions {
   readonly windowMs: number;
@@ -45,11 +46,6 @@ export interface MemoryRateLimitOptions {
 
 const OVERFLOW_SLOT = 0;
 const INITIAL_CAPACITY = 1024;
-
-/** Milliseconds per bucket for a window: about 1/32 of it, at least 50 ms. */
-export function bucketMsFor(windowMs: number, buckets = 32): number {
-  return Math.max(50, Math.ceil(windowMs / buckets));
-}
 
 /** The memory implementation of {@link RateLimitStore}. */
 export class MemoryRateLimitStore implements RateLimitStore {
@@ -76,8 +72,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   constructor(options: MemoryRateLimitOptions) {
     if (!(options.windowMs > 0)) throw new RangeError('windowMs must be positive');
     this.windowMs = options.windowMs;
-    this.#bucketMs = bucketMsFor(options.windowMs, options.buckets);
-    this.#ring = Math.ceil(options.windowMs / this.#bucketMs) + 1;
+    ({ bucketMs: this.#bucketMs, ring: this.#ring } = windowGeometry(options.windowMs, options.buckets));
     this.#maxClients = options.maxClients ?? 200_000;
     this.#now = options.now ?? (() => performance.now());
     this.#origin = this.#now();

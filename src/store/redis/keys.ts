@@ -1,10 +1,9 @@
 /**
  * @module store/redis/keys
- * Every Redis key and channel mcp-warden uses, built from one prefix (default `mcpw:`), so
- * several deployments can share a Redis and an operator can find (or flush) ours.
+ * Every Redis key and channel mcp-warden uses, built from one prefix (`--redis-prefix`, whose
+ * default `mcpw:` is defined in the option table), so several deployments can share a Redis
+ * and an operator can find (or flush) ours.
  */
-
-export const DEFAULT_REDIS_PREFIX = 'mcpw:';
 
 export interface RedisKeys {
   /** Rolling-window counters of one client in one limiter (`ip`, `key`, `authfail`). */
@@ -32,7 +31,7 @@ export interface RedisKeys {
   readonly events: string;
 }
 
-export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
+export function redisKeys(prefix: string): RedisKeys {
   return {
     rateLimit: (limiter, client) => `${prefix}rl:${limiter}:${client}`,
     session: (id) => `${prefix}session:${id}`,

@@ -7,7 +7,7 @@
  */
 
 import type { Redis } from 'ioredis';
-import { bucketMsFor } from '../memory/rate-limit.js';
+import { windowGeometry } from '../rolling-window.js';
 import type { RateLimitDecision, RateLimitStore } from '../types.js';
 import type { RedisKeys } from './keys.js';
 
@@ -136,8 +136,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#client = options.client;
     this.#keys = options.keys;
     this.#limiter = options.limiter;
-    this.#bucketMs = bucketMsFor(options.windowMs);
-    this.#ring = Math.ceil(options.windowMs / this.#bucketMs) + 1;
+    ({ bucketMs: this.#bucketMs, ring: this.#ring } = windowGeometry(options.windowMs));
     this.#ttlMs = options.windowMs + 2 * this.#bucketMs;
     this.#now = options.now;
     // defineCommand sends EVALSHA and falls back to EVAL once if the script is not cached.
