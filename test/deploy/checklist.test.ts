@@ -1,7 +1,8 @@
 /**
  * SECURITY_CHECKLIST.md follows the config and the options: --domain ticks the Host pin and
- * https items (and adds the Ingress), --replicas above 1 leaves the shared-store item open and
- * names MCP_REDIS_URL (with no value) in the env template and the manifests.
+ * https items (and adds the Ingress), --replicas above 1 leaves the shared-state item open and
+ * names MCP_REDIS_URL and MCP_SHARED_SECRET (as secrets, with no value) in the env template and
+ * the manifests.
  */
 
 import { join } from 'node:path';
@@ -55,7 +56,7 @@ describe('the checklist', () => {
       'Key rotation plan',
       'Trust-proxy set for the platform',
       'CORS origins',
-      'Shared rate-limit and session store',
+      'Shared state in Redis',
       'Log shipping',
       'Alerting on auth failures',
       'Host header pinned (DNS-rebinding protection)',
@@ -121,12 +122,14 @@ describe('--domain', () => {
 });
 
 describe('--replicas', () => {
-  it('1 (the default): the shared-store item is ticked and MCP_REDIS_URL appears nowhere', async () => {
+  it('1 (the default): the shared-state item is ticked and MCP_REDIS_URL and MCP_SHARED_SECRET appear nowhere', async () => {
     const { files, checklist } = await generated({});
-    expect(item(checklist, 'Shared rate-limit and session store').done).toBe(true);
+    expect(item(checklist, 'Shared state in Redis').done).toBe(true);
+    expect(checklist).not.toContain('later release');
     for (const [path, text] of files) {
       if (path === 'SECURITY_CHECKLIST.md') continue;
       expect(text.includes('MCP_REDIS_URL'), path).toBe(false);
+      expect(text.includes('MCP_SHARED_SECRET'), path).toBe(false);
     }
     const deployment = yamlDocuments(files.get('kubernetes/mcp-warden.yaml') as string).find((document) => document.kind === 'Deployment');
     expect(deployment.spec.replicas).toBe(1);
@@ -135,32 +138,58 @@ describe('--replicas', () => {
     expect([annotations['autoscaling.knative.dev/minScale'], annotations['autoscaling.knative.dev/maxScale']]).toEqual(['1', '1']);
   });
 
-  it('above 1: the item stays open and explains per-replica limits and sessions', async () => {
-    const { checklist } = await generated({ replicas: '4' });
-    const store = item(checklist, 'Shared rate-limit and session store');
+  it('above 1: the item stays open and says what shared state needs now (Redis, a shared secret, maxmemory)', async () => {
+    const { checklist, files } = await generated({ replicas: '4' });
+    const store = item(checklist, 'Shared state in Redis');
     expect(store.done).toBe(false);
-    expect(store.text).toContain('4 replicas each keep their own rate limit and sessions');
+    expect(store.text).toContain('4 replicas share rate limits, sessions, bans and key revocations through Redis');
+    expect(store.text).toContain('`MCP_REDIS_URL`');
+    expect(store.text).toContain('`MCP_SHARED_SECRET`');
+    expect(store.text).toContain('`openssl rand -base64 48`');
+    expect(store.text).toContain('the server exits 2');
+    expect(store.text).toContain('`maxmemory-policy volatile-lru`');
+    expect(store.text).toContain('never `allkeys-*`');
+    // Without Redis the limits split, and the checklist still says so.
     expect(store.text).toContain('4 × 100 requests per 60 s');
-    expect(store.text).toContain('MCP_REDIS_URL');
+    expect(item(checklist, 'Revoke at the source, not only in Redis').done).toBe(false);
+    for (const [path, text] of files) expect(text.includes('later release'), path).toBe(false);
   });
 
-  it('above 1: MCP_REDIS_URL is named with no value in .env.template and the manifests', async () => {
+  it('above 1: MCP_REDIS_URL and MCP_SHARED_SECRET are named as secrets, with no value, in .env.template and the manifests', async () => {
     const { files } = await generated({ replicas: '4' });
-    expect(files.get('.env.template')).toMatch(/^MCP_REDIS_URL=$/m);
+    const template = files.get('.env.template') as string;
+    expect(template).toMatch(/^MCP_REDIS_URL=$/m);
+    expect(template).toMatch(/^MCP_SHARED_SECRET=$/m);
+    expect(template).toContain('`openssl rand -base64 48`');
     const deployment = yamlDocuments(files.get('kubernetes/mcp-warden.yaml') as string).find((document) => document.kind === 'Deployment');
     expect(deployment.spec.replicas).toBe(4);
-    const redis = (deployment.spec.template.spec.containers[0].env as Json[]).find((variable) => variable.name === 'MCP_REDIS_URL');
-    // Optional, so pods start before the store exists.
-    expect(redis).toEqual({ name: 'MCP_REDIS_URL', valueFrom: { secretKeyRef: { name: 'mcp-warden-api-keys', key: 'MCP_REDIS_URL', optional: true } } });
+    const env = deployment.spec.template.spec.containers[0].env as Json[];
+    // Required: a pod without them would not share state (or, with only the URL, exit 2).
+    for (const name of ['MCP_REDIS_URL', 'MCP_SHARED_SECRET']) {
+      expect(env.find((variable) => variable.name === name)).toEqual({ name, valueFrom: { secretKeyRef: { name: 'mcp-warden-api-keys', key: name } } });
+    }
+    expect(yamlDocuments(files.get('kubernetes/secret.template.yaml') as string)[0].stringData).toEqual({ MCP_API_KEYS: '', MCP_REDIS_URL: '', MCP_SHARED_SECRET: '' });
+    expect(files.get('kubernetes/secret.template.yaml')).toContain('openssl rand -base64 48');
     expect(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe('kubernetes.io/hostname');
-    const cloudRun = files.get('cloud-run/service.yaml') as string;
-    expect(cloudRun).toContain('MCP_REDIS_URL');
-    expect(yamlDocuments(cloudRun)[0].spec.template.metadata.annotations['autoscaling.knative.dev/maxScale']).toBe('4');
+    const cloudRun = yamlDocuments(files.get('cloud-run/service.yaml') as string)[0];
+    const container = cloudRun.spec.template.spec.containers[0];
+    expect((container.env as Json[]).filter((variable) => variable.name.startsWith('MCP_REDIS') || variable.name.startsWith('MCP_SHARED'))).toEqual([
+      { name: 'MCP_REDIS_URL', valueFrom: { secretKeyRef: { name: 'mcp-warden-redis-url', key: 'latest' } } },
+      { name: 'MCP_SHARED_SECRET', valueFrom: { secretKeyRef: { name: 'mcp-warden-shared-secret', key: 'latest' } } },
+    ]);
+    expect(files.get('cloud-run/service.yaml')).toContain('gcloud secrets create mcp-warden-shared-secret');
+    expect(cloudRun.spec.template.metadata.annotations['autoscaling.knative.dev/maxScale']).toBe('4');
     const app = JSON.parse(files.get('heroku/app.json') as string) as Json;
-    expect(app.env.MCP_REDIS_URL).toMatchObject({ required: false });
+    expect(app.env.MCP_REDIS_URL).toMatchObject({ required: true });
     expect(app.env.MCP_REDIS_URL.value).toBeUndefined();
+    // Heroku generates the shared secret once for the app, so every dyno holds the same one.
+    expect(app.env.MCP_SHARED_SECRET).toMatchObject({ required: true, generator: 'secret' });
+    expect(app.env.MCP_SHARED_SECRET.value).toBeUndefined();
     expect(app.formation.web.quantity).toBe(4);
     const render = yamlDocuments(files.get('railway/render.yaml') as string)[0].services[0];
-    expect((render.envVars as Json[]).find((variable) => variable.key === 'MCP_REDIS_URL')).toEqual({ key: 'MCP_REDIS_URL', sync: false });
+    for (const name of ['MCP_REDIS_URL', 'MCP_SHARED_SECRET']) {
+      expect((render.envVars as Json[]).find((variable) => variable.key === name)).toEqual({ key: name, sync: false });
+    }
+    expect(files.get('railway/start.sh')).toMatch(/MCP_SHARED_SECRET/);
   });
 });

@@ -5,11 +5,13 @@
  */
 
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { createServer } from '../../src/server.js';
+import { startRedis } from '../helpers/redis.js';
 import { deploy, KNOWN_KEY, readTree, removeTempRoots, yamlDocuments, type Json } from './helpers.js';
 
 afterAll(removeTempRoots);
@@ -102,12 +104,12 @@ describe('keys are never written', () => {
     const run = await deploy({ replicas: '2' });
     const files = readTree(join(run.root, 'deploy'));
     const k8s = yamlDocuments(files.get('kubernetes/mcp-warden.yaml') as string).find((document) => document.kind === 'Deployment');
-    for (const name of ['MCP_API_KEYS', 'MCP_REDIS_URL']) {
+    for (const name of ['MCP_API_KEYS', 'MCP_REDIS_URL', 'MCP_SHARED_SECRET']) {
       const variable = (k8s.spec.template.spec.containers[0].env as Json[]).find((entry) => entry.name === name);
       expect(variable.value, name).toBeUndefined();
       expect(variable.valueFrom.secretKeyRef.name, name).toBe('mcp-warden-api-keys');
     }
-    expect(yamlDocuments(files.get('kubernetes/secret.template.yaml') as string)[0].stringData).toEqual({ MCP_API_KEYS: '', MCP_REDIS_URL: '' });
+    expect(yamlDocuments(files.get('kubernetes/secret.template.yaml') as string)[0].stringData).toEqual({ MCP_API_KEYS: '', MCP_REDIS_URL: '', MCP_SHARED_SECRET: '' });
   });
 });
 
@@ -157,4 +159,47 @@ describe('the Dockerfile health check', () => {
       if (!stopped) await server.stop();
     }
   });
+});
+
+describe('a replicated deployment starts with the two shared-state variables', () => {
+  it('the generated Kubernetes env plus MCP_REDIS_URL and MCP_SHARED_SECRET loads, starts and gets ready; without the secret it is refused (exit 2)', async () => {
+    const run = await deploy({ replicas: '3' });
+    expect(run.code).toBe(0);
+    const files = readTree(join(run.root, 'deploy'));
+    const k8s = yamlDocuments(files.get('kubernetes/mcp-warden.yaml') as string).find((document) => document.kind === 'Deployment');
+    const container = k8s.spec.template.spec.containers[0];
+    const redis = await startRedis();
+    // What the Secret would hold: a key, the Redis URL, and what `openssl rand -base64 48` prints.
+    const secrets: Record<string, string> = { MCP_API_KEYS: KNOWN_KEY, MCP_REDIS_URL: redis.url, MCP_SHARED_SECRET: randomBytes(48).toString('base64') };
+    const env: Record<string, string> = {};
+    for (const variable of container.env as Json[]) {
+      env[variable.name] = variable.valueFrom === undefined ? variable.value : (secrets[variable.valueFrom.secretKeyRef.key] as string);
+    }
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['MCP_API_KEYS', 'MCP_REDIS_URL', 'MCP_SHARED_SECRET']));
+    // The container's own arguments (--env-keys), and loopback on a free port for the test.
+    const flags = { envKeys: container.args.includes('--env-keys') };
+    const local: Record<string, string> = { ...env, HOST: '127.0.0.1', PORT: '0', MCP_LOG_LEVEL: 'silent' };
+    let server: Awaited<ReturnType<typeof createServer>> | undefined;
+    try {
+      const config = loadConfig({ flags, configFile: configPath(run.root), env: local });
+      expect(config.redisUrl).toBe(redis.url);
+      expect(config.sharedSecret).toBe(secrets['MCP_SHARED_SECRET']);
+      server = await createServer({ config });
+      const url = new URL(await server.start());
+      const deadline = Date.now() + 10_000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        status = (await fetch(new URL('/ready', url))).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).toBe(200);
+      // The same env without the shared secret is what makes `serve` exit 2.
+      const withoutSecret = Object.fromEntries(Object.entries(local).filter(([name]) => name !== 'MCP_SHARED_SECRET'));
+      expect(() => loadConfig({ flags, configFile: configPath(run.root), env: withoutSecret })).toThrow(ConfigError);
+      expect(() => loadConfig({ flags, configFile: configPath(run.root), env: withoutSecret })).toThrow(/MCP_SHARED_SECRET/);
+    } finally {
+      await server?.stop();
+      await redis.stop();
+    }
+  }, 30_000);
 });

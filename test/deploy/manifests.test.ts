@@ -231,14 +231,14 @@ describe('Cloud Run', () => {
     expect(keys).toEqual({ name: 'MCP_API_KEYS', valueFrom: { secretKeyRef: { name: 'mcp-warden-api-keys', key: 'latest' } } });
   });
 
-  it('sets concurrency, min/max instances, a request timeout for SSE and probes on /health', () => {
+  it('sets concurrency, min/max instances, a request timeout for SSE, a startup probe on /ready and liveness on /health', () => {
     expect(service().apiVersion).toBe('serving.knative.dev/v1');
     expect(service().spec.template.spec.containerConcurrency).toBe(80);
     expect(service().spec.template.spec.timeoutSeconds).toBe(3600);
     const annotations = service().spec.template.metadata.annotations;
     expect(annotations['autoscaling.knative.dev/minScale']).toBe('1');
     expect(annotations['autoscaling.knative.dev/maxScale']).toBe('3');
-    expect(container().startupProbe.httpGet).toEqual({ path: '/health', port: 8443 });
+    expect(container().startupProbe.httpGet).toEqual({ path: '/ready', port: 8443 });
     expect(container().livenessProbe.httpGet).toEqual({ path: '/health', port: 8443 });
     expect(container().ports).toEqual([{ name: 'http1', containerPort: 8443 }]);
   });
@@ -282,14 +282,14 @@ describe('Railway and Render', () => {
     expect(syntax.status, syntax.stderr).toBe(0);
   });
 
-  it('railway.json health-checks /health and runs the start script', () => {
+  it('railway.json health-checks /ready and runs the start script', () => {
     const railway = JSON.parse(file('railway/railway.json')) as Json;
-    expect(railway.deploy).toMatchObject({ startCommand: 'sh deploy/railway/start.sh', healthcheckPath: '/health', numReplicas: 3 });
+    expect(railway.deploy).toMatchObject({ startCommand: 'sh deploy/railway/start.sh', healthcheckPath: '/ready', numReplicas: 3 });
   });
 
   it('render.yaml asks for the key in the dashboard instead of holding it', () => {
     const service = yamlDocuments(file('railway/render.yaml'))[0].services[0];
-    expect(service).toMatchObject({ type: 'web', runtime: 'node', startCommand: 'sh deploy/railway/start.sh', healthCheckPath: '/health', numInstances: 3 });
+    expect(service).toMatchObject({ type: 'web', runtime: 'node', startCommand: 'sh deploy/railway/start.sh', healthCheckPath: '/ready', numInstances: 3 });
     const keys = (service.envVars as Json[]).find((variable) => variable.key === 'MCP_API_KEYS');
     expect(keys).toEqual({ key: 'MCP_API_KEYS', sync: false });
   });

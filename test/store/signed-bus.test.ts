@@ -94,3 +94,27 @@ describe('BusCodec', () => {
     expect(codec(S1, S2, clock).decode(rotated.encode(closed)).ok).toBe(true);
   });
 });
+
+describe('a flood of genuine relayed messages', () => {
+  it('past the replay memory drops stream relays but still delivers revocations, bans and closes', () => {
+    const clock = { now: 1_700_000_000_000 };
+    const secret = new SharedSecret({ current: S1 });
+    const sender = new BusCodec({ secret, channel: CHANNEL, now: () => clock.now });
+    const receiver = new BusCodec({ secret, channel: CHANNEL, now: () => clock.now, maxRememberedIds: 1_000 });
+    const notification: BusMessage = { type: 'stream', origin: 'replica-a', sessionId: 's-1', message: { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'x' } } };
+    const first = sender.encode(notification);
+    expect(receiver.decode(first).ok).toBe(true);
+    for (let i = 1; i < 1_000; i++) expect(receiver.decode(sender.encode(notification)).ok).toBe(true);
+    // The memory is full: one more relay is dropped...
+    expect(receiver.decode(sender.encode(notification))).toEqual({ ok: false, reason: 'overload' });
+    // ...but what ends a credential, a session or a client's access still arrives (each is
+    // idempotent, so delivering it without remembering its id cannot loosen anything).
+    const revoke: BusMessage = { type: 'keys_restricted', origin: 'replica-a', restrictions: [{ id: 'k1', disabled: true }] };
+    const ban: BusMessage = { type: 'ban', origin: 'replica-a', client: '203.0.113.7', until: clock.now + 60_000 };
+    for (const message of [revoke, ban, closed]) expect(receiver.decode(sender.encode(message as BusMessage))).toEqual({ ok: true, message });
+    // A replay of a remembered relay is still refused, and a forged revocation still is.
+    expect(receiver.decode(first)).toEqual({ ok: false, reason: 'replay' });
+    const forger = new BusCodec({ secret: new SharedSecret({ current: S2 }), channel: CHANNEL, now: () => clock.now });
+    expect(receiver.decode(forger.encode(revoke))).toEqual({ ok: false, reason: 'bad_mac' });
+  });
+});

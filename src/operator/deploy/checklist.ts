@@ -7,7 +7,7 @@
 
 import { BASE_IMAGE, RUN_AS_UID } from './docker.js';
 import { INGRESS_NAMESPACE, TLS_SECRET } from './kubernetes.js';
-import { CHECKLIST_FILE, CONFIG_FILE, generatedBy, includes, isReplicated, type Deployment, type GeneratedFile } from './model.js';
+import { CHECKLIST_FILE, CONFIG_FILE, SHARED_SECRET_COMMAND, generatedBy, includes, isReplicated, type Deployment, type GeneratedFile } from './model.js';
 import { PLATFORM_PROFILES, type Platform, type PlatformFact, type PlatformProfile } from './platforms.js';
 
 export interface ChecklistPart {
@@ -55,10 +55,10 @@ function tls(deployment: Deployment, platform: Platform): PlatformFact {
 
 const HEALTH_CHECKS: Readonly<Record<Platform, PlatformFact>> = {
   docker: { done: true, why: 'the Dockerfile HEALTHCHECK fetches it with Node (slim images have no curl).' },
-  kubernetes: { done: true, why: 'startup, liveness and readiness probes fetch it by pod address.' },
-  'cloud-run': { done: true, why: 'startup and liveness probes fetch it.' },
+  kubernetes: { done: true, why: 'startup and liveness probes fetch /health, the readiness probe /ready, by pod address.' },
+  'cloud-run': { done: true, why: 'the startup probe fetches /ready (no traffic before the shared state is synced), the liveness probe /health.' },
   heroku: { done: false, why: 'Heroku has no HTTP health check (the router only waits for the port): point an uptime monitor at https://HOST/health.' },
-  railway: { done: true, why: 'railway.json `healthcheckPath` and render.yaml `healthCheckPath` use it.' },
+  railway: { done: true, why: 'railway.json `healthcheckPath` and render.yaml `healthCheckPath` use /ready.' },
 };
 
 function keys(deployment: Deployment): ChecklistSection {
@@ -131,12 +131,21 @@ function scaling(deployment: Deployment): ChecklistSection {
     heading: 'Scaling',
     items: [
       {
-        title: 'Shared rate-limit and session store',
+        title: 'Shared state in Redis',
         done: !isReplicated(deployment),
         why: isReplicated(deployment)
-          ? `${replicas} replicas each keep their own rate limit and sessions until a shared store is configured: a client may get up to ${replicas} × ${config.rateLimit} requests per ${config.rateWindow} s, and a session exists only on the replica that created it (a request routed to another gets 404). A later release reads \`MCP_REDIS_URL\` (\`--redis-url\`); the manifests and .env.template already name it, with no value. Until then use sticky routing per client or \`--stateless\`.`
-          : `one replica: the in-memory limiter is exact (${config.rateLimit} requests per ${config.rateWindow} s per client IP) and every session lives on it. More replicas need the shared store.`,
+          ? `${replicas} replicas share rate limits, sessions, bans and key revocations through Redis. The generated files read \`MCP_REDIS_URL\` and \`MCP_SHARED_SECRET\` from your secrets (names only, never values): provision a Redis reachable only by the replicas (password, \`rediss://\`), and make the shared secret with \`${SHARED_SECRET_COMMAND}\` (the same on every replica, never stored in Redis; with a Redis URL and no shared secret the server exits 2). Give Redis a \`maxmemory\` comfortably above the budgets (\`--event-store-bytes\` + 400 bytes per session + 400 bytes per rate-limited client, plus 50 %) with \`maxmemory-policy volatile-lru\` (or \`volatile-ttl\`), never \`allkeys-*\` (it may evict key revocations). Without \`MCP_REDIS_URL\` each replica keeps its own limits and sessions: a client may get up to ${replicas} × ${config.rateLimit} requests per ${config.rateWindow} s, and a session routed to another replica gets 404.`
+          : `one replica: the in-memory limiter is exact (${config.rateLimit} requests per ${config.rateWindow} s per client IP) and every session lives on it. More replicas share state through Redis (\`MCP_REDIS_URL\` and \`MCP_SHARED_SECRET\`).`,
       },
+      ...(isReplicated(deployment)
+        ? [
+            {
+              title: 'Revoke at the source, not only in Redis',
+              done: false,
+              why: 'Redis carries a revocation to the running replicas, but whoever can write to Redis can delete it, and a replica started later with keys that still hold it would accept the key: remove a revoked key from `MCP_API_KEYS` (or the keys file) every replica starts with (see the README trust model).',
+            },
+          ]
+        : []),
       {
         title: 'Request limits',
         done: true,
@@ -176,8 +185,8 @@ function runtime(deployment: Deployment): ChecklistSection {
   items.push(
     perPlatform(
       deployment,
-      'Health checks on /health',
-      '`GET /health` is public and exempt from the rate limit and the Host check, so probes need no key and may use the pod or container address.',
+      'Health checks on /health and /ready',
+      '`GET /health` (alive) and `GET /ready` (503 until the revocations and bans stored in Redis are applied) are public and exempt from the rate limit and the Host check, so probes need no key and may use the pod or container address.',
       (platform) => HEALTH_CHECKS[platform],
     ),
   );

@@ -1,11 +1,12 @@
 /**
  * @module operator/deploy/cloud-run
  * Cloud Run service.yaml (Knative serving v1, as `gcloud run services replace` takes it): the
- * key from Secret Manager, concurrency, min/max instances, probes on /health and the
- * trust-proxy hop of Google's front end.
+ * key (and, with several instances, the Redis URL and the shared secret) from Secret Manager,
+ * concurrency, min/max instances, a startup probe on /ready (traffic waits for the start-up
+ * sync of shared state), liveness on /health, and the trust-proxy hop of Google's front end.
  */
 
-import { CLI_ENTRY, ENV_KEYS_FLAG, KEYS_SECRET, REDIS_SECRET, APP_NAME, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
+import { CLI_ENTRY, ENV_KEYS_FLAG, KEYS_SECRET, REDIS_SECRET, SHARED_SECRET, SHARED_SECRET_COMMAND, APP_NAME, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
 import { PLATFORM_PROFILES } from './platforms.js';
 import { yamlFile } from './yaml.js';
 
@@ -23,7 +24,13 @@ export function instanceRange(deployment: Deployment): { readonly min: number; r
 function service(deployment: Deployment): Record<string, unknown> {
   const { min, max } = instanceRange(deployment);
   const port = deployment.config.port;
-  const probe = { httpGet: { path: '/health', port }, timeoutSeconds: 2 };
+  const probe = (path: '/health' | '/ready'): Record<string, unknown> => ({ httpGet: { path, port }, timeoutSeconds: 2 });
+  const shared = isReplicated(deployment)
+    ? [
+        { name: 'MCP_REDIS_URL', valueFrom: { secretKeyRef: { name: REDIS_SECRET, key: 'latest' } } },
+        { name: 'MCP_SHARED_SECRET', valueFrom: { secretKeyRef: { name: SHARED_SECRET, key: 'latest' } } },
+      ]
+    : [];
   return {
     apiVersion: 'serving.knative.dev/v1',
     kind: 'Service',
@@ -52,10 +59,12 @@ function service(deployment: Deployment): Record<string, unknown> {
                 { name: 'MCP_API_KEYS', valueFrom: { secretKeyRef: { name: KEYS_SECRET, key: 'latest' } } },
                 { name: 'MCP_TRUST_PROXY', value: PLATFORM_PROFILES['cloud-run'].trustProxy },
                 { name: 'HOST', value: '0.0.0.0' },
+                ...shared,
               ],
               resources: { limits: { cpu: '1', memory: '512Mi' } },
-              startupProbe: { ...probe, periodSeconds: 2, failureThreshold: 30 },
-              livenessProbe: { ...probe, periodSeconds: 10, failureThreshold: 3 },
+              // Cloud Run sends traffic once the startup probe passes: /ready waits for the shared state.
+              startupProbe: { ...probe('/ready'), periodSeconds: 2, failureThreshold: 30 },
+              livenessProbe: { ...probe('/health'), periodSeconds: 10, failureThreshold: 3 },
             },
           ],
         },
@@ -76,9 +85,11 @@ export function cloudRunFiles(deployment: Deployment): GeneratedFile[] {
     `  gcloud run services add-iam-policy-binding ${APP_NAME} --region REGION --member=allUsers --role=roles/run.invoker`,
     ...(isReplicated(deployment)
       ? [
-          'MCP_REDIS_URL (shared rate-limit and session store, a later release): once it exists, add to env',
-          `  - name: MCP_REDIS_URL, valueFrom.secretKeyRef: {name: ${REDIS_SECRET}, key: latest}`,
-          '  (Cloud Run refuses references to missing secrets, so it is not listed until the secret is created).',
+          `${deployment.replicas} instances share rate limits, sessions, bans and revocations through Redis (Memorystore):`,
+          `  printf %s 'rediss://...' | gcloud secrets create ${REDIS_SECRET} --data-file=-`,
+          `  ${SHARED_SECRET_COMMAND} | tr -d '\\n' | gcloud secrets create ${SHARED_SECRET} --data-file=-`,
+          `  and grant the same accessor role on both (Cloud Run refuses references to missing secrets).`,
+          '  The shared secret signs what the instances exchange through Redis: never store it in Redis.',
         ]
       : []),
   ];

@@ -5,7 +5,7 @@
  */
 
 import { OPTION_SPECS, type OptionSpec } from '../../config/options.js';
-import { CONFIG_FILE, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
+import { CONFIG_FILE, SHARED_SECRET_COMMAND, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
 import { PLATFORM_PROFILES } from './platforms.js';
 import { hashComment } from './yaml.js';
 
@@ -36,13 +36,15 @@ function variables(deployment: Deployment): Variable[] {
     described('MCP_CORS_ORIGINS', ['Only the exact origins of your browser apps; leave empty otherwise.']),
   ];
   if (isReplicated(deployment)) {
-    list.push({
-      name: 'MCP_REDIS_URL',
-      comment: [
-        `Shared rate-limit and session store for ${deployment.replicas} replicas (a later release of mcp-warden reads it).`,
-        'Until it is set, each replica keeps its own limits and sessions.',
-      ],
-    });
+    list.push(
+      described('MCP_REDIS_URL', [
+        `Required for ${deployment.replicas} replicas: without it each replica keeps its own limits and sessions.`,
+        'Use rediss:// with a password; Redis maxmemory settings: see the README (Running several replicas).',
+      ]),
+      described('MCP_SHARED_SECRET', [
+        `Required with MCP_REDIS_URL (the server exits 2 without it): \`${SHARED_SECRET_COMMAND}\`, the same on every replica, never stored in Redis.`,
+      ]),
+    );
   }
   return list;
 }

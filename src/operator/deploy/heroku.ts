@@ -34,7 +34,15 @@ function appJson(deployment: Deployment): string {
     NODE_ENV: { description: 'Production mode for Node and npm.', value: 'production', required: true },
   };
   if (isReplicated(deployment)) {
-    env['MCP_REDIS_URL'] = { description: 'Shared rate-limit and session store for several dynos (a later release); leave empty until then.', required: false };
+    env['MCP_REDIS_URL'] = {
+      description: 'Redis shared by the dynos (rate limits, sessions, bans, revocations). With the Heroku Redis add-on, set it to the add-on\u2019s REDIS_TLS_URL or REDIS_URL.',
+      required: true,
+    };
+    env['MCP_SHARED_SECRET'] = {
+      description: 'Signs what the dynos exchange through Redis; never stored in Redis. Heroku generates it here (or use `openssl rand -base64 48`).',
+      generator: 'secret',
+      required: true,
+    };
   }
   const manifest = {
     name: APP_NAME,

@@ -8,7 +8,7 @@
 
 import { PLATFORM_PROFILES } from './platforms.js';
 import { RUN_AS_UID } from './docker.js';
-import { APP_NAME, CLI_ENTRY, ENV_KEYS_FLAG, KEYS_SECRET, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
+import { APP_NAME, CLI_ENTRY, ENV_KEYS_FLAG, KEYS_SECRET, SHARED_SECRET_COMMAND, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
 import { yamlFile } from './yaml.js';
 
 export const MANIFEST_FILE = 'kubernetes/mcp-warden.yaml';
@@ -39,8 +39,10 @@ function environment(deployment: Deployment): Array<Record<string, unknown>> {
     { name: 'NODE_OPTIONS', value: `--max-old-space-size=${Math.floor(MEMORY_LIMIT_MIB * 0.75)}` },
   ];
   if (isReplicated(deployment)) {
-    // Read by the shared-store release; optional so pods start before Redis is configured.
-    env.push({ name: 'MCP_REDIS_URL', valueFrom: { secretKeyRef: { name: KEYS_SECRET, key: 'MCP_REDIS_URL', optional: true } } });
+    // Shared state between the replicas: required (the server exits 2 with a Redis URL and no
+    // shared secret, and without Redis each replica would keep its own limits and sessions).
+    env.push({ name: 'MCP_REDIS_URL', valueFrom: { secretKeyRef: { name: KEYS_SECRET, key: 'MCP_REDIS_URL' } } });
+    env.push({ name: 'MCP_SHARED_SECRET', valueFrom: { secretKeyRef: { name: KEYS_SECRET, key: 'MCP_SHARED_SECRET' } } });
   }
   return env;
 }
@@ -184,7 +186,10 @@ function ingress(deployment: Deployment, domain: string): Record<string, unknown
 
 function secretTemplate(deployment: Deployment): Record<string, unknown> {
   const data: Record<string, string> = { MCP_API_KEYS: '' };
-  if (isReplicated(deployment)) data['MCP_REDIS_URL'] = '';
+  if (isReplicated(deployment)) {
+    data['MCP_REDIS_URL'] = '';
+    data['MCP_SHARED_SECRET'] = '';
+  }
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name: KEYS_SECRET, labels: LABELS }, type: 'Opaque', stringData: data };
 }
 
@@ -205,7 +210,15 @@ export function kubernetesFiles(deployment: Deployment): GeneratedFile[] {
     'A template only: it holds no key. Do not fill it in and commit it. Create the Secret directly instead:',
     `  mcp-warden keygen | kubectl create secret generic ${KEYS_SECRET} --from-file=MCP_API_KEYS=/dev/stdin`,
     'Better still, sync it from a secret manager (External Secrets Operator, Secrets Store CSI driver).',
-    ...(isReplicated(deployment) ? ['MCP_REDIS_URL: URL of the shared rate-limit and session store (a later release); stays empty until one is configured.'] : []),
+    ...(isReplicated(deployment)
+      ? [
+          `${deployment.replicas} replicas share rate limits, sessions, bans and revocations through Redis; the Secret also needs:`,
+          '  MCP_REDIS_URL: the Redis URL (rediss:// with a password; see the README for its maxmemory settings).',
+          `  MCP_SHARED_SECRET: signs what the replicas exchange through Redis (the same on every replica, never in Redis): \`${SHARED_SECRET_COMMAND}\`.`,
+          `  ${SHARED_SECRET_COMMAND} | tr -d '\\n' > shared-secret.txt   # and keys.txt, redis-url.txt likewise, then:`,
+          `  kubectl create secret generic ${KEYS_SECRET} --from-file=MCP_API_KEYS=keys.txt --from-file=MCP_REDIS_URL=redis-url.txt --from-file=MCP_SHARED_SECRET=shared-secret.txt`,
+        ]
+      : []),
   ];
   return [
     { path: MANIFEST_FILE, content: yamlFile(header, documents) },

@@ -21,8 +21,12 @@ export interface GeneratedFile {
 export const APP_NAME = 'mcp-warden';
 /** Name of the secret holding `MCP_API_KEYS` (Kubernetes Secret and Secret Manager secret). */
 export const KEYS_SECRET = 'mcp-warden-api-keys';
-/** Secret Manager secret name suggested for `MCP_REDIS_URL` once a shared store is configured. */
+/** Secret Manager secret name for `MCP_REDIS_URL` (replicated deployments). */
 export const REDIS_SECRET = 'mcp-warden-redis-url';
+/** Secret Manager secret name for `MCP_SHARED_SECRET` (replicated deployments). */
+export const SHARED_SECRET = 'mcp-warden-shared-secret';
+/** How the generated files tell operators to make a shared secret (64 characters; at least 32 are required). */
+export const SHARED_SECRET_COMMAND = 'openssl rand -base64 48';
 /** File names inside the output directory. */
 export const CONFIG_FILE = 'mcp-warden.config.json';
 export const CHECKLIST_FILE = 'SECURITY_CHECKLIST.md';

@@ -2,11 +2,11 @@
  * @module operator/deploy/railway
  * Railway and Render: one start script both run (with `--env-keys`, the config file and the
  * platform's trust-proxy hop as a default), plus railway.json and render.yaml that point at it
- * and health-check /health.
+ * and health-check /ready (a new instance gets traffic once it has synced the shared state).
  */
 
 import { posix } from 'node:path';
-import { CLI_ENTRY, CONFIG_FILE, ENV_KEYS_FLAG, APP_NAME, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
+import { CLI_ENTRY, CONFIG_FILE, ENV_KEYS_FLAG, SHARED_SECRET_COMMAND, APP_NAME, generatedBy, isReplicated, repoPath, type Deployment, type GeneratedFile } from './model.js';
 import { PLATFORM_PROFILES } from './platforms.js';
 import { hashComment, yamlFile } from './yaml.js';
 
@@ -27,6 +27,13 @@ function startScript(deployment: Deployment): string {
       generatedBy(deployment),
       'Start command for Railway and Render (both set PORT and terminate TLS in front of the service).',
       'MCP_API_KEYS must be set in the service\'s variables; the server refuses to start without it.',
+      ...(isReplicated(deployment)
+        ? [
+            `${deployment.replicas} replicas share rate limits, sessions, bans and revocations through Redis: set MCP_REDIS_URL`,
+            `(the Redis URL) and MCP_SHARED_SECRET (\`${SHARED_SECRET_COMMAND}\`, the same for every replica, never stored in Redis)`,
+            'in the service\'s variables as well; with a Redis URL and no shared secret the server refuses to start.',
+          ]
+        : []),
     ]),
     'set -eu',
     `cd "$(dirname "$0")/${backToRoot(deployment)}"`,
@@ -42,7 +49,7 @@ function railwayJson(deployment: Deployment): string {
     build: { buildCommand: 'npm run build' },
     deploy: {
       startCommand: `sh ${repoPath(deployment, START_SCRIPT)}`,
-      healthcheckPath: '/health',
+      healthcheckPath: '/ready',
       healthcheckTimeout: 60,
       numReplicas: deployment.replicas,
       restartPolicyType: 'ON_FAILURE',
@@ -59,7 +66,7 @@ function renderYaml(deployment: Deployment): string {
     { key: 'MCP_TRUST_PROXY', value: PLATFORM_PROFILES.railway.trustProxy },
     { key: 'NODE_VERSION', value: '20' },
   ];
-  if (isReplicated(deployment)) envVars.push({ key: 'MCP_REDIS_URL', sync: false });
+  if (isReplicated(deployment)) envVars.push({ key: 'MCP_REDIS_URL', sync: false }, { key: 'MCP_SHARED_SECRET', sync: false });
   const blueprint = {
     services: [
       {
@@ -69,7 +76,7 @@ function renderYaml(deployment: Deployment): string {
         // Dev dependencies hold the TypeScript compiler; npm ci would skip them under NODE_ENV=production.
         buildCommand: 'npm ci --include=dev && npm run build',
         startCommand: `sh ${repoPath(deployment, START_SCRIPT)}`,
-        healthCheckPath: '/health',
+        healthCheckPath: '/ready',
         numInstances: deployment.replicas,
         envVars,
       },

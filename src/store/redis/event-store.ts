@@ -86,6 +86,9 @@ while tonumber(redis.call('HGET', KEYS[4], owner) or '0') > maxPrincipal do
     popOldest(key, sid, owner)
   else
     forget(oldest)
+    -- forget() follows the owners hash; remove the entry here too, so a stream the owners hash
+    -- does not name (edited by someone else) cannot make this loop run forever.
+    redis.call('ZREM', ownerStreams, oldest)
   end
 end
 while tonumber(redis.call('GET', KEYS[5]) or '0') > maxTotal do

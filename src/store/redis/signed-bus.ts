@@ -21,7 +21,7 @@ export type BusDropReason = 'malformed' | 'too_large' | 'bad_mac' | 'stale' | 'r
 export const BUS_FRESHNESS_MS = 30_000;
 /** Larger envelopes are dropped unread. */
 export const MAX_BUS_MESSAGE_CHARS = 8 * 1024 * 1024;
-/** Ids remembered for replay detection; past it (a flood), new messages are dropped. */
+/** Ids remembered for replay detection; past it (a flood), new stream relays are dropped. */
 const MAX_REMEMBERED_IDS = 200_000;
 
 const shortText = z.string().min(1).max(256);
@@ -71,6 +71,8 @@ export interface BusCodecOptions {
   /** Clock, epoch ms (tests advance it). */
   readonly now?: () => number;
   readonly freshnessMs?: number;
+  /** Ids remembered for replay detection (default 200,000). */
+  readonly maxRememberedIds?: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export class BusCodec {
   readonly #channel: string;
   readonly #now: () => number;
   readonly #freshnessMs: number;
+  readonly #maxRememberedIds: number;
   /** Envelope id → arrival time; insertion order is arrival order. */
   readonly #seen = new Map<string, number>();
 
@@ -94,6 +97,7 @@ export class BusCodec {
     this.#channel = options.channel;
     this.#now = options.now ?? Date.now;
     this.#freshnessMs = options.freshnessMs ?? BUS_FRESHNESS_MS;
+    this.#maxRememberedIds = options.maxRememberedIds ?? MAX_REMEMBERED_IDS;
   }
 
   encode(message: BusMessage): string {
@@ -120,7 +124,7 @@ export class BusCodec {
     const now = this.#now();
     if (Math.abs(now - ts) > this.#freshnessMs) return { ok: false, reason: 'stale' };
     const remembered = this.#remember(id, now);
-    if (remembered !== undefined) return { ok: false, reason: remembered };
+    if (remembered === 'replay') return { ok: false, reason: remembered };
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -132,6 +136,11 @@ export class BusCodec {
     }
     const message = messageSchema.safeParse(parsed);
     if (!message.success || message.data.origin !== origin) return { ok: false, reason: 'schema' };
+    // Past the replay memory (a flood of genuine relays), stream relays are dropped, but what ends
+    // a credential, a session or a client's access still arrives: each is idempotent (a
+    // restriction only tightens, a ban carries its end, a closed session stays closed), so
+    // delivering it unremembered cannot loosen anything, even if it is replayed.
+    if (remembered === 'overload' && message.data.type === 'stream') return { ok: false, reason: 'overload' };
     return { ok: true, message: message.data as BusMessage };
   }
 
@@ -148,7 +157,7 @@ export class BusCodec {
       if (now - at <= 2 * this.#freshnessMs) break;
       this.#seen.delete(seenId);
     }
-    if (this.#seen.size >= MAX_REMEMBERED_IDS) return 'overload';
+    if (this.#seen.size >= this.#maxRememberedIds) return 'overload';
     this.#seen.set(id, now);
     return undefined;
   }
