@@ -8,7 +8,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { WardenError } from '../errors.js';
 import { isLoopbackHost } from '../security/hosts.js';
-import { JWT_ALGORITHMS, OPTION_SPECS, sharedSecret, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+import { JWT_ALGORITHMS, OPTION_SPECS, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+import { sharedSecret } from './validators.js';
 
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { isCidrOrAddress } from '../config/options.js';
+import { isCidrOrAddress } from '../config/validators.js';
 import { WardenError } from '../errors.js';
 import type { KeyRecord } from './api-keys.js';
 import { hashKey } from './api-keys.js';
