@@ -16,7 +16,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from './config/load.js';
+import type { Config, EventStoreConfig, RedisConfig } from './config/load.js';
 import type { Metrics } from './observability/metrics.js';
 import type { BanList } from './security/ban-list.js';
 import type { KeySource } from './security/key-source.js';
@@ -99,7 +99,7 @@ export interface ReplicationHooks {
   readonly streamOwner?: (streamId: string) => string | undefined;
 }
 
-async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks): Promise<Replication> {
+async function redisReplication(redis: RedisConfig, budgets: EventStoreConfig, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks): Promise<Replication> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
   const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records, { RedisResilience }] = await Promise.all([
     import('./store/redis/connection.js'),
@@ -113,21 +113,20 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     import('./store/redis/resilience.js'),
   ]);
   const replicaId = randomUUID();
-  const keys: RedisKeys = redisKeys(config.redisPrefix);
-  // loadConfig refuses --redis-url without a shared secret.
-  const trust = createReplicaTrust({ sharedSecret: config.sharedSecret as string, sharedSecretPrevious: config.sharedSecretPrevious, channel: keys.events, logger, metrics });
+  const keys: RedisKeys = redisKeys(redis.prefix);
+  const trust = createReplicaTrust({ sharedSecret: redis.sharedSecret, sharedSecretPrevious: redis.sharedSecretPrevious, channel: keys.events, logger, metrics });
   const seal = trust.seal;
   let lastLog = 0;
   let unlogged = 0;
   const connection = new RedisConnection({
-    url: config.redisUrl as string,
-    timeoutMs: config.redisTimeout,
+    url: redis.url,
+    timeoutMs: redis.timeout,
     onStateChange: (healthy, reason) => {
       if (healthy) {
         resilience.health.clear();
         logger.info('redis connected: shared state on');
       }
-      else logger.warn({ reason, policy: config.redisFailure }, 'redis unavailable: falling back to per-replica state');
+      else logger.warn({ reason, policy: redis.failure }, 'redis unavailable: falling back to per-replica state');
     },
   });
   const onFailure = (error: unknown): void => {
@@ -137,7 +136,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     unlogged++;
     const now = Date.now();
     if (now - lastLog >= FALLBACK_LOG_INTERVAL_MS) {
-      logger.warn({ fallbacks: unlogged, reason: connection.reason ?? String((error as Error)?.message ?? error), policy: config.redisFailure }, 'redis calls failed; answered from per-replica state');
+      logger.warn({ fallbacks: unlogged, reason: connection.reason ?? String((error as Error)?.message ?? error), policy: redis.failure }, 'redis calls failed; answered from per-replica state');
       lastLog = now;
       unlogged = 0;
     }
@@ -166,9 +165,9 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
       keys,
       seal,
       onError: onFailure,
-      maxBytes: config.eventStoreBytes,
-      maxPrincipalBytes: config.eventStorePrincipalBytes,
-      maxStreamBytes: config.eventStoreStreamBytes,
+      maxBytes: budgets.bytes,
+      maxPrincipalBytes: budgets.principalBytes,
+      maxStreamBytes: budgets.streamBytes,
       ownerOf: hooks.streamOwner,
     }),
     rateLimitStore(limiter, options) {
@@ -176,7 +175,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
         new SharedRateLimitStore({
           shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
           fallback: new MemoryRateLimitStore(options),
-          policy: config.redisFailure,
+          policy: redis.failure,
           healthy: () => connection.healthy,
           replicas: () => resilience.heartbeat.live,
           onFallback: onFailure,
@@ -240,7 +239,7 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
     async close() {
       await resilience.close();
       // The subscriber queues commands while Redis is down: never let UNSUBSCRIBE hold a shutdown.
-      await Promise.race([bus.close(), new Promise((resolve) => setTimeout(resolve, Math.max(200, config.redisTimeout * 4)).unref())]);
+      await Promise.race([bus.close(), new Promise((resolve) => setTimeout(resolve, Math.max(200, redis.timeout * 4)).unref())]);
       await connection.close();
     },
   };
@@ -248,5 +247,5 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
 
 /** The shared state for this configuration. */
 export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks = {}): Promise<Replication> {
-  return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics, hooks);
+  return config.redis === undefined ? memoryReplication() : redisReplication(config.redis, config.eventStore, logger, metrics, hooks);
 }

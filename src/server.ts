@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { configFromValues, type Config } from './config/load.js';
+import { configFromValues, type Config, type ConfigOptions } from './config/load.js';
 import { buildApp } from './http/app.js';
 import { connectionGuardFor } from './http/connection-guard.js';
 import { createChallenges } from './http/challenge.js';
@@ -49,7 +49,7 @@ export interface WardenServerOptions {
    * Options in code, validated over the defaults (environment variables are not read).
    * Invalid options make `createServer` reject with a ConfigError listing every problem.
    */
-  readonly options?: Partial<Omit<Config, 'warnings' | 'configFile'>>;
+  readonly options?: ConfigOptions;
   /** An already validated configuration (from `loadConfig`); takes precedence over `options`. */
   readonly config?: Readonly<Config>;
   /**
@@ -129,7 +129,7 @@ function describeTrustProxy(config: Readonly<Config>): string {
 export async function createServer(options: WardenServerOptions = {}): Promise<WardenServer> {
   let config = options.config ?? configFromValues(options.options ?? {});
   let generatedKey: string | undefined;
-  if (config.apiKeys.length === 0 && config.keysFile === undefined && config.jwtJwksUrl === undefined) {
+  if (config.apiKeys.length === 0 && config.keysFile === undefined && config.oauth === undefined) {
     // Secure by default: loopback without a credential gets a one-time key, never an open server.
     generatedKey = generateApiKey();
     config = Object.freeze({ ...config, apiKeys: [generatedKey] });
@@ -142,12 +142,12 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   let handler: StreamableHttpHandler | undefined;
   let authenticator: Authenticator | undefined;
   const sessions = new SessionRegistry({
-    max: config.maxSessions,
-    maxPerPrincipal: config.maxSessionsPerKey,
-    ttlMs: config.sessionTtl * 1000,
-    unusedTtlMs: config.sessionUnusedTtl * 1000,
-    streamIdleMs: config.streamIdleTimeout * 1000,
-    streamMaxMs: config.streamMaxLifetime * 1000,
+    max: config.sessions.max,
+    maxPerPrincipal: config.sessions.maxPerKey,
+    ttlMs: config.sessions.ttl * 1000,
+    unusedTtlMs: config.sessions.unusedTtl * 1000,
+    streamIdleMs: config.sessions.streamIdleTimeout * 1000,
+    streamMaxMs: config.sessions.streamMaxLifetime * 1000,
     // A credential's end ends what it opened: revoked, removed or expired keys, tokens past `exp`.
     credentialValid: (session, at) => authenticator?.stillValid({ kind: session.principalKind, id: session.principalId }, session.credentialExpiresAt, at) ?? true,
     now,
@@ -172,11 +172,12 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const replication = await createReplication(config, logger, metrics, { streamOwner });
   const readiness = createReadiness({
     synced: () => replication.synced,
-    policy: config.redisFailure,
-    timeoutMs: config.redisSyncTimeout * 1000,
+    // Without Redis the state is always synced, so the policy and timeout never apply.
+    policy: config.redis?.failure ?? 'open',
+    timeoutMs: (config.redis?.syncTimeout ?? 0) * 1000,
     onGiveUp: () =>
       logger.error(
-        { waitedSeconds: config.redisSyncTimeout, policy: config.redisFailure },
+        { waitedSeconds: config.redis?.syncTimeout, policy: config.redis?.failure },
         'SERVING WITHOUT SHARED STATE: redis did not answer within the sync timeout; revocations and bans made by other replicas are not applied until it does',
       ),
   });
@@ -195,7 +196,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       store: replication.sessionStore,
       bus: replication.bus,
       replicaId: replication.replicaId,
-      ttlMs: config.sessionTtl * 1000,
+      ttlMs: config.sessions.ttl * 1000,
       onError: (error) => replication.onFailure(error),
       now,
     });
@@ -208,23 +209,23 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       ? undefined
       : AuditLog.open({
           path,
-          maxBytes: config.auditMaxBytes,
-          maxFiles: config.auditMaxFiles,
-          key: config.auditKey,
+          maxBytes: config.audit.maxBytes,
+          maxFiles: config.audit.maxFiles,
+          key: config.audit.key,
           onRotate: (head) => logger.info({ auditFile: path, auditSeq: head.seq, auditHash: head.hash }, 'audit log rotated (chain head)'),
           onError: (error) => logger.error({ err: error, auditFile: path }, 'audit log write failed; retrying'),
         });
-  const audit = await openAudit(config.auditLog);
+  const audit = await openAudit(config.audit.log);
   // Refusals and their aggregates may go to a file of their own, so no flood rotates the main trail.
-  const refusalAudit = await openAudit(config.auditRefusalsLog);
+  const refusalAudit = await openAudit(config.audit.refusalsLog);
   const events = new SecurityEvents({
     stats,
     logger,
     metrics,
     audit,
     refusalAudit,
-    auditArguments: config.auditArguments,
-    aggregate: { intervalMs: config.auditAggregateInterval * 1000, now },
+    auditArguments: config.audit.arguments,
+    aggregate: { intervalMs: config.audit.aggregateInterval * 1000, now },
   });
   const refusedRequests = createRefusedRequestLog({ logger, intervalMs: config.logAggregateInterval * 1000, now });
 
@@ -241,21 +242,12 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   });
   replication.shareKeys(keySource);
   // jose is loaded only in OAuth mode.
-  const jwt =
-    config.jwtJwksUrl === undefined
-      ? undefined
-      : new (await import('./security/jwt.js')).JwtVerifier({
-          jwksUrl: config.jwtJwksUrl,
-          issuer: config.jwtIssuer as string,
-          audience: config.jwtAudience as string,
-          algorithms: config.jwtAlgorithms,
-          scopePrefix: config.jwtScopePrefix,
-          now: options.clock,
-        });
+  const oauth = config.oauth;
+  const jwt = oauth === undefined ? undefined : new (await import('./security/jwt.js')).JwtVerifier({ ...oauth, now: options.clock });
   authenticator = new Authenticator({ keys: () => keySource.ring, jwt, now });
   const resourceMetadataUrl =
-    jwt === undefined ? undefined : new URL(METADATA_PATH, config.publicUrl ?? config.jwtAudience ?? `http://${config.host}:${config.port}`).href;
-  const challenges = createChallenges({ realm: 'mcp-warden', resourceMetadataUrl, scopePrefix: jwt === undefined ? undefined : config.jwtScopePrefix });
+    jwt === undefined ? undefined : new URL(METADATA_PATH, config.publicUrl ?? oauth?.audience ?? `http://${config.host}:${config.port}`).href;
+  const challenges = createChallenges({ realm: 'mcp-warden', resourceMetadataUrl, scopePrefix: oauth?.scopePrefix });
 
   const configSummary = (): Readonly<Record<string, unknown>> => ({
     version: VERSION,
@@ -267,7 +259,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       apiKeys: keySource.activeCount(),
       keysFile: config.keysFile !== undefined,
       oneTimeKey: generatedKey !== undefined,
-      oauth: jwt === undefined ? false : { issuer: config.jwtIssuer, audience: config.jwtAudience, algorithms: [...config.jwtAlgorithms] },
+      oauth: oauth === undefined ? false : { issuer: oauth.issuer, audience: oauth.audience, algorithms: [...oauth.algorithms] },
     },
     rateLimit: { limit: config.rateLimit, windowSeconds: config.rateWindow, per: 'client IP (IPv6 by /64)', trustProxy: describeTrustProxy(config) },
     ipRules: { allow: [...config.allowIps], deny: [...config.denyIps] },
@@ -278,25 +270,25 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     connections: {
       max: connections.maxConnections,
       maxPerIp: connections.maxConnectionsPerAddress,
-      headersTimeoutSeconds: config.headersTimeout,
-      requestTimeoutSeconds: config.requestTimeout,
-      keepAliveTimeoutSeconds: config.keepAliveTimeout,
-      lingerTimeoutSeconds: config.lingerTimeout,
+      headersTimeoutSeconds: config.connections.headersTimeout,
+      requestTimeoutSeconds: config.connections.requestTimeout,
+      keepAliveTimeoutSeconds: config.connections.keepAliveTimeout,
+      lingerTimeoutSeconds: config.connections.lingerTimeout,
     },
     sessions: {
-      max: config.maxSessions,
-      maxPerKey: config.maxSessionsPerKey,
+      max: config.sessions.max,
+      maxPerKey: config.sessions.maxPerKey,
       capsArePer: 'replica',
-      idleTtlSeconds: config.sessionTtl,
-      unusedTtlSeconds: config.sessionUnusedTtl,
-      streamIdleSeconds: config.streamIdleTimeout,
-      streamMaxSeconds: config.streamMaxLifetime,
+      idleTtlSeconds: config.sessions.ttl,
+      unusedTtlSeconds: config.sessions.unusedTtl,
+      streamIdleSeconds: config.sessions.streamIdleTimeout,
+      streamMaxSeconds: config.sessions.streamMaxLifetime,
     },
-    sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
+    sharedState: config.redis === undefined ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redis.failure, timeoutMs: config.redis.timeout, prefix: config.redis.prefix },
     audit:
-      config.auditLog === undefined && config.auditRefusalsLog === undefined
+      config.audit.log === undefined && config.audit.refusalsLog === undefined
         ? false
-        : { arguments: config.auditArguments, hmac: config.auditKey !== undefined, separateRefusals: config.auditRefusalsLog !== undefined, aggregateSeconds: config.auditAggregateInterval },
+        : { arguments: config.audit.arguments, hmac: config.audit.key !== undefined, separateRefusals: config.audit.refusalsLog !== undefined, aggregateSeconds: config.audit.aggregateInterval },
     metrics: metrics === undefined ? false : { tokenProtected: config.metricsToken !== undefined },
     monitoring: config.monitoring,
   });
@@ -324,9 +316,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     now,
     eventStore: {
       local: new MemoryEventStore({
-        maxBytes: config.eventStoreBytes,
-        maxPrincipalBytes: config.eventStorePrincipalBytes,
-        maxStreamBytes: config.eventStoreStreamBytes,
+        maxBytes: config.eventStore.bytes,
+        maxPrincipalBytes: config.eventStore.principalBytes,
+        maxStreamBytes: config.eventStore.streamBytes,
         ownerOf: streamOwner,
       }),
       shared: replication.eventStore,
@@ -370,11 +362,11 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     readiness,
     refusedRequests,
     oauthMetadata:
-      jwt === undefined
+      jwt === undefined || oauth === undefined
         ? undefined
         : async () => ({
-            resource: config.jwtAudience as string,
-            authorization_servers: [config.jwtIssuer as string],
+            resource: oauth.audience,
+            authorization_servers: [oauth.issuer],
             scopes_supported: jwt.scopesSupported((await catalog.list()).map((tool) => tool.name)),
             bearer_methods_supported: ['header'],
             resource_name: 'mcp-warden',
@@ -421,7 +413,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     async start(): Promise<string> {
       readiness.start();
       if (!(await replication.ready(2000))) {
-        logger.warn({ policy: config.redisFailure, syncTimeoutSeconds: config.redisSyncTimeout }, 'redis not reachable at start; not ready (503) until the shared state is synced');
+        logger.warn({ policy: config.redis?.failure, syncTimeoutSeconds: config.redis?.syncTimeout }, 'redis not reachable at start; not ready (503) until the shared state is synced');
       }
       await mcp.start();
       await catalog.start();
@@ -462,7 +454,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
         // Pending refusal summaries go out before the trails close.
         refusedRequests.close();
         events.close();
-        for (const [file, trail] of [[config.auditLog, audit], [config.auditRefusalsLog, refusalAudit]] as const) {
+        for (const [file, trail] of [[config.audit.log, audit], [config.audit.refusalsLog, refusalAudit]] as const) {
           if (trail === undefined) continue;
           trail.record({ event: 'server_stop' });
           await trail.close();

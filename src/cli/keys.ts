@@ -6,7 +6,7 @@
  */
 
 import type { Command } from 'commander';
-import { isCidrOrAddress } from '../config/options.js';
+import { isCidrOrAddress } from '../config/validators.js';
 import { isWardenError } from '../errors.js';
 import {
   createKeyRecord,

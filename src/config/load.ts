@@ -8,94 +8,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { WardenError } from '../errors.js';
 import { isLoopbackHost } from '../security/hosts.js';
-import { JWT_ALGORITHMS, OPTION_SPECS, sharedSecret, type LogLevel, type OptionSource, type OptionSpec, type TrustProxy } from './options.js';
+import { groupConfig, OPTIONS_SCHEMA, type Config } from './config.js';
+import { JWT_ALGORITHMS, OPTION_SPECS, type OptionSource, type OptionSpec } from './options.js';
+import { sharedSecret } from './validators.js';
 
+export type { AuditConfig, Config, ConfigOptions, ConnectionsConfig, EventStoreConfig, OAuthConfig, RedisConfig, SessionsConfig } from './config.js';
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
-
-/** The validated server configuration. Frozen; secrets live only in `apiKeys`. */
-export interface Config {
-  readonly host: string;
-  readonly port: number;
-  /** Raw keys from flags, env and file. Hashed at start; never logged or echoed. */
-  readonly apiKeys: readonly string[];
-  readonly envKeys: boolean;
-  readonly rateLimit: number;
-  readonly rateWindow: number;
-  readonly rateLimitMaxClients: number;
-  readonly trustProxy: TrustProxy;
-  readonly corsOrigins: readonly string[];
-  readonly allowedHosts: readonly string[];
-  readonly logLevel: LogLevel;
-  readonly monitoring: boolean;
-  readonly bodyLimit: number;
-  readonly maxSessions: number;
-  readonly maxSessionsPerKey: number;
-  readonly sessionTtl: number;
-  readonly sessionUnusedTtl: number;
-  readonly streamIdleTimeout: number;
-  readonly streamMaxLifetime: number;
-  readonly stateless: boolean;
-  readonly publicUrl: string | undefined;
-  readonly shutdownTimeout: number;
-  /** Seconds to receive a request's headers. */
-  readonly headersTimeout: number;
-  /** Seconds to receive a whole request (headers and body). */
-  readonly requestTimeout: number;
-  /** Seconds a kept-alive connection may idle between requests. */
-  readonly keepAliveTimeout: number;
-  /** Seconds of lingering read after an error answer with an unread body. */
-  readonly lingerTimeout: number;
-  /** Connection caps; undefined = derived from the open-files limit at start. */
-  readonly maxConnections: number | undefined;
-  readonly maxConnectionsPerIp: number | undefined;
-  readonly keysFile: string | undefined;
-  readonly jwtJwksUrl: string | undefined;
-  readonly jwtIssuer: string | undefined;
-  /** Effective audience: --jwt-audience, else --public-url (set when JWTs are enabled). */
-  readonly jwtAudience: string | undefined;
-  readonly jwtAlgorithms: readonly JwtAlgorithm[];
-  readonly jwtScopePrefix: string;
-  readonly allowIps: readonly string[];
-  readonly denyIps: readonly string[];
-  readonly auditLog: string | undefined;
-  readonly auditArguments: 'none' | 'hash' | 'full';
-  readonly auditMaxBytes: number;
-  readonly auditMaxFiles: number;
-  /** HMAC key for the audit chain; a secret, never logged. */
-  readonly auditKey: string | undefined;
-  /** Second audit file for refusal records and their aggregates. */
-  readonly auditRefusalsLog: string | undefined;
-  /** Seconds per aggregation interval of refusals in the audit trail (0: off). */
-  readonly auditAggregateInterval: number;
-  /** Seconds per aggregation interval of refused requests in the request log (0: off). */
-  readonly logAggregateInterval: number;
-  /** Bearer token for /metrics; a secret, never logged. */
-  readonly metricsToken: string | undefined;
-  readonly banThreshold: number;
-  readonly banSeconds: number;
-  readonly banMaxClients: number;
-  /** Redis URL (may hold a password: never logged). */
-  readonly redisUrl: string | undefined;
-  readonly redisFailure: 'open' | 'closed';
-  readonly redisTimeout: number;
-  /** Byte budgets of the SSE event stores (UTF-8 bytes): in all, per principal, per stream. */
-  readonly eventStoreBytes: number;
-  readonly eventStorePrincipalBytes: number;
-  readonly eventStoreStreamBytes: number;
-  /** Seconds a starting replica waits (not ready) for the shared state before `open` serves anyway. */
-  readonly redisSyncTimeout: number;
-  readonly redisPrefix: string;
-  /** Signs bus messages and records in Redis; a secret, never logged. Set whenever redisUrl is. */
-  readonly sharedSecret: string | undefined;
-  /** The shared secret being rotated out: accepted, never used to sign; a secret. */
-  readonly sharedSecretPrevious: string | undefined;
-  readonly sharedSecretFile: string | undefined;
-  readonly sharedSecretPreviousFile: string | undefined;
-  /** Path of the config file that was read, if any. */
-  readonly configFile: string | undefined;
-  /** Non-fatal findings to log at start (e.g. keys passed on the command line). */
-  readonly warnings: readonly string[];
-}
 
 /** Inputs of {@link loadConfig}: parsed flags (undefined = not given), environment, file reader. */
 export interface ConfigInput {
@@ -254,7 +172,6 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     if (values['jwtAudience'] === undefined && values['publicUrl'] === undefined) {
       problems.push('--jwt-jwks-url needs --jwt-audience or --public-url (tokens must be issued for this server)');
     }
-    values['jwtAudience'] ??= values['publicUrl'];
   } else if (values['jwtIssuer'] !== undefined || values['jwtAudience'] !== undefined) {
     problems.push('--jwt-issuer/--jwt-audience have no effect without --jwt-jwks-url');
   }
@@ -283,7 +200,8 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...(values as Omit<Config, 'configFile' | 'warnings'>), configFile, warnings: Object.freeze(warnings) });
+  // Every value passed its option's schema above; this parse types them (no assertion needed).
+  return groupConfig(OPTIONS_SCHEMA.parse(values), configFile, warnings);
 }
 
 /**

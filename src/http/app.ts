@@ -147,9 +147,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Every phase a client controls is bounded (issue 9 A); SSE responses are not, since Node's
     // request timeout ends once the request has been received. Node checks these deadlines on a
     // timer (30 s by default): check often enough that they hold within a second.
-    requestTimeout: config.requestTimeout * 1000,
-    keepAliveTimeout: config.keepAliveTimeout * 1000,
-    http: { headersTimeout: config.headersTimeout * 1000, requestTimeout: config.requestTimeout * 1000, connectionsCheckingInterval: 500 },
+    requestTimeout: config.connections.requestTimeout * 1000,
+    keepAliveTimeout: config.connections.keepAliveTimeout * 1000,
+    http: { headersTimeout: config.connections.headersTimeout * 1000, requestTimeout: config.connections.requestTimeout * 1000, connectionsCheckingInterval: 500 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Requests Fastify refuses before any hook (a malformed URL) meet the IP rules, bans and

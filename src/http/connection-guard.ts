@@ -262,16 +262,16 @@ function noop(): void {}
  * const guard = connectionGuardFor(config, { logger });
  */
 export function connectionGuardFor(
-  config: Pick<Config, 'maxConnections' | 'maxConnectionsPerIp' | 'trustProxy' | 'lingerTimeout'>,
+  config: Pick<Config, 'connections' | 'trustProxy'>,
   options: { readonly logger?: Logger; readonly onRefused?: (reason: RefusalReason) => void; readonly fdLimit?: number } = {},
 ): ConnectionGuard {
   const caps = defaultConnectionCaps(options.fdLimit ?? fileDescriptorLimit());
-  const maxConnections = config.maxConnections ?? caps.total;
+  const maxConnections = config.connections.max ?? caps.total;
   return new ConnectionGuard({
     maxConnections,
-    maxConnectionsPerAddress: config.maxConnectionsPerIp ?? Math.min(caps.perAddress, maxConnections),
+    maxConnectionsPerAddress: config.connections.maxPerIp ?? Math.min(caps.perAddress, maxConnections),
     exempt: trustedProxyPeers(config.trustProxy),
-    lingerMs: config.lingerTimeout * 1000,
+    lingerMs: config.connections.lingerTimeout * 1000,
     logger: options.logger,
     onRefused: options.onRefused,
   });

@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { isCidrOrAddress } from '../config/options.js';
+import { isCidrOrAddress } from '../config/validators.js';
 import { WardenError } from '../errors.js';
 import type { KeyRecord } from './api-keys.js';
 import { hashKey } from './api-keys.js';

@@ -38,7 +38,7 @@ function derive(secret: string): DerivedKey {
  * Signs and verifies with the shared secret (and, during a rotation, the previous one).
  *
  * @example
- * const secret = new SharedSecret({ current: config.sharedSecret, previous: config.sharedSecretPrevious });
+ * const secret = new SharedSecret({ current: config.redis.sharedSecret, previous: config.redis.sharedSecretPrevious });
  * const tag = secret.sign('record', `mcpw:ban:203.0.113.7\n1767225600000`);
  * secret.verify('record', `mcpw:ban:203.0.113.7\n1767225600000`, tag); // true
  */

@@ -148,11 +148,11 @@ describe('loadConfig', () => {
     const secret = 's'.repeat(40);
     const redis = { redisUrl: 'redis://127.0.0.1:6379' };
     expect(problems(() => loadConfig({ flags: redis }))).toEqual([expect.stringMatching(/^--redis-url needs a shared secret .*MCP_SHARED_SECRET/)]);
-    expect(loadConfig({ flags: redis, env: { MCP_SHARED_SECRET: secret } }).sharedSecret).toBe(secret);
+    expect(loadConfig({ flags: redis, env: { MCP_SHARED_SECRET: secret } }).redis?.sharedSecret).toBe(secret);
     const file = tempFile(`${secret}\n`);
     const fromFile = loadConfig({ flags: { ...redis, sharedSecretFile: file }, env: { MCP_SHARED_SECRET_PREVIOUS_FILE: tempFile('p'.repeat(32)) } });
-    expect(fromFile.sharedSecret).toBe(secret);
-    expect(fromFile.sharedSecretPrevious).toBe('p'.repeat(32));
+    expect(fromFile.redis?.sharedSecret).toBe(secret);
+    expect(fromFile.redis?.sharedSecretPrevious).toBe('p'.repeat(32));
     const short = problems(() => loadConfig({ flags: redis, env: { MCP_SHARED_SECRET: 'short-secret-value' } }));
     expect(short[0]).toBe('MCP_SHARED_SECRET (environment): expected at least 32 characters (use `mcp-warden keygen`)');
     expect(short.join('\n')).not.toContain('short-secret-value');

@@ -182,8 +182,8 @@ describe('a replicated deployment starts with the two shared-state variables', (
     let server: Awaited<ReturnType<typeof createServer>> | undefined;
     try {
       const config = loadConfig({ flags, configFile: configPath(run.root), env: local });
-      expect(config.redisUrl).toBe(redis.url);
-      expect(config.sharedSecret).toBe(secrets['MCP_SHARED_SECRET']);
+      expect(config.redis?.url).toBe(redis.url);
+      expect(config.redis?.sharedSecret).toBe(secrets['MCP_SHARED_SECRET']);
       server = await createServer({ config });
       const url = new URL(await server.start());
       const deadline = Date.now() + 10_000;

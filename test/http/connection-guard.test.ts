@@ -66,8 +66,8 @@ describe('trustedProxyPeers', () => {
 describe('timeout options', () => {
   it('default to seconds and refuse a headers timeout longer than the request timeout', () => {
     const config = configFromValues({});
-    expect([config.headersTimeout, config.requestTimeout, config.keepAliveTimeout, config.lingerTimeout]).toEqual([10, 30, 5, 5]);
-    expect(config.maxConnections).toBeUndefined();
+    expect([config.connections.headersTimeout, config.connections.requestTimeout, config.connections.keepAliveTimeout, config.connections.lingerTimeout]).toEqual([10, 30, 5, 5]);
+    expect(config.connections.max).toBeUndefined();
     expect(() => configFromValues({ headersTimeout: 60, requestTimeout: 30 })).toThrow(ConfigError);
     expect(() => configFromValues({ maxConnectionsPerIp: 0 })).toThrow(/maxConnectionsPerIp/);
   });
