@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, serveCli, type CommandResult, type ServedCli } from '../helpers/cli.js';
 import { mcpHeaders, send } from '../helpers/http.js';
+import { sleep } from '../helpers/wait.js';
 
 const KEY = 'cli-test-key-0123456789abcdefghijklmn';
 const children: ServedCli[] = [];
@@ -130,7 +131,7 @@ describe('serving', () => {
       method: 'GET',
       headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const started = Date.now();
     served.child.kill('SIGTERM');
     expect(await served.exit()).toBe(0);

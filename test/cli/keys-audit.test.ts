@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, serveCli, type CommandResult } from '../helpers/cli.js';
 import { send } from '../helpers/http.js';
+import { sleep } from '../helpers/wait.js';
 
 function run(args: string[], env: Record<string, string> = {}): CommandResult {
   return runCli(args, { env });
@@ -86,7 +87,7 @@ describe('mcp-warden keys', () => {
     const started = Date.now();
     let status = 200;
     while (status === 200 && Date.now() - started < 1500) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       status = (await send(`${url}/api/tools`, { headers: { authorization: `Bearer ${key}` } })).status;
     }
     expect(status).toBe(401);

@@ -10,6 +10,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw-socket.js';
 import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 const BEHIND_PROXY = { trustProxy: { kind: 'hops' as const, hops: 1 } };
 
@@ -200,7 +201,7 @@ describe("requests Node's parser refuses", () => {
     const socket = await accepted;
     // Wait until the stream's head is out, then make the parser fail on this connection.
     for (let attempt = 0; attempt < 100 && (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     server.server.app.server.emit('clientError', Object.assign(new Error('bad'), { code: 'HPE_INVALID_METHOD' }), socket);
     const response = await stream;

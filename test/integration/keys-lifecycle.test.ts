@@ -13,8 +13,8 @@ import { createKeyRecord, updateKeysFile, writeKeysFile, type KeyFileRecord } fr
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
+import { within } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function keysPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'warden-keys-')), 'keys.json');
@@ -33,16 +33,6 @@ async function statusWith(warden: RunningWarden, key: string, headers: Record<st
   return (await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${key}`, ...headers } })).status;
 }
 
-/** Polls until `check` holds, up to `ms`; returns the time it took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await sleep(25);
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
-
 let running: RunningWarden | undefined;
 afterEach(async () => {
   await running?.stop();
@@ -57,14 +47,14 @@ describe('keys file', () => {
     expect(await statusWith(running, first.key)).toBe(200);
 
     const second = addKey(path, { name: 'second' });
-    const addedAfter = await within(1000, async () => (await statusWith(running as RunningWarden, second.key)) === 200);
+    const addedAfter = await within(1000, async () => (await statusWith(running as RunningWarden, second.key)) === 200, 25);
     expect(addedAfter).toBeLessThan(1000);
 
     updateKeysFile(path, (file) => {
       const record = file.keys.find((candidate) => candidate.id === first.record.id) as KeyFileRecord;
       record.disabled = true;
     });
-    await within(1000, async () => (await statusWith(running as RunningWarden, first.key)) === 401);
+    await within(1000, async () => (await statusWith(running as RunningWarden, first.key)) === 401, 25);
     expect(await statusWith(running, second.key)).toBe(200);
 
     const reloads = running.logs().filter((line) => line['msg'] === 'keys file reloaded');
@@ -97,7 +87,7 @@ describe('keys file', () => {
       (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 86_400_000).toISOString();
       file.keys.push(fresh.record);
     });
-    await within(1000, async () => (await statusWith(running as RunningWarden, fresh.key)) === 200);
+    await within(1000, async () => (await statusWith(running as RunningWarden, fresh.key)) === 200, 25);
     expect(await statusWith(running, old.key)).toBe(200);
     clock.advance(86_399_999);
     expect(await statusWith(running, old.key)).toBe(200);
@@ -111,13 +101,13 @@ describe('keys file', () => {
     const good = addKey(path, { name: 'good' });
     running = await startWarden({ options: { keysFile: path } });
     writeFileSync(path, '{ "version": 1, "keys": [ broken');
-    await within(1000, async () => (running as RunningWarden).logs().some((line) => line['msg'] === 'keys file reload failed; keeping the previous keys'));
+    await within(1000, async () => (running as RunningWarden).logs().some((line) => line['msg'] === 'keys file reload failed; keeping the previous keys'), 25);
     expect(await statusWith(running, good.key)).toBe(200);
 
     writeKeysFile(path, { version: 1, keys: [] });
     // Not waiting for the watcher: SIGHUP makes the reload happen now.
     process.kill(process.pid, 'SIGHUP');
-    await within(1000, async () => (await statusWith(running as RunningWarden, good.key)) === 401);
+    await within(1000, async () => (await statusWith(running as RunningWarden, good.key)) === 401, 25);
   });
 
   it('notices a Kubernetes-style update (a ..data symlink swapped) within a second', async () => {
@@ -133,7 +123,7 @@ describe('keys file', () => {
     writeKeysFile(join(dir, '..v2', 'keys.json'), { version: 1, keys: [{ ...key.record, disabled: true }] });
     symlinkSync('..v2', join(dir, '..data_tmp'));
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-    const elapsed = await within(1500, async () => (await statusWith(running as RunningWarden, key.key)) === 401);
+    const elapsed = await within(1500, async () => (await statusWith(running as RunningWarden, key.key)) === 401, 25);
     expect(elapsed).toBeLessThan(1000);
   });
 

@@ -13,8 +13,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { z } from 'zod';
 import { mcpHeaders, send, sseMessages } from '../helpers/http.js';
 import { connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A custom server exercising streaming features. */
 function customServer(): McpServer {

@@ -14,6 +14,7 @@ import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
+import { sleep } from '../helpers/wait.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
@@ -238,7 +239,7 @@ describe('OAuth resource-server mode', () => {
       expect((await ping(refreshed)).status).toBe(200);
       clock.advance(60_000);
       // Past the first token's exp and leeway, and after a sweep: the session lives on.
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await sleep(700);
       expect((await ping(refreshed)).status).toBe(200);
       expectChallenge(await ping(first), 'invalid_token');
     } finally {

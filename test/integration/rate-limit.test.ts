@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { startWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 const LIMIT = 5;
 
@@ -41,7 +42,7 @@ describe('per-IP rate limit', () => {
     expect((await send(`${warden.url}/health`)).status).toBe(200);
 
     // After the window the client is admitted again.
-    await new Promise((resolve) => setTimeout(resolve, (retryAfter + 0.2) * 1000));
+    await sleep((retryAfter + 0.2) * 1000);
     expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
     await warden.stop();
   });

@@ -11,6 +11,7 @@ import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis
 import { z } from 'zod';
 import { openSse } from '../helpers/sse.js';
 import { TEST_KEY, connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 function growingServer(): McpServer {
   const server = new McpServer({ name: 'growing', version: '1.0.0' });
@@ -40,7 +41,7 @@ describe('GET stream across replicas', () => {
   it('a list_changed notification raised on replica B arrives on the GET stream held by replica A', async () => {
     const { client, transport } = await connectClient(a, TEST_KEY);
     const notified = new Promise<string>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve('notified')));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const call = await send(b.mcpUrl, {
       method: 'POST',
       headers: mcpHeaders(TEST_KEY, { 'mcp-session-id': transport.sessionId as string, 'mcp-protocol-version': '2025-11-25' }),
@@ -73,7 +74,7 @@ describe('resuming a stream on another replica', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'p' } } }),
     });
     await original.ended();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const resumed = await openSse(b.mcpUrl, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': original.events[0]?.id as string } });
     await resumed.ended();
     expect(resumed.events.map((event) => event.id)).toEqual(original.events.slice(1).map((event) => event.id));

@@ -16,9 +16,9 @@ import { mcpHeaders, send } from '../helpers/http.js';
 import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 // Redis calls get a generous timeout: on a busy machine a 50 ms timeout falls back to per-replica state.
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const PING = '{"jsonrpc":"2.0","id":7,"method":"ping"}';
 
 /** The value of one counter series in a replica's /metrics (0 when absent). */

@@ -15,9 +15,9 @@ import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js
 import { runCli, serveCli, type ServedCli } from '../helpers/cli.js';
 import { send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
+import { sleep } from '../helpers/wait.js';
 
 const KEY = 'trust-key-0123456789abcdefghijklmnopq';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const status = (target: ServedCli, key = KEY, headers: Record<string, string> = {}) =>
   send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, ...headers } });

@@ -10,8 +10,8 @@ import { z } from 'zod';
 import { mcpHeaders } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
 import { openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function streamingServer(): McpServer {
   const server = new McpServer({ name: 'streaming', version: '1.0.0' });

@@ -11,8 +11,8 @@ import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function chattyServer(): McpServer {
   const server = new McpServer({ name: 'chatty', version: '1.0.0' }, { capabilities: { logging: {} } });

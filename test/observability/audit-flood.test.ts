@@ -13,6 +13,7 @@ import { runCli } from '../helpers/cli.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
 import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { within } from '../helpers/wait.js';
 
 type AuditRecord = { seq: number; event: string; kind?: string; reason?: string; limit?: string; ip?: string; count?: number };
 
@@ -54,11 +55,7 @@ async function useTools(warden: RunningWarden): Promise<void> {
 
 /** Waits (bounded) until the trail holds a record matching `predicate`. */
 async function eventually(path: string, predicate: (trail: AuditRecord[]) => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (existsSync(path) && predicate(records(path))) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('the audit trail never reached the expected state');
+  await within(2000, () => existsSync(path) && predicate(records(path)));
 }
 
 const NO_KEY = rawGet('/api/status');

@@ -10,8 +10,9 @@ import { RedisEventStore } from '../../src/store/redis/event-store.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import type { EventStore } from '../../src/store/types.js';
 import { startRedis, testSeal, type TestRedis } from '../helpers/redis.js';
+import { sleep } from '../helpers/wait.js';
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
+const settle = (): Promise<void> => sleep(30);
 
 function eventStoreContract(name: string, make: () => EventStore): void {
   describe(`EventStore contract: ${name}`, () => {

@@ -12,6 +12,7 @@ import { redisKeys } from '../../src/store/redis/keys.js';
 import { BusCodec, type BusDropReason } from '../../src/store/redis/signed-bus.js';
 import type { BusMessage } from '../../src/store/types.js';
 import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
+import { sleep, until } from '../helpers/wait.js';
 
 let redis: TestRedis;
 const clients: Redis[] = [];
@@ -40,11 +41,11 @@ describe('RedisEventBus', () => {
       throw new TypeError('restrictions is not iterable');
     });
     bus.onMessage((message) => received.push(message));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const raw = connect();
     await raw.publish(keys.events, '{"type":"keys_restricted","origin":"x","restrictions":null}');
     await bus.publish({ type: 'session_closed', origin: 'replica-a', sessionId: 's-1' });
-    for (let attempt = 0; attempt < 40 && received.length === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+    await until(() => received.length > 0, 1000, 25);
     expect(received).toEqual([{ type: 'session_closed', origin: 'replica-a', sessionId: 's-1' }]);
     expect(drops).toEqual(['malformed', 'handler_error']);
     await bus.close();

@@ -12,6 +12,7 @@ import { RedisRateLimitStore } from '../../src/store/redis/rate-limit.js';
 import { SharedRateLimitStore } from '../../src/store/shared-rate-limit.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { rateLimitContract } from './rate-limit.contract.js';
+import { sleep } from '../helpers/wait.js';
 
 let redis: TestRedis;
 let client: Redis;
@@ -58,7 +59,7 @@ describe('RedisRateLimitStore with Redis TIME', () => {
     const ttl = await client.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(1100);
-    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await sleep(1300);
     expect(await client.exists(key)).toBe(0);
   });
 });

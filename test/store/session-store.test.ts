@@ -9,6 +9,7 @@ import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisSessionStore } from '../../src/store/redis/session-store.js';
 import type { SessionMeta, SessionStore } from '../../src/store/types.js';
 import { startRedis, testSeal, type TestRedis } from '../helpers/redis.js';
+import { sleep } from '../helpers/wait.js';
 
 const META: SessionMeta = {
   id: '6f1c2a4e-0000-4000-8000-000000000001',
@@ -71,7 +72,7 @@ afterAll(async () => {
 let prefix = 0;
 sessionStoreContract('redis', () => ({
   store: new RedisSessionStore({ client, seal: testSeal(), keys: redisKeys(`s${++prefix}:`) }),
-  advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  advance: (ms) => sleep(ms),
 }));
 
 describe('RedisSessionStore footprint', () => {
