@@ -3,12 +3,12 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../../src/store/memory/session-store.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisSessionStore } from '../../src/store/redis/session-store.js';
 import type { SessionMeta, SessionStore } from '../../src/store/types.js';
-import { startRedis, testSeal, type TestRedis } from '../helpers/redis.js';
+import { testSeal, useRedis } from '../helpers/redis.js';
 import { sleep } from '../helpers/wait.js';
 
 const META: SessionMeta = {
@@ -58,29 +58,20 @@ sessionStoreContract('memory', () => {
   };
 });
 
-let redis: TestRedis;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
+const redis = useRedis();
 
 let prefix = 0;
 sessionStoreContract('redis', () => ({
-  store: new RedisSessionStore({ client, seal: testSeal(), keys: redisKeys(`s${++prefix}:`) }),
+  store: new RedisSessionStore({ client: redis.client, seal: testSeal(), keys: redisKeys(`s${++prefix}:`) }),
   advance: (ms) => sleep(ms),
 }));
 
 describe('RedisSessionStore footprint', () => {
   it('keeps one small hash per session', async () => {
     const keys = redisKeys('size:');
-    const store = new RedisSessionStore({ client, seal: testSeal(), keys });
+    const store = new RedisSessionStore({ client: redis.client, seal: testSeal(), keys });
     await store.save(META, 60_000);
-    const bytes = Number(await client.memory('USAGE', keys.session(META.id)));
+    const bytes = Number(await redis.client.memory('USAGE', keys.session(META.id)));
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThan(1024);
   });
