@@ -4,6 +4,7 @@
  */
 
 import { request as httpRequest } from 'node:http';
+import { sseData } from '../../src/mcp/transport/sse-parse.js';
 
 export interface RawResponse {
   readonly status: number;
@@ -70,11 +71,9 @@ export function initializeBody(id: number | string = 1, protocolVersion = '2025-
   });
 }
 
-/** Parses the `data:` payloads of an SSE body. */
+/** Parses the `data:` payloads of an SSE body (a body cut after its last event counts as ended). */
 export function sseMessages(text: string): unknown[] {
-  return text
-    .split('\n\n')
-    .map((event) => event.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n'))
+  return sseData(`${text}\n\n`)
     .filter((data) => data.length > 0)
     .map((data) => JSON.parse(data) as unknown);
 }
