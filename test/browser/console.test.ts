@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
-import { send } from '../helpers/http.js';
+import { apiStatus, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -121,7 +121,7 @@ describe('operator console in headless Chromium', () => {
       const result = await client.callTool({ name: 'calculate', arguments: { expression: '6*7' } });
       expect(JSON.stringify(result.content)).toContain('42');
       for (let i = 0; i < 2; i++) {
-        expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${WRONG_KEY}` } })).status).toBe(401);
+        expect((await apiStatus(warden, WRONG_KEY)).status).toBe(401);
       }
 
       // The page catches up on its next refresh, with no reload.

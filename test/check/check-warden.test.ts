@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/cli/check.js';
 import { DEFAULT_CHECKS } from '../../src/check/types.js';
-import { send } from '../helpers/http.js';
+import { apiStatus, send } from '../helpers/http.js';
 import { startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 import { captureIo, resultOf, STACK_FRAME, textStatuses } from './helpers.js';
 
@@ -45,7 +45,7 @@ describe('check against mcp-warden with its key', () => {
     expect(resultOf(report, 'protocol').reason).toContain('MCP-Protocol-Version: 1999-01-01 → 400; a forged Mcp-Session-Id → 404; malformed JSON → 400 -32700');
     expect(resultOf(report, 'mcp').details).toMatchObject({ protocolVersion: '2025-11-25', server: { name: 'mcp-warden' }, sessions: true });
     // The audit closes every session it opened (raw probes and the SDK client alike).
-    const status = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const status = await apiStatus(warden, warden.key);
     expect(status.json<{ activeSessions: number }>().activeSessions).toBe(0);
     expect(await stillServing(warden)).toBe(true);
   });

@@ -77,3 +77,27 @@ export function sseMessages(text: string): unknown[] {
     .filter((data) => data.length > 0)
     .map((data) => JSON.parse(data) as unknown);
 }
+
+/** A server a test talks to: a `RunningWarden`, a CLI replica (`ServedCli`), or its base URL. */
+export type Target = { readonly url: string } | string;
+
+/** GET `path` on `target` with `Authorization: Bearer <key>` and any `headers` besides. */
+export function getWithKey(target: Target, path: string, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const base = typeof target === 'string' ? target : target.url;
+  return send(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+}
+
+/**
+ * GET /api/status as `key` (operator data: needs an operator key; others get 403).
+ *
+ * @example
+ * expect((await apiStatus(warden, warden.key, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+ */
+export function apiStatus(target: Target, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return getWithKey(target, '/api/status', key, headers);
+}
+
+/** GET /api/tools as `key`: the authenticated call any key may make. */
+export function apiTools(target: Target, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return getWithKey(target, '/api/tools', key, headers);
+}

@@ -6,7 +6,7 @@
 
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
-import { send } from '../helpers/http.js';
+import { apiTools, send } from '../helpers/http.js';
 import { startWarden, stillServing } from '../helpers/warden.js';
 
 type LogLine = { msg?: string; ip?: string; status?: number; failure?: string; count?: number; path?: string };
@@ -38,7 +38,7 @@ describe('request log under a flood', () => {
     expect(malformed.get(429)).toBe(100);
     // Accepted requests: one line each.
     for (let index = 0; index < 20; index++) {
-      expect((await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
+      expect((await apiTools(warden, warden.key)).status).toBe(200);
     }
 
     // Before the interval ends: only the first line per client and failure.

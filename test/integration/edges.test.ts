@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw-socket.js';
 import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
@@ -108,7 +108,7 @@ describe('malformed URLs meet the IP rules, bans and rate limit first', () => {
     expect(limited.json()).toEqual({ error: 'rate_limited', message: 'Too Many Requests: per-IP limit' });
     expect(limited.headers['retry-after']).toBe('60');
     // The quota is spent for every route.
-    expect((await send(`${server.url}/api/tools`, { headers: from('198.51.100.9', { authorization: `Bearer ${server.key}` }) })).status).toBe(429);
+    expect((await apiTools(server, server.key, from('198.51.100.9'))).status).toBe(429);
     const lines = server.logs().filter((line) => line['msg'] === 'request' && line['path'] === '/%zz');
     // The request log aggregates repeated refusals: the first line per failure; the metric counts all.
     expect(lines.map((line) => line['status'])).toEqual([400, 429]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { verifyAudit } from '../../src/observability/audit-verify.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden } from '../helpers/warden.js';
 
 const BEHIND_PROXY = { trustProxy: { kind: 'hops' as const, hops: 1 } };
@@ -54,17 +54,17 @@ describe('brute-force guard', () => {
     const warden = await startWarden({ options: { ...BEHIND_PROXY, banThreshold: 3, banSeconds: 60, auditLog: path } });
     const attacker = '198.51.100.66';
     for (let index = 0; index < 3; index++) {
-      expect((await send(`${warden.url}/api/status`, { headers: from(attacker, { authorization: `Bearer guess-${index}-0123456789abc` }) })).status).toBe(401);
+      expect((await apiStatus(warden, `guess-${index}-0123456789abc`, from(attacker))).status).toBe(401);
     }
-    const fourth = await send(`${warden.url}/api/status`, { headers: from(attacker, { authorization: 'Bearer guess-4-0123456789abcdef' }) });
+    const fourth = await apiStatus(warden, 'guess-4-0123456789abcdef', from(attacker));
     expect(fourth.status).toBe(401);
     // Banned now: even the right key is refused, with a Retry-After.
-    const banned = await send(`${warden.url}/api/status`, { headers: from(attacker, { authorization: `Bearer ${warden.key}` }) });
+    const banned = await apiStatus(warden, warden.key, from(attacker));
     expect(banned.status).toBe(403);
     expect(banned.json()).toEqual({ error: 'ip_banned', message: 'Forbidden: temporarily banned after repeated authentication failures' });
     expect(Number(banned.headers['retry-after'])).toBeGreaterThan(50);
 
-    const status = await send(`${warden.url}/api/status`, { headers: from('198.51.100.1', { authorization: `Bearer ${warden.key}` }) });
+    const status = await apiStatus(warden, warden.key, from('198.51.100.1'));
     expect(status.status).toBe(200);
     const body = status.json<{ security: { bans: Array<{ client: string; until: string }>; recentEvents: Array<{ type: string; ip?: string }> } }>();
     expect(body.security.bans).toEqual([{ client: attacker, until: expect.any(String) }]);
@@ -82,7 +82,7 @@ describe('audit trail on a running server', () => {
   it('records auth failures, refusals and tool calls with redacted arguments, verifies, and loses nothing on stop', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'warden-audit-')), 'audit.log');
     const warden = await startWarden({ options: { auditLog: path, auditArguments: 'hash', rateLimit: 1000 } });
-    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer wrong-key-0123456789abcdef' } });
+    await apiStatus(warden, 'wrong-key-0123456789abcdef');
     await send(`${warden.url}/api/status`, { headers: { origin: 'https://evil.example' } });
     const { client } = await connectClient(warden);
     await client.callTool({ name: 'echo', arguments: { text: 'my secret note' } });
@@ -115,7 +115,7 @@ describe('Prometheus metrics', () => {
     const { client } = await connectClient(warden);
     await client.callTool({ name: 'echo', arguments: { text: 'x' } });
     await client.callTool({ name: 'calculate', arguments: { expression: '1/0' } });
-    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer nope-0123456789abcdefgh' } });
+    await apiStatus(warden, 'nope-0123456789abcdefgh');
 
     const response = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } });
     expect(response.status).toBe(200);
@@ -152,7 +152,7 @@ describe('Prometheus metrics', () => {
     expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(401);
     expect((await send(`${warden.url}/metrics`)).status).toBe(401);
     // The token is not an API key.
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await apiStatus(warden, token)).status).toBe(401);
     await warden.stop();
   });
 

@@ -4,7 +4,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_ACCEPT, initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { MCP_ACCEPT, apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 
 const ALLOWED_ORIGIN = 'https://console.example.com';
@@ -56,7 +56,7 @@ describe('public and API endpoints', () => {
   });
 
   it('GET /api/tools lists tools with their JSON Schemas', async () => {
-    const response = await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const response = await apiTools(warden, warden.key);
     expect(response.status).toBe(200);
     const body = response.json<{ count: number; tools: Array<{ name: string; inputSchema: { type: string } }> }>();
     expect(body.count).toBe(6);
@@ -68,7 +68,7 @@ describe('public and API endpoints', () => {
 
   it('GET /api/status reports counters, memory and a configuration summary without secrets', async () => {
     await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders('bad-key-0123456789abcdef'), body: initializeBody() });
-    const response = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const response = await apiStatus(warden, warden.key);
     expect(response.status).toBe(200);
     const status = response.json<Record<string, unknown>>();
     expect(status).toMatchObject({
@@ -90,7 +90,7 @@ describe('public and API endpoints', () => {
     await client.callTool({ name: 'echo', arguments: { text: 'b' } });
     await client.callTool({ name: 'calculate', arguments: { expression: '1/0' } });
     await client.close();
-    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{
+    const status = (await apiStatus(warden, warden.key)).json<{
       tools: Record<string, { calls: number; errors: number }>;
     }>();
     expect(status.tools['echo']).toMatchObject({ calls: 2, errors: 0 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, writeKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { within } from '../helpers/wait.js';
@@ -30,7 +30,7 @@ function addKey(path: string, options: Parameters<typeof createKeyRecord>[0]): {
 
 /** The status of an authenticated request any key may make (`/api/status` needs an operator key). */
 async function statusWith(warden: RunningWarden, key: string, headers: Record<string, string> = {}): Promise<number> {
-  return (await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${key}`, ...headers } })).status;
+  return (await apiTools(warden, key, headers)).status;
 }
 
 let running: RunningWarden | undefined;
@@ -71,7 +71,7 @@ describe('keys file', () => {
     clock.advance(59_999);
     expect(await statusWith(running, shortLived.key)).toBe(200);
     clock.advance(1);
-    const response = await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${shortLived.key}` } });
+    const response = await apiStatus(running, shortLived.key);
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
     expect(running.logs().some((line) => line['failure'] === 'auth_invalid:expired')).toBe(true);
@@ -146,7 +146,7 @@ describe('per-key limits', () => {
     await expect(client.callTool({ name: 'system_info', arguments: {} })).rejects.toMatchObject({ code: 403 });
     await client.close();
 
-    const tools = await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${limited.key}` } });
+    const tools = await apiTools(running, limited.key);
     expect(tools.json<{ tools: Array<{ name: string }> }>().tools.map((tool) => tool.name)).toEqual(['calculate']);
 
     const init = await send(running.mcpUrl, { method: 'POST', headers: mcpHeaders(limited.key), body: initializeBody() });
@@ -160,7 +160,7 @@ describe('per-key limits', () => {
     expect(denied.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: insufficient scope' }, id: null });
     expect(denied.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
 
-    const status = (await send(`${running.url}/api/status`, { headers: { authorization: `Bearer ${running.key}` } })).json<Record<string, unknown>>();
+    const status = (await apiStatus(running, running.key)).json<Record<string, unknown>>();
     expect(status['scopeDenials']).toBe(2);
     expect(running.logs().some((line) => line['msg'] === 'tool call outside the caller\u2019s scope refused' && line['tool'] === 'echo')).toBe(true);
   });
@@ -170,7 +170,7 @@ describe('per-key limits', () => {
     const slow = addKey(path, { name: 'slow', rateLimit: 3 });
     running = await startWarden({ options: { keysFile: path, rateLimit: 1000 } });
     for (let index = 0; index < 3; index++) expect(await statusWith(running, slow.key)).toBe(200);
-    const limited = await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${slow.key}` } });
+    const limited = await apiTools(running, slow.key);
     expect(limited.status).toBe(429);
     expect(limited.json()).toEqual({ error: 'key_rate_limited', message: 'Too Many Requests: per-key limit' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -184,7 +184,7 @@ describe('per-key limits', () => {
     running = await startWarden({ options: { keysFile: path, trustProxy: { kind: 'hops', hops: 1 } } });
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '198.51.100.20' })).toBe(200);
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '2001:db8:5::1' })).toBe(200);
-    const outside = await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${office.key}`, 'x-forwarded-for': '203.0.113.9' } });
+    const outside = await apiTools(running, office.key, { 'x-forwarded-for': '203.0.113.9' });
     expect(outside.status).toBe(403);
     expect(outside.json()).toEqual({ error: 'ip_forbidden', message: 'Forbidden: address not allowed' });
   });

@@ -8,7 +8,7 @@ import { SessionRegistry } from '../../src/mcp/sessions.js';
 import { EngineLink } from '../../src/mcp/transport/engine-link.js';
 import { SessionChannel } from '../../src/mcp/transport/session-channel.js';
 import { DefaultPolicy } from '../../src/mcp/policy.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden } from '../helpers/warden.js';
 
@@ -95,8 +95,8 @@ describe('sessions per key', () => {
 describe('MCP_ENABLE_MONITORING=false', () => {
   it('keeps counters at zero and serves no /metrics', async () => {
     const warden = await startWarden({ options: { monitoring: false } });
-    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer wrong-key-0123456789abcdef' } });
-    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<Record<string, unknown>>();
+    await apiStatus(warden, 'wrong-key-0123456789abcdef');
+    const status = (await apiStatus(warden, warden.key)).json<Record<string, unknown>>();
     expect(status).toMatchObject({ monitoring: false, requestsServed: 0, authFailures: 0, rateLimited: 0 });
     expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(404);
     await warden.stop();

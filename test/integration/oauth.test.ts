@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
 import { createHmac } from 'node:crypto';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
@@ -68,7 +68,7 @@ describe('OAuth resource-server mode', () => {
 
   /** An authenticated request any token may make (`/api/status` needs the operator scope). */
   async function statusWith(token: string): ReturnType<typeof send> {
-    return send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${token}` } });
+    return apiTools(warden, token);
   }
 
   function expectChallenge(response: Awaited<ReturnType<typeof send>>, error?: string): void {
@@ -130,7 +130,7 @@ describe('OAuth resource-server mode', () => {
     // The JWKS is refetched for an unknown kid once the cooldown (30 s) has passed; a fresh
     // server (fresh cache) fetches the new set at once.
     const fresh = await startWarden({ options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
-    expect((await send(`${fresh.url}/api/tools`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await apiTools(fresh, token)).status).toBe(200);
     await fresh.stop();
     expect(jwksFetches).toBeGreaterThan(before);
   });
@@ -274,13 +274,13 @@ describe('an unreachable JWKS', () => {
     const keys = await generateKeyPair('ES256');
     const token = await new SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('s').setExpirationTime('5m').sign(keys.privateKey);
     for (let index = 0; index < 4; index++) {
-      const response = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await apiStatus(warden, token);
       expect(response.status).toBe(503);
       expect(response.json()).toEqual({ error: 'auth_unavailable', message: 'Service Unavailable: token verification unavailable' });
       expect(response.headers['retry-after']).toBe('5');
     }
     // Not banned: the API key still works from the same address.
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
+    expect((await apiStatus(warden, warden.key)).status).toBe(200);
     await warden.stop();
   });
 });

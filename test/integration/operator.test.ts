@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { runCli } from '../helpers/cli.js';
-import { mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { apiStatus, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 
 const ISSUER = 'https://auth.example.test';
@@ -205,9 +205,9 @@ describe('operator role and least privilege', () => {
   });
 
   it('refusals are counted as scope denials and recorded with who asked', async () => {
-    const before = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{ scopeDenials: number }>().scopeDenials;
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${credentials['echoKey']}` } })).status).toBe(403);
-    const after = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{ scopeDenials: number }>().scopeDenials;
+    const before = (await apiStatus(warden, warden.key)).json<{ scopeDenials: number }>().scopeDenials;
+    expect((await apiStatus(warden, credentials['echoKey'] as string)).status).toBe(403);
+    const after = (await apiStatus(warden, warden.key)).json<{ scopeDenials: number }>().scopeDenials;
     expect(after).toBe(before + 1);
     expect(warden.logs().some((line) => line['tool'] === 'operator:/api/status' && line['principal'] !== undefined)).toBe(true);
   });
@@ -219,8 +219,8 @@ describe('operator role elsewhere', () => {
     const warden = await startWarden({ options: { metricsToken } });
     try {
       expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
-      expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(401);
-      expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
+      expect((await apiStatus(warden, metricsToken)).status).toBe(401);
+      expect((await apiStatus(warden, warden.key)).status).toBe(200);
       expect(await stillServing(warden)).toBe(true);
     } finally {
       await warden.stop();
@@ -231,7 +231,7 @@ describe('operator role elsewhere', () => {
     const warden = await startWarden({ options: { apiKeys: [] } });
     try {
       expect(warden.server.generatedKey).toBeDefined();
-      expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.server.generatedKey}` } })).status).toBe(200);
+      expect((await apiStatus(warden, warden.server.generatedKey as string)).status).toBe(200);
     } finally {
       await warden.stop();
     }

@@ -16,7 +16,7 @@ import { describe, expect, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 30_000 });
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { sleep, within } from '../helpers/wait.js';
 
@@ -27,7 +27,7 @@ function replica(redis: TestRedis, args: string[] = []): Promise<ServedCli> {
   return serveCli(['--api-key', KEY, '--redis-url', redis.url, '--trust-proxy', '1', '--metrics-token', METRICS_TOKEN, ...args], SHARED_SECRET_ENV);
 }
 
-const status = (target: ServedCli, ip: string, key = KEY) => send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': ip } });
+const status = (target: ServedCli, ip: string, key = KEY) => apiStatus(target, key, { 'x-forwarded-for': ip });
 const health = async (target: ServedCli) => (await send(`${target.url}/health`)).json<{ status: string; reason?: string }>();
 
 async function redisUp(target: ServedCli): Promise<string | undefined> {
@@ -39,7 +39,7 @@ let probes = 0;
 /** Live replicas as this one knows them (from the heartbeats); each probe from its own address, past the limit. */
 async function liveReplicas(target: ServedCli): Promise<number> {
   const ip = `192.0.2.${1 + (probes++ % 250)}`;
-  const body = (await send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${KEY}`, 'x-forwarded-for': ip } })).json<{ security: { sharedState: { liveReplicas: number } } }>();
+  const body = (await apiStatus(target, KEY, { 'x-forwarded-for': ip })).json<{ security: { sharedState: { liveReplicas: number } } }>();
   return body.security.sharedState.liveReplicas;
 }
 

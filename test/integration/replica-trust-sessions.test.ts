@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SharedSecret } from '../../src/security/shared-secret.js';
 import { BusCodec } from '../../src/store/redis/signed-bus.js';
-import { mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, mcpHeaders, send } from '../helpers/http.js';
 import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
@@ -173,15 +173,15 @@ describe('rotating the shared secret', () => {
       expect((await ping(c, onA)).status).toBe(404);
       // A ban decided on A (signed with S1) reaches B, not C.
       const attackerIp = { 'x-forwarded-for': '203.0.113.50' };
-      for (let index = 0; index < 3; index++) await send(`${a.url}/api/status`, { headers: { authorization: `Bearer wrong-${index}-0123456789abcdef`, ...attackerIp } });
-      expect((await send(`${a.url}/api/status`, { headers: { authorization: `Bearer ${TEST_KEY}`, ...attackerIp } })).status).toBe(403);
+      for (let index = 0; index < 3; index++) await apiStatus(a, `wrong-${index}-0123456789abcdef`, attackerIp);
+      expect((await apiStatus(a, TEST_KEY, attackerIp)).status).toBe(403);
       let banned = false;
       for (let attempt = 0; attempt < 40 && !banned; attempt++) {
-        banned = (await send(`${b.url}/api/status`, { headers: { authorization: `Bearer ${TEST_KEY}`, ...attackerIp } })).status === 403;
+        banned = (await apiStatus(b, TEST_KEY, attackerIp)).status === 403;
         if (!banned) await sleep(25);
       }
       expect(banned).toBe(true);
-      expect((await send(`${c.url}/api/status`, { headers: { authorization: `Bearer ${TEST_KEY}`, ...attackerIp } })).status).toBe(200);
+      expect((await apiStatus(c, TEST_KEY, attackerIp)).status).toBe(200);
       expect(await counter(c, 'mcp_warden_bus_dropped_total', 'reason="bad_mac"')).toBeGreaterThanOrEqual(1);
     } finally {
       await Promise.allSettled(wardens.map((warden) => warden.stop()));

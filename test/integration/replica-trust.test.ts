@@ -13,14 +13,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { runCli, serveCli, type ServedCli } from '../helpers/cli.js';
-import { send } from '../helpers/http.js';
+import { apiStatus, send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { sleep } from '../helpers/wait.js';
 
 const KEY = 'trust-key-0123456789abcdefghijklmnopq';
 
 const status = (target: ServedCli, key = KEY, headers: Record<string, string> = {}) =>
-  send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+  apiStatus(target, key, headers);
 
 /** The value of one counter series in a replica's /metrics (0 when absent). */
 async function counter(target: ServedCli, name: string, label: string): Promise<number> {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
 import { within } from '../helpers/wait.js';
@@ -27,7 +27,7 @@ function replica(args: string[]): Promise<Replica> {
 }
 
 const status = (target: Replica, key = KEY, headers: Record<string, string> = {}) =>
-  send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+  apiStatus(target, key, headers);
 
 describe('two replicas on one Redis', () => {
   let redis: TestRedis;

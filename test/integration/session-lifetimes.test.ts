@@ -16,7 +16,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { manualClock, type ManualClock } from '../helpers/clock.js';
 import { within } from '../helpers/wait.js';
-import { initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { apiStatus, apiTools, initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 
@@ -67,7 +67,7 @@ function ping(warden: RunningWarden, key: string, session: { sessionId: string; 
 
 /** Sessions held, read without touching any of them (polling with a request would count as use). */
 async function activeSessions(warden: RunningWarden): Promise<number> {
-  const status = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+  const status = await apiStatus(warden, warden.key);
   return status.json<{ activeSessions: number }>().activeSessions;
 }
 
@@ -164,14 +164,14 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
       (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 3_600_000).toISOString();
       file.keys.push(fresh.record);
     });
-    await within(1000, async () => (await send(`${(running as RunningWarden).url}/api/tools`, { headers: { authorization: `Bearer ${fresh.key}` } })).status === 200);
+    await within(1000, async () => (await apiTools((running as RunningWarden), fresh.key)).status === 200);
     clock.advance(3_599_000);
     await expect(stream.ended(700)).rejects.toThrow(/did not end/);
     expect((await ping(running, old.key, session)).status).toBe(200);
     clock.advance(1_000);
     await stream.ended(1000);
     expectUnauthorized(await ping(running, old.key, session));
-    expect((await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${fresh.key}` } })).status).toBe(200);
+    expect((await apiTools(running, fresh.key)).status).toBe(200);
     expect(await stillServing(running)).toBe(true);
   });
 });
