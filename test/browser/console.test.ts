@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
-import { apiStatus, send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { apiStatus } from '../helpers/http.js';
+import { connectClient, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
@@ -232,7 +232,7 @@ describe('operator console in headless Chromium', () => {
     updateKeysFile(join(dir, 'keys.json'), (file) => {
       file.keys.push(limited.record);
     });
-    const keyed = await startWarden({ options: { keysFile: join(dir, 'keys.json'), rateLimit: 600 } });
+    const keyed = await useWarden({ options: { keysFile: join(dir, 'keys.json'), rateLimit: 600 } });
     const context = await browser.newContext();
     try {
       const { page, watch } = await openConsole(context, keyed.url);

@@ -5,6 +5,7 @@
 
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { onTestFinished } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createServer, type WardenServer, type WardenServerOptions } from '../../src/server.js';
@@ -22,10 +23,14 @@ export interface RunningWarden {
   logs(): Array<Record<string, unknown>>;
   /** Raw log text (to search for secrets). */
   logText(): string;
+  /** Stops the server; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
 
-export async function startWarden(options: Omit<WardenServerOptions, 'logger'> & { logLevel?: string } = {}): Promise<RunningWarden> {
+/** What a test server is started with: the server's options, a log level, never a logger (the fixture captures the log). */
+export type WardenOptions = Omit<WardenServerOptions, 'logger'> & { logLevel?: string };
+
+export async function startWarden(options: WardenOptions = {}): Promise<RunningWarden> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -41,6 +46,7 @@ export async function startWarden(options: Omit<WardenServerOptions, 'logger'> &
     logger,
   });
   const url = await server.start();
+  let stopped: Promise<void> | undefined;
   return {
     url,
     mcpUrl: `${url}/mcp`,
@@ -48,8 +54,26 @@ export async function startWarden(options: Omit<WardenServerOptions, 'logger'> &
     server,
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     logText: () => lines.join('\n'),
-    stop: () => server.stop(),
+    stop: () => (stopped ??= server.stop()),
   };
+}
+
+/**
+ * {@link startWarden} for one test: the server is stopped when the test finishes, passed or
+ * failed (vitest `onTestFinished`), so a failing assertion never leaves it running. Call it
+ * inside a test; for a server shared by a file, use `startWarden` in `beforeAll` and stop it
+ * in `afterAll`.
+ *
+ * @example
+ * it('serves', async () => {
+ *   const warden = await useWarden({ options: { rateLimit: 5 } });
+ *   expect(await stillServing(warden)).toBe(true);
+ * });
+ */
+export async function useWarden(options: WardenOptions = {}): Promise<RunningWarden> {
+  const warden = await startWarden(options);
+  onTestFinished(() => warden.stop());
+  return warden;
 }
 
 /** An official SDK client connected to the server with `key`. */

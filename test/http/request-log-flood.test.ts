@@ -7,7 +7,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
 import { apiTools, send } from '../helpers/http.js';
-import { startWarden, stillServing } from '../helpers/warden.js';
+import { stillServing, useWarden } from '../helpers/warden.js';
 
 type LogLine = { msg?: string; ip?: string; status?: number; failure?: string; count?: number; path?: string };
 
@@ -23,7 +23,7 @@ function accounted(lines: readonly LogLine[], ip: string, failure?: string): num
 describe('request log under a flood', () => {
   it('writes a bounded number of lines for refused and malformed requests, with exact counts', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
-    const warden = await startWarden({ options: { rateLimit: 400, banThreshold: 20, logAggregateInterval: 60 }, clock: () => clock });
+    const warden = await useWarden({ options: { rateLimit: 400, banThreshold: 20, logAggregateInterval: 60 }, clock: () => clock });
     onTestFinished(() => warden.stop());
 
     const noKey = await pipelineFlood(warden.url, { count: 3000, localAddress: '127.0.0.2', request: rawGet('/api/status') });

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_ACCEPT, apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 
 const ALLOWED_ORIGIN = 'https://console.example.com';
 
@@ -124,9 +124,8 @@ describe('security headers', () => {
 
   it('no HSTS over plain http; HSTS when the public URL is https', async () => {
     expect((await send(`${warden.url}/health`)).headers['strict-transport-security']).toBeUndefined();
-    const tls = await startWarden({ options: { publicUrl: 'https://mcp.example.com' } });
+    const tls = await useWarden({ options: { publicUrl: 'https://mcp.example.com' } });
     expect((await send(`${tls.url}/health`)).headers['strict-transport-security']).toMatch(/^max-age=\d+/);
-    await tls.stop();
   });
 });
 
@@ -171,17 +170,16 @@ describe('CORS', () => {
   });
 
   it('without configured origins there is no cross-origin access at all', async () => {
-    const closed = await startWarden();
+    const closed = await useWarden();
     const response = await send(closed.mcpUrl, { method: 'OPTIONS', headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST' } });
     expect(response.status).toBe(403);
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
-    await closed.stop();
   });
 });
 
 describe('request log', () => {
   it('writes one structured line per request with the key fingerprint, never the key or Authorization header', async () => {
-    const warden = await startWarden();
+    const warden = await useWarden();
     const { client } = await connectClient(warden);
     await client.callTool({ name: 'calculate', arguments: { expression: '2+2' } });
     await client.close();

@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';
 import { mcpHeaders, send, sseMessages } from '../helpers/http.js';
-import { connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, openSession, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 
 
@@ -222,7 +222,7 @@ describe('stateless mode', () => {
 
 describe('graceful stop', () => {
   it('lets an in-flight request finish, ends idle GET streams, then refuses connections', async () => {
-    const warden = await startWarden({ mcpServer: () => customServer(), options: { shutdownTimeout: 5 } });
+    const warden = await useWarden({ mcpServer: () => customServer(), options: { shutdownTimeout: 5 } });
     const session = await openSession(warden);
     const headers = mcpHeaders(warden.key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
     const listener = send(warden.mcpUrl, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
 import { createHmac } from 'node:crypto';
 import { apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
 import { sleep } from '../helpers/wait.js';
@@ -129,7 +129,7 @@ describe('OAuth resource-server mode', () => {
     await publish(ec, 'ec-1', 'ES256');
     // The JWKS is refetched for an unknown kid once the cooldown (30 s) has passed; a fresh
     // server (fresh cache) fetches the new set at once.
-    const fresh = await startWarden({ options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    const fresh = await useWarden({ options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
     expect((await apiTools(fresh, token)).status).toBe(200);
     await fresh.stop();
     expect(jwksFetches).toBeGreaterThan(before);
@@ -197,7 +197,7 @@ describe('OAuth resource-server mode', () => {
 
   it('a token reaching its exp (plus the 30 s leeway) ends its session and GET stream within a second, by the clock; then 401', async () => {
     const clock = manualClock();
-    const timed = await startWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    const timed = await useWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
     let stream: SseConnection | undefined;
     try {
       const exp = Math.floor(clock.now() / 1000) + 60;
@@ -226,7 +226,7 @@ describe('OAuth resource-server mode', () => {
 
   it('a client that refreshes its token keeps its session past the old token’s exp', async () => {
     const clock = manualClock();
-    const timed = await startWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    const timed = await useWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
     try {
       const start = Math.floor(clock.now() / 1000);
       const first = await sign(rsa, 'rsa-1', { scope: 'mcp:tools' }, { expiresIn: start + 60 });
@@ -268,7 +268,7 @@ describe('an unreachable JWKS', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const warden = await startWarden({
+    const warden = await useWarden({
       options: { jwtJwksUrl: `http://127.0.0.1:${port}/jwks.json`, jwtIssuer: ISSUER, publicUrl: AUDIENCE, banThreshold: 2 },
     });
     const keys = await generateKeyPair('ES256');
@@ -281,6 +281,5 @@ describe('an unreachable JWKS', () => {
     }
     // Not banned: the API key still works from the same address.
     expect((await apiStatus(warden, warden.key)).status).toBe(200);
-    await warden.stop();
   });
 });

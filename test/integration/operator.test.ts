@@ -17,7 +17,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { runCli } from '../helpers/cli.js';
 import { apiStatus, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
-import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSession, startWarden, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
@@ -216,7 +216,7 @@ describe('operator role and least privilege', () => {
 describe('operator role elsewhere', () => {
   it('the metrics token keeps working for /metrics, and only for it', async () => {
     const metricsToken = 'scrape-token-0123456789abcdefghijkl';
-    const warden = await startWarden({ options: { metricsToken } });
+    const warden = await useWarden({ options: { metricsToken } });
     try {
       expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
       expect((await apiStatus(warden, metricsToken)).status).toBe(401);
@@ -228,7 +228,7 @@ describe('operator role elsewhere', () => {
   });
 
   it('the one-time generated key is an operator key', async () => {
-    const warden = await startWarden({ options: { apiKeys: [] } });
+    const warden = await useWarden({ options: { apiKeys: [] } });
     try {
       expect(warden.server.generatedKey).toBeDefined();
       expect((await apiStatus(warden, warden.server.generatedKey as string)).status).toBe(200);

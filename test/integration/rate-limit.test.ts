@@ -6,14 +6,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { startWarden } from '../helpers/warden.js';
+import { useWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 
 const LIMIT = 5;
 
 describe('per-IP rate limit', () => {
   it('admits N requests, then answers 429 with Retry-After and RateLimit headers', async () => {
-    const warden = await startWarden({ options: { rateLimit: LIMIT, rateWindow: 2 } });
+    const warden = await useWarden({ options: { rateLimit: LIMIT, rateWindow: 2 } });
     const remaining: string[] = [];
     for (let index = 0; index < LIMIT; index++) {
       const response = await apiStatus(warden, warden.key);
@@ -44,11 +44,10 @@ describe('per-IP rate limit', () => {
     // After the window the client is admitted again.
     await sleep((retryAfter + 0.2) * 1000);
     expect((await apiStatus(warden, warden.key)).status).toBe(200);
-    await warden.stop();
   });
 
   it('is applied before authentication, so guessing keys spends the quota', async () => {
-    const warden = await startWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
+    const warden = await useWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
     for (let index = 0; index < LIMIT; index++) {
       const guess = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(`guess-${index}-0123456789abcdef`), body: initializeBody() });
       expect(guess.status).toBe(401);
@@ -63,7 +62,7 @@ describe('per-IP rate limit', () => {
   });
 
   it('a direct client cannot reset its limit with X-Forwarded-For', async () => {
-    const warden = await startWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
+    const warden = await useWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
     for (let index = 0; index < LIMIT; index++) {
       await apiStatus(warden, warden.key, { 'x-forwarded-for': `198.51.100.${index}` });
     }
@@ -74,7 +73,7 @@ describe('per-IP rate limit', () => {
   });
 
   it('behind a trusted proxy (--trust-proxy 1) each forwarded client has its own limit, taken from the nearest hop', async () => {
-    const warden = await startWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
+    const warden = await useWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
     const as = (forwarded: string) => apiStatus(warden, warden.key, { 'x-forwarded-for': forwarded });
     expect((await as('198.51.100.1')).status).toBe(200);
     expect((await as('198.51.100.1')).status).toBe(200);
@@ -88,12 +87,11 @@ describe('per-IP rate limit', () => {
   });
 
   it('IPv6 clients of one /64 share a limit', async () => {
-    const warden = await startWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
+    const warden = await useWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
     const as = (forwarded: string) => apiStatus(warden, warden.key, { 'x-forwarded-for': forwarded });
     expect((await as('2001:db8:1:2::1')).status).toBe(200);
     expect((await as('2001:db8:1:2:ffff::9')).status).toBe(200);
     expect((await as('2001:db8:1:2:abcd::1')).status).toBe(429);
     expect((await as('2001:db8:1:3::1')).status).toBe(200);
-    await warden.stop();
   });
 });

@@ -4,23 +4,13 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
-import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
-import { z } from 'zod';
+import { TEST_SHARED_SECRET, startRedis, useRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
-import { TEST_KEY, connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, openSession, startWarden, TEST_KEY, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
-
-function growingServer(): McpServer {
-  const server = new McpServer({ name: 'growing', version: '1.0.0' });
-  server.registerTool('add_tool', { description: 'Registers one more tool (sends tools/list_changed)' }, () => {
-    server.registerTool(`extra_${Math.random().toString(36).slice(2)}`, { description: 'added' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
-    return { content: [{ type: 'text', text: 'added' }] };
-  });
-  return server;
-}
+import { listChangingServer, progressServer } from '../helpers/mcp-servers.js';
 
 describe('GET stream across replicas', () => {
   let redis: TestRedis;
@@ -29,8 +19,8 @@ describe('GET stream across replicas', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    a = await startWarden({ mcpServer: growingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
-    b = await startWarden({ mcpServer: growingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
+    a = await startWarden({ mcpServer: listChangingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
+    b = await startWarden({ mcpServer: listChangingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
   });
   afterAll(async () => {
     await a.stop();
@@ -54,18 +44,10 @@ describe('GET stream across replicas', () => {
 });
 
 describe('resuming a stream on another replica', () => {
+  const redis = useRedis();
   it('replays a finished stream recorded on replica A from Redis when the client reconnects to replica B', async () => {
-    const redis = await startRedis();
-    const factory = () => {
-      const server = new McpServer({ name: 'progress', version: '1.0.0' });
-      server.registerTool('count', { description: 'progress', inputSchema: { n: z.number() } }, async ({ n }, extra) => {
-        for (let index = 1; index <= n; index++) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index } });
-        return { content: [{ type: 'text', text: `counted to ${n}` }] };
-      });
-      return server;
-    };
-    const a = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
-    const b = await startWarden({ mcpServer: factory, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
+    const a = await useWarden({ mcpServer: progressServer, options: { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
+    const b = await useWarden({ mcpServer: progressServer, options: { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
     const session = await openSession(a);
     const headers = mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
     const original = await openSse(a.mcpUrl, {
@@ -79,8 +61,5 @@ describe('resuming a stream on another replica', () => {
     await resumed.ended();
     expect(resumed.events.map((event) => event.id)).toEqual(original.events.slice(1).map((event) => event.id));
     expect(JSON.parse(resumed.events[resumed.events.length - 1]?.data ?? '{}')).toMatchObject({ id: 'c', result: { content: [{ text: 'counted to 3' }] } });
-    await a.stop();
-    await b.stop();
-    await redis.stop();
   });
 });

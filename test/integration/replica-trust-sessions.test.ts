@@ -6,17 +6,16 @@
  * stored SSE event is not replayed on resume, and replicas rotating the secret interoperate.
  */
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { SharedSecret } from '../../src/security/shared-secret.js';
 import { BusCodec } from '../../src/store/redis/signed-bus.js';
 import { apiStatus, mcpHeaders, send } from '../helpers/http.js';
 import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
+import { progressServer } from '../helpers/mcp-servers.js';
 
 // Redis calls get a generous timeout: on a busy machine a 50 ms timeout falls back to per-replica state.
 const PING = '{"jsonrpc":"2.0","id":7,"method":"ping"}';
@@ -35,15 +34,6 @@ async function stillServing(warden: RunningWarden): Promise<boolean> {
   const session = await openSession(warden);
   const pong = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version }), body: PING });
   return pong.status === 200 && pong.text.includes('"result"');
-}
-
-function progressServer(): McpServer {
-  const server = new McpServer({ name: 'progress', version: '1.0.0' });
-  server.registerTool('count', { description: 'progress', inputSchema: { n: z.number() } }, async ({ n }, extra) => {
-    for (let index = 1; index <= n; index++) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index } });
-    return { content: [{ type: 'text', text: `counted to ${n}` }] };
-  });
-  return server;
 }
 
 describe('sessions and streams against a Redis writer without the shared secret', () => {
@@ -175,11 +165,7 @@ describe('rotating the shared secret', () => {
       const attackerIp = { 'x-forwarded-for': '203.0.113.50' };
       for (let index = 0; index < 3; index++) await apiStatus(a, `wrong-${index}-0123456789abcdef`, attackerIp);
       expect((await apiStatus(a, TEST_KEY, attackerIp)).status).toBe(403);
-      let banned = false;
-      for (let attempt = 0; attempt < 40 && !banned; attempt++) {
-        banned = (await apiStatus(b, TEST_KEY, attackerIp)).status === 403;
-        if (!banned) await sleep(25);
-      }
+      const banned = await until(async () => (await apiStatus(b, TEST_KEY, attackerIp)).status === 403, 1000, 25);
       expect(banned).toBe(true);
       expect((await apiStatus(c, TEST_KEY, attackerIp)).status).toBe(200);
       expect(await counter(c, 'mcp_warden_bus_dropped_total', 'reason="bad_mac"')).toBeGreaterThanOrEqual(1);

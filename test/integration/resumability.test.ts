@@ -5,29 +5,12 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import { mcpHeaders } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
 import { openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
+import { streamingServer } from '../helpers/mcp-servers.js';
 
-
-function streamingServer(): McpServer {
-  const server = new McpServer({ name: 'streaming', version: '1.0.0' });
-  server.registerTool('count', { description: 'Counts slowly, reporting progress', inputSchema: { n: z.number().int().max(20) } }, async ({ n }, extra) => {
-    for (let index = 1; index <= n; index++) {
-      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index, total: n } });
-      await sleep(60);
-    }
-    return { content: [{ type: 'text', text: `counted to ${n}` }] };
-  });
-  server.registerTool('add_tool', { description: 'Registers a tool (sends tools/list_changed on the GET stream)' }, () => {
-    server.registerTool(`extra_${Math.random().toString(36).slice(2)}`, { description: 'added' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
-    return { content: [{ type: 'text', text: 'added' }] };
-  });
-  return server;
-}
 
 describe('resumable streams', () => {
   let warden: RunningWarden;

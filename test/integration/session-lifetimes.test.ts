@@ -12,13 +12,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { manualClock, type ManualClock } from '../helpers/clock.js';
 import { within } from '../helpers/wait.js';
 import { apiStatus, apiTools, initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { listChangingServer } from '../helpers/mcp-servers.js';
 
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
 
@@ -69,17 +69,6 @@ function ping(warden: RunningWarden, key: string, session: { sessionId: string; 
 async function activeSessions(warden: RunningWarden): Promise<number> {
   const status = await apiStatus(warden, warden.key);
   return status.json<{ activeSessions: number }>().activeSessions;
-}
-
-/** A server whose `add_tool` tool makes the engine announce a list change on the GET stream. */
-function listChangingServer(): McpServer {
-  const server = new McpServer({ name: 'changing', version: '1.0.0' });
-  let added = 0;
-  server.registerTool('add_tool', { description: 'Registers one more tool' }, () => {
-    server.registerTool(`extra_${++added}`, { description: 'added later' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
-    return { content: [{ type: 'text', text: 'added' }] };
-  });
-  return server;
 }
 
 function expectSessionGone(response: RawResponse): void {

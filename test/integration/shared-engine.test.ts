@@ -6,37 +6,12 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { openSession, OTHER_KEY, startWarden, TEST_KEY, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
+import { chattyServer } from '../helpers/mcp-servers.js';
 
-
-function chattyServer(): McpServer {
-  const server = new McpServer({ name: 'chatty', version: '1.0.0' }, { capabilities: { logging: {} } });
-  server.registerTool('ask_unrelated', { description: 'Elicits outside the request, then logs' }, async (extra) => {
-    let outcome: string;
-    try {
-      const answer = await server.server.elicitInput({ message: `secret question for ${extra.authInfo?.clientId ?? '?'}`, requestedSchema: { type: 'object', properties: {} } });
-      outcome = `answered ${JSON.stringify(answer)}`;
-    } catch (error) {
-      outcome = `refused: ${(error as Error).message}`;
-    }
-    await server.sendLoggingMessage({ level: 'info', data: `private log for ${extra.authInfo?.clientId ?? '?'}` }, extra.sessionId);
-    return { content: [{ type: 'text', text: outcome }] };
-  });
-  server.registerTool('ask_related', { description: 'Elicits on the request stream' }, async (extra) => {
-    try {
-      const answer = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'q', requestedSchema: { type: 'object', properties: {} } } }, ElicitResultSchema);
-      return { content: [{ type: 'text', text: `answered ${JSON.stringify(answer)}` }] };
-    } catch (error) {
-      return { content: [{ type: 'text', text: `refused: ${(error as Error).message}` }] };
-    }
-  });
-  return server;
-}
 
 describe('a shared engine keeps principals apart', () => {
   let warden: RunningWarden;
@@ -77,7 +52,7 @@ describe('a shared engine keeps principals apart', () => {
 
 describe('stateless mode', () => {
   it('refuses server-to-client requests at once instead of letting any client answer them', async () => {
-    const warden = await startWarden({ mcpServer: chattyServer, options: { stateless: true } });
+    const warden = await useWarden({ mcpServer: chattyServer, options: { stateless: true } });
     const started = Date.now();
     const response = await send(warden.mcpUrl, {
       method: 'POST',
@@ -90,6 +65,5 @@ describe('stateless mode', () => {
       : JSON.stringify(response.json());
     expect(text).toContain('refused: ');
     expect(text).toContain('no session to send this request to');
-    await warden.stop();
   });
 });

@@ -12,7 +12,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
-import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSession, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { within } from '../helpers/wait.js';
 
 type AuditRecord = { seq: number; event: string; kind?: string; reason?: string; limit?: string; ip?: string; count?: number };
@@ -66,7 +66,7 @@ describe('audit trail under a flood of refused requests', () => {
   it('aggregates refusals per client and kind with exact counts, and keeps what came before the flood', async () => {
     const path = tempAuditPath();
     let clock = Date.parse('2026-01-01T00:00:00Z');
-    const warden = await startWarden({
+    const warden = await useWarden({
       options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 1, rateLimit: 50, banThreshold: 20, auditAggregateInterval: 60 },
       clock: () => clock,
     });
@@ -120,7 +120,7 @@ describe('audit trail under a flood of refused requests', () => {
     const path = tempAuditPath();
     const refusals = join(path, '..', 'refusals.log');
     let clock = Date.parse('2026-01-01T00:00:00Z');
-    const warden = await startWarden({
+    const warden = await useWarden({
       options: { auditLog: path, auditRefusalsLog: refusals, auditMaxBytes: 4096, auditMaxFiles: 1, banThreshold: 20, auditAggregateInterval: 60 },
       clock: () => clock,
     });
@@ -146,7 +146,7 @@ describe('audit trail under a flood of refused requests', () => {
 
   it('without aggregation a flood rotates the trail, and audit verify --all says what was pruned', async () => {
     const path = tempAuditPath();
-    const warden = await startWarden({ options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 2, rateLimit: 1_000_000, banThreshold: 0, auditAggregateInterval: 0 } });
+    const warden = await useWarden({ options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 2, rateLimit: 1_000_000, banThreshold: 0, auditAggregateInterval: 0 } });
     onTestFinished(() => warden.stop());
     await useTools(warden);
     const flood = await pipelineFlood(warden.url, { count: 300, localAddress: '127.0.0.2', request: NO_KEY });
