@@ -6,6 +6,8 @@
 
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { parseSseEvents } from '../../src/mcp/transport/sse-parse.js';
+import { mcpHeaders } from './http.js';
+import { openSession, type RunningWarden } from './warden.js';
 
 export interface SseEvent {
   readonly id: string | undefined;
@@ -97,4 +99,21 @@ export function openSse(url: string, options: { method?: string; headers: Record
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/**
+ * Opens a session on `warden` and calls the test servers' `count {n}` tool (progress token `p`)
+ * with request id `id` on a POST SSE stream; returns the stream, the session and its headers
+ * (to resume the stream or send more in the session).
+ */
+export async function countStream(warden: RunningWarden, options: { n: number; id: string; key?: string }): Promise<{ stream: SseConnection; headers: Record<string, string>; session: { sessionId: string; version: string } }> {
+  const key = options.key ?? warden.key;
+  const session = await openSession(warden, undefined, key);
+  const headers = mcpHeaders(key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
+  const stream = await openSse(warden.mcpUrl, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: options.id, method: 'tools/call', params: { name: 'count', arguments: { n: options.n }, _meta: { progressToken: 'p' } } }),
+  });
+  return { stream, headers, session };
 }

@@ -4,7 +4,7 @@
  * while accepted requests keep one line each and the server keeps serving.
  */
 
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
 import { apiTools, send } from '../helpers/http.js';
 import { stillServing, useWarden } from '../helpers/warden.js';
@@ -24,7 +24,6 @@ describe('request log under a flood', () => {
   it('writes a bounded number of lines for refused and malformed requests, with exact counts', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     const warden = await useWarden({ options: { rateLimit: 400, banThreshold: 20, logAggregateInterval: 60 }, clock: () => clock });
-    onTestFinished(() => warden.stop());
 
     const noKey = await pipelineFlood(warden.url, { count: 3000, localAddress: '127.0.0.2', request: rawGet('/api/status') });
     const limited = await pipelineFlood(warden.url, { count: 1000, localAddress: '127.0.0.3', request: rawGet('/nothing-here') });

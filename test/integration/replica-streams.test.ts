@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { TEST_SHARED_SECRET, startRedis, useRedis, type TestRedis } from '../helpers/redis.js';
-import { openSse } from '../helpers/sse.js';
-import { connectClient, openSession, startWarden, TEST_KEY, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { countStream, openSse } from '../helpers/sse.js';
+import { connectClient, startWarden, TEST_KEY, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 import { listChangingServer, progressServer } from '../helpers/mcp-servers.js';
 
@@ -48,13 +48,7 @@ describe('resuming a stream on another replica', () => {
   it('replays a finished stream recorded on replica A from Redis when the client reconnects to replica B', async () => {
     const a = await useWarden({ mcpServer: progressServer, options: { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
     const b = await useWarden({ mcpServer: progressServer, options: { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'resume:' } });
-    const session = await openSession(a);
-    const headers = mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const original = await openSse(a.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: original, headers } = await countStream(a, { n: 3, id: 'c', key: TEST_KEY });
     await original.ended();
     await sleep(100);
     const resumed = await openSse(b.mcpUrl, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': original.events[0]?.id as string } });

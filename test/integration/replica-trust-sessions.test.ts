@@ -12,7 +12,7 @@ import { SharedSecret } from '../../src/security/shared-secret.js';
 import { BusCodec } from '../../src/store/redis/signed-bus.js';
 import { apiStatus, mcpHeaders, send } from '../helpers/http.js';
 import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
-import { openSse } from '../helpers/sse.js';
+import { countStream, openSse } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep, until } from '../helpers/wait.js';
 import { progressServer } from '../helpers/mcp-servers.js';
@@ -115,13 +115,7 @@ describe('sessions and streams against a Redis writer without the shared secret'
   });
 
   it('a forged event pushed into a stored stream is not replayed on resume', async () => {
-    const session = await openSession(a);
-    const headers = mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const original = await openSse(a.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: original, headers } = await countStream(a, { n: 3, id: 'c', key: TEST_KEY });
     await original.ended();
     await sleep(100);
     const firstId = original.events[0]?.id as string;

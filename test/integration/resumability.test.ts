@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mcpHeaders } from '../helpers/http.js';
-import { openSse } from '../helpers/sse.js';
+import { countStream, openSse } from '../helpers/sse.js';
 import { openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 import { streamingServer } from '../helpers/mcp-servers.js';
@@ -22,13 +22,7 @@ describe('resumable streams', () => {
   });
 
   it('a POST stream cut off mid-way is resumed with Last-Event-ID: the missed events, then the result', async () => {
-    const session = await openSession(warden);
-    const headers = mcpHeaders(warden.key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const first = await openSse(warden.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: { name: 'count', arguments: { n: 6 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: first, headers, session } = await countStream(warden, { n: 6, id: 'slow' });
     expect(first.headers['content-type']).toBe('text/event-stream');
     const seen = await first.waitFor(2);
     first.close();
@@ -83,13 +77,7 @@ describe('resumable streams', () => {
   });
 
   it('a stream that already finished is replayed from the last id and closed', async () => {
-    const session = await openSession(warden);
-    const headers = mcpHeaders(warden.key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const done = await openSse(warden.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'quick', method: 'tools/call', params: { name: 'count', arguments: { n: 2 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: done, headers } = await countStream(warden, { n: 2, id: 'quick' });
     await done.ended();
     const firstId = done.events[0]?.id as string;
     const replay = await openSse(warden.mcpUrl, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': firstId } });

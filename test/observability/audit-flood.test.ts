@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
@@ -70,7 +70,6 @@ describe('audit trail under a flood of refused requests', () => {
       options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 1, rateLimit: 50, banThreshold: 20, auditAggregateInterval: 60 },
       clock: () => clock,
     });
-    onTestFinished(() => warden.stop());
     await useTools(warden);
 
     // One client with no key, one with a wrong key (both banned after 20 failures), one
@@ -124,7 +123,6 @@ describe('audit trail under a flood of refused requests', () => {
       options: { auditLog: path, auditRefusalsLog: refusals, auditMaxBytes: 4096, auditMaxFiles: 1, banThreshold: 20, auditAggregateInterval: 60 },
       clock: () => clock,
     });
-    onTestFinished(() => warden.stop());
     await useTools(warden);
     const flood = await pipelineFlood(warden.url, { count: 1000, localAddress: '127.0.0.2', request: NO_KEY });
     clock += 61_000;
@@ -147,7 +145,6 @@ describe('audit trail under a flood of refused requests', () => {
   it('without aggregation a flood rotates the trail, and audit verify --all says what was pruned', async () => {
     const path = tempAuditPath();
     const warden = await useWarden({ options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 2, rateLimit: 1_000_000, banThreshold: 0, auditAggregateInterval: 0 } });
-    onTestFinished(() => warden.stop());
     await useTools(warden);
     const flood = await pipelineFlood(warden.url, { count: 300, localAddress: '127.0.0.2', request: NO_KEY });
     expect(flood.get(401)).toBe(300);
