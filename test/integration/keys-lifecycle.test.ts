@@ -14,19 +14,8 @@ import { apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helper
 import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { within } from '../helpers/wait.js';
+import { addKey, tempKeysPath } from '../helpers/keys.js';
 
-
-function keysPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'warden-keys-')), 'keys.json');
-}
-
-function addKey(path: string, options: Parameters<typeof createKeyRecord>[0]): { key: string; record: KeyFileRecord } {
-  const created = createKeyRecord(options);
-  updateKeysFile(path, (file) => {
-    file.keys.push(created.record);
-  });
-  return created;
-}
 
 /** The status of an authenticated request any key may make (`/api/status` needs an operator key). */
 async function statusWith(warden: RunningWarden, key: string, headers: Record<string, string> = {}): Promise<number> {
@@ -41,7 +30,7 @@ afterEach(async () => {
 
 describe('keys file', () => {
   it('serves keys from the file and picks up new, revoked and expired keys without a restart', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     const first = addKey(path, { name: 'first' });
     running = await startWarden({ options: { keysFile: path } });
     expect(await statusWith(running, first.key)).toBe(200);
@@ -64,7 +53,7 @@ describe('keys file', () => {
 
   it('refuses a key once it has expired', async () => {
     const clock = manualClock();
-    const path = keysPath();
+    const path = tempKeysPath();
     const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
     running = await startWarden({ clock: clock.now, options: { keysFile: path } });
     expect(await statusWith(running, shortLived.key)).toBe(200);
@@ -79,7 +68,7 @@ describe('keys file', () => {
 
   it('a rotated key works during its overlap and fails after; the new key works throughout', async () => {
     const clock = manualClock();
-    const path = keysPath();
+    const path = tempKeysPath();
     const old = addKey(path, { name: 'svc' });
     running = await startWarden({ clock: clock.now, options: { keysFile: path } });
     const fresh = createKeyRecord({ name: 'svc', rotatedFrom: old.record.id });
@@ -97,7 +86,7 @@ describe('keys file', () => {
   });
 
   it('a malformed file on reload keeps the last good keys and logs an error; SIGHUP reloads too', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     const good = addKey(path, { name: 'good' });
     running = await startWarden({ options: { keysFile: path } });
     writeFileSync(path, '{ "version": 1, "keys": [ broken');
@@ -128,7 +117,7 @@ describe('keys file', () => {
   });
 
   it('a malformed file at start is a configuration error', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     writeFileSync(path, '{"version": 2}');
     await expect(startWarden({ options: { keysFile: path } })).rejects.toThrow(/keys\.json: version/);
   });
@@ -136,7 +125,7 @@ describe('keys file', () => {
 
 describe('per-key limits', () => {
   it('a tool-limited key sees and calls only its tools; other calls → 403 insufficient_scope', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     const limited = addKey(path, { name: 'calc-only', tools: ['calculate'] });
     running = await startWarden({ options: { keysFile: path } });
 
@@ -166,7 +155,7 @@ describe('per-key limits', () => {
   });
 
   it('a key with its own rate limit gets 429 naming the per-key limit, while other keys go on', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     const slow = addKey(path, { name: 'slow', rateLimit: 3 });
     running = await startWarden({ options: { keysFile: path, rateLimit: 1000 } });
     for (let index = 0; index < 3; index++) expect(await statusWith(running, slow.key)).toBe(200);
@@ -179,7 +168,7 @@ describe('per-key limits', () => {
   });
 
   it('a key bound to CIDRs is refused from other addresses with 403', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     const office = addKey(path, { name: 'office', allowIps: ['198.51.100.0/24', '2001:db8::/32'] });
     running = await startWarden({ options: { keysFile: path, trustProxy: { kind: 'hops', hops: 1 } } });
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '198.51.100.20' })).toBe(200);

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { runCli } from '../helpers/cli.js';
 import { apiStatus, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { openSession, startWarden, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { addKey } from '../helpers/keys.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
@@ -75,11 +75,7 @@ describe('operator role and least privilege', () => {
     dir = mkdtempSync(join(tmpdir(), 'warden-operator-'));
     const path = join(dir, 'keys.json');
     const add = (name: string, options: { tools?: string[]; operator?: boolean }): string => {
-      const created = createKeyRecord({ name, ...options });
-      updateKeysFile(path, (file) => {
-        file.keys.push(created.record);
-      });
-      return created.key;
+      return addKey(path, { name, ...options }).key;
     };
     credentials['echoKey'] = add('echo-only', { tools: ['echo'] });
     credentials['plainKey'] = add('all-tools', {});

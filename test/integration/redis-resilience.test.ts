@@ -14,11 +14,12 @@ import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 30_000 });
-import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
+import { updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
 import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { sleep, within } from '../helpers/wait.js';
+import { addKey } from '../helpers/keys.js';
 
 const KEY = 'resil-key-0123456789abcdefghijklmnop';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -61,10 +62,7 @@ describe('start-up sync', () => {
       const dir = mkdtempSync(join(tmpdir(), 'warden-resil-'));
       const keysA = join(dir, 'a.json');
       const keysB = join(dir, 'b.json');
-      const fileKey = createKeyRecord({ name: 'revoked-later' });
-      updateKeysFile(keysA, (file) => {
-        file.keys.push(fileKey.record);
-      });
+      const fileKey = addKey(keysA, { name: 'revoked-later' });
       // B's copy stays stale (a ConfigMap not yet updated): the revocation must come from Redis.
       copyFileSync(keysA, keysB);
       const a = await replica(redis, ['--keys-file', keysA, '--ban-threshold', '3', '--ban-seconds', '600']);

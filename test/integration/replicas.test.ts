@@ -16,6 +16,7 @@ import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js'
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
 import { within } from '../helpers/wait.js';
+import { addKey } from '../helpers/keys.js';
 
 const KEY = 'replica-key-0123456789abcdefghijklmn';
 const OTHER = 'replica-other-0123456789abcdefghijk';
@@ -40,10 +41,7 @@ describe('two replicas on one Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    fileKey = createKeyRecord({ name: 'shared', operator: true });
-    updateKeysFile(keysA, (file) => {
-      file.keys.push(fileKey.record);
-    });
+    fileKey = addKey(keysA, { name: 'shared', operator: true });
     // Each replica reads its own copy: a revocation must travel through Redis, not the file.
     copyFileSync(keysA, keysB);
     const common = ['--redis-url', redis.url, '--rate-limit', '10', '--rate-window', '60', '--trust-proxy', '1', '--ban-threshold', '3', '--ban-seconds', '60'];

@@ -8,9 +8,6 @@
  * victim's session alive. Time moves on an injected clock, never by sleeping on margins.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { manualClock, type ManualClock } from '../helpers/clock.js';
@@ -19,6 +16,7 @@ import { apiStatus, apiTools, initializeBody, mcpHeaders, send, type RawResponse
 import { openSse, type SseConnection } from '../helpers/sse.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
 import { listChangingServer } from '../helpers/mcp-servers.js';
+import { addKey, tempKeysPath } from '../helpers/keys.js';
 
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
 
@@ -29,18 +27,6 @@ afterEach(async () => {
   await running?.stop();
   running = undefined;
 });
-
-function keysPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'warden-lifetimes-')), 'keys.json');
-}
-
-function addKey(path: string, options: Parameters<typeof createKeyRecord>[0]): { key: string; record: KeyFileRecord } {
-  const created = createKeyRecord(options);
-  updateKeysFile(path, (file) => {
-    file.keys.push(created.record);
-  });
-  return created;
-}
 
 function sessionHeaders(key: string, session: { sessionId: string; version: string }, extra: Record<string, string> = {}): Record<string, string> {
   return mcpHeaders(key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version, ...extra });
@@ -83,7 +69,7 @@ function expectUnauthorized(response: RawResponse): void {
 
 describe('a credential\u2019s end ends its sessions and streams', () => {
   it('keys revoke (through the keys file) ends the key\u2019s GET stream within a second; the key then gets 401; other keys go on', async () => {
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const victim = addKey(path, { name: 'victim' });
     const bystander = addKey(path, { name: 'bystander' });
     running = await startWarden({ options: { keysFile: path } });
@@ -107,7 +93,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
   });
 
   it('a key removed from the file and re-read on SIGHUP ends its stream within a second', async () => {
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const gone = addKey(path, { name: 'gone' });
     running = await startWarden({ options: { keysFile: path } });
     const session = await usedSession(running, gone.key);
@@ -123,7 +109,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
 
   it('a key reaching its expiry (by the clock, no request needed) ends its stream within a second, then 401', async () => {
     const clock = manualClock();
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
     running = await startWarden({ clock: clock.now, options: { keysFile: path } });
     const session = await usedSession(running, shortLived.key);
@@ -141,7 +127,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
 
   it('a rotated key works during its overlap; past it its stream ends within a second and it gets 401, the new key works', async () => {
     const clock = manualClock();
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const old = addKey(path, { name: 'svc' });
     // Session and stream lifetimes longer than the overlap: only the key's end may close them.
     running = await startWarden({ clock: clock.now, options: { keysFile: path, sessionTtl: 86_400, streamIdleTimeout: 86_400, streamMaxLifetime: 86_400 } });
