@@ -5,7 +5,7 @@
 
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createServer, type WardenServer, type WardenServerOptions } from '../../src/server.js';
@@ -74,6 +74,49 @@ export async function useWarden(options: WardenOptions = {}): Promise<RunningWar
   const warden = await startWarden(options);
   onTestFinished(() => warden.stop());
   return warden;
+}
+
+/**
+ * One server for every test in the calling `describe` block (or file): started in `beforeAll`,
+ * stopped in `afterAll` whatever the tests did. The returned object reads through to the
+ * started server, so use it inside tests and hooks. Pass a function for options that exist only
+ * once an earlier `beforeAll` ran (a Redis URL).
+ *
+ * @example
+ * describe('with a roomy limit', () => {
+ *   const warden = useSharedWarden({ options: { rateLimit: 1000 } });
+ *   it('serves', async () => expect(await stillServing(warden)).toBe(true));
+ * });
+ */
+export function useSharedWarden(options: WardenOptions | (() => WardenOptions) = {}): RunningWarden {
+  let current: RunningWarden | undefined;
+  beforeAll(async () => {
+    current = await startWarden(typeof options === 'function' ? options() : options);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  const started = (): RunningWarden => {
+    if (current === undefined) throw new Error('useSharedWarden(): use the server inside a test or hook');
+    return current;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get mcpUrl() {
+      return started().mcpUrl;
+    },
+    get key() {
+      return started().key;
+    },
+    get server() {
+      return started().server;
+    },
+    logs: () => started().logs(),
+    logText: () => started().logText(),
+    stop: () => started().stop(),
+  };
 }
 
 /** An official SDK client connected to the server with `key`. */

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_ACCEPT, apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, startWarden, useSharedWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 
 const ALLOWED_ORIGIN = 'https://console.example.com';
 
@@ -99,13 +99,7 @@ describe('public and API endpoints', () => {
 });
 
 describe('security headers', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden();
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden();
 
   it.each(['/health', '/', '/api/status', '/mcp', '/nope'])('%s carries nosniff, frame denial, referrer policy and no X-Powered-By', async (path) => {
     const response = await send(`${warden.url}${path}`);
@@ -130,13 +124,7 @@ describe('security headers', () => {
 });
 
 describe('CORS', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ options: { corsOrigins: [ALLOWED_ORIGIN] } });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ options: { corsOrigins: [ALLOWED_ORIGIN] } });
 
   function preflight(origin: string): ReturnType<typeof send> {
     return send(warden.mcpUrl, {

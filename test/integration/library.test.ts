@@ -5,14 +5,14 @@
  * and graceful stop with a request in flight.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CreateMessageRequestSchema, CreateMessageResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';
 import { mcpHeaders, send, sseMessages } from '../helpers/http.js';
-import { connectClient, openSession, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, openSession, useSharedWarden, useWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 
 
@@ -51,13 +51,7 @@ function customServer(): McpServer {
 }
 
 describe('library API with a custom McpServer', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ mcpServer: () => customServer() });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ mcpServer: () => customServer() });
 
   it('serves the caller\u2019s tools with the same security', async () => {
     const { client } = await connectClient(warden);
@@ -177,13 +171,7 @@ describe('library API with a custom McpServer', () => {
 });
 
 describe('stateless mode', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ options: { stateless: true } });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ options: { stateless: true } });
 
   it('serves the SDK client without sessions', async () => {
     const { client, transport } = await connectClient(warden);

@@ -4,22 +4,16 @@
  * Last-Event-ID and receives what it missed, then the rest of the stream.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mcpHeaders } from '../helpers/http.js';
 import { countStream, openSse } from '../helpers/sse.js';
-import { openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { openSession, useSharedWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 import { streamingServer } from '../helpers/mcp-servers.js';
 
 
 describe('resumable streams', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ mcpServer: streamingServer });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ mcpServer: streamingServer });
 
   it('a POST stream cut off mid-way is resumed with Last-Event-ID: the missed events, then the result', async () => {
     const { stream: first, headers, session } = await countStream(warden, { n: 6, id: 'slow' });

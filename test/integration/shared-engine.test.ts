@@ -5,22 +5,16 @@
  * engine only from the session the request was sent to.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
-import { openSession, OTHER_KEY, startWarden, TEST_KEY, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { openSession, OTHER_KEY, TEST_KEY, useSharedWarden, useWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 import { chattyServer } from '../helpers/mcp-servers.js';
 
 
 describe('a shared engine keeps principals apart', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ mcpServer: chattyServer, shareServer: true, options: { apiKeys: [TEST_KEY, OTHER_KEY] } });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ mcpServer: chattyServer, shareServer: true, options: { apiKeys: [TEST_KEY, OTHER_KEY] } });
 
   it('another principal\u2019s GET stream gets neither the request nor the log, and cannot answer it', async () => {
     const snoop = await openSession(warden, '2025-11-25', OTHER_KEY);
