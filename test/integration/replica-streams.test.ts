@@ -3,30 +3,20 @@
  * through Redis pub/sub (two in-process replicas sharing one real Redis).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { mcpHeaders, send } from '../helpers/http.js';
-import { TEST_SHARED_SECRET, startRedis, useRedis, type TestRedis } from '../helpers/redis.js';
+import { TEST_SHARED_SECRET, useRedis } from '../helpers/redis.js';
 import { countStream, openSse } from '../helpers/sse.js';
-import { connectClient, startWarden, TEST_KEY, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, TEST_KEY, useSharedWarden, useWarden } from '../helpers/warden.js';
 import { sleep } from '../helpers/wait.js';
 import { listChangingServer, progressServer } from '../helpers/mcp-servers.js';
 
 describe('GET stream across replicas', () => {
-  let redis: TestRedis;
-  let a: RunningWarden;
-  let b: RunningWarden;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    a = await startWarden({ mcpServer: listChangingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
-    b = await startWarden({ mcpServer: listChangingServer, options: { redisUrl: redis.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
-  });
-  afterAll(async () => {
-    await a.stop();
-    await b.stop();
-    await redis.stop();
-  });
+  const redis = useRedis();
+  const replica = () => ({ mcpServer: listChangingServer, options: { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: 'streams:' } });
+  const a = useSharedWarden(replica);
+  const b = useSharedWarden(replica);
 
   it('a list_changed notification raised on replica B arrives on the GET stream held by replica A', async () => {
     const { client, transport } = await connectClient(a, TEST_KEY);

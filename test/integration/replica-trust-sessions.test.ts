@@ -7,13 +7,13 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SharedSecret } from '../../src/security/shared-secret.js';
 import { BusCodec } from '../../src/store/redis/signed-bus.js';
 import { apiStatus, mcpHeaders, send } from '../helpers/http.js';
-import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
+import { TEST_SHARED_SECRET, startRedis, useRedis } from '../helpers/redis.js';
 import { countStream, openSse } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { OTHER_KEY, TEST_KEY, openSession, startWarden, useSharedWarden, type RunningWarden } from '../helpers/warden.js';
 import { sleep, until } from '../helpers/wait.js';
 import { progressServer } from '../helpers/mcp-servers.js';
 
@@ -38,22 +38,14 @@ async function stillServing(warden: RunningWarden): Promise<boolean> {
 
 describe('sessions and streams against a Redis writer without the shared secret', () => {
   const prefix = 'trust:';
-  let redis: TestRedis;
+  const redis = useRedis();
+  const replica = () => ({ mcpServer: progressServer, options: { apiKeys: [TEST_KEY, OTHER_KEY], redisUrl: redis.server.url, redisPrefix: prefix, sharedSecret: TEST_SHARED_SECRET, redisTimeout: 1000 } });
+  const a = useSharedWarden(replica);
+  const b = useSharedWarden(replica);
+  /** A Redis writer without the shared secret. */
   let attacker: Redis;
-  let a: RunningWarden;
-  let b: RunningWarden;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    attacker = new Redis(redis.url);
-    const options = { apiKeys: [TEST_KEY, OTHER_KEY], redisUrl: redis.url, redisPrefix: prefix, sharedSecret: TEST_SHARED_SECRET, redisTimeout: 1000 };
-    a = await startWarden({ mcpServer: progressServer, options });
-    b = await startWarden({ mcpServer: progressServer, options });
-  });
-  afterAll(async () => {
-    attacker?.disconnect();
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await redis?.stop();
+  beforeAll(() => {
+    attacker = redis.connect();
   });
 
   it('delivers neither a forged stream message nor a signed relayed request to a GET stream; a signed notification arrives', async () => {
