@@ -8,10 +8,10 @@
 import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, writeKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, startWarden, type RunningWarden, useWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { within } from '../helpers/wait.js';
 import { addKey, tempKeysPath } from '../helpers/keys.js';
@@ -22,17 +22,12 @@ async function statusWith(warden: RunningWarden, key: string, headers: Record<st
   return (await apiTools(warden, key, headers)).status;
 }
 
-let running: RunningWarden | undefined;
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
 
 describe('keys file', () => {
   it('serves keys from the file and picks up new, revoked and expired keys without a restart', async () => {
     const path = tempKeysPath();
     const first = addKey(path, { name: 'first' });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
     expect(await statusWith(running, first.key)).toBe(200);
 
     const second = addKey(path, { name: 'second' });
@@ -55,7 +50,7 @@ describe('keys file', () => {
     const clock = manualClock();
     const path = tempKeysPath();
     const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
-    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
+    const running = await useWarden({ clock: clock.now, options: { keysFile: path } });
     expect(await statusWith(running, shortLived.key)).toBe(200);
     clock.advance(59_999);
     expect(await statusWith(running, shortLived.key)).toBe(200);
@@ -70,7 +65,7 @@ describe('keys file', () => {
     const clock = manualClock();
     const path = tempKeysPath();
     const old = addKey(path, { name: 'svc' });
-    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
+    const running = await useWarden({ clock: clock.now, options: { keysFile: path } });
     const fresh = createKeyRecord({ name: 'svc', rotatedFrom: old.record.id });
     updateKeysFile(path, (file) => {
       (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 86_400_000).toISOString();
@@ -88,9 +83,9 @@ describe('keys file', () => {
   it('a malformed file on reload keeps the last good keys and logs an error; SIGHUP reloads too', async () => {
     const path = tempKeysPath();
     const good = addKey(path, { name: 'good' });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
     writeFileSync(path, '{ "version": 1, "keys": [ broken');
-    await within(1000, async () => (running as RunningWarden).logs().some((line) => line['msg'] === 'keys file reload failed; keeping the previous keys'), 25);
+    await within(1000, async () => running.logs().some((line) => line['msg'] === 'keys file reload failed; keeping the previous keys'), 25);
     expect(await statusWith(running, good.key)).toBe(200);
 
     writeKeysFile(path, { version: 1, keys: [] });
@@ -106,7 +101,7 @@ describe('keys file', () => {
     writeKeysFile(join(dir, '..v1', 'keys.json'), { version: 1, keys: [key.record] });
     symlinkSync('..v1', join(dir, '..data'));
     symlinkSync('..data/keys.json', join(dir, 'keys.json'));
-    running = await startWarden({ options: { keysFile: join(dir, 'keys.json') } });
+    const running = await useWarden({ options: { keysFile: join(dir, 'keys.json') } });
     expect(await statusWith(running, key.key)).toBe(200);
     mkdirSync(join(dir, '..v2'));
     writeKeysFile(join(dir, '..v2', 'keys.json'), { version: 1, keys: [{ ...key.record, disabled: true }] });
@@ -127,7 +122,7 @@ describe('per-key limits', () => {
   it('a tool-limited key sees and calls only its tools; other calls → 403 insufficient_scope', async () => {
     const path = tempKeysPath();
     const limited = addKey(path, { name: 'calc-only', tools: ['calculate'] });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
 
     const { client } = await connectClient(running, limited.key);
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['calculate']);
@@ -157,7 +152,7 @@ describe('per-key limits', () => {
   it('a key with its own rate limit gets 429 naming the per-key limit, while other keys go on', async () => {
     const path = tempKeysPath();
     const slow = addKey(path, { name: 'slow', rateLimit: 3 });
-    running = await startWarden({ options: { keysFile: path, rateLimit: 1000 } });
+    const running = await useWarden({ options: { keysFile: path, rateLimit: 1000 } });
     for (let index = 0; index < 3; index++) expect(await statusWith(running, slow.key)).toBe(200);
     const limited = await apiTools(running, slow.key);
     expect(limited.status).toBe(429);
@@ -170,7 +165,7 @@ describe('per-key limits', () => {
   it('a key bound to CIDRs is refused from other addresses with 403', async () => {
     const path = tempKeysPath();
     const office = addKey(path, { name: 'office', allowIps: ['198.51.100.0/24', '2001:db8::/32'] });
-    running = await startWarden({ options: { keysFile: path, trustProxy: { kind: 'hops', hops: 1 } } });
+    const running = await useWarden({ options: { keysFile: path, trustProxy: { kind: 'hops', hops: 1 } } });
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '198.51.100.20' })).toBe(200);
     expect(await statusWith(running, office.key, { 'x-forwarded-for': '2001:db8:5::1' })).toBe(200);
     const outside = await apiTools(running, office.key, { 'x-forwarded-for': '203.0.113.9' });

@@ -14,18 +14,15 @@ import { manualClock, type ManualClock } from '../helpers/clock.js';
 import { within } from '../helpers/wait.js';
 import { apiStatus, apiTools, initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { OTHER_KEY, TEST_KEY, openSession, stillServing, type RunningWarden, useWarden } from '../helpers/warden.js';
 import { listChangingServer } from '../helpers/mcp-servers.js';
 import { addKey, tempKeysPath } from '../helpers/keys.js';
 
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
 
-let running: RunningWarden | undefined;
 const streams: SseConnection[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const stream of streams.splice(0)) stream.close();
-  await running?.stop();
-  running = undefined;
 });
 
 function sessionHeaders(key: string, session: { sessionId: string; version: string }, extra: Record<string, string> = {}): Record<string, string> {
@@ -72,7 +69,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
     const path = tempKeysPath('warden-lifetimes-');
     const victim = addKey(path, { name: 'victim' });
     const bystander = addKey(path, { name: 'bystander' });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
     const session = await usedSession(running, victim.key);
     const stream = await getStream(running, victim.key, session);
     const other = await usedSession(running, bystander.key);
@@ -95,7 +92,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
   it('a key removed from the file and re-read on SIGHUP ends its stream within a second', async () => {
     const path = tempKeysPath('warden-lifetimes-');
     const gone = addKey(path, { name: 'gone' });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
     const session = await usedSession(running, gone.key);
     const stream = await getStream(running, gone.key, session);
     updateKeysFile(path, (file) => {
@@ -111,7 +108,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
     const clock = manualClock();
     const path = tempKeysPath('warden-lifetimes-');
     const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
-    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
+    const running = await useWarden({ clock: clock.now, options: { keysFile: path } });
     const session = await usedSession(running, shortLived.key);
     const stream = await getStream(running, shortLived.key, session);
     clock.advance(59_000);
@@ -130,7 +127,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
     const path = tempKeysPath('warden-lifetimes-');
     const old = addKey(path, { name: 'svc' });
     // Session and stream lifetimes longer than the overlap: only the key's end may close them.
-    running = await startWarden({ clock: clock.now, options: { keysFile: path, sessionTtl: 86_400, streamIdleTimeout: 86_400, streamMaxLifetime: 86_400 } });
+    const running = await useWarden({ clock: clock.now, options: { keysFile: path, sessionTtl: 86_400, streamIdleTimeout: 86_400, streamMaxLifetime: 86_400 } });
     const session = await usedSession(running, old.key);
     const stream = await getStream(running, old.key, session);
     // What `keys rotate --overlap 1h` writes.
@@ -139,7 +136,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
       (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 3_600_000).toISOString();
       file.keys.push(fresh.record);
     });
-    await within(1000, async () => (await apiTools((running as RunningWarden), fresh.key)).status === 200);
+    await within(1000, async () => (await apiTools(running, fresh.key)).status === 200);
     clock.advance(3_599_000);
     await expect(stream.ended(700)).rejects.toThrow(/did not end/);
     expect((await ping(running, old.key, session)).status).toBe(200);
@@ -154,7 +151,7 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
 describe('lifetimes', () => {
   it('a session whose only activity is an open GET stream is closed at its TTL, stream and all', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { sessionTtl: 100, streamIdleTimeout: 1000, streamMaxLifetime: 1000 } });
+    const running = await useWarden({ clock: clock.now, options: { sessionTtl: 100, streamIdleTimeout: 1000, streamMaxLifetime: 1000 } });
     const session = await usedSession(running, TEST_KEY);
     const stream = await getStream(running, TEST_KEY, session);
     clock.advance(101_000);
@@ -165,7 +162,7 @@ describe('lifetimes', () => {
 
   it('a GET stream idle past --stream-idle-timeout ends with a retry hint; the client resumes with Last-Event-ID on the same session', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, mcpServer: listChangingServer, options: { streamIdleTimeout: 30, streamMaxLifetime: 1000 } });
+    const running = await useWarden({ clock: clock.now, mcpServer: listChangingServer, options: { streamIdleTimeout: 30, streamMaxLifetime: 1000 } });
     const session = await usedSession(running, TEST_KEY);
     const stream = await getStream(running, TEST_KEY, session);
     const call = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'add_tool', arguments: {} } });
@@ -192,7 +189,7 @@ describe('lifetimes', () => {
 
   it('a GET stream ends at --stream-max-lifetime however recently the session was used', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { streamIdleTimeout: 1000, streamMaxLifetime: 60 } });
+    const running = await useWarden({ clock: clock.now, options: { streamIdleTimeout: 1000, streamMaxLifetime: 60 } });
     const session = await usedSession(running, TEST_KEY);
     const stream = await getStream(running, TEST_KEY, session);
     clock.advance(59_000);
@@ -206,12 +203,12 @@ describe('lifetimes', () => {
 
   it('a session that did nothing after initialize is closed after --session-unused-ttl; a used one is not', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { sessionUnusedTtl: 60, sessionTtl: 1800 } });
+    const running = await useWarden({ clock: clock.now, options: { sessionUnusedTtl: 60, sessionTtl: 1800 } });
     const idle = await openSession(running); // initialize + notifications/initialized only
     const used = await usedSession(running, TEST_KEY);
     expect(await activeSessions(running)).toBe(2);
     clock.advance(61_000);
-    await within(1000, async () => (await activeSessions(running as RunningWarden)) === 1);
+    await within(1000, async () => (await activeSessions(running)) === 1);
     expectSessionGone(await ping(running, TEST_KEY, idle));
     expect((await ping(running, TEST_KEY, used)).status).toBe(200);
     expect(await stillServing(running)).toBe(true);
@@ -221,7 +218,7 @@ describe('lifetimes', () => {
 describe('clients that never send DELETE', () => {
   it('1,000 initializes with a per-key cap of 5 are all served: the least recently used idle session is evicted, a busy one never', async () => {
     const clock = manualClock();
-    running = await startWarden({
+    const running = await useWarden({
       clock: clock.now,
       options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 5, sessionUnusedTtl: 3600, sessionTtl: 3600, streamIdleTimeout: 3600, streamMaxLifetime: 3600, rateLimit: 100_000 },
     });
@@ -255,7 +252,7 @@ describe('clients that never send DELETE', () => {
   }, 60_000);
 
   it('when every session of the key is busy, initialize gets 503 -32000 and nothing is evicted', async () => {
-    running = await startWarden({ options: { maxSessionsPerKey: 2 } });
+    const running = await useWarden({ options: { maxSessionsPerKey: 2 } });
     const held = [];
     for (let index = 0; index < 2; index++) {
       const session = await usedSession(running, TEST_KEY);
@@ -273,7 +270,7 @@ describe('clients that never send DELETE', () => {
 describe('a stolen session id', () => {
   it('another key presenting the victim\u2019s session id gets 404 and does not keep the session alive', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { apiKeys: [TEST_KEY, OTHER_KEY], sessionTtl: 100 } });
+    const running = await useWarden({ clock: clock.now, options: { apiKeys: [TEST_KEY, OTHER_KEY], sessionTtl: 100 } });
     const victim = await usedSession(running, TEST_KEY);
     for (let step = 0; step < 3; step++) {
       clock.advance(60_000);
@@ -281,7 +278,7 @@ describe('a stolen session id', () => {
       const stolen = await ping(running, OTHER_KEY, victim);
       expectSessionGone(stolen);
     }
-    await within(1000, async () => (await activeSessions(running as RunningWarden)) === 0);
+    await within(1000, async () => (await activeSessions(running)) === 0);
     expectSessionGone(await ping(running, TEST_KEY, victim));
     expect(await stillServing(running)).toBe(true);
   });
