@@ -1,6 +1,6 @@
 /**
  * Waiting in tests, in one place: `sleep` for the few waits that real time drives (Redis TTLs,
- * another process's heartbeat), and `within` (a.k.a. eventually) to poll a condition that
+ * another process's heartbeat), and `within` (what other suites call `eventually`) to poll a condition that
  * another process or replica makes true. Anything the server expires runs on the injectable
  * clock instead (`test/helpers/clock.ts`).
  */
@@ -35,6 +35,3 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
     await sleep(everyMs);
   }
 }
-
-/** {@link within} under the name other test suites use. */
-export const eventually = within;
