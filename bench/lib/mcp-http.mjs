@@ -6,6 +6,7 @@
  */
 
 import { Agent, request as httpRequest } from 'node:http';
+import { sseData } from '../../dist/mcp/transport/sse-parse.js';
 
 export const PROTOCOL_VERSION = '2025-11-25';
 export const ECHO_TEXT = 'hello';
@@ -64,11 +65,8 @@ export function post(url, headers, body, agent) {
 export function parseAnswer(response) {
   const type = String(response.headers['content-type'] ?? '');
   if (type.includes('text/event-stream')) {
-    const data = response.text
-      .split('\n')
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => line.slice(5).trim())
-      .filter((line) => line.length > 0);
+    // The transport's own SSE reader (built into dist/); a body cut after its last event counts as ended.
+    const data = sseData(`${response.text}\n\n`).filter((payload) => payload.trim().length > 0);
     if (data.length === 0) throw new Error(`SSE answer without data: ${response.text.slice(0, 200)}`);
     return JSON.parse(data[data.length - 1]);
   }

@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
-import { send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { apiStatus } from '../helpers/http.js';
+import { connectClient, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { addKey } from '../helpers/keys.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
@@ -121,7 +121,7 @@ describe('operator console in headless Chromium', () => {
       const result = await client.callTool({ name: 'calculate', arguments: { expression: '6*7' } });
       expect(JSON.stringify(result.content)).toContain('42');
       for (let i = 0; i < 2; i++) {
-        expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${WRONG_KEY}` } })).status).toBe(401);
+        expect((await apiStatus(warden, WRONG_KEY)).status).toBe(401);
       }
 
       // The page catches up on its next refresh, with no reload.
@@ -228,11 +228,8 @@ describe('operator console in headless Chromium', () => {
 
   it('tells a key that is not an operator key so, shows no figures and forgets it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-console-'));
-    const limited = createKeyRecord({ name: 'echo-only', tools: ['echo'] });
-    updateKeysFile(join(dir, 'keys.json'), (file) => {
-      file.keys.push(limited.record);
-    });
-    const keyed = await startWarden({ options: { keysFile: join(dir, 'keys.json'), rateLimit: 600 } });
+    const limited = addKey(join(dir, 'keys.json'), { name: 'echo-only', tools: ['echo'] });
+    const keyed = await useWarden({ options: { keysFile: join(dir, 'keys.json'), rateLimit: 600 } });
     const context = await browser.newContext();
     try {
       const { page, watch } = await openConsole(context, keyed.url);

@@ -5,20 +5,16 @@
  * built-in tools; `rate` finds the limit; colour only on a TTY without NO_COLOR.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/cli/check.js';
 import { DEFAULT_CHECKS } from '../../src/operator/check/types.js';
-import { send } from '../helpers/http.js';
-import { startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { apiStatus, send } from '../helpers/http.js';
+import { stillServing, useSharedWarden } from '../helpers/warden.js';
 import { captureIo, resultOf, STACK_FRAME, textStatuses } from './helpers.js';
 
 describe('check against mcp-warden with its key', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    // A roomy limit: these audits together send a few hundred requests.
-    warden = await startWarden({ options: { rateLimit: 1000 } });
-  });
-  afterAll(() => warden.stop());
+  // A roomy limit: these audits together send a few hundred requests.
+  const warden = useSharedWarden({ options: { rateLimit: 1000 } });
 
   it('passes every default check and exits 0', async () => {
     const out = captureIo();
@@ -45,7 +41,7 @@ describe('check against mcp-warden with its key', () => {
     expect(resultOf(report, 'protocol').reason).toContain('MCP-Protocol-Version: 1999-01-01 → 400; a forged Mcp-Session-Id → 404; malformed JSON → 400 -32700');
     expect(resultOf(report, 'mcp').details).toMatchObject({ protocolVersion: '2025-11-25', server: { name: 'mcp-warden' }, sessions: true });
     // The audit closes every session it opened (raw probes and the SDK client alike).
-    const status = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const status = await apiStatus(warden, warden.key);
     expect(status.json<{ activeSessions: number }>().activeSessions).toBe(0);
     expect(await stillServing(warden)).toBe(true);
   });
@@ -116,11 +112,7 @@ describe('check against mcp-warden with its key', () => {
 describe('check against mcp-warden without its key', () => {
   // Its own server: these audits send failed authentications on purpose, and mcp-warden
   // bans a client after 20 of them in a minute.
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden();
-  });
-  afterAll(() => warden.stop());
+  const warden = useSharedWarden();
 
   it('without --api-key skips what needs the key and fails nothing', async () => {
     const out = captureIo();
@@ -154,11 +146,7 @@ describe('check against mcp-warden without its key', () => {
 });
 
 describe('check --test rate against a limited mcp-warden', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ options: { rateLimit: 20 } });
-  });
-  afterAll(() => warden.stop());
+  const warden = useSharedWarden({ options: { rateLimit: 20 } });
 
   it('finds the 429 with Retry-After after the limit and exits 0', async () => {
     const out = captureIo();
@@ -176,11 +164,7 @@ describe('check --test rate against a limited mcp-warden', () => {
 });
 
 describe('check against a stateless mcp-warden', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ options: { stateless: true } });
-  });
-  afterAll(() => warden.stop());
+  const warden = useSharedWarden({ options: { stateless: true } });
 
   it('skips the forged-session step (no session ids) and still passes protocol', async () => {
     const { report } = await runCheck({ url: warden.mcpUrl, apiKey: warden.key, test: 'protocol,mcp' }, captureIo().io);

@@ -5,9 +5,9 @@
  */
 
 import { Command, CommanderError } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerCheck } from '../../src/cli/check.js';
-import { startWarden, type RunningWarden } from '../helpers/warden.js';
+import { useSharedWarden } from '../helpers/warden.js';
 import { captureIo } from './helpers.js';
 
 function program(): { command: Command; exits: number[]; out: ReturnType<typeof captureIo> } {
@@ -19,11 +19,7 @@ function program(): { command: Command; exits: number[]; out: ReturnType<typeof 
 }
 
 describe('mcp-warden check on the command line', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden();
-  });
-  afterAll(() => warden.stop());
+  const warden = useSharedWarden();
 
   it('parses --test lists (space- and comma-separated, repeated) and --json, and exits 0', async () => {
     const { command, exits, out } = program();

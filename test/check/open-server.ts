@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { greetServer } from '../helpers/mcp-servers.js';
 
 export interface OpenServer {
   readonly url: string;
@@ -24,14 +24,6 @@ export interface OpenServer {
 export interface OpenServerOptions {
   /** Answer malformed JSON with 500 and the parser's stack trace. */
   readonly leakStack?: boolean;
-}
-
-function buildMcpServer(): McpServer {
-  const server = new McpServer({ name: 'open-example', version: '0.0.1' });
-  server.registerTool('greet', { description: 'Greets someone', inputSchema: { name: z.string() } }, ({ name }) => ({
-    content: [{ type: 'text', text: `hello ${name}` }],
-  }));
-  return server;
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -73,7 +65,7 @@ export async function startOpenServer(options: OpenServerOptions = {}): Promise<
       created.onclose = () => {
         if (created.sessionId !== undefined) transports.delete(created.sessionId);
       };
-      await buildMcpServer().connect(created);
+      await greetServer().connect(created);
       transport = created;
     }
     if (transport === undefined) {

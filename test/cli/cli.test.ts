@@ -6,7 +6,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, serveCli, type CommandResult, type ServedCli } from '../helpers/cli.js';
-import { mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, mcpHeaders, send } from '../helpers/http.js';
+import { sleep } from '../helpers/wait.js';
 
 const KEY = 'cli-test-key-0123456789abcdefghijklmn';
 const children: ServedCli[] = [];
@@ -94,7 +95,7 @@ describe('serving', () => {
     expect(key).toBeDefined();
     expect(banner).toContain('"Authorization": "Bearer ');
     expect(banner).toContain(`${served.url}/mcp`);
-    const ok = await send(`${served.url}/api/status`, { headers: { authorization: `Bearer ${key}` } });
+    const ok = await apiStatus(served, key as string);
     expect(ok.status).toBe(200);
     expect(ok.json()).toMatchObject({ config: { auth: { oneTimeKey: true, apiKeys: 1 } } });
     expect(served.stdout()).not.toContain(key as string);
@@ -104,8 +105,8 @@ describe('serving', () => {
 
   it('seed-style: --api-key K and --port', async () => {
     const served = await serve(['--api-key', KEY]);
-    expect((await send(`${served.url}/api/status`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
-    expect((await send(`${served.url}/api/status`, { headers: { authorization: 'Bearer another-key-0123456789' } })).status).toBe(401);
+    expect((await apiStatus(served, KEY)).status).toBe(200);
+    expect((await apiStatus(served, 'another-key-0123456789')).status).toBe(401);
     expect(served.stderr()).not.toContain('one-time key');
     expect(served.stdout()).toContain('visible in process listings');
     expect(served.stdout()).not.toContain(KEY);
@@ -117,7 +118,7 @@ describe('serving', () => {
     const second = 'second-key-0123456789abcdefghij';
     const served = await serve(['--env-keys'], { MCP_API_KEYS: `${KEY},${second}`, MCP_LOG_LEVEL: 'INFO' });
     for (const key of [KEY, second]) {
-      expect((await send(`${served.url}/api/status`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      expect((await apiStatus(served, key)).status).toBe(200);
     }
     served.child.kill('SIGINT');
     expect(await served.exit()).toBe(0);
@@ -146,7 +147,7 @@ describe('serving', () => {
       method: 'GET',
       headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const started = Date.now();
     served.child.kill('SIGTERM');
     expect(await served.exit()).toBe(0);

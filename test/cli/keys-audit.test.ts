@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, serveCli, type CommandResult } from '../helpers/cli.js';
-import { send } from '../helpers/http.js';
+import { apiStatus, apiTools, send } from '../helpers/http.js';
+import { sleep } from '../helpers/wait.js';
 
 function run(args: string[], env: Record<string, string> = {}): CommandResult {
   return runCli(args, { env });
@@ -81,13 +82,13 @@ describe('mcp-warden keys', () => {
     const [record] = JSON.parse(run(['keys', 'list', '--keys-file', file, '--json']).stdout) as Array<{ id: string }>;
     const served = await serveCli(['--keys-file', file]);
     const url = served.url;
-    expect((await send(`${url}/api/tools`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect((await apiTools(url, key)).status).toBe(200);
     expect(run(['keys', 'revoke', (record as { id: string }).id, '--keys-file', file]).status).toBe(0);
     const started = Date.now();
     let status = 200;
     while (status === 200 && Date.now() - started < 1500) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      status = (await send(`${url}/api/tools`, { headers: { authorization: `Bearer ${key}` } })).status;
+      await sleep(50);
+      status = (await apiTools(url, key)).status;
     }
     expect(status).toBe(401);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -110,7 +111,7 @@ describe('mcp-warden audit verify', () => {
     const path = join(dir, 'audit.log');
     const served = await serveCli(['--audit-log', path, '--api-key', 'audit-test-key-0123456789abcdef']);
     const url = served.url;
-    for (let index = 0; index < 3; index++) await send(`${url}/api/status`, { headers: { authorization: `Bearer wrong-${index}-0123456789abcdef` } });
+    for (let index = 0; index < 3; index++) await apiStatus(url, `wrong-${index}-0123456789abcdef`);
     expect(await served.stop()).toBe(0);
 
     const ok = run(['audit', 'verify', path]);

@@ -18,13 +18,3 @@ export function manualClock(start = Date.now()): ManualClock {
     },
   };
 }
-
-/** Polls `check` until it holds, up to `ms` of real time; returns the time it took. */
-export async function within(ms: number, check: () => boolean | Promise<boolean>, everyMs = 20): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started >= ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}

@@ -4,6 +4,7 @@
  */
 
 import { request as httpRequest } from 'node:http';
+import { sseData } from '../../src/mcp/transport/sse-parse.js';
 
 export interface RawResponse {
   readonly status: number;
@@ -70,11 +71,33 @@ export function initializeBody(id: number | string = 1, protocolVersion = '2025-
   });
 }
 
-/** Parses the `data:` payloads of an SSE body. */
+/** Parses the `data:` payloads of an SSE body (a body cut after its last event counts as ended). */
 export function sseMessages(text: string): unknown[] {
-  return text
-    .split('\n\n')
-    .map((event) => event.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n'))
+  return sseData(`${text}\n\n`)
     .filter((data) => data.length > 0)
     .map((data) => JSON.parse(data) as unknown);
+}
+
+/** A server a test talks to: a `RunningWarden`, a CLI replica (`ServedCli`), or its base URL. */
+export type Target = { readonly url: string } | string;
+
+/** GET `path` on `target` with `Authorization: Bearer <key>` and any `headers` besides. */
+export function getWithKey(target: Target, path: string, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const base = typeof target === 'string' ? target : target.url;
+  return send(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+}
+
+/**
+ * GET /api/status as `key` (operator data: needs an operator key; others get 403).
+ *
+ * @example
+ * expect((await apiStatus(warden, warden.key, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+ */
+export function apiStatus(target: Target, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return getWithKey(target, '/api/status', key, headers);
+}
+
+/** GET /api/tools as `key`: the authenticated call any key may make. */
+export function apiTools(target: Target, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return getWithKey(target, '/api/tools', key, headers);
 }

@@ -2,11 +2,14 @@
  * A private redis-server for tests: started on a free loopback port with no persistence and
  * DEBUG allowed from loopback (DEBUG SLEEP makes it slow), stopped afterwards; it can be
  * killed, restarted empty, paused and resumed. Tests that need Redis fail loudly when the binary is missing (CI
- * installs the `redis-server` package).
+ * installs the `redis-server` package). `useRedis()` gives a test file a started server and a
+ * connected client, cleaned up whatever happens.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { SharedSecret } from '../../src/security/shared-secret.js';
 import { RecordSeal } from '../../src/store/redis/sealed-records.js';
 
@@ -113,5 +116,55 @@ export async function startRedis(): Promise<TestRedis> {
       await exited(child);
       running.delete(child);
     },
+  };
+}
+
+export interface RedisFixture {
+  /** The private redis-server (started before the file's tests, stopped after them). */
+  readonly server: TestRedis;
+  /** A client connected to it, disconnected after the file's tests. */
+  readonly client: Redis;
+  /** Another client to the same server (a second replica, a subscriber), also disconnected afterwards. */
+  connect(options?: RedisOptions): Redis;
+}
+
+/**
+ * A started redis-server and a connected client for every test in the calling file
+ * (`beforeAll`/`afterAll`): clients are disconnected and the server stopped even when a test
+ * fails. Read `server`/`client` inside tests or hooks, not at the file's top level.
+ *
+ * @example
+ * const redis = useRedis();
+ * it('counts', async () => { await redis.client.incr('n'); });
+ */
+export function useRedis(): RedisFixture {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  const clients: Redis[] = [];
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useRedis(): read the fixture inside a test or hook');
+    return value;
+  };
+  const connect = (options: RedisOptions = {}): Redis => {
+    const next = new Redis(started(server).url, options);
+    clients.push(next);
+    return next;
+  };
+  beforeAll(async () => {
+    server = await startRedis();
+    client = connect();
+  });
+  afterAll(async () => {
+    for (const each of clients.splice(0)) each.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return started(server);
+    },
+    get client() {
+      return started(client);
+    },
+    connect,
   };
 }

@@ -1,9 +1,13 @@
 /**
  * Reads a Server-Sent Events response incrementally, so tests can read some events, drop the
- * connection, and resume with Last-Event-ID.
+ * connection, and resume with Last-Event-ID. Parsing is the transport's own reader
+ * (`src/mcp/transport/sse-parse.ts`), shared with `check` and the benchmark.
  */
 
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { parseSseEvents } from '../../src/mcp/transport/sse-parse.js';
+import { mcpHeaders } from './http.js';
+import { openSession, type RunningWarden } from './warden.js';
 
 export interface SseEvent {
   readonly id: string | undefined;
@@ -40,21 +44,10 @@ export function openSse(url: string, options: { method?: string; headers: Record
         let buffer = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let boundary = buffer.indexOf('\n\n');
-          while (boundary !== -1) {
-            const block = buffer.slice(0, boundary);
-            buffer = buffer.slice(boundary + 2);
-            boundary = buffer.indexOf('\n\n');
-            let id: string | undefined;
-            let retry: number | undefined;
-            const data: string[] = [];
-            for (const line of block.split('\n')) {
-              if (line.startsWith('id: ')) id = line.slice(4);
-              else if (line.startsWith('data: ')) data.push(line.slice(6));
-              else if (line.startsWith('retry: ')) retry = Number(line.slice(7));
-            }
-            if (data.length > 0 || retry !== undefined) events.push({ id, data: data.join('\n'), retry });
+          const parsed = parseSseEvents(buffer + chunk);
+          buffer = parsed.rest;
+          for (const event of parsed.events) {
+            if (event.data !== undefined || event.retry !== undefined) events.push({ id: event.id, data: event.data ?? '', retry: event.retry });
           }
           notify();
         });
@@ -106,4 +99,21 @@ export function openSse(url: string, options: { method?: string; headers: Record
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/**
+ * Opens a session on `warden` and calls the test servers' `count {n}` tool (progress token `p`)
+ * with request id `id` on a POST SSE stream; returns the stream, the session and its headers
+ * (to resume the stream or send more in the session).
+ */
+export async function countStream(warden: RunningWarden, options: { n: number; id: string; key?: string }): Promise<{ stream: SseConnection; headers: Record<string, string>; session: { sessionId: string; version: string } }> {
+  const key = options.key ?? warden.key;
+  const session = await openSession(warden, undefined, key);
+  const headers = mcpHeaders(key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
+  const stream = await openSse(warden.mcpUrl, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: options.id, method: 'tools/call', params: { name: 'count', arguments: { n: options.n }, _meta: { progressToken: 'p' } } }),
+  });
+  return { stream, headers, session };
 }

@@ -5,6 +5,7 @@
 
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createServer, type WardenServer, type WardenServerOptions } from '../../src/server.js';
@@ -22,10 +23,14 @@ export interface RunningWarden {
   logs(): Array<Record<string, unknown>>;
   /** Raw log text (to search for secrets). */
   logText(): string;
+  /** Stops the server; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
 
-export async function startWarden(options: Omit<WardenServerOptions, 'logger'> & { logLevel?: string } = {}): Promise<RunningWarden> {
+/** What a test server is started with: the server's options, a log level, never a logger (the fixture captures the log). */
+export type WardenOptions = Omit<WardenServerOptions, 'logger'> & { logLevel?: string };
+
+export async function startWarden(options: WardenOptions = {}): Promise<RunningWarden> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -41,6 +46,7 @@ export async function startWarden(options: Omit<WardenServerOptions, 'logger'> &
     logger,
   });
   const url = await server.start();
+  let stopped: Promise<void> | undefined;
   return {
     url,
     mcpUrl: `${url}/mcp`,
@@ -48,7 +54,68 @@ export async function startWarden(options: Omit<WardenServerOptions, 'logger'> &
     server,
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     logText: () => lines.join('\n'),
-    stop: () => server.stop(),
+    stop: () => (stopped ??= server.stop()),
+  };
+}
+
+/**
+ * {@link startWarden} for one test: the server is stopped when the test finishes, passed or
+ * failed (vitest `onTestFinished`), so a failing assertion never leaves it running. Call it
+ * inside a test; for a server shared by a file, use `startWarden` in `beforeAll` and stop it
+ * in `afterAll`.
+ *
+ * @example
+ * it('serves', async () => {
+ *   const warden = await useWarden({ options: { rateLimit: 5 } });
+ *   expect(await stillServing(warden)).toBe(true);
+ * });
+ */
+export async function useWarden(options: WardenOptions = {}): Promise<RunningWarden> {
+  const warden = await startWarden(options);
+  onTestFinished(() => warden.stop());
+  return warden;
+}
+
+/**
+ * One server for every test in the calling `describe` block (or file): started in `beforeAll`,
+ * stopped in `afterAll` whatever the tests did. The returned object reads through to the
+ * started server, so use it inside tests and hooks. Pass a function for options that exist only
+ * once an earlier `beforeAll` ran (a Redis URL).
+ *
+ * @example
+ * describe('with a roomy limit', () => {
+ *   const warden = useSharedWarden({ options: { rateLimit: 1000 } });
+ *   it('serves', async () => expect(await stillServing(warden)).toBe(true));
+ * });
+ */
+export function useSharedWarden(options: WardenOptions | (() => WardenOptions) = {}): RunningWarden {
+  let current: RunningWarden | undefined;
+  beforeAll(async () => {
+    current = await startWarden(typeof options === 'function' ? options() : options);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  const started = (): RunningWarden => {
+    if (current === undefined) throw new Error('useSharedWarden(): use the server inside a test or hook');
+    return current;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get mcpUrl() {
+      return started().mcpUrl;
+    },
+    get key() {
+      return started().key;
+    },
+    get server() {
+      return started().server;
+    },
+    logs: () => started().logs(),
+    logText: () => started().logText(),
+    stop: () => started().stop(),
   };
 }
 

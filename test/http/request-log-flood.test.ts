@@ -4,10 +4,10 @@
  * while accepted requests keep one line each and the server keeps serving.
  */
 
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
-import { send } from '../helpers/http.js';
-import { startWarden, stillServing } from '../helpers/warden.js';
+import { apiTools, send } from '../helpers/http.js';
+import { stillServing, useWarden } from '../helpers/warden.js';
 
 type LogLine = { msg?: string; ip?: string; status?: number; failure?: string; count?: number; path?: string };
 
@@ -23,8 +23,7 @@ function accounted(lines: readonly LogLine[], ip: string, failure?: string): num
 describe('request log under a flood', () => {
   it('writes a bounded number of lines for refused and malformed requests, with exact counts', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
-    const warden = await startWarden({ options: { rateLimit: 400, banThreshold: 20, logAggregateInterval: 60 }, clock: () => clock });
-    onTestFinished(() => warden.stop());
+    const warden = await useWarden({ options: { rateLimit: 400, banThreshold: 20, logAggregateInterval: 60 }, clock: () => clock });
 
     const noKey = await pipelineFlood(warden.url, { count: 3000, localAddress: '127.0.0.2', request: rawGet('/api/status') });
     const limited = await pipelineFlood(warden.url, { count: 1000, localAddress: '127.0.0.3', request: rawGet('/nothing-here') });
@@ -38,7 +37,7 @@ describe('request log under a flood', () => {
     expect(malformed.get(429)).toBe(100);
     // Accepted requests: one line each.
     for (let index = 0; index < 20; index++) {
-      expect((await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
+      expect((await apiTools(warden, warden.key)).status).toBe(200);
     }
 
     // Before the interval ends: only the first line per client and failure.

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_ACCEPT, initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 const TOOLS_LIST = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' });
 
@@ -194,7 +195,7 @@ describe('adversarial input on the MCP endpoint', () => {
       const streamSession = await openSession(warden);
       const headers = mcpHeaders(warden.key, { 'mcp-session-id': streamSession.sessionId, 'mcp-protocol-version': streamSession.version, accept: 'text/event-stream' });
       const first = send(warden.mcpUrl, { method: 'GET', headers, timeoutMs: 1500 }).catch((error: Error) => error);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       const second = await send(warden.mcpUrl, { method: 'GET', headers });
       expect(second.status).toBe(409);
       await send(warden.mcpUrl, { method: 'DELETE', headers });

@@ -8,23 +8,14 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { keyFingerprint } from '../../src/security/api-keys.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { whoamiServer } from '../helpers/mcp-servers.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
-
-/** A library server with one tool that reports what it was told about the caller. */
-function whoamiServer(): McpServer {
-  const server = new McpServer({ name: 'whoami', version: '1.0.0' });
-  server.registerTool('whoami', { description: 'Returns extra.authInfo' }, (extra) => ({
-    content: [{ type: 'text', text: JSON.stringify(extra.authInfo ?? null) }],
-  }));
-  return server;
-}
 
 describe('tool handlers and the bearer token', () => {
   let jwksServer: Server;

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { mcpHeaders, send } from '../helpers/http.js';
-import { openSession, startWarden } from '../helpers/warden.js';
+import { openSession, useWarden } from '../helpers/warden.js';
 
 function echoCall(id: number | string, text: string): string {
   return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
@@ -19,7 +19,7 @@ function answerText(body: string): { id: unknown; text: string } {
 
 describe('response routing under concurrency', () => {
   it('20 sessions × 20 concurrent calls, all with id 1, each get their own answer', async () => {
-    const warden = await startWarden({ options: { rateLimit: 100_000 } });
+    const warden = await useWarden({ options: { rateLimit: 100_000 } });
     const sessions = await Promise.all(Array.from({ length: 20 }, () => openSession(warden)));
     const calls = sessions.flatMap((session, s) =>
       Array.from({ length: 20 }, (_, c) => {
@@ -37,11 +37,10 @@ describe('response routing under concurrency', () => {
       expect(response.status).toBe(200);
       expect(answerText(response.text)).toEqual({ id: 1, text });
     }
-    await warden.stop();
   });
 
   it('300 concurrent stateless calls with the same id each get their own answer', async () => {
-    const warden = await startWarden({ options: { rateLimit: 100_000, stateless: true } });
+    const warden = await useWarden({ options: { rateLimit: 100_000, stateless: true } });
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, index) => {
         const text = `stateless-${index}`;
@@ -54,11 +53,10 @@ describe('response routing under concurrency', () => {
       expect(response.status).toBe(200);
       expect(answerText(response.text)).toEqual({ id: 'same', text });
     }
-    await warden.stop();
   });
 
   it('one session reusing an id concurrently still gets each answer on its own request', async () => {
-    const warden = await startWarden({ options: { rateLimit: 100_000 } });
+    const warden = await useWarden({ options: { rateLimit: 100_000 } });
     const session = await openSession(warden);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, index) => {
@@ -71,6 +69,5 @@ describe('response routing under concurrency', () => {
       }),
     );
     for (const { text, response } of results) expect(answerText(response.text)).toEqual({ id: 7, text });
-    await warden.stop();
   });
 });

@@ -13,6 +13,7 @@ import { defaultConnectionCaps, fileDescriptorLimit } from '../../src/http/conne
 import type { WardenServerOptions } from '../../src/server.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const runNode = (args: string[], options: { timeout: number }): Promise<{ stdout: string }> => promisify(execFile)(process.execPath, args, options);
 const sockets = new Set<Socket>();
@@ -77,23 +78,9 @@ async function openMany(count: number, batch: number, make: (index: number) => P
   return probes;
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
-}
-
 /** Waits until the server holds no connection (its side of closed sockets has been released). */
-async function drained(warden: RunningWarden, timeoutMs = 2000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await connectionCount(warden)) > 0) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
+function drained(warden: RunningWarden, timeoutMs = 2000): Promise<boolean> {
+  return until(async () => (await connectionCount(warden)) === 0, timeoutMs, 25);
 }
 
 function connectionCount(warden: RunningWarden): Promise<number> {
@@ -351,7 +338,7 @@ describe('closing after an error answer whose body was not read', () => {
     probe.socket.allowHalfOpen = true;
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     while (probe.closedAt === undefined && Date.now() - probe.openedAt < 5000) {
-      if (!probe.socket.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (!probe.socket.write(chunk)) await sleep(5);
     }
     expect(probe.received).toMatch(/^HTTP\/1\.1 401 /);
     expect((probe.closedAt as number) - probe.openedAt).toBeLessThan(3000);
@@ -396,7 +383,7 @@ describe('timeouts of each phase', () => {
       `GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${warden.key}\r\nAccept: text/event-stream\r\n` +
         `Mcp-Session-Id: ${session.sessionId}\r\nMCP-Protocol-Version: ${session.version}\r\n\r\n`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await sleep(2500);
     expect(probe.received).toMatch(/^HTTP\/1\.1 200 /);
     expect(probe.received).toContain('content-type: text/event-stream');
     expect(probe.closedAt).toBeUndefined();

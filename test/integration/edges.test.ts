@@ -6,10 +6,11 @@
  * refused, and Retry-After is the real wait, never more than the window.
  */
 
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { describe, expect, it } from 'vitest';
+import { apiTools, initializeBody, send } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw-socket.js';
-import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSession, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 const BEHIND_PROXY = { trustProxy: { kind: 'hops' as const, hops: 1 } };
 
@@ -17,15 +18,9 @@ function from(ip: string, extra: Record<string, string> = {}): Record<string, st
   return { 'x-forwarded-for': ip, ...extra };
 }
 
-async function warden(options: Parameters<typeof startWarden>[0] = {}): Promise<RunningWarden> {
-  const running = await startWarden(options);
-  onTestFinished(() => running.stop());
-  return running;
-}
-
 describe('brute-force guard: failure table overflow', () => {
   it('beyond --ban-max-clients nobody shares a failure count: an innocent typo is a 401, not a ban', async () => {
-    const server = await warden({ options: { ...BEHIND_PROXY, banThreshold: 2, banSeconds: 60, banMaxClients: 5 } });
+    const server = await useWarden({ options: { ...BEHIND_PROXY, banThreshold: 2, banSeconds: 60, banMaxClients: 5 } });
     const status = `${server.url}/api/status`;
     const wrong = { authorization: 'Bearer wrong-key-0123456789abcdef' };
     // Five clients fail once each: the failure table is full.
@@ -49,7 +44,7 @@ describe('brute-force guard: failure table overflow', () => {
 
 describe('Retry-After', () => {
   it('a burst that fills a 60 s window is told 60 s, never more, on both headers', async () => {
-    const server = await warden({ options: { rateLimit: 3, rateWindow: 60 } });
+    const server = await useWarden({ options: { rateLimit: 3, rateWindow: 60 } });
     const headers = { authorization: `Bearer ${server.key}` };
     for (let index = 0; index < 3; index++) expect((await send(`${server.url}/api/tools`, { headers })).status).toBe(200);
     const refused = await send(`${server.url}/api/tools`, { headers });
@@ -71,7 +66,7 @@ const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options
 
 describe('malformed URLs meet the IP rules, bans and rate limit first', () => {
   it('a denied address gets 403 for GET /%zz, not 400', async () => {
-    const server = await warden({ options: { ...BEHIND_PROXY, denyIps: ['203.0.113.0/24'] } });
+    const server = await useWarden({ options: { ...BEHIND_PROXY, denyIps: ['203.0.113.0/24'] } });
     const denied = await send(`${server.url}/%zz`, { headers: from('203.0.113.7') });
     expect(denied.status).toBe(403);
     expect(denied.json()).toEqual({ error: 'ip_forbidden', message: 'Forbidden: address not allowed' });
@@ -83,7 +78,7 @@ describe('malformed URLs meet the IP rules, bans and rate limit first', () => {
   });
 
   it('a banned client gets 403 for GET /%zz', async () => {
-    const server = await warden({ options: { ...BEHIND_PROXY, banThreshold: 1, banSeconds: 60 } });
+    const server = await useWarden({ options: { ...BEHIND_PROXY, banThreshold: 1, banSeconds: 60 } });
     const wrong = { authorization: 'Bearer wrong-key-0123456789abcdef' };
     for (let index = 0; index < 2; index++) await send(`${server.url}/api/tools`, { headers: from('198.51.100.66', wrong) });
     const banned = await send(`${server.url}/%zz`, { headers: from('198.51.100.66') });
@@ -95,7 +90,7 @@ describe('malformed URLs meet the IP rules, bans and rate limit first', () => {
 
   it('malformed URLs count toward the rate limit: 400 within it, 429 beyond, logged and counted like any request', async () => {
     // 6 per window: enough for the checks from 127.0.0.1 at the end (metrics, stillServing).
-    const server = await warden({ options: { ...BEHIND_PROXY, rateLimit: 6, rateWindow: 60 } });
+    const server = await useWarden({ options: { ...BEHIND_PROXY, rateLimit: 6, rateWindow: 60 } });
     const client = from('198.51.100.9');
     for (let index = 0; index < 6; index++) {
       const response = await send(`${server.url}/%zz`, { headers: client });
@@ -107,7 +102,7 @@ describe('malformed URLs meet the IP rules, bans and rate limit first', () => {
     expect(limited.json()).toEqual({ error: 'rate_limited', message: 'Too Many Requests: per-IP limit' });
     expect(limited.headers['retry-after']).toBe('60');
     // The quota is spent for every route.
-    expect((await send(`${server.url}/api/tools`, { headers: from('198.51.100.9', { authorization: `Bearer ${server.key}` }) })).status).toBe(429);
+    expect((await apiTools(server, server.key, from('198.51.100.9'))).status).toBe(429);
     const lines = server.logs().filter((line) => line['msg'] === 'request' && line['path'] === '/%zz');
     // The request log aggregates repeated refusals: the first line per failure; the metric counts all.
     expect(lines.map((line) => line['status'])).toEqual([400, 429]);
@@ -127,7 +122,7 @@ describe("requests Node's parser refuses", () => {
 
   for (const [name, request] of Object.entries(framing)) {
     it(`${name} → 400 with our body, security headers and Connection: close`, async () => {
-      const server = await warden();
+      const server = await useWarden();
       const response = await rawExchange(server.url, request);
       expect(response.status).toBe(400);
       expect(JSON.parse(response.body)).toEqual({ error: 'invalid_request', message: 'Invalid Request' });
@@ -138,7 +133,7 @@ describe("requests Node's parser refuses", () => {
   }
 
   it('oversized headers → 431 with our body', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const response = await rawExchange(server.url, `GET /api/tools HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(response.status).toBe(431);
     expect(JSON.parse(response.body)).toEqual({ error: 'headers_too_large', message: 'Request header fields too large' });
@@ -147,7 +142,7 @@ describe("requests Node's parser refuses", () => {
   });
 
   it('each counts toward the peer address\'s rate limit (429 beyond it, for every route), with one log line per interval and a metric for each', async () => {
-    const server = await warden({ options: { rateLimit: 6, rateWindow: 60 } });
+    const server = await useWarden({ options: { rateLimit: 6, rateWindow: 60 } });
     const bad = 'POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n';
     const statuses: number[] = [];
     for (let index = 0; index < 8; index++) statuses.push((await rawExchange(server.url, bad, { localAddress: '127.0.0.2' })).status);
@@ -166,7 +161,7 @@ describe("requests Node's parser refuses", () => {
   });
 
   it('a denied peer gets 403', async () => {
-    const server = await warden({ options: { denyIps: ['127.0.0.3'] } });
+    const server = await useWarden({ options: { denyIps: ['127.0.0.3'] } });
     const response = await rawExchange(server.url, 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Bad: a\u0001b\r\n\r\n', { localAddress: '127.0.0.3' });
     expect(response.status).toBe(403);
     expect(JSON.parse(response.body)).toEqual({ error: 'ip_forbidden', message: 'Forbidden: address not allowed' });
@@ -174,7 +169,7 @@ describe("requests Node's parser refuses", () => {
   });
 
   it('a timed-out request gets 408 with our body, and a socket is answered at most once', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const accepted = new Promise<import('node:net').Socket>((resolve) => server.server.app.server.once('connection', resolve));
     const exchange = rawExchange(server.url, 'POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n', { timeoutMs: 3000 });
     const socket = await accepted;
@@ -189,7 +184,7 @@ describe("requests Node's parser refuses", () => {
     expect(await stillServing(server)).toBe(true);
   });
   it('a socket whose response is already under way (an SSE stream) is closed, never written into', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const session = await openSession(server);
     const accepted = new Promise<import('node:net').Socket>((resolve) => server.server.app.server.once('connection', resolve));
     const stream = rawExchange(
@@ -200,7 +195,7 @@ describe("requests Node's parser refuses", () => {
     const socket = await accepted;
     // Wait until the stream's head is out, then make the parser fail on this connection.
     for (let attempt = 0; attempt < 100 && (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent !== true; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     server.server.app.server.emit('clientError', Object.assign(new Error('bad'), { code: 'HPE_INVALID_METHOD' }), socket);
     const response = await stream;
@@ -219,7 +214,7 @@ describe('Host and header integrity (raw sockets)', () => {
   }
 
   it('two Host headers → 400 (RFC 9112 §3.2), on the API and as JSON-RPC -32600 on /mcp', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const auth = `Authorization: Bearer ${server.key}`;
     const api = await rawExchange(server.url, get('/api/tools', ['Host: localhost', 'Host: evil.example', auth]));
     expect(api.status).toBe(400);
@@ -236,7 +231,7 @@ describe('Host and header integrity (raw sockets)', () => {
   });
 
   it('a Host that is not `host[:port]` → 400 (RFC 9112 §3.2), even when a loopback name can be read out of it', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const auth = `Authorization: Bearer ${server.key}`;
     const port = new URL(server.url).port;
     for (const host of ['[::1]evil.example', `localhost:x@evil.example`, `evil.example@localhost:${port}`, `localhost:${port}:80`, `localhost:${port}/x`, 'localhost evil.example']) {
@@ -259,7 +254,7 @@ describe('Host and header integrity (raw sockets)', () => {
   });
 
   it('an absolute-form target is checked by its authority (RFC 9112 §3.2.2), not by Host', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const auth = `Authorization: Bearer ${server.key}`;
     const port = new URL(server.url).port;
     const evil = await rawExchange(server.url, get('http://evil.example/api/tools', [`Host: localhost:${port}`, auth]));
@@ -274,7 +269,7 @@ describe('Host and header integrity (raw sockets)', () => {
   });
 
   it('an Origin after ~1,000 other headers is not dropped: the request gets 431', async () => {
-    const server = await warden();
+    const server = await useWarden();
     const auth = `Authorization: Bearer ${server.key}`;
     const filler = (count: number): string[] => Array.from({ length: count }, (_, index) => `X-F${index}: 1`);
     const capped = await rawExchange(server.url, get('/api/tools', ['Host: localhost', auth, ...filler(1_100), 'Origin: http://evil.example']));

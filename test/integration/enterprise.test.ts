@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { verifyAudit } from '../../src/observability/audit-verify.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden } from '../helpers/warden.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { connectClient, useWarden } from '../helpers/warden.js';
 
 const BEHIND_PROXY = { trustProxy: { kind: 'hops' as const, hops: 1 } };
 
@@ -20,7 +20,7 @@ function from(ip: string, extra: Record<string, string> = {}): Record<string, st
 
 describe('IP rules', () => {
   it('a denied address gets 403 before any other work; others pass', async () => {
-    const warden = await startWarden({ options: { ...BEHIND_PROXY, denyIps: ['203.0.113.0/24', '2001:db8:bad::/48'] } });
+    const warden = await useWarden({ options: { ...BEHIND_PROXY, denyIps: ['203.0.113.0/24', '2001:db8:bad::/48'] } });
     const auth = { authorization: `Bearer ${warden.key}` };
     const denied = await send(`${warden.url}/api/status`, { headers: from('203.0.113.7', auth) });
     expect(denied.status).toBe(403);
@@ -31,11 +31,10 @@ describe('IP rules', () => {
     expect((await send(`${warden.url}/api/status`, { headers: from('198.51.100.1', auth) })).status).toBe(200);
     expect((await send(`${warden.url}/api/status`, { headers: from('2001:db8:600d::1', auth) })).status).toBe(200);
     expect((await send(`${warden.url}/health`, { headers: from('203.0.113.7') })).status).toBe(200);
-    await warden.stop();
   });
 
   it('an allow list refuses everyone else', async () => {
-    const warden = await startWarden({ options: { ...BEHIND_PROXY, allowIps: ['10.0.0.0/8'] } });
+    const warden = await useWarden({ options: { ...BEHIND_PROXY, allowIps: ['10.0.0.0/8'] } });
     const auth = { authorization: `Bearer ${warden.key}` };
     expect((await send(`${warden.url}/api/status`, { headers: from('10.20.30.40', auth) })).status).toBe(200);
     expect((await send(`${warden.url}/api/status`, { headers: from('11.0.0.1', auth) })).status).toBe(403);
@@ -44,27 +43,26 @@ describe('IP rules', () => {
       error: { code: -32000, message: 'Forbidden: address not allowed' },
       id: null,
     });
-    await warden.stop();
   });
 });
 
 describe('brute-force guard', () => {
   it('bans a client after the threshold of auth failures in a minute, visibly, and only that client', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'warden-ban-')), 'audit.log');
-    const warden = await startWarden({ options: { ...BEHIND_PROXY, banThreshold: 3, banSeconds: 60, auditLog: path } });
+    const warden = await useWarden({ options: { ...BEHIND_PROXY, banThreshold: 3, banSeconds: 60, auditLog: path } });
     const attacker = '198.51.100.66';
     for (let index = 0; index < 3; index++) {
-      expect((await send(`${warden.url}/api/status`, { headers: from(attacker, { authorization: `Bearer guess-${index}-0123456789abc` }) })).status).toBe(401);
+      expect((await apiStatus(warden, `guess-${index}-0123456789abc`, from(attacker))).status).toBe(401);
     }
-    const fourth = await send(`${warden.url}/api/status`, { headers: from(attacker, { authorization: 'Bearer guess-4-0123456789abcdef' }) });
+    const fourth = await apiStatus(warden, 'guess-4-0123456789abcdef', from(attacker));
     expect(fourth.status).toBe(401);
     // Banned now: even the right key is refused, with a Retry-After.
-    const banned = await send(`${warden.url}/api/status`, { headers: from(attacker, { authorization: `Bearer ${warden.key}` }) });
+    const banned = await apiStatus(warden, warden.key, from(attacker));
     expect(banned.status).toBe(403);
     expect(banned.json()).toEqual({ error: 'ip_banned', message: 'Forbidden: temporarily banned after repeated authentication failures' });
     expect(Number(banned.headers['retry-after'])).toBeGreaterThan(50);
 
-    const status = await send(`${warden.url}/api/status`, { headers: from('198.51.100.1', { authorization: `Bearer ${warden.key}` }) });
+    const status = await apiStatus(warden, warden.key, from('198.51.100.1'));
     expect(status.status).toBe(200);
     const body = status.json<{ security: { bans: Array<{ client: string; until: string }>; recentEvents: Array<{ type: string; ip?: string }> } }>();
     expect(body.security.bans).toEqual([{ client: attacker, until: expect.any(String) }]);
@@ -81,8 +79,8 @@ describe('brute-force guard', () => {
 describe('audit trail on a running server', () => {
   it('records auth failures, refusals and tool calls with redacted arguments, verifies, and loses nothing on stop', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'warden-audit-')), 'audit.log');
-    const warden = await startWarden({ options: { auditLog: path, auditArguments: 'hash', rateLimit: 1000 } });
-    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer wrong-key-0123456789abcdef' } });
+    const warden = await useWarden({ options: { auditLog: path, auditArguments: 'hash', rateLimit: 1000 } });
+    await apiStatus(warden, 'wrong-key-0123456789abcdef');
     await send(`${warden.url}/api/status`, { headers: { origin: 'https://evil.example' } });
     const { client } = await connectClient(warden);
     await client.callTool({ name: 'echo', arguments: { text: 'my secret note' } });
@@ -110,12 +108,12 @@ describe('audit trail on a running server', () => {
 
 describe('Prometheus metrics', () => {
   it('GET /metrics requires a credential and parses as Prometheus text with the expected families', async () => {
-    const warden = await startWarden({ options: { rateLimit: 1000 } });
+    const warden = await useWarden({ options: { rateLimit: 1000 } });
     expect((await send(`${warden.url}/metrics`)).status).toBe(401);
     const { client } = await connectClient(warden);
     await client.callTool({ name: 'echo', arguments: { text: 'x' } });
     await client.callTool({ name: 'calculate', arguments: { expression: '1/0' } });
-    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer nope-0123456789abcdefgh' } });
+    await apiStatus(warden, 'nope-0123456789abcdefgh');
 
     const response = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } });
     expect(response.status).toBe(200);
@@ -142,29 +140,26 @@ describe('Prometheus metrics', () => {
     expect(family('mcp_warden_process_resident_memory_bytes')).toBeDefined();
     expect(family('mcp_warden_rate_limited_total')?.type).toBe('COUNTER');
     await client.close();
-    await warden.stop();
   });
 
   it('with --metrics-token, /metrics takes that token and nothing else', async () => {
     const token = 'scrape-token-0123456789abcdef';
-    const warden = await startWarden({ options: { metricsToken: token } });
+    const warden = await useWarden({ options: { metricsToken: token } });
     expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(401);
     expect((await send(`${warden.url}/metrics`)).status).toBe(401);
     // The token is not an API key.
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
-    await warden.stop();
+    expect((await apiStatus(warden, token)).status).toBe(401);
   });
 
   it('guessing the metrics token counts toward the brute-force guard', async () => {
     const token = 'scrape-token-0123456789abcdef';
-    const warden = await startWarden({ options: { metricsToken: token, banThreshold: 2 } });
+    const warden = await useWarden({ options: { metricsToken: token, banThreshold: 2 } });
     for (let index = 0; index < 3; index++) {
       expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer guess-${index}-0123456789abcdef` } })).status).toBe(401);
     }
     const banned = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(banned.status).toBe(403);
     expect(banned.json()).toMatchObject({ error: 'ip_banned' });
-    await warden.stop();
   });
 });

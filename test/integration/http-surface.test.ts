@@ -4,8 +4,8 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_ACCEPT, initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { MCP_ACCEPT, apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { connectClient, startWarden, useSharedWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 
 const ALLOWED_ORIGIN = 'https://console.example.com';
 
@@ -56,7 +56,7 @@ describe('public and API endpoints', () => {
   });
 
   it('GET /api/tools lists tools with their JSON Schemas', async () => {
-    const response = await send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const response = await apiTools(warden, warden.key);
     expect(response.status).toBe(200);
     const body = response.json<{ count: number; tools: Array<{ name: string; inputSchema: { type: string } }> }>();
     expect(body.count).toBe(6);
@@ -68,7 +68,7 @@ describe('public and API endpoints', () => {
 
   it('GET /api/status reports counters, memory and a configuration summary without secrets', async () => {
     await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders('bad-key-0123456789abcdef'), body: initializeBody() });
-    const response = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const response = await apiStatus(warden, warden.key);
     expect(response.status).toBe(200);
     const status = response.json<Record<string, unknown>>();
     expect(status).toMatchObject({
@@ -90,7 +90,7 @@ describe('public and API endpoints', () => {
     await client.callTool({ name: 'echo', arguments: { text: 'b' } });
     await client.callTool({ name: 'calculate', arguments: { expression: '1/0' } });
     await client.close();
-    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{
+    const status = (await apiStatus(warden, warden.key)).json<{
       tools: Record<string, { calls: number; errors: number }>;
     }>();
     expect(status.tools['echo']).toMatchObject({ calls: 2, errors: 0 });
@@ -99,13 +99,7 @@ describe('public and API endpoints', () => {
 });
 
 describe('security headers', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden();
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden();
 
   it.each(['/health', '/', '/api/status', '/mcp', '/nope'])('%s carries nosniff, frame denial, referrer policy and no X-Powered-By', async (path) => {
     const response = await send(`${warden.url}${path}`);
@@ -124,20 +118,13 @@ describe('security headers', () => {
 
   it('no HSTS over plain http; HSTS when the public URL is https', async () => {
     expect((await send(`${warden.url}/health`)).headers['strict-transport-security']).toBeUndefined();
-    const tls = await startWarden({ options: { publicUrl: 'https://mcp.example.com' } });
+    const tls = await useWarden({ options: { publicUrl: 'https://mcp.example.com' } });
     expect((await send(`${tls.url}/health`)).headers['strict-transport-security']).toMatch(/^max-age=\d+/);
-    await tls.stop();
   });
 });
 
 describe('CORS', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ options: { corsOrigins: [ALLOWED_ORIGIN] } });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ options: { corsOrigins: [ALLOWED_ORIGIN] } });
 
   function preflight(origin: string): ReturnType<typeof send> {
     return send(warden.mcpUrl, {
@@ -171,17 +158,16 @@ describe('CORS', () => {
   });
 
   it('without configured origins there is no cross-origin access at all', async () => {
-    const closed = await startWarden();
+    const closed = await useWarden();
     const response = await send(closed.mcpUrl, { method: 'OPTIONS', headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST' } });
     expect(response.status).toBe(403);
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
-    await closed.stop();
   });
 });
 
 describe('request log', () => {
   it('writes one structured line per request with the key fingerprint, never the key or Authorization header', async () => {
-    const warden = await startWarden();
+    const warden = await useWarden();
     const { client } = await connectClient(warden);
     await client.callTool({ name: 'calculate', arguments: { expression: '2+2' } });
     await client.close();

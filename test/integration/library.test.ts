@@ -5,16 +5,16 @@
  * and graceful stop with a request in flight.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CreateMessageRequestSchema, CreateMessageResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';
 import { mcpHeaders, send, sseMessages } from '../helpers/http.js';
-import { connectClient, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, openSession, useSharedWarden, useWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A custom server exercising streaming features. */
 function customServer(): McpServer {
@@ -51,13 +51,7 @@ function customServer(): McpServer {
 }
 
 describe('library API with a custom McpServer', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ mcpServer: () => customServer() });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ mcpServer: () => customServer() });
 
   it('serves the caller\u2019s tools with the same security', async () => {
     const { client } = await connectClient(warden);
@@ -177,13 +171,7 @@ describe('library API with a custom McpServer', () => {
 });
 
 describe('stateless mode', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ options: { stateless: true } });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ options: { stateless: true } });
 
   it('serves the SDK client without sessions', async () => {
     const { client, transport } = await connectClient(warden);
@@ -222,7 +210,7 @@ describe('stateless mode', () => {
 
 describe('graceful stop', () => {
   it('lets an in-flight request finish, ends idle GET streams, then refuses connections', async () => {
-    const warden = await startWarden({ mcpServer: () => customServer(), options: { shutdownTimeout: 5 } });
+    const warden = await useWarden({ mcpServer: () => customServer(), options: { shutdownTimeout: 5 } });
     const session = await openSession(warden);
     const headers = mcpHeaders(warden.key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
     const listener = send(warden.mcpUrl, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } });

@@ -8,14 +8,14 @@ import { SessionRegistry } from '../../src/mcp/sessions.js';
 import { EngineLink } from '../../src/mcp/transport/engine-link.js';
 import { SessionChannel } from '../../src/mcp/transport/session-channel.js';
 import { DefaultPolicy } from '../../src/mcp/policy.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden } from '../helpers/warden.js';
+import { openSession, OTHER_KEY, TEST_KEY, useWarden } from '../helpers/warden.js';
 
 describe('session bounds', () => {
   it('refuses new sessions beyond --max-sessions with 503 and Retry-After, and serves again when one ends', async () => {
     // The sessions belong to another key: a caller only ever makes room by evicting its own.
-    const warden = await startWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessions: 2 } });
+    const warden = await useWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessions: 2 } });
     const first = await openSession(warden, '2025-11-25', OTHER_KEY);
     await openSession(warden, '2025-11-25', OTHER_KEY);
     const third = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() });
@@ -24,18 +24,16 @@ describe('session bounds', () => {
     expect(third.headers['retry-after']).toBe('30');
     await send(warden.mcpUrl, { method: 'DELETE', headers: mcpHeaders(OTHER_KEY, { 'mcp-session-id': first.sessionId }) });
     expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(TEST_KEY), body: initializeBody() })).status).toBe(200);
-    await warden.stop();
   });
 
   it('an initialize the engine would silently drop is refused at once and holds no session slot', async () => {
-    const warden = await startWarden({ options: { maxSessions: 2 } });
+    const warden = await useWarden({ options: { maxSessions: 2 } });
     const malformed = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', x: 1, params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
     for (let index = 0; index < 5; index++) {
       const response = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: malformed, timeoutMs: 2000 });
       expect(response.status).toBe(400);
     }
     expect((await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody() })).status).toBe(200);
-    await warden.stop();
   });
 
   it('closes sessions idle longer than the TTL, but not busy ones', async () => {
@@ -59,7 +57,7 @@ describe('session bounds', () => {
 
 describe('sessions per key', () => {
   it('caps the sessions one key may hold (--max-sessions-per-key) without limiting other keys', async () => {
-    const warden = await startWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 2 } });
+    const warden = await useWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 2 } });
     // Both sessions hold a GET stream: busy sessions are never evicted to make room.
     const streams = [];
     for (let index = 0; index < 2; index++) {
@@ -94,23 +92,21 @@ describe('sessions per key', () => {
 
 describe('MCP_ENABLE_MONITORING=false', () => {
   it('keeps counters at zero and serves no /metrics', async () => {
-    const warden = await startWarden({ options: { monitoring: false } });
-    await send(`${warden.url}/api/status`, { headers: { authorization: 'Bearer wrong-key-0123456789abcdef' } });
-    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<Record<string, unknown>>();
+    const warden = await useWarden({ options: { monitoring: false } });
+    await apiStatus(warden, 'wrong-key-0123456789abcdef');
+    const status = (await apiStatus(warden, warden.key)).json<Record<string, unknown>>();
     expect(status).toMatchObject({ monitoring: false, requestsServed: 0, authFailures: 0, rateLimited: 0 });
     expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(404);
-    await warden.stop();
   });
 });
 
 describe('benchmark-only mode', () => {
   it('serves without authentication or rate limiting and says so in the log', async () => {
-    const warden = await startWarden({ benchmarkOnlyDisableSecurity: true, options: { rateLimit: 1 } });
+    const warden = await useWarden({ benchmarkOnlyDisableSecurity: true, options: { rateLimit: 1 } });
     for (let index = 0; index < 3; index++) {
       const response = await send(warden.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: initializeBody() });
       expect(response.status).toBe(200);
     }
     expect(warden.logs().some((line) => line['msg'] === 'security layers are OFF (benchmark mode); do not expose this server')).toBe(true);
-    await warden.stop();
   });
 });

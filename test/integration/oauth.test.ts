@@ -10,10 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
 import { createHmac } from 'node:crypto';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { apiStatus, apiTools, initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { connectClient, startWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { manualClock } from '../helpers/clock.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
+import { sleep } from '../helpers/wait.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
@@ -67,7 +68,7 @@ describe('OAuth resource-server mode', () => {
 
   /** An authenticated request any token may make (`/api/status` needs the operator scope). */
   async function statusWith(token: string): ReturnType<typeof send> {
-    return send(`${warden.url}/api/tools`, { headers: { authorization: `Bearer ${token}` } });
+    return apiTools(warden, token);
   }
 
   function expectChallenge(response: Awaited<ReturnType<typeof send>>, error?: string): void {
@@ -128,8 +129,8 @@ describe('OAuth resource-server mode', () => {
     await publish(ec, 'ec-1', 'ES256');
     // The JWKS is refetched for an unknown kid once the cooldown (30 s) has passed; a fresh
     // server (fresh cache) fetches the new set at once.
-    const fresh = await startWarden({ options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
-    expect((await send(`${fresh.url}/api/tools`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const fresh = await useWarden({ options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    expect((await apiTools(fresh, token)).status).toBe(200);
     await fresh.stop();
     expect(jwksFetches).toBeGreaterThan(before);
   });
@@ -196,7 +197,7 @@ describe('OAuth resource-server mode', () => {
 
   it('a token reaching its exp (plus the 30 s leeway) ends its session and GET stream within a second, by the clock; then 401', async () => {
     const clock = manualClock();
-    const timed = await startWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    const timed = await useWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
     let stream: SseConnection | undefined;
     try {
       const exp = Math.floor(clock.now() / 1000) + 60;
@@ -225,7 +226,7 @@ describe('OAuth resource-server mode', () => {
 
   it('a client that refreshes its token keeps its session past the old token’s exp', async () => {
     const clock = manualClock();
-    const timed = await startWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
+    const timed = await useWarden({ clock: clock.now, options: { jwtJwksUrl: jwksUrl, jwtIssuer: ISSUER, jwtAudience: AUDIENCE, publicUrl: AUDIENCE } });
     try {
       const start = Math.floor(clock.now() / 1000);
       const first = await sign(rsa, 'rsa-1', { scope: 'mcp:tools' }, { expiresIn: start + 60 });
@@ -238,7 +239,7 @@ describe('OAuth resource-server mode', () => {
       expect((await ping(refreshed)).status).toBe(200);
       clock.advance(60_000);
       // Past the first token's exp and leeway, and after a sweep: the session lives on.
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await sleep(700);
       expect((await ping(refreshed)).status).toBe(200);
       expectChallenge(await ping(first), 'invalid_token');
     } finally {
@@ -267,19 +268,18 @@ describe('an unreachable JWKS', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const warden = await startWarden({
+    const warden = await useWarden({
       options: { jwtJwksUrl: `http://127.0.0.1:${port}/jwks.json`, jwtIssuer: ISSUER, publicUrl: AUDIENCE, banThreshold: 2 },
     });
     const keys = await generateKeyPair('ES256');
     const token = await new SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('s').setExpirationTime('5m').sign(keys.privateKey);
     for (let index = 0; index < 4; index++) {
-      const response = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await apiStatus(warden, token);
       expect(response.status).toBe(503);
       expect(response.json()).toEqual({ error: 'auth_unavailable', message: 'Service Unavailable: token verification unavailable' });
       expect(response.headers['retry-after']).toBe('5');
     }
     // Not banned: the API key still works from the same address.
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
-    await warden.stop();
+    expect((await apiStatus(warden, warden.key)).status).toBe(200);
   });
 });

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { runCli } from '../helpers/cli.js';
-import { mcpHeaders, send, type RawResponse } from '../helpers/http.js';
-import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { apiStatus, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { openSession, startWarden, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { addKey } from '../helpers/keys.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
@@ -75,11 +75,7 @@ describe('operator role and least privilege', () => {
     dir = mkdtempSync(join(tmpdir(), 'warden-operator-'));
     const path = join(dir, 'keys.json');
     const add = (name: string, options: { tools?: string[]; operator?: boolean }): string => {
-      const created = createKeyRecord({ name, ...options });
-      updateKeysFile(path, (file) => {
-        file.keys.push(created.record);
-      });
-      return created.key;
+      return addKey(path, { name, ...options }).key;
     };
     credentials['echoKey'] = add('echo-only', { tools: ['echo'] });
     credentials['plainKey'] = add('all-tools', {});
@@ -205,9 +201,9 @@ describe('operator role and least privilege', () => {
   });
 
   it('refusals are counted as scope denials and recorded with who asked', async () => {
-    const before = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{ scopeDenials: number }>().scopeDenials;
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${credentials['echoKey']}` } })).status).toBe(403);
-    const after = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{ scopeDenials: number }>().scopeDenials;
+    const before = (await apiStatus(warden, warden.key)).json<{ scopeDenials: number }>().scopeDenials;
+    expect((await apiStatus(warden, credentials['echoKey'] as string)).status).toBe(403);
+    const after = (await apiStatus(warden, warden.key)).json<{ scopeDenials: number }>().scopeDenials;
     expect(after).toBe(before + 1);
     expect(warden.logs().some((line) => line['tool'] === 'operator:/api/status' && line['principal'] !== undefined)).toBe(true);
   });
@@ -216,11 +212,11 @@ describe('operator role and least privilege', () => {
 describe('operator role elsewhere', () => {
   it('the metrics token keeps working for /metrics, and only for it', async () => {
     const metricsToken = 'scrape-token-0123456789abcdefghijkl';
-    const warden = await startWarden({ options: { metricsToken } });
+    const warden = await useWarden({ options: { metricsToken } });
     try {
       expect((await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
-      expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(401);
-      expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
+      expect((await apiStatus(warden, metricsToken)).status).toBe(401);
+      expect((await apiStatus(warden, warden.key)).status).toBe(200);
       expect(await stillServing(warden)).toBe(true);
     } finally {
       await warden.stop();
@@ -228,10 +224,10 @@ describe('operator role elsewhere', () => {
   });
 
   it('the one-time generated key is an operator key', async () => {
-    const warden = await startWarden({ options: { apiKeys: [] } });
+    const warden = await useWarden({ options: { apiKeys: [] } });
     try {
       expect(warden.server.generatedKey).toBeDefined();
-      expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.server.generatedKey}` } })).status).toBe(200);
+      expect((await apiStatus(warden, warden.server.generatedKey as string)).status).toBe(200);
     } finally {
       await warden.stop();
     }

@@ -5,17 +5,18 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { startWarden } from '../helpers/warden.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { useWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
 
 const LIMIT = 5;
 
 describe('per-IP rate limit', () => {
   it('admits N requests, then answers 429 with Retry-After and RateLimit headers', async () => {
-    const warden = await startWarden({ options: { rateLimit: LIMIT, rateWindow: 2 } });
+    const warden = await useWarden({ options: { rateLimit: LIMIT, rateWindow: 2 } });
     const remaining: string[] = [];
     for (let index = 0; index < LIMIT; index++) {
-      const response = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+      const response = await apiStatus(warden, warden.key);
       expect(response.status).toBe(200);
       expect(response.headers['ratelimit-limit']).toBe(String(LIMIT));
       expect(response.headers['ratelimit-policy']).toBe(`${LIMIT};w=2`);
@@ -23,7 +24,7 @@ describe('per-IP rate limit', () => {
     }
     expect(remaining).toEqual(['4', '3', '2', '1', '0']);
 
-    const limited = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+    const limited = await apiStatus(warden, warden.key);
     expect(limited.status).toBe(429);
     expect(limited.json()).toEqual({ error: 'rate_limited', message: 'Too Many Requests: per-IP limit' });
     const retryAfter = Number(limited.headers['retry-after']);
@@ -41,13 +42,12 @@ describe('per-IP rate limit', () => {
     expect((await send(`${warden.url}/health`)).status).toBe(200);
 
     // After the window the client is admitted again.
-    await new Promise((resolve) => setTimeout(resolve, (retryAfter + 0.2) * 1000));
-    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).status).toBe(200);
-    await warden.stop();
+    await sleep((retryAfter + 0.2) * 1000);
+    expect((await apiStatus(warden, warden.key)).status).toBe(200);
   });
 
   it('is applied before authentication, so guessing keys spends the quota', async () => {
-    const warden = await startWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
+    const warden = await useWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
     for (let index = 0; index < LIMIT; index++) {
       const guess = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(`guess-${index}-0123456789abcdef`), body: initializeBody() });
       expect(guess.status).toBe(401);
@@ -62,19 +62,19 @@ describe('per-IP rate limit', () => {
   });
 
   it('a direct client cannot reset its limit with X-Forwarded-For', async () => {
-    const warden = await startWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
+    const warden = await useWarden({ options: { rateLimit: LIMIT, rateWindow: 60 } });
     for (let index = 0; index < LIMIT; index++) {
-      await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}`, 'x-forwarded-for': `198.51.100.${index}` } });
+      await apiStatus(warden, warden.key, { 'x-forwarded-for': `198.51.100.${index}` });
     }
-    const spoofed = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}`, 'x-forwarded-for': '203.0.113.99' } });
+    const spoofed = await apiStatus(warden, warden.key, { 'x-forwarded-for': '203.0.113.99' });
     expect(spoofed.status).toBe(429);
     await warden.stop();
     expect(warden.logs().filter((line) => line['msg'] === 'request').every((line) => line['ip'] === '127.0.0.1')).toBe(true);
   });
 
   it('behind a trusted proxy (--trust-proxy 1) each forwarded client has its own limit, taken from the nearest hop', async () => {
-    const warden = await startWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
-    const as = (forwarded: string) => send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}`, 'x-forwarded-for': forwarded } });
+    const warden = await useWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
+    const as = (forwarded: string) => apiStatus(warden, warden.key, { 'x-forwarded-for': forwarded });
     expect((await as('198.51.100.1')).status).toBe(200);
     expect((await as('198.51.100.1')).status).toBe(200);
     expect((await as('198.51.100.1')).status).toBe(429);
@@ -87,12 +87,11 @@ describe('per-IP rate limit', () => {
   });
 
   it('IPv6 clients of one /64 share a limit', async () => {
-    const warden = await startWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
-    const as = (forwarded: string) => send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}`, 'x-forwarded-for': forwarded } });
+    const warden = await useWarden({ options: { rateLimit: 2, rateWindow: 60, trustProxy: { kind: 'hops', hops: 1 } } });
+    const as = (forwarded: string) => apiStatus(warden, warden.key, { 'x-forwarded-for': forwarded });
     expect((await as('2001:db8:1:2::1')).status).toBe(200);
     expect((await as('2001:db8:1:2:ffff::9')).status).toBe(200);
     expect((await as('2001:db8:1:2:abcd::1')).status).toBe(429);
     expect((await as('2001:db8:1:3::1')).status).toBe(200);
-    await warden.stop();
   });
 });

@@ -14,30 +14,22 @@ import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 30_000 });
-import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
+import { updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
+import { sleep, within } from '../helpers/wait.js';
+import { addKey } from '../helpers/keys.js';
 
 const KEY = 'resil-key-0123456789abcdefghijklmnop';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function replica(redis: TestRedis, args: string[] = []): Promise<ServedCli> {
   return serveCli(['--api-key', KEY, '--redis-url', redis.url, '--trust-proxy', '1', '--metrics-token', METRICS_TOKEN, ...args], SHARED_SECRET_ENV);
 }
 
-const status = (target: ServedCli, ip: string, key = KEY) => send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': ip } });
+const status = (target: ServedCli, ip: string, key = KEY) => apiStatus(target, key, { 'x-forwarded-for': ip });
 const health = async (target: ServedCli) => (await send(`${target.url}/health`)).json<{ status: string; reason?: string }>();
-
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await sleep(50);
-  }
-  throw new Error(`not within ${ms} ms`);
-}
 
 async function redisUp(target: ServedCli): Promise<string | undefined> {
   const text = (await send(`${target.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text;
@@ -48,7 +40,7 @@ let probes = 0;
 /** Live replicas as this one knows them (from the heartbeats); each probe from its own address, past the limit. */
 async function liveReplicas(target: ServedCli): Promise<number> {
   const ip = `192.0.2.${1 + (probes++ % 250)}`;
-  const body = (await send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${KEY}`, 'x-forwarded-for': ip } })).json<{ security: { sharedState: { liveReplicas: number } } }>();
+  const body = (await apiStatus(target, KEY, { 'x-forwarded-for': ip })).json<{ security: { sharedState: { liveReplicas: number } } }>();
   return body.security.sharedState.liveReplicas;
 }
 
@@ -70,10 +62,7 @@ describe('start-up sync', () => {
       const dir = mkdtempSync(join(tmpdir(), 'warden-resil-'));
       const keysA = join(dir, 'a.json');
       const keysB = join(dir, 'b.json');
-      const fileKey = createKeyRecord({ name: 'revoked-later' });
-      updateKeysFile(keysA, (file) => {
-        file.keys.push(fileKey.record);
-      });
+      const fileKey = addKey(keysA, { name: 'revoked-later' });
       // B's copy stays stale (a ConfigMap not yet updated): the revocation must come from Redis.
       copyFileSync(keysA, keysB);
       const a = await replica(redis, ['--keys-file', keysA, '--ban-threshold', '3', '--ban-seconds', '600']);
@@ -81,7 +70,7 @@ describe('start-up sync', () => {
       updateKeysFile(keysA, (file) => {
         (file.keys.find((record) => record.id === fileKey.record.id) as KeyFileRecord).disabled = true;
       });
-      await within(3000, async () => (await status(a, '198.51.100.1', fileKey.key)).status === 401);
+      await within(3000, async () => (await status(a, '198.51.100.1', fileKey.key)).status === 401, 50);
       const attacker = '203.0.113.9';
       for (let index = 0; index < 4; index++) await status(a, attacker, `wrong-${index}-0123456789abcdef`);
       expect((await status(a, attacker)).status).toBe(403);
@@ -104,7 +93,7 @@ describe('start-up sync', () => {
       expect((await send(`${b.url}/health`)).status).toBe(200);
 
       redis.resume();
-      await within(5000, async () => (await send(`${b.url}/ready`)).status === 200);
+      await within(5000, async () => (await send(`${b.url}/ready`)).status === 200, 50);
       expect((await send(`${b.url}/ready`)).json()).toEqual({ status: 'ready' });
       expect((await status(b, '198.51.100.2', fileKey.key)).status).toBe(401);
       expect((await status(b, attacker)).status).toBe(403);
@@ -119,12 +108,12 @@ describe('start-up sync', () => {
       redis.pause();
       const server = await replica(redis, ['--redis-sync-timeout', '1']);
       started.push(server);
-      await within(3000, async () => (await send(`${server.url}/ready`)).status === 200);
+      await within(3000, async () => (await send(`${server.url}/ready`)).status === 200, 50);
       expect((await send(`${server.url}/ready`)).json()).toEqual({ status: 'ready', synced: false });
       expect((await status(server, '198.51.100.4')).status).toBe(200);
       expect(server.stdout()).toContain('SERVING WITHOUT SHARED STATE');
       redis.resume();
-      await within(5000, async () => (await send(`${server.url}/ready`)).json<{ synced?: boolean }>().synced === undefined);
+      await within(5000, async () => (await send(`${server.url}/ready`)).json<{ synced?: boolean }>().synced === undefined, 50);
     });
   });
 });
@@ -179,9 +168,9 @@ describe('limits while Redis fails', () => {
     await withRedis(async (redis, started) => {
       const args = ['--rate-limit', '12', '--rate-window', '60'];
       started.push(...(await Promise.all([replica(redis, args), replica(redis, args), replica(redis, args)])));
-      for (const server of started) await within(4000, async () => (await liveReplicas(server)) === 3);
+      for (const server of started) await within(4000, async () => (await liveReplicas(server)) === 3, 50);
       await redis.kill();
-      for (const server of started) await within(3000, async () => (await health(server)).reason === 'redis_down');
+      for (const server of started) await within(3000, async () => (await health(server)).reason === 'redis_down', 50);
       let admitted = 0;
       for (let index = 0; index < 36; index++) {
         const response = await status(started[index % 3] as ServedCli, '198.51.100.50');
@@ -224,12 +213,12 @@ describe('limits while Redis fails', () => {
       const a = await replica(redis, args);
       const b = await replica(redis, args);
       started.push(a, b);
-      for (const server of started) await within(4000, async () => (await liveReplicas(server)) === 2);
+      for (const server of started) await within(4000, async () => (await liveReplicas(server)) === 2, 50);
       const ip = '198.51.100.70';
       for (let index = 0; index < 6; index++) expect((await status(index % 2 === 0 ? a : b, ip)).status).toBe(200);
       await redis.kill();
       await redis.restart();
-      await within(6000, async () => a.stdout().includes('re-seeded') && b.stdout().includes('re-seeded'));
+      await within(6000, async () => a.stdout().includes('re-seeded') && b.stdout().includes('re-seeded'), 50);
       let admitted = 0;
       for (let index = 0; index < 10; index++) if ((await status(index % 2 === 0 ? a : b, ip)).status === 200) admitted++;
       expect(admitted).toBe(4);
@@ -244,7 +233,7 @@ describe('sessions created during an outage', () => {
       const b = await replica(redis);
       started.push(a, b);
       await redis.kill();
-      await within(3000, async () => (await health(a)).status === 'degraded');
+      await within(3000, async () => (await health(a)).status === 'degraded', 50);
       const ip = { 'x-forwarded-for': '198.51.100.80' };
       const init = await send(`${a.url}/mcp`, { method: 'POST', headers: mcpHeaders(KEY, ip), body: initializeBody(1, '2025-06-18') });
       expect(init.status).toBe(200);
@@ -252,7 +241,7 @@ describe('sessions created during an outage', () => {
       const headers = mcpHeaders(KEY, { ...ip, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' });
       const ping = () => send(`${b.url}/mcp`, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' });
       await redis.restart();
-      await within(6000, async () => (await ping()).status === 200);
+      await within(6000, async () => (await ping()).status === 200, 50);
       expect((await ping()).json()).toMatchObject({ id: 2, result: {} });
     });
   });

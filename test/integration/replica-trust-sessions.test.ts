@@ -6,19 +6,18 @@
  * stored SSE event is not replayed on resume, and replicas rotating the secret interoperate.
  */
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SharedSecret } from '../../src/security/shared-secret.js';
 import { BusCodec } from '../../src/store/redis/signed-bus.js';
-import { mcpHeaders, send } from '../helpers/http.js';
-import { TEST_SHARED_SECRET, startRedis, type TestRedis } from '../helpers/redis.js';
-import { openSse } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { apiStatus, mcpHeaders, send } from '../helpers/http.js';
+import { TEST_SHARED_SECRET, startRedis, useRedis } from '../helpers/redis.js';
+import { countStream, openSse } from '../helpers/sse.js';
+import { OTHER_KEY, TEST_KEY, openSession, startWarden, useSharedWarden, type RunningWarden } from '../helpers/warden.js';
+import { sleep, until } from '../helpers/wait.js';
+import { progressServer } from '../helpers/mcp-servers.js';
 
 // Redis calls get a generous timeout: on a busy machine a 50 ms timeout falls back to per-replica state.
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const PING = '{"jsonrpc":"2.0","id":7,"method":"ping"}';
 
 /** The value of one counter series in a replica's /metrics (0 when absent). */
@@ -37,33 +36,16 @@ async function stillServing(warden: RunningWarden): Promise<boolean> {
   return pong.status === 200 && pong.text.includes('"result"');
 }
 
-function progressServer(): McpServer {
-  const server = new McpServer({ name: 'progress', version: '1.0.0' });
-  server.registerTool('count', { description: 'progress', inputSchema: { n: z.number() } }, async ({ n }, extra) => {
-    for (let index = 1; index <= n; index++) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index } });
-    return { content: [{ type: 'text', text: `counted to ${n}` }] };
-  });
-  return server;
-}
-
 describe('sessions and streams against a Redis writer without the shared secret', () => {
   const prefix = 'trust:';
-  let redis: TestRedis;
+  const redis = useRedis();
+  const replica = () => ({ mcpServer: progressServer, options: { apiKeys: [TEST_KEY, OTHER_KEY], redisUrl: redis.server.url, redisPrefix: prefix, sharedSecret: TEST_SHARED_SECRET, redisTimeout: 1000 } });
+  const a = useSharedWarden(replica);
+  const b = useSharedWarden(replica);
+  /** A Redis writer without the shared secret. */
   let attacker: Redis;
-  let a: RunningWarden;
-  let b: RunningWarden;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    attacker = new Redis(redis.url);
-    const options = { apiKeys: [TEST_KEY, OTHER_KEY], redisUrl: redis.url, redisPrefix: prefix, sharedSecret: TEST_SHARED_SECRET, redisTimeout: 1000 };
-    a = await startWarden({ mcpServer: progressServer, options });
-    b = await startWarden({ mcpServer: progressServer, options });
-  });
-  afterAll(async () => {
-    attacker?.disconnect();
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await redis?.stop();
+  beforeAll(() => {
+    attacker = redis.connect();
   });
 
   it('delivers neither a forged stream message nor a signed relayed request to a GET stream; a signed notification arrives', async () => {
@@ -125,13 +107,7 @@ describe('sessions and streams against a Redis writer without the shared secret'
   });
 
   it('a forged event pushed into a stored stream is not replayed on resume', async () => {
-    const session = await openSession(a);
-    const headers = mcpHeaders(TEST_KEY, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const original = await openSse(a.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'count', arguments: { n: 3 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: original, headers } = await countStream(a, { n: 3, id: 'c', key: TEST_KEY });
     await original.ended();
     await sleep(100);
     const firstId = original.events[0]?.id as string;
@@ -173,15 +149,11 @@ describe('rotating the shared secret', () => {
       expect((await ping(c, onA)).status).toBe(404);
       // A ban decided on A (signed with S1) reaches B, not C.
       const attackerIp = { 'x-forwarded-for': '203.0.113.50' };
-      for (let index = 0; index < 3; index++) await send(`${a.url}/api/status`, { headers: { authorization: `Bearer wrong-${index}-0123456789abcdef`, ...attackerIp } });
-      expect((await send(`${a.url}/api/status`, { headers: { authorization: `Bearer ${TEST_KEY}`, ...attackerIp } })).status).toBe(403);
-      let banned = false;
-      for (let attempt = 0; attempt < 40 && !banned; attempt++) {
-        banned = (await send(`${b.url}/api/status`, { headers: { authorization: `Bearer ${TEST_KEY}`, ...attackerIp } })).status === 403;
-        if (!banned) await sleep(25);
-      }
+      for (let index = 0; index < 3; index++) await apiStatus(a, `wrong-${index}-0123456789abcdef`, attackerIp);
+      expect((await apiStatus(a, TEST_KEY, attackerIp)).status).toBe(403);
+      const banned = await until(async () => (await apiStatus(b, TEST_KEY, attackerIp)).status === 403, 1000, 25);
       expect(banned).toBe(true);
-      expect((await send(`${c.url}/api/status`, { headers: { authorization: `Bearer ${TEST_KEY}`, ...attackerIp } })).status).toBe(200);
+      expect((await apiStatus(c, TEST_KEY, attackerIp)).status).toBe(200);
       expect(await counter(c, 'mcp_warden_bus_dropped_total', 'reason="bad_mac"')).toBeGreaterThanOrEqual(1);
     } finally {
       await Promise.allSettled(wardens.map((warden) => warden.stop()));

@@ -13,14 +13,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile } from '../../src/security/keys-file.js';
 import { runCli, serveCli, type ServedCli } from '../helpers/cli.js';
-import { send } from '../helpers/http.js';
-import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
+import { apiStatus, send } from '../helpers/http.js';
+import { SHARED_SECRET_ENV, useRedis } from '../helpers/redis.js';
+import { sleep } from '../helpers/wait.js';
 
 const KEY = 'trust-key-0123456789abcdefghijklmnopq';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const status = (target: ServedCli, key = KEY, headers: Record<string, string> = {}) =>
-  send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+  apiStatus(target, key, headers);
 
 /** The value of one counter series in a replica's /metrics (0 when absent). */
 async function counter(target: ServedCli, name: string, label: string): Promise<number> {
@@ -31,18 +31,18 @@ async function counter(target: ServedCli, name: string, label: string): Promise<
 }
 
 describe('a Redis writer without the shared secret, against two replica processes', () => {
-  let redis: TestRedis;
+  const redis = useRedis();
+  /** A Redis writer without the shared secret. */
   let attacker: Redis;
   let a: ServedCli;
   let b: ServedCli;
   const dir = mkdtempSync(join(tmpdir(), 'warden-trust-'));
   const keysFile = join(dir, 'keys.json');
   const expired = createKeyRecord({ name: 'expired', expiresAt: Date.now() - 60_000 });
-  const replica = (): Promise<ServedCli> => serveCli(['--api-key', KEY, '--redis-url', redis.url, '--keys-file', keysFile, '--trust-proxy', '1'], SHARED_SECRET_ENV);
+  const replica = (): Promise<ServedCli> => serveCli(['--api-key', KEY, '--redis-url', redis.server.url, '--keys-file', keysFile, '--trust-proxy', '1'], SHARED_SECRET_ENV);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    attacker = new Redis(redis.url);
+    attacker = redis.connect();
     updateKeysFile(keysFile, (file) => {
       file.keys.push(expired.record);
     });
@@ -51,20 +51,18 @@ describe('a Redis writer without the shared secret, against two replica processe
   });
 
   afterAll(async () => {
-    // Stopped even when a test failed: no replica or Redis may outlive the suite.
-    attacker?.disconnect();
+    // Stopped even when a test failed: no replica may outlive the suite (useRedis stops Redis after).
     await Promise.allSettled([a?.stop(), b?.stop()]);
-    await redis?.stop();
   });
 
   it('refuses to start with --redis-url and no shared secret (exit 2, says what to set)', async () => {
-    const result = runCli(['--api-key', KEY, '--port', '0', '--redis-url', redis.url]);
+    const result = runCli(['--api-key', KEY, '--port', '0', '--redis-url', redis.server.url]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--redis-url needs a shared secret.*MCP_SHARED_SECRET/);
     // A secret file that is too short is refused the same way.
     const short = join(dir, 'short-secret');
     writeFileSync(short, 'too-short\n', { mode: 0o600 });
-    const shortResult = runCli(['--api-key', KEY, '--port', '0', '--redis-url', redis.url, '--shared-secret-file', short]);
+    const shortResult = runCli(['--api-key', KEY, '--port', '0', '--redis-url', redis.server.url, '--shared-secret-file', short]);
     expect(shortResult.status).toBe(2);
     expect(shortResult.stderr).toContain('at least 32 characters');
   });

@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { serveCli, type ServedCli } from '../helpers/cli.js';
-import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
+import { apiStatus, initializeBody, mcpHeaders, send } from '../helpers/http.js';
 import { SHARED_SECRET_ENV, startRedis, type TestRedis } from '../helpers/redis.js';
 import { openSse } from '../helpers/sse.js';
+import { within } from '../helpers/wait.js';
+import { addKey } from '../helpers/keys.js';
 
 const KEY = 'replica-key-0123456789abcdefghijklmn';
 const OTHER = 'replica-other-0123456789abcdefghijk';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Replica = ServedCli;
 
@@ -27,16 +28,7 @@ function replica(args: string[]): Promise<Replica> {
 }
 
 const status = (target: Replica, key = KEY, headers: Record<string, string> = {}) =>
-  send(`${target.url}/api/status`, { headers: { authorization: `Bearer ${key}`, ...headers } });
-
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await sleep(25);
-  }
-  throw new Error(`not within ${ms} ms`);
-}
+  apiStatus(target, key, headers);
 
 describe('two replicas on one Redis', () => {
   let redis: TestRedis;
@@ -49,10 +41,7 @@ describe('two replicas on one Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    fileKey = createKeyRecord({ name: 'shared', operator: true });
-    updateKeysFile(keysA, (file) => {
-      file.keys.push(fileKey.record);
-    });
+    fileKey = addKey(keysA, { name: 'shared', operator: true });
     // Each replica reads its own copy: a revocation must travel through Redis, not the file.
     copyFileSync(keysA, keysB);
     const common = ['--redis-url', redis.url, '--rate-limit', '10', '--rate-window', '60', '--trust-proxy', '1', '--ban-threshold', '3', '--ban-seconds', '60'];
@@ -100,7 +89,7 @@ describe('two replicas on one Redis', () => {
     expect((await send(`${b.url}/mcp`, { method: 'POST', headers: foreign, body: '{"jsonrpc":"2.0","id":4,"method":"ping"}' })).status).toBe(404);
     // Ending it on B ends it on A too.
     expect((await send(`${b.url}/mcp`, { method: 'DELETE', headers })).status).toBe(204);
-    await within(1000, async () => (await send(`${a.url}/mcp`, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":5,"method":"ping"}' })).status === 404);
+    await within(1000, async () => (await send(`${a.url}/mcp`, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":5,"method":"ping"}' })).status === 404, 25);
   });
 
   it('a key revoked in one replica\u2019s keys file is refused by the other within a second', async () => {
@@ -109,7 +98,7 @@ describe('two replicas on one Redis', () => {
     updateKeysFile(keysA, (file) => {
       (file.keys.find((record) => record.id === fileKey.record.id) as KeyFileRecord).disabled = true;
     });
-    const elapsed = await within(1500, async () => (await status(b, fileKey.key, ip)).status === 401);
+    const elapsed = await within(1500, async () => (await status(b, fileKey.key, ip)).status === 401, 25);
     expect(elapsed).toBeLessThan(1000);
   });
 
@@ -121,7 +110,7 @@ describe('two replicas on one Redis', () => {
         file.keys.push(streamed.record);
       });
     }
-    await within(1500, async () => (await status(b, streamed.key, ip)).status === 200 && (await status(a, streamed.key, ip)).status === 200);
+    await within(1500, async () => (await status(b, streamed.key, ip)).status === 200 && (await status(a, streamed.key, ip)).status === 200, 25);
     const init = await send(`${b.url}/mcp`, { method: 'POST', headers: mcpHeaders(streamed.key, ip), body: initializeBody() });
     expect(init.status).toBe(200);
     const headers = mcpHeaders(streamed.key, { ...ip, 'mcp-session-id': init.headers['mcp-session-id'] as string, 'mcp-protocol-version': '2025-11-25' });
@@ -147,14 +136,14 @@ describe('two replicas on one Redis', () => {
     const attacker = { 'x-forwarded-for': '203.0.113.77' };
     for (let index = 0; index < 4; index++) await status(a, `wrong-${index}-0123456789abcdef`, attacker);
     expect((await status(a, KEY, attacker)).status).toBe(403);
-    const elapsed = await within(1500, async () => (await status(b, KEY, attacker)).status === 403);
+    const elapsed = await within(1500, async () => (await status(b, KEY, attacker)).status === 403, 25);
     expect(elapsed).toBeLessThan(1000);
   });
 
   it('killing Redis degrades but keeps serving; restarting it recovers', async () => {
     const ip = { 'x-forwarded-for': '198.51.100.40' };
     await redis.kill();
-    await within(3000, async () => (await send(`${a.url}/health`)).text.includes('degraded'));
+    await within(3000, async () => (await send(`${a.url}/health`)).text.includes('degraded'), 25);
     const health = (await send(`${b.url}/health`)).json<{ status: string; reason: string }>();
     expect(health.status).toBe('degraded');
     expect(health.reason).toMatch(/redis/);
@@ -166,8 +155,8 @@ describe('two replicas on one Redis', () => {
     expect((await send(`${a.url}/mcp`, { method: 'POST', headers: mcpHeaders(KEY, ip), body: initializeBody() })).status).toBe(200);
 
     await redis.restart();
-    await within(5000, async () => (await send(`${a.url}/health`)).json<{ status: string }>().status === 'ok');
-    await within(5000, async () => (await send(`${b.url}/health`)).json<{ status: string }>().status === 'ok');
+    await within(5000, async () => (await send(`${a.url}/health`)).json<{ status: string }>().status === 'ok', 25);
+    await within(5000, async () => (await send(`${b.url}/health`)).json<{ status: string }>().status === 'ok', 25);
     // Shared limiting is back: a fresh client gets N in total across both.
     const fresh = { 'x-forwarded-for': '198.51.100.41' };
     let admitted = 0;
@@ -185,13 +174,13 @@ describe('the closed failure policy', () => {
     try {
       expect((await status(server)).status).toBe(200);
       await redis.kill();
-      await within(3000, async () => (await send(`${server.url}/health`)).text.includes('degraded'));
+      await within(3000, async () => (await send(`${server.url}/health`)).text.includes('degraded'), 25);
       const refused = await status(server);
       expect(refused.status).toBe(503);
       expect(refused.json()).toEqual({ error: 'shared_state_unavailable', message: 'Service Unavailable: shared state unreachable' });
       expect((await send(`${server.url}/health`)).status).toBe(200);
       await redis.restart();
-      await within(5000, async () => (await status(server)).status === 200);
+      await within(5000, async () => (await status(server)).status === 200, 25);
     } finally {
       await server.stop();
       await redis.stop();

@@ -4,48 +4,19 @@
  * Last-Event-ID and receives what it missed, then the rest of the stream.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
 import { mcpHeaders } from '../helpers/http.js';
-import { openSse } from '../helpers/sse.js';
-import { openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { countStream, openSse } from '../helpers/sse.js';
+import { openSession, useSharedWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
+import { streamingServer } from '../helpers/mcp-servers.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function streamingServer(): McpServer {
-  const server = new McpServer({ name: 'streaming', version: '1.0.0' });
-  server.registerTool('count', { description: 'Counts slowly, reporting progress', inputSchema: { n: z.number().int().max(20) } }, async ({ n }, extra) => {
-    for (let index = 1; index <= n; index++) {
-      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index, total: n } });
-      await sleep(60);
-    }
-    return { content: [{ type: 'text', text: `counted to ${n}` }] };
-  });
-  server.registerTool('add_tool', { description: 'Registers a tool (sends tools/list_changed on the GET stream)' }, () => {
-    server.registerTool(`extra_${Math.random().toString(36).slice(2)}`, { description: 'added' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
-    return { content: [{ type: 'text', text: 'added' }] };
-  });
-  return server;
-}
 
 describe('resumable streams', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ mcpServer: streamingServer });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ mcpServer: streamingServer });
 
   it('a POST stream cut off mid-way is resumed with Last-Event-ID: the missed events, then the result', async () => {
-    const session = await openSession(warden);
-    const headers = mcpHeaders(warden.key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const first = await openSse(warden.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: { name: 'count', arguments: { n: 6 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: first, headers, session } = await countStream(warden, { n: 6, id: 'slow' });
     expect(first.headers['content-type']).toBe('text/event-stream');
     const seen = await first.waitFor(2);
     first.close();
@@ -100,13 +71,7 @@ describe('resumable streams', () => {
   });
 
   it('a stream that already finished is replayed from the last id and closed', async () => {
-    const session = await openSession(warden);
-    const headers = mcpHeaders(warden.key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version });
-    const done = await openSse(warden.mcpUrl, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'quick', method: 'tools/call', params: { name: 'count', arguments: { n: 2 }, _meta: { progressToken: 'p' } } }),
-    });
+    const { stream: done, headers } = await countStream(warden, { n: 2, id: 'quick' });
     await done.ended();
     const firstId = done.events[0]?.id as string;
     const replay = await openSse(warden.mcpUrl, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': firstId } });

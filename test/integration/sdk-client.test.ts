@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createHash } from 'node:crypto';
-import { connectClient, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { connectClient, startWarden, useSharedWarden, type RunningWarden } from '../helpers/warden.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
 
 type TextContent = { type: 'text'; text: string };
@@ -171,13 +171,7 @@ describe('official SDK client', () => {
 });
 
 describe('protocol version negotiation', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden();
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden();
 
   it.each(['2025-11-25', '2025-06-18', '2025-03-26'])('serves %s when the client asks for it', async (version) => {
     const response = await send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(warden.key), body: initializeBody(1, version) });

@@ -8,38 +8,23 @@
  * victim's session alive. Time moves on an injected clock, never by sleeping on margins.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
-import { manualClock, within, type ManualClock } from '../helpers/clock.js';
-import { initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { manualClock, type ManualClock } from '../helpers/clock.js';
+import { within } from '../helpers/wait.js';
+import { apiStatus, apiTools, initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { OTHER_KEY, TEST_KEY, openSession, stillServing, type RunningWarden, useWarden } from '../helpers/warden.js';
+import { listChangingServer } from '../helpers/mcp-servers.js';
+import { addKey, tempKeysPath } from '../helpers/keys.js';
 
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
 
-let running: RunningWarden | undefined;
 const streams: SseConnection[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const stream of streams.splice(0)) stream.close();
-  await running?.stop();
-  running = undefined;
 });
-
-function keysPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'warden-lifetimes-')), 'keys.json');
-}
-
-function addKey(path: string, options: Parameters<typeof createKeyRecord>[0]): { key: string; record: KeyFileRecord } {
-  const created = createKeyRecord(options);
-  updateKeysFile(path, (file) => {
-    file.keys.push(created.record);
-  });
-  return created;
-}
 
 function sessionHeaders(key: string, session: { sessionId: string; version: string }, extra: Record<string, string> = {}): Record<string, string> {
   return mcpHeaders(key, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version, ...extra });
@@ -66,19 +51,8 @@ function ping(warden: RunningWarden, key: string, session: { sessionId: string; 
 
 /** Sessions held, read without touching any of them (polling with a request would count as use). */
 async function activeSessions(warden: RunningWarden): Promise<number> {
-  const status = await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } });
+  const status = await apiStatus(warden, warden.key);
   return status.json<{ activeSessions: number }>().activeSessions;
-}
-
-/** A server whose `add_tool` tool makes the engine announce a list change on the GET stream. */
-function listChangingServer(): McpServer {
-  const server = new McpServer({ name: 'changing', version: '1.0.0' });
-  let added = 0;
-  server.registerTool('add_tool', { description: 'Registers one more tool' }, () => {
-    server.registerTool(`extra_${++added}`, { description: 'added later' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
-    return { content: [{ type: 'text', text: 'added' }] };
-  });
-  return server;
 }
 
 function expectSessionGone(response: RawResponse): void {
@@ -93,10 +67,10 @@ function expectUnauthorized(response: RawResponse): void {
 
 describe('a credential\u2019s end ends its sessions and streams', () => {
   it('keys revoke (through the keys file) ends the key\u2019s GET stream within a second; the key then gets 401; other keys go on', async () => {
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const victim = addKey(path, { name: 'victim' });
     const bystander = addKey(path, { name: 'bystander' });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
     const session = await usedSession(running, victim.key);
     const stream = await getStream(running, victim.key, session);
     const other = await usedSession(running, bystander.key);
@@ -117,9 +91,9 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
   });
 
   it('a key removed from the file and re-read on SIGHUP ends its stream within a second', async () => {
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const gone = addKey(path, { name: 'gone' });
-    running = await startWarden({ options: { keysFile: path } });
+    const running = await useWarden({ options: { keysFile: path } });
     const session = await usedSession(running, gone.key);
     const stream = await getStream(running, gone.key, session);
     updateKeysFile(path, (file) => {
@@ -133,9 +107,9 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
 
   it('a key reaching its expiry (by the clock, no request needed) ends its stream within a second, then 401', async () => {
     const clock = manualClock();
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const shortLived = addKey(path, { name: 'short', expiresAt: clock.now() + 60_000 });
-    running = await startWarden({ clock: clock.now, options: { keysFile: path } });
+    const running = await useWarden({ clock: clock.now, options: { keysFile: path } });
     const session = await usedSession(running, shortLived.key);
     const stream = await getStream(running, shortLived.key, session);
     clock.advance(59_000);
@@ -151,10 +125,10 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
 
   it('a rotated key works during its overlap; past it its stream ends within a second and it gets 401, the new key works', async () => {
     const clock = manualClock();
-    const path = keysPath();
+    const path = tempKeysPath('warden-lifetimes-');
     const old = addKey(path, { name: 'svc' });
     // Session and stream lifetimes longer than the overlap: only the key's end may close them.
-    running = await startWarden({ clock: clock.now, options: { keysFile: path, sessionTtl: 86_400, streamIdleTimeout: 86_400, streamMaxLifetime: 86_400 } });
+    const running = await useWarden({ clock: clock.now, options: { keysFile: path, sessionTtl: 86_400, streamIdleTimeout: 86_400, streamMaxLifetime: 86_400 } });
     const session = await usedSession(running, old.key);
     const stream = await getStream(running, old.key, session);
     // What `keys rotate --overlap 1h` writes.
@@ -163,14 +137,14 @@ describe('a credential\u2019s end ends its sessions and streams', () => {
       (file.keys.find((record) => record.id === old.record.id) as KeyFileRecord).expires = new Date(clock.now() + 3_600_000).toISOString();
       file.keys.push(fresh.record);
     });
-    await within(1000, async () => (await send(`${(running as RunningWarden).url}/api/tools`, { headers: { authorization: `Bearer ${fresh.key}` } })).status === 200);
+    await within(1000, async () => (await apiTools(running, fresh.key)).status === 200);
     clock.advance(3_599_000);
     await expect(stream.ended(700)).rejects.toThrow(/did not end/);
     expect((await ping(running, old.key, session)).status).toBe(200);
     clock.advance(1_000);
     await stream.ended(1000);
     expectUnauthorized(await ping(running, old.key, session));
-    expect((await send(`${running.url}/api/tools`, { headers: { authorization: `Bearer ${fresh.key}` } })).status).toBe(200);
+    expect((await apiTools(running, fresh.key)).status).toBe(200);
     expect(await stillServing(running)).toBe(true);
   });
 });
@@ -194,22 +168,22 @@ describe('stateless mode: no session, but a credential\u2019s end still ends its
     return server;
   }
 
-  function call(key: string, id: number, name: string, accept = 'text/event-stream'): { url: string; options: { method: string; headers: Record<string, string>; body: string } } {
+  function call(running: RunningWarden, key: string, id: number, name: string, accept = 'text/event-stream'): { url: string; options: { method: string; headers: Record<string, string>; body: string } } {
     const headers = mcpHeaders(key, { accept, 'mcp-protocol-version': '2025-11-25' });
-    return { url: (running as RunningWarden).mcpUrl, options: { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }) } };
+    return { url: running.mcpUrl, options: { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }) } };
   }
 
   it('keys revoke ends the key\u2019s streaming tool call within a second and cancels the tool; other keys\u2019 calls go on', async () => {
-    const path = keysPath();
+    const path = tempKeysPath();
     const victim = addKey(path, { name: 'victim' });
     const bystander = addKey(path, { name: 'bystander' });
     const cancelled: string[] = [];
-    running = await startWarden({ options: { keysFile: path, stateless: true }, mcpServer: () => waitingServer(cancelled) });
-    const victimCall = call(victim.key, 1, 'wait');
+    const running = await useWarden({ options: { keysFile: path, stateless: true }, mcpServer: () => waitingServer(cancelled) });
+    const victimCall = call(running, victim.key, 1, 'wait');
     const stream = await openSse(victimCall.url, victimCall.options);
     streams.push(stream);
     expect(stream.status).toBe(200);
-    const otherCall = call(bystander.key, 2, 'wait');
+    const otherCall = call(running, bystander.key, 2, 'wait');
     const otherStream = await openSse(otherCall.url, otherCall.options);
     streams.push(otherStream);
     expect(otherStream.status).toBe(200);
@@ -220,13 +194,13 @@ describe('stateless mode: no session, but a credential\u2019s end still ends its
     });
     await stream.ended(1000);
     expect(Date.now() - revokedAt).toBeLessThan(1000);
-    await within(1000, () => cancelled.length === 1);
-    const again = call(victim.key, 3, 'quick', 'application/json, text/event-stream');
+    await within(1000, async () => cancelled.length === 1);
+    const again = call(running, victim.key, 3, 'quick', 'application/json, text/event-stream');
     expectUnauthorized(await send(again.url, again.options));
     // The other key's call is untouched, and the server still serves it.
     await expect(otherStream.ended(300)).rejects.toThrow(/did not end/);
     expect(cancelled).toHaveLength(1);
-    const quick = call(bystander.key, 4, 'quick', 'application/json, text/event-stream');
+    const quick = call(running, bystander.key, 4, 'quick', 'application/json, text/event-stream');
     const answer = await send(quick.url, quick.options);
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('"quick"');
@@ -236,7 +210,7 @@ describe('stateless mode: no session, but a credential\u2019s end still ends its
 describe('lifetimes', () => {
   it('a session whose only activity is an open GET stream is closed at its TTL, stream and all', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { sessionTtl: 100, streamIdleTimeout: 1000, streamMaxLifetime: 1000 } });
+    const running = await useWarden({ clock: clock.now, options: { sessionTtl: 100, streamIdleTimeout: 1000, streamMaxLifetime: 1000 } });
     const session = await usedSession(running, TEST_KEY);
     const stream = await getStream(running, TEST_KEY, session);
     clock.advance(101_000);
@@ -247,7 +221,7 @@ describe('lifetimes', () => {
 
   it('a GET stream idle past --stream-idle-timeout ends with a retry hint; the client resumes with Last-Event-ID on the same session', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, mcpServer: listChangingServer, options: { streamIdleTimeout: 30, streamMaxLifetime: 1000 } });
+    const running = await useWarden({ clock: clock.now, mcpServer: listChangingServer, options: { streamIdleTimeout: 30, streamMaxLifetime: 1000 } });
     const session = await usedSession(running, TEST_KEY);
     const stream = await getStream(running, TEST_KEY, session);
     const call = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'add_tool', arguments: {} } });
@@ -274,7 +248,7 @@ describe('lifetimes', () => {
 
   it('a GET stream ends at --stream-max-lifetime however recently the session was used', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { streamIdleTimeout: 1000, streamMaxLifetime: 60 } });
+    const running = await useWarden({ clock: clock.now, options: { streamIdleTimeout: 1000, streamMaxLifetime: 60 } });
     const session = await usedSession(running, TEST_KEY);
     const stream = await getStream(running, TEST_KEY, session);
     clock.advance(59_000);
@@ -288,12 +262,12 @@ describe('lifetimes', () => {
 
   it('a session that did nothing after initialize is closed after --session-unused-ttl; a used one is not', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { sessionUnusedTtl: 60, sessionTtl: 1800 } });
+    const running = await useWarden({ clock: clock.now, options: { sessionUnusedTtl: 60, sessionTtl: 1800 } });
     const idle = await openSession(running); // initialize + notifications/initialized only
     const used = await usedSession(running, TEST_KEY);
     expect(await activeSessions(running)).toBe(2);
     clock.advance(61_000);
-    await within(1000, async () => (await activeSessions(running as RunningWarden)) === 1);
+    await within(1000, async () => (await activeSessions(running)) === 1);
     expectSessionGone(await ping(running, TEST_KEY, idle));
     expect((await ping(running, TEST_KEY, used)).status).toBe(200);
     expect(await stillServing(running)).toBe(true);
@@ -303,7 +277,7 @@ describe('lifetimes', () => {
 describe('clients that never send DELETE', () => {
   it('1,000 initializes with a per-key cap of 5 are all served: the least recently used idle session is evicted, a busy one never', async () => {
     const clock = manualClock();
-    running = await startWarden({
+    const running = await useWarden({
       clock: clock.now,
       options: { apiKeys: [TEST_KEY, OTHER_KEY], maxSessionsPerKey: 5, sessionUnusedTtl: 3600, sessionTtl: 3600, streamIdleTimeout: 3600, streamMaxLifetime: 3600, rateLimit: 100_000 },
     });
@@ -337,7 +311,7 @@ describe('clients that never send DELETE', () => {
   }, 60_000);
 
   it('when every session of the key is busy, initialize gets 503 -32000 and nothing is evicted', async () => {
-    running = await startWarden({ options: { maxSessionsPerKey: 2 } });
+    const running = await useWarden({ options: { maxSessionsPerKey: 2 } });
     const held = [];
     for (let index = 0; index < 2; index++) {
       const session = await usedSession(running, TEST_KEY);
@@ -355,7 +329,7 @@ describe('clients that never send DELETE', () => {
 describe('a stolen session id', () => {
   it('another key presenting the victim\u2019s session id gets 404 and does not keep the session alive', async () => {
     const clock = manualClock();
-    running = await startWarden({ clock: clock.now, options: { apiKeys: [TEST_KEY, OTHER_KEY], sessionTtl: 100 } });
+    const running = await useWarden({ clock: clock.now, options: { apiKeys: [TEST_KEY, OTHER_KEY], sessionTtl: 100 } });
     const victim = await usedSession(running, TEST_KEY);
     for (let step = 0; step < 3; step++) {
       clock.advance(60_000);
@@ -363,7 +337,7 @@ describe('a stolen session id', () => {
       const stolen = await ping(running, OTHER_KEY, victim);
       expectSessionGone(stolen);
     }
-    await within(1000, async () => (await activeSessions(running as RunningWarden)) === 0);
+    await within(1000, async () => (await activeSessions(running)) === 0);
     expectSessionGone(await ping(running, TEST_KEY, victim));
     expect(await stillServing(running)).toBe(true);
   });

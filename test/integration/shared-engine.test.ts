@@ -5,47 +5,16 @@
  * engine only from the session the request was sent to.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { openSse } from '../helpers/sse.js';
-import { OTHER_KEY, TEST_KEY, openSession, startWarden, type RunningWarden } from '../helpers/warden.js';
+import { openSession, OTHER_KEY, TEST_KEY, useSharedWarden, useWarden } from '../helpers/warden.js';
+import { sleep } from '../helpers/wait.js';
+import { chattyServer } from '../helpers/mcp-servers.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function chattyServer(): McpServer {
-  const server = new McpServer({ name: 'chatty', version: '1.0.0' }, { capabilities: { logging: {} } });
-  server.registerTool('ask_unrelated', { description: 'Elicits outside the request, then logs' }, async (extra) => {
-    let outcome: string;
-    try {
-      const answer = await server.server.elicitInput({ message: `secret question for ${extra.authInfo?.clientId ?? '?'}`, requestedSchema: { type: 'object', properties: {} } });
-      outcome = `answered ${JSON.stringify(answer)}`;
-    } catch (error) {
-      outcome = `refused: ${(error as Error).message}`;
-    }
-    await server.sendLoggingMessage({ level: 'info', data: `private log for ${extra.authInfo?.clientId ?? '?'}` }, extra.sessionId);
-    return { content: [{ type: 'text', text: outcome }] };
-  });
-  server.registerTool('ask_related', { description: 'Elicits on the request stream' }, async (extra) => {
-    try {
-      const answer = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'q', requestedSchema: { type: 'object', properties: {} } } }, ElicitResultSchema);
-      return { content: [{ type: 'text', text: `answered ${JSON.stringify(answer)}` }] };
-    } catch (error) {
-      return { content: [{ type: 'text', text: `refused: ${(error as Error).message}` }] };
-    }
-  });
-  return server;
-}
 
 describe('a shared engine keeps principals apart', () => {
-  let warden: RunningWarden;
-  beforeAll(async () => {
-    warden = await startWarden({ mcpServer: chattyServer, shareServer: true, options: { apiKeys: [TEST_KEY, OTHER_KEY] } });
-  });
-  afterAll(async () => {
-    await warden.stop();
-  });
+  const warden = useSharedWarden({ mcpServer: chattyServer, shareServer: true, options: { apiKeys: [TEST_KEY, OTHER_KEY] } });
 
   it('another principal\u2019s GET stream gets neither the request nor the log, and cannot answer it', async () => {
     const snoop = await openSession(warden, '2025-11-25', OTHER_KEY);
@@ -77,7 +46,7 @@ describe('a shared engine keeps principals apart', () => {
 
 describe('stateless mode', () => {
   it('refuses server-to-client requests at once instead of letting any client answer them', async () => {
-    const warden = await startWarden({ mcpServer: chattyServer, options: { stateless: true } });
+    const warden = await useWarden({ mcpServer: chattyServer, options: { stateless: true } });
     const started = Date.now();
     const response = await send(warden.mcpUrl, {
       method: 'POST',
@@ -90,6 +59,5 @@ describe('stateless mode', () => {
       : JSON.stringify(response.json());
     expect(text).toContain('refused: ');
     expect(text).toContain('no session to send this request to');
-    await warden.stop();
   });
 });

@@ -8,11 +8,12 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { pipelineFlood, rawGet } from '../helpers/pipeline.js';
-import { openSession, startWarden, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSession, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
+import { within } from '../helpers/wait.js';
 
 type AuditRecord = { seq: number; event: string; kind?: string; reason?: string; limit?: string; ip?: string; count?: number };
 
@@ -54,11 +55,7 @@ async function useTools(warden: RunningWarden): Promise<void> {
 
 /** Waits (bounded) until the trail holds a record matching `predicate`. */
 async function eventually(path: string, predicate: (trail: AuditRecord[]) => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (existsSync(path) && predicate(records(path))) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('the audit trail never reached the expected state');
+  await within(2000, () => existsSync(path) && predicate(records(path)));
 }
 
 const NO_KEY = rawGet('/api/status');
@@ -69,11 +66,10 @@ describe('audit trail under a flood of refused requests', () => {
   it('aggregates refusals per client and kind with exact counts, and keeps what came before the flood', async () => {
     const path = tempAuditPath();
     let clock = Date.parse('2026-01-01T00:00:00Z');
-    const warden = await startWarden({
+    const warden = await useWarden({
       options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 1, rateLimit: 50, banThreshold: 20, auditAggregateInterval: 60 },
       clock: () => clock,
     });
-    onTestFinished(() => warden.stop());
     await useTools(warden);
 
     // One client with no key, one with a wrong key (both banned after 20 failures), one
@@ -123,11 +119,10 @@ describe('audit trail under a flood of refused requests', () => {
     const path = tempAuditPath();
     const refusals = join(path, '..', 'refusals.log');
     let clock = Date.parse('2026-01-01T00:00:00Z');
-    const warden = await startWarden({
+    const warden = await useWarden({
       options: { auditLog: path, auditRefusalsLog: refusals, auditMaxBytes: 4096, auditMaxFiles: 1, banThreshold: 20, auditAggregateInterval: 60 },
       clock: () => clock,
     });
-    onTestFinished(() => warden.stop());
     await useTools(warden);
     const flood = await pipelineFlood(warden.url, { count: 1000, localAddress: '127.0.0.2', request: NO_KEY });
     clock += 61_000;
@@ -149,8 +144,7 @@ describe('audit trail under a flood of refused requests', () => {
 
   it('without aggregation a flood rotates the trail, and audit verify --all says what was pruned', async () => {
     const path = tempAuditPath();
-    const warden = await startWarden({ options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 2, rateLimit: 1_000_000, banThreshold: 0, auditAggregateInterval: 0 } });
-    onTestFinished(() => warden.stop());
+    const warden = await useWarden({ options: { auditLog: path, auditMaxBytes: 4096, auditMaxFiles: 2, rateLimit: 1_000_000, banThreshold: 0, auditAggregateInterval: 0 } });
     await useTools(warden);
     const flood = await pipelineFlood(warden.url, { count: 300, localAddress: '127.0.0.2', request: NO_KEY });
     expect(flood.get(401)).toBe(300);

@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { RefusalAggregator, type RefusalSummary } from '../../src/observability/refusal-aggregator.js';
+import { sleep, until } from '../helpers/wait.js';
 
 function aggregator(options: { intervalMs?: number; maxTracked?: number } = {}) {
   let clock = 1_000_000;
@@ -68,11 +69,11 @@ describe('refusal aggregator', () => {
     try {
       refusals.note('denied:banned', 'a', { client: 'a' });
       refusals.note('denied:banned', 'a', { client: 'a' });
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await sleep(60);
       // Real time passed, the clock did not: nothing yet.
       expect(summaries).toEqual([]);
       advance(20);
-      for (let attempt = 0; attempt < 50 && summaries.length === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => summaries.length > 0, 500, 10);
       expect(summaries.map((summary) => summary.count)).toEqual([1]);
     } finally {
       refusals.close();

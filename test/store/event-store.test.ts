@@ -4,14 +4,15 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryEventStore } from '../../src/store/memory/event-store.js';
 import { RedisEventStore } from '../../src/store/redis/event-store.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import type { EventStore } from '../../src/store/types.js';
-import { startRedis, testSeal, type TestRedis } from '../helpers/redis.js';
+import { testSeal, useRedis } from '../helpers/redis.js';
+import { sleep } from '../helpers/wait.js';
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
+const settle = (): Promise<void> => sleep(30);
 
 function eventStoreContract(name: string, make: () => EventStore): void {
   describe(`EventStore contract: ${name}`, () => {
@@ -41,18 +42,9 @@ function eventStoreContract(name: string, make: () => EventStore): void {
 
 eventStoreContract('memory', () => new MemoryEventStore());
 
-let redis: TestRedis;
-let client: Redis;
 let prefix = 0;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
-eventStoreContract('redis', () => new RedisEventStore({ client, seal: testSeal(), keys: redisKeys(`e${++prefix}:`) }));
+const redis = useRedis();
+eventStoreContract('redis', () => new RedisEventStore({ client: redis.client, seal: testSeal(), keys: redisKeys(`e${++prefix}:`) }));
 
 describe('MemoryEventStore bounds', () => {
   it('keeps within its byte budgets: per stream and in all', () => {
@@ -102,46 +94,46 @@ describe('byte budgets count UTF-8 bytes, not characters', () => {
     const keys = redisKeys(`flood${++prefix}:`);
     const owners = new Map<string, string>();
     const budget = 1024 * 1024;
-    const store = new RedisEventStore({ client, seal: testSeal(), keys, maxBytes: budget, maxPrincipalBytes: 16 * 1024 * 1024, maxStreamBytes: 64 * 1024, ownerOf: (id) => owners.get(id) });
-    const before = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    const store = new RedisEventStore({ client: redis.client, seal: testSeal(), keys, maxBytes: budget, maxPrincipalBytes: 16 * 1024 * 1024, maxStreamBytes: 64 * 1024, ownerOf: (id) => owners.get(id) });
+    const before = Number(/used_memory:(\d+)/.exec(await redis.client.info('memory'))?.[1]);
     // 40 streams × 20 events × 12 KB ≈ 9.6 MB offered, from three principals.
     for (let stream = 0; stream < 40; stream++) {
       owners.set(`f${stream}/1`, `principal-${stream % 3}`);
       for (let seq = 1; seq <= 20; seq++) store.append(`f${stream}/1`, seq, emoji);
     }
-    await client.ping();
-    const total = Number(await client.get(keys.streamBytes));
+    await redis.client.ping();
+    const total = Number(await redis.client.get(keys.streamBytes));
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThanOrEqual(budget);
     // What the lists really hold, measured by Redis.
     let held = 0;
     let usage = 0;
-    for (const key of await client.keys(`${keys.stream('')}*`)) {
-      for (const item of await client.lrange(key, 0, -1)) held += Buffer.byteLength(item, 'utf8');
-      usage += Number(await client.memory('USAGE', key));
+    for (const key of await redis.client.keys(`${keys.stream('')}*`)) {
+      for (const item of await redis.client.lrange(key, 0, -1)) held += Buffer.byteLength(item, 'utf8');
+      usage += Number(await redis.client.memory('USAGE', key));
     }
     expect(held).toBe(total);
     expect(usage).toBeLessThanOrEqual(budget + 256 * 1024);
-    const after = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    const after = Number(/used_memory:(\d+)/.exec(await redis.client.info('memory'))?.[1]);
     expect(after - before).toBeLessThan(budget + 2 * 1024 * 1024);
     // The oldest streams were evicted; the newest is replayable.
     expect(await store.replay('f0/1', 0)).toBeUndefined();
     expect((await store.replay('f39/1', 0))?.events.at(-1)?.seq).toBe(20);
     // Every key written expires.
-    for (const key of await client.keys(`flood${prefix}:*`)) expect(await client.pttl(key), key).toBeGreaterThan(0);
+    for (const key of await redis.client.keys(`flood${prefix}:*`)) expect(await redis.client.pttl(key), key).toBeGreaterThan(0);
   });
 
   it('redis: one principal cannot hold more than its budget over all its streams', async () => {
     const keys = redisKeys(`owner${++prefix}:`);
     const owners = new Map<string, string>();
-    const store = new RedisEventStore({ client, seal: testSeal(), keys, maxBytes: 64 * 1024 * 1024, maxPrincipalBytes: 200 * 1024, ownerOf: (id) => owners.get(id) });
+    const store = new RedisEventStore({ client: redis.client, seal: testSeal(), keys, maxBytes: 64 * 1024 * 1024, maxPrincipalBytes: 200 * 1024, ownerOf: (id) => owners.get(id) });
     for (let stream = 0; stream < 30; stream++) {
       owners.set(`o${stream}/1`, stream < 20 ? 'greedy' : 'other');
       for (let seq = 1; seq <= 10; seq++) store.append(`o${stream}/1`, seq, emoji);
     }
-    await client.ping();
-    expect(Number(await client.hget(keys.principalBytes, 'greedy'))).toBeLessThanOrEqual(200 * 1024);
-    expect(Number(await client.hget(keys.principalBytes, 'other'))).toBeLessThanOrEqual(200 * 1024);
+    await redis.client.ping();
+    expect(Number(await redis.client.hget(keys.principalBytes, 'greedy'))).toBeLessThanOrEqual(200 * 1024);
+    expect(Number(await redis.client.hget(keys.principalBytes, 'other'))).toBeLessThanOrEqual(200 * 1024);
     // The greedy principal lost its own oldest streams; the other principal's newest are intact.
     expect(await store.replay('o0/1', 0)).toBeUndefined();
     expect((await store.replay('o29/1', 0))?.events.at(-1)?.seq).toBe(10);
@@ -149,10 +141,10 @@ describe('byte budgets count UTF-8 bytes, not characters', () => {
 
   it('redis: the per-event cap counts bytes (a 280 KB event of 140k characters stays local)', async () => {
     const keys = redisKeys(`cap${++prefix}:`);
-    const store = new RedisEventStore({ client, seal: testSeal(), keys });
+    const store = new RedisEventStore({ client: redis.client, seal: testSeal(), keys });
     store.append('c/1', 1, JSON.stringify({ text: '\u{1F600}'.repeat(70_000) }));
     store.append('c/1', 2, '{"small":true}');
-    await client.ping();
+    await redis.client.ping();
     expect((await store.replay('c/1', 0))?.events.map((event) => event.seq)).toEqual([2]);
   });
 });

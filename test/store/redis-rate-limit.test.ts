@@ -5,40 +5,31 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/store/memory/rate-limit.js';
 import { bucketMsFor } from '../../src/store/rolling-window.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisRateLimitStore } from '../../src/store/redis/rate-limit.js';
 import { SharedRateLimitStore } from '../../src/store/shared-rate-limit.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useRedis } from '../helpers/redis.js';
 import { rateLimitContract } from './rate-limit.contract.js';
+import { sleep } from '../helpers/wait.js';
 
-let redis: TestRedis;
-let client: Redis;
 let namespace = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url, { lazyConnect: false });
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
+const redis = useRedis();
 
 rateLimitContract('redis', (windowMs) => {
   // Start on a bucket boundary, as the memory store's clock does (see the contract).
   let time = 1_700_000_000_000 - (1_700_000_000_000 % bucketMsFor(windowMs));
-  const store = new RedisRateLimitStore({ client, keys: redisKeys(`test${++namespace}:`), limiter: 'ip', windowMs, now: () => time });
+  const store = new RedisRateLimitStore({ client: redis.client, keys: redisKeys(`test${++namespace}:`), limiter: 'ip', windowMs, now: () => time });
   return { store, advance: (ms) => void (time += ms), close: () => store.close() };
 });
 
 describe('RedisRateLimitStore with Redis TIME', () => {
   it('limits with the server clock and shares the count between connections (replicas)', async () => {
     const keys = redisKeys('time:');
-    const other = new Redis(redis.url);
-    const a = new RedisRateLimitStore({ client, keys, limiter: 'ip', windowMs: 60_000 });
+    const other = redis.connect();
+    const a = new RedisRateLimitStore({ client: redis.client, keys, limiter: 'ip', windowMs: 60_000 });
     const b = new RedisRateLimitStore({ client: other, keys, limiter: 'ip', windowMs: 60_000 });
     const decisions = [];
     for (let index = 0; index < 10; index++) decisions.push(await (index % 2 === 0 ? a : b).consume('203.0.113.1', 6));
@@ -52,15 +43,15 @@ describe('RedisRateLimitStore with Redis TIME', () => {
 
   it('each client is one hash that expires by itself', async () => {
     const keys = redisKeys('ttl:');
-    const store = new RedisRateLimitStore({ client, keys, limiter: 'ip', windowMs: 1000 });
+    const store = new RedisRateLimitStore({ client: redis.client, keys, limiter: 'ip', windowMs: 1000 });
     await store.consume('198.51.100.9', 5);
     const key = keys.rateLimit('ip', '198.51.100.9');
-    expect(await client.type(key)).toBe('hash');
-    const ttl = await client.pttl(key);
+    expect(await redis.client.type(key)).toBe('hash');
+    const ttl = await redis.client.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(1100);
-    await new Promise((resolve) => setTimeout(resolve, 1300));
-    expect(await client.exists(key)).toBe(0);
+    await sleep(1300);
+    expect(await redis.client.exists(key)).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/store/memory/rate-limit.js';
 import { failureKind, RedisHealth } from '../../src/store/redis/health.js';
 import { Heartbeat } from '../../src/store/redis/heartbeat.js';
@@ -13,7 +13,7 @@ import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisRateLimitStore } from '../../src/store/redis/rate-limit.js';
 import { createReadiness } from '../../src/store/readiness.js';
 import { SharedRateLimitStore } from '../../src/store/shared-rate-limit.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useRedis } from '../helpers/redis.js';
 
 describe('RedisHealth', () => {
   it('is degraded by 3 failures within 10 s, with the most frequent kind as reason, and recovers as the window moves', () => {
@@ -76,21 +76,12 @@ describe('readiness', () => {
 });
 
 describe('with a real Redis', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.stop();
-  });
+  const redis = useRedis();
 
   it('heartbeats count live replicas, drop those that stopped, and notice a Redis that lost its data', async () => {
     const keys = redisKeys('hb:');
     let resets = 0;
-    const beats = ['a', 'b', 'c'].map((id) => new Heartbeat({ client, replicasKey: keys.replicas, bootKey: keys.boot, replicaId: id, ttlMs: 5000, onReset: () => resets++ }));
+    const beats = ['a', 'b', 'c'].map((id) => new Heartbeat({ client: redis.client, replicasKey: keys.replicas, bootKey: keys.boot, replicaId: id, ttlMs: 5000, onReset: () => resets++ }));
     for (const beat of beats) await beat.beat();
     await (beats[0] as Heartbeat).beat();
     expect((beats[0] as Heartbeat).live).toBe(3);
@@ -98,7 +89,7 @@ describe('with a real Redis', () => {
     await (beats[0] as Heartbeat).beat();
     expect((beats[0] as Heartbeat).live).toBe(2);
     expect(resets).toBe(0);
-    await client.flushall();
+    await redis.client.flushall();
     await (beats[0] as Heartbeat).beat();
     expect(resets).toBe(1);
     expect((beats[0] as Heartbeat).live).toBe(1);
@@ -107,7 +98,7 @@ describe('with a real Redis', () => {
   it('the fallback admits only this replica’s share, counting what Redis admitted; reseed writes it back', async () => {
     const keys = redisKeys('share:');
     let healthy = true;
-    const shared = new RedisRateLimitStore({ client, keys, limiter: 'ip', windowMs: 60_000 });
+    const shared = new RedisRateLimitStore({ client: redis.client, keys, limiter: 'ip', windowMs: 60_000 });
     const fallback = new MemoryRateLimitStore({ windowMs: 60_000, maxLimit: 100, sweep: false });
     const store = new SharedRateLimitStore({ shared, fallback, policy: 'open', healthy: () => healthy, replicas: () => 3, onFallback: () => undefined });
     for (let index = 0; index < 2; index++) expect((await store.consume('client', 12)).allowed).toBe(true);
@@ -117,7 +108,7 @@ describe('with a real Redis', () => {
     for (let index = 0; index < 5; index++) fallen.push((await store.consume('client', 12)).allowed);
     expect(fallen).toEqual([true, true, false, false, false]);
     expect((await store.consume('client', 12)).limit).toBe(12);
-    await client.flushall();
+    await redis.client.flushall();
     healthy = true;
     expect(await store.reseed()).toBe(1);
     // Redis now holds the 4 this replica admitted: 8 more fit.

@@ -6,6 +6,8 @@
  * a target that answers garbage yields no messages, never an exception.
  */
 
+import { sseData } from '../../mcp/transport/sse-parse.js';
+
 /** The protocol version the audit's raw initialize asks for (the newest it knows). */
 export const CHECK_PROTOCOL_VERSION = '2025-11-25';
 
@@ -14,25 +16,6 @@ export const MCP_ACCEPT = 'application/json, text/event-stream';
 
 /** The JSON-RPC parse error code (JSON-RPC 2.0 §5.1). */
 export const PARSE_ERROR = -32700;
-
-/**
- * The `data` payloads of the complete events in an SSE text (WHATWG HTML §9.2.6: lines
- * `data:` with one optional space, joined by newlines; events end at a blank line).
- */
-export function sseData(text: string): string[] {
-  const events = text.replace(/\r\n?/g, '\n').split('\n\n');
-  // The last piece is an event still being received unless the text ended with a blank line.
-  events.pop();
-  const payloads: string[] = [];
-  for (const event of events) {
-    const data = event
-      .split('\n')
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => (line.startsWith('data: ') ? line.slice(6) : line.slice(5)));
-    if (data.length > 0) payloads.push(data.join('\n'));
-  }
-  return payloads;
-}
 
 function parseJson(text: string): unknown {
   try {
