@@ -116,9 +116,17 @@ interface CreateOptions {
   json?: boolean;
 }
 
+/** Registers `keys create|list|revoke|rotate` on the program. */
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('manage API keys in a keys file (create, list, revoke, rotate)');
+  registerCreate(keys);
+  registerList(keys);
+  registerRevoke(keys);
+  registerRotate(keys);
+}
 
+/** `keys create`: prints the new key once and stores only its hash. */
+function registerCreate(keys: Command): void {
   keys
     .command('create')
     .description('create a key; prints it once and stores only its hash')
@@ -153,7 +161,10 @@ export function registerKeys(program: Command): void {
         process.stderr.write(`created ${created.record.id} (${created.record.name}); the key above is shown once and stored only as a hash\n`);
       }),
     );
+}
 
+/** `keys list`: the records and their status, never the keys themselves. */
+function registerList(keys: Command): void {
   keys
     .command('list')
     .description('list keys (never the keys themselves)')
@@ -170,7 +181,10 @@ export function registerKeys(program: Command): void {
         process.stdout.write(table(file.keys.map((record) => row(record, now))));
       }),
     );
+}
 
+/** `keys revoke`: marks a key disabled and revoked. */
+function registerRevoke(keys: Command): void {
   keys
     .command('revoke')
     .description('revoke a key; a running server refuses it from the next reload (within a second)')
@@ -188,7 +202,10 @@ export function registerKeys(program: Command): void {
         process.stdout.write(`revoked ${id}\n`);
       }),
     );
+}
 
+/** `keys rotate`: a new key with the old one's grants; the old one works until the overlap ends. */
+function registerRotate(keys: Command): void {
   keys
     .command('rotate')
     .description('replace a key: prints the new key once; the old one keeps working until the overlap ends')

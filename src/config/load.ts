@@ -115,6 +115,18 @@ function readSecretFiles(values: Record<string, unknown>, reader: (path: string)
   }
 }
 
+/** Warnings for secrets given as flags, which any user can read in the process listing. */
+function argvWarnings(flags: Readonly<Record<string, unknown>>): string[] {
+  const warnings: string[] = [];
+  if (flags['apiKeys'] !== undefined) {
+    warnings.push('API keys given with --api-key are visible in process listings; prefer MCP_API_KEYS or a config file with mode 0600');
+  }
+  if (flags['metricsToken'] !== undefined) {
+    warnings.push('--metrics-token is visible in process listings; prefer MCP_METRICS_TOKEN');
+  }
+  return warnings;
+}
+
 /**
  * Builds the configuration from flags, environment and an optional JSON file.
  *
@@ -161,12 +173,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     else problems.push(`${describe(spec, winner[0], configFile)}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
   }
 
-  if (flags['apiKeys'] !== undefined) {
-    warnings.push('API keys given with --api-key are visible in process listings; prefer MCP_API_KEYS or a config file with mode 0600');
-  }
-  if (flags['metricsToken'] !== undefined) {
-    warnings.push('--metrics-token is visible in process listings; prefer MCP_METRICS_TOKEN');
-  }
+  warnings.push(...argvWarnings(flags));
   if (values['jwtJwksUrl'] !== undefined) {
     if (values['jwtIssuer'] === undefined) problems.push('--jwt-jwks-url needs --jwt-issuer (the authorization server that issues the tokens)');
     if (values['jwtAudience'] === undefined && values['publicUrl'] === undefined) {

@@ -1,9 +1,10 @@
 /**
  * @module http/app
- * The Fastify application: hooks in the order a request meets them, then routes.
+ * The Fastify application, built as a list: Fastify options, request decorators and the JSON
+ * body parser, the global hooks in the order a request meets them, error handlers, then routes.
  *
- *   onRequest (global): security headers → IP rules and bans → rate limit → Host/Origin guard
- *                       → CORS (preflight)
+ *   onRequest (global): security headers → readiness (503 on /mcp and /api/* until ready)
+ *                       → IP rules and bans → rate limit → Host/Origin guard → CORS (preflight)
  *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
  *                       on /mcp, /api/* and /metrics → operator role, on /api/status and /metrics
  *   onResponse:         one log line, counters
@@ -22,6 +23,7 @@ import Fastify, {
   type FastifyServerOptions,
   type HookHandlerDoneFunction,
   type onRequestHookHandler,
+  type onResponseHookHandler,
 } from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
@@ -124,15 +126,36 @@ function admitAnonymous(request: FastifyRequest, _reply: FastifyReply, done: Hoo
   done();
 }
 
-/** Builds the Fastify app (not listening yet). */
-export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+/**
+ * The global guards, built once: the onRequest hooks use them, and so do the refusals made
+ * before any hook (framework errors). Absent when security is off (benchmark only).
+ */
+interface GlobalGuards {
+  readonly ipGuard: onRequestHookHandler;
+  readonly rateLimit: onRequestHookHandler;
+  readonly logRequest: onResponseHookHandler;
+}
+
+function globalGuards(deps: AppDependencies): GlobalGuards | undefined {
+  if (deps.security === false) return undefined;
+  const { config, events } = deps;
+  return {
+    ipGuard: createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }),
+    rateLimit: createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }),
+    logRequest: createRequestLog({ stats: deps.stats, metrics: deps.metrics, refusals: deps.refusedRequests }),
+  };
+}
+
+/** HSTS only when the public URL says this server is reached over HTTPS. */
+function hsts(config: Readonly<Config>): boolean {
+  return config.publicUrl?.startsWith('https://') === true;
+}
+
+/** The Fastify instance with our options: logging, limits and deadlines, refusals made before any hook. */
+function createFastify(deps: AppDependencies, guards: GlobalGuards | undefined): FastifyInstance {
   const { config, stats, events } = deps;
-  const frameworkHeaders = baseSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true });
-  const secured = deps.security !== false;
+  const frameworkHeaders = baseSecurityHeaders({ hsts: hsts(config) });
   const trustedProxy = createProxyTrust(config.trustProxy);
-  const ipGuard = secured ? createIpGuard({ rules: deps.ipRules, bans: deps.bans, events }) : undefined;
-  const rateLimit = secured ? createRateLimitHook({ store: deps.rateLimitStore, limit: config.rateLimit, events }) : undefined;
-  const logRequest = secured ? createRequestLog({ stats, metrics: deps.metrics, refusals: deps.refusedRequests }) : undefined;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
@@ -156,14 +179,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // rate limit first, then get our 400 body, our security headers and the request log line.
     frameworkErrors: createFrameworkErrorHandler({
       headers: frameworkHeaders,
-      guards: ipGuard === undefined || rateLimit === undefined ? [] : [ipGuard, rateLimit],
+      guards: guards === undefined ? [] : [guards.ipGuard, guards.rateLimit],
       clientIp: (request) => forwardedClient(request.raw.socket.remoteAddress ?? '', request.headers['x-forwarded-for'] as string | undefined, trustedProxy),
-      logRequest,
+      logRequest: guards?.logRequest,
     }),
     // Requests Node's parser refuses (bad framing, invalid header characters, oversized headers).
     clientErrorHandler: createClientErrorHandler({
       headers: frameworkHeaders,
-      guards: secured ? { rules: deps.ipRules, bans: deps.bans, store: deps.rateLimitStore, limit: config.rateLimit, events, trustedProxy } : undefined,
+      guards: guards === undefined ? undefined : { rules: deps.ipRules, bans: deps.bans, store: deps.rateLimitStore, limit: config.rateLimit, events, trustedProxy },
       logger: deps.logger,
       stats,
       metrics: deps.metrics,
@@ -172,16 +195,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // Node's header cap, explicit so the Host/Origin guard refuses what the parser would drop.
   app.server.maxHeadersCount = MAX_HEADER_COUNT;
+  return app;
+}
 
+/** What hooks and handlers record on a request (see http/fastify-types). */
+function decorateRequests(app: FastifyInstance): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('authOutcome', 'public');
   app.decorateRequest('failure', null);
   app.decorateRequest('mcpMethod', null);
   app.decorateRequest('mcpTool', null);
+}
 
-  // Only JSON bodies exist here; Fastify's text/plain parser is removed so other types get 415.
+/** Only JSON bodies exist here; Fastify's text/plain parser is removed so other types get 415. */
+function acceptJsonOnly(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
     // Clients send Content-Type on body-less GET/DELETE too; only a POST must carry JSON.
     if (body === '' && request.method !== 'POST') {
       done(null, undefined);
@@ -193,12 +222,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       done(error as Error, undefined);
     }
   });
+}
 
-  app.addHook('onRequest', createSecurityHeaders({ hsts: config.publicUrl?.startsWith('https://') === true }));
+/** The global hooks in the order a request meets them (the module header lists them). */
+async function addGlobalHooks(app: FastifyInstance, deps: AppDependencies, guards: GlobalGuards | undefined): Promise<void> {
+  const { config } = deps;
+  app.addHook('onRequest', createSecurityHeaders({ hsts: hsts(config) }));
   if (deps.readiness !== undefined) app.addHook('onRequest', createReadinessGate(deps.readiness.ready));
-  if (ipGuard !== undefined && rateLimit !== undefined) {
-    app.addHook('onRequest', ipGuard);
-    app.addHook('onRequest', rateLimit);
+  if (guards !== undefined) {
+    app.addHook('onRequest', guards.ipGuard);
+    app.addHook('onRequest', guards.rateLimit);
     app.addHook(
       'onRequest',
       createHostOriginGuard({
@@ -206,7 +239,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         allowedHosts: config.allowedHosts,
         allowedOrigins: config.corsOrigins,
         publicUrl: config.publicUrl,
-        events,
+        events: deps.events,
       }),
     );
   }
@@ -218,8 +251,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxAge: 600,
     strictPreflight: true,
   });
-  if (logRequest !== undefined) app.addHook('onResponse', logRequest);
+  if (guards !== undefined) app.addHook('onResponse', guards.logRequest);
+}
 
+/** Errors and unknown routes answered through the one reply mapping (http/error-reply). */
+function setErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const wardenError = toWardenError(error);
     if (wardenError.status >= 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
@@ -229,7 +265,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setNotFoundHandler((request, reply) => {
     replyError(request, reply, 'WARDEN_ERR_NOT_FOUND', 'route');
   });
+}
 
+/** The routes, each with its route hooks: authentication and per-credential limits, the operator role. */
+function registerRoutes(app: FastifyInstance, deps: AppDependencies): void {
+  const { config, stats, events } = deps;
+  const secured = deps.security !== false;
   const guards: onRequestHookHandler[] = secured
     ? [
         createAuthHook({ authenticator: deps.authenticator, challenges: deps.challenges, bans: deps.bans, events }),
@@ -244,6 +285,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerMetricsRoute(app, { metrics: deps.metrics, guards: operatorGuards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }
   if (deps.oauthMetadata !== undefined) registerOAuthMetadata(app, deps.oauthMetadata);
+}
 
+/** Builds the Fastify app (not listening yet). */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const guards = globalGuards(deps);
+  const app = createFastify(deps, guards);
+  decorateRequests(app);
+  acceptJsonOnly(app, deps.config.bodyLimit);
+  await addGlobalHooks(app, deps, guards);
+  setErrorHandlers(app);
+  registerRoutes(app, deps);
   return app;
 }

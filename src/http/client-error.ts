@@ -26,20 +26,21 @@ import type { IpVerdict } from '../security/ip-rules.js';
 import type { RateLimitDecision, RateLimitStore } from '../store/types.js';
 import { errorBody, publicCode } from './error-reply.js';
 
+/** The guards a refused request meets before its answer: IP rules, bans, the per-IP rate limit. */
+export interface ClientErrorGuards {
+  readonly rules: ((address: string) => IpVerdict) | undefined;
+  readonly bans: BanList;
+  readonly store: RateLimitStore;
+  readonly limit: number;
+  readonly events: SecurityEvents;
+  readonly trustedProxy: (address: string, hop: number) => boolean;
+}
+
 export interface ClientErrorOptions {
   /** The security headers every response carries. */
   readonly headers: Readonly<Record<string, string>>;
   /** The guards; absent when security is off (benchmark only). */
-  readonly guards?:
-    | {
-        readonly rules: ((address: string) => IpVerdict) | undefined;
-        readonly bans: BanList;
-        readonly store: RateLimitStore;
-        readonly limit: number;
-        readonly events: SecurityEvents;
-        readonly trustedProxy: (address: string, hop: number) => boolean;
-      }
-    | undefined;
+  readonly guards?: ClientErrorGuards | undefined;
   readonly logger: Logger;
   readonly stats: ServerStats;
   readonly metrics?: Metrics | undefined;
@@ -62,26 +63,46 @@ export type ClientErrorHandler = (error: Error & { code?: string }, socket: Sock
 /** Node's `socket._httpMessage`: the response in flight on this connection, if any. */
 type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
 
-/**
- * Creates the handler for Node's `clientError` (Fastify's `clientErrorHandler` option).
- *
- * @example
- * Fastify({ clientErrorHandler: createClientErrorHandler({ headers, logger, stats }) });
- */
-export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
-  const { headers, guards, logger, stats, metrics } = options;
-  const interval = options.logIntervalMs ?? 10_000;
-  const now = options.now ?? Date.now;
-  const lingerMs = options.lingerMs ?? 1000;
-  const answered = new WeakSet<Socket>();
+/** Headers as raw HTTP/1.1 header lines. */
+function headerLines(headers: Readonly<Record<string, string>>): string {
+  return Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+}
+
+/** What the parser's error means for the client: 408 (timed out), 431 (oversized headers) or 400. */
+function classify(error: Error & { code?: string }): Refusal {
+  const reason = (error.code ?? 'client_error').toLowerCase();
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { code: 'WARDEN_ERR_REQUEST_TIMEOUT', reason };
+  return { code: error.code === 'HPE_HEADER_OVERFLOW' ? 'WARDEN_ERR_HEADERS_TOO_LARGE' : 'WARDEN_ERR_INVALID_REQUEST', reason };
+}
+
+/** The IP rules, then the bans: the refusal they make (403), or undefined when they let the client by. */
+function guardRefusal(guards: ClientErrorGuards, ip: string, key: string): Refusal | undefined {
+  const verdict = guards.rules?.(ip) ?? 'allowed';
+  if (verdict !== 'allowed') {
+    guards.events.denied(ip, 'ip_rule');
+    return { code: 'WARDEN_ERR_IP_FORBIDDEN', reason: verdict };
+  }
+  const until = guards.bans.enabled && guards.bans.active ? guards.bans.bannedUntil(key) : undefined;
+  if (until === undefined) return undefined;
+  guards.events.denied(ip, 'banned');
+  return { code: 'WARDEN_ERR_IP_BANNED', reason: 'banned', headers: { 'retry-after': String(guards.bans.secondsLeft(until)) } };
+}
+
+/** The parser's refusal, or 429 when the per-IP rate limit refused this request. */
+function limited(guards: ClientErrorGuards, decision: RateLimitDecision, refusal: Refusal, ip: string): Refusal {
+  if (decision.allowed) return refusal;
+  guards.events.rateLimited(ip, 'ip');
+  return { code: 'WARDEN_ERR_RATE_LIMITED', reason: 'ip', headers: { 'retry-after': String(Math.max(1, Math.ceil(decision.resetMs / 1000))) } };
+}
+
+/** The log of refusals: at most one line per interval, carrying the count of those it stands for. */
+function createRefusalLog(logger: Logger, interval: number, now: () => number): (refusal: Refusal, ip: string | undefined) => void {
   let lastLog = -Infinity;
   let suppressed = 0;
   let flushTimer: NodeJS.Timeout | undefined;
-  const fixedHeaders = Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-
-  function log(refusal: Refusal, ip: string | undefined): void {
+  return function log(refusal: Refusal, ip: string | undefined): void {
     const time = now();
     if (time - lastLog < interval) {
       suppressed++;
@@ -97,36 +118,46 @@ export function createClientErrorHandler(options: ClientErrorOptions): ClientErr
     const status = ERROR_CODES[refusal.code].status;
     logger.info({ status, ip, failure: `${publicCode(refusal.code)}:${refusal.reason}`, count: suppressed + 1 }, 'request refused by the HTTP parser');
     suppressed = 0;
+  };
+}
+
+/** Writes the refusal on the raw socket and closes it; a socket that cannot take it is destroyed. */
+function writeRefusal(socket: HttpSocket, refusal: Refusal, fixedHeaders: string, lingerMs: number): void {
+  // Never write into a response already under way on this connection (RFC 9112 §9.6 framing).
+  const inFlight = socket._httpMessage;
+  if (socket.destroyed || !socket.writable || (inFlight !== undefined && inFlight !== null && inFlight.headersSent === true)) {
+    socket.destroy();
+    return;
   }
+  const status = ERROR_CODES[refusal.code].status;
+  const body = errorBody(refusal.code, 'api');
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${fixedHeaders}${headerLines(refusal.headers ?? {})}content-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  // Let the client read the answer, then free the socket whatever it does.
+  const timer = setTimeout(() => socket.destroy(), lingerMs).unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Creates the handler for Node's `clientError` (Fastify's `clientErrorHandler` option).
+ *
+ * @example
+ * Fastify({ clientErrorHandler: createClientErrorHandler({ headers, logger, stats }) });
+ */
+export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
+  const { guards, stats, metrics } = options;
+  const lingerMs = options.lingerMs ?? 1000;
+  const answered = new WeakSet<Socket>();
+  const log = createRefusalLog(options.logger, options.logIntervalMs ?? 10_000, options.now ?? Date.now);
+  const fixedHeaders = headerLines(options.headers);
 
   function write(socket: HttpSocket, refusal: Refusal, ip: string | undefined): void {
     log(refusal, ip);
-    const status = ERROR_CODES[refusal.code].status;
     stats.request();
-    metrics?.request('unparsed', 'unknown', status, 0);
-    // Never write into a response already under way on this connection (RFC 9112 §9.6 framing).
-    const inFlight = socket._httpMessage;
-    if (socket.destroyed || !socket.writable || (inFlight !== undefined && inFlight !== null && inFlight.headersSent === true)) {
-      socket.destroy();
-      return;
-    }
-    const body = errorBody(refusal.code, 'api');
-    const extra = Object.entries(refusal.headers ?? {})
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join('');
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${fixedHeaders}${extra}content-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
-    // Let the client read the answer, then free the socket whatever it does.
-    const timer = setTimeout(() => socket.destroy(), lingerMs).unref();
-    socket.once('close', () => clearTimeout(timer));
-  }
-
-  function limited(decision: RateLimitDecision, refusal: Refusal, ip: string): Refusal {
-    if (decision.allowed) return refusal;
-    guards?.events.rateLimited(ip, 'ip');
-    return { code: 'WARDEN_ERR_RATE_LIMITED', reason: 'ip', headers: { 'retry-after': String(Math.max(1, Math.ceil(decision.resetMs / 1000))) } };
+    metrics?.request('unparsed', 'unknown', ERROR_CODES[refusal.code].status, 0);
+    writeRefusal(socket, refusal, fixedHeaders, lingerMs);
   }
 
   return function clientError(error: Error & { code?: string }, socket: Socket): void {
@@ -136,38 +167,27 @@ export function createClientErrorHandler(options: ClientErrorOptions): ClientErr
       return;
     }
     answered.add(socket);
-    const reason = (error.code ?? 'client_error').toLowerCase();
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      write(socket, { code: 'WARDEN_ERR_REQUEST_TIMEOUT', reason }, socket.remoteAddress);
-      return;
-    }
-    const refusal: Refusal = { code: error.code === 'HPE_HEADER_OVERFLOW' ? 'WARDEN_ERR_HEADERS_TOO_LARGE' : 'WARDEN_ERR_INVALID_REQUEST', reason };
+    const refusal = classify(error);
     const ip = socket.remoteAddress;
-    if (guards === undefined || ip === undefined || guards.trustedProxy(ip, 0)) {
+    // A timed-out request is answered without the guards; so is one behind a trusted proxy.
+    if (refusal.code === 'WARDEN_ERR_REQUEST_TIMEOUT' || guards === undefined || ip === undefined || guards.trustedProxy(ip, 0)) {
       write(socket, refusal, ip);
       return;
     }
-    const verdict = guards.rules?.(ip) ?? 'allowed';
-    if (verdict !== 'allowed') {
-      guards.events.denied(ip, 'ip_rule');
-      write(socket, { code: 'WARDEN_ERR_IP_FORBIDDEN', reason: verdict }, ip);
-      return;
-    }
     const key = clientKey(ip);
-    const until = guards.bans.enabled && guards.bans.active ? guards.bans.bannedUntil(key) : undefined;
-    if (until !== undefined) {
-      guards.events.denied(ip, 'banned');
-      write(socket, { code: 'WARDEN_ERR_IP_BANNED', reason: 'banned', headers: { 'retry-after': String(guards.bans.secondsLeft(until)) } }, ip);
+    const refused = guardRefusal(guards, ip, key);
+    if (refused !== undefined) {
+      write(socket, refused, ip);
       return;
     }
     const decision = guards.store.consume(key, guards.limit);
     if (decision instanceof Promise) {
       decision.then(
-        (value) => write(socket, limited(value, refusal, ip), ip),
+        (value) => write(socket, limited(guards, value, refusal, ip), ip),
         () => write(socket, refusal, ip),
       );
       return;
     }
-    write(socket, limited(decision, refusal, ip), ip);
+    write(socket, limited(guards, decision, refusal, ip), ip);
   };
 }
