@@ -19,7 +19,7 @@ import { BUILTIN_ACCESS, createBuiltinServer } from './mcp/builtin-server.js';
 import { ToolCatalog } from './mcp/catalog.js';
 import { DefaultPolicy } from './mcp/policy.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './mcp/protocol-versions.js';
-import { SessionSharing } from './mcp/session-sharing.js';
+import { SessionSharing } from './shared-state/session-sharing.js';
 import { SessionRegistry, type ServerFactory } from './mcp/sessions.js';
 import { StreamableHttpHandler } from './mcp/transport/streamable-http.js';
 import { AuditLog } from './observability/audit.js';
@@ -33,8 +33,8 @@ import { isLoopbackHost } from './security/hosts.js';
 import { createIpRules } from './security/ip-rules.js';
 import { KeySource } from './security/key-source.js';
 import { generateApiKey } from './security/keygen.js';
-import { createReplication } from './replication.js';
-import { createReadiness } from './store/readiness.js';
+import { createSharedState } from './shared-state/index.js';
+import { createReadiness } from './shared-state/readiness.js';
 import { MemoryEventStore } from './store/memory/event-store.js';
 import { VERSION } from './version.js';
 
@@ -169,9 +169,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const connections = connectionGuardFor(config, { logger, onRefused: (reason) => metrics?.connectionRefused(reason) });
   // SSE streams are named `<session id>/<n>`: their owner is the session's principal.
   const streamOwner = (streamId: string): string | undefined => sessions.peek(streamId.slice(0, streamId.indexOf('/')))?.principalId;
-  const replication = await createReplication(config, logger, metrics, { streamOwner });
+  const sharedState = await createSharedState(config, logger, metrics, { streamOwner });
   const readiness = createReadiness({
-    synced: () => replication.synced,
+    synced: () => sharedState.synced,
     policy: config.redisFailure,
     timeoutMs: config.redisSyncTimeout * 1000,
     onGiveUp: () =>
@@ -185,23 +185,23 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     banMs: config.banSeconds * 1000,
     failures:
       config.banThreshold > 0
-        ? replication.rateLimitStore('authfail', { windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: config.banThreshold, maxClients: config.banMaxClients, overflow: 'evict' })
+        ? sharedState.rateLimitStore('authfail', { windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: config.banThreshold, maxClients: config.banMaxClients, overflow: 'evict' })
         : undefined,
   });
   activeBans = () => bans.list().length;
-  replication.shareBans(bans);
-  if (replication.mode === 'redis') {
+  sharedState.shareBans(bans);
+  if (sharedState.mode === 'redis') {
     sharing = new SessionSharing({
-      store: replication.sessionStore,
-      bus: replication.bus,
-      replicaId: replication.replicaId,
+      store: sharedState.sessionStore,
+      bus: sharedState.bus,
+      replicaId: sharedState.replicaId,
       ttlMs: config.sessionTtl * 1000,
-      onError: (error) => replication.onFailure(error),
+      onError: (error) => sharedState.onFailure(error),
       now,
     });
     // Sessions created while Redis failed (or lost when it restarted empty) become shared again.
     const shared = sharing;
-    replication.onRecovered(() => shared.republish().then(() => undefined));
+    sharedState.onRecovered(() => shared.republish().then(() => undefined));
   }
   const openAudit = (path: string | undefined): Promise<AuditLog> | undefined =>
     path === undefined
@@ -239,7 +239,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       if (event.ok) void sessions.revalidate();
     },
   });
-  replication.shareKeys(keySource);
+  sharedState.shareKeys(keySource);
   // jose is loaded only in OAuth mode.
   const jwt =
     config.jwtJwksUrl === undefined
@@ -292,7 +292,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
       streamIdleSeconds: config.streamIdleTimeout,
       streamMaxSeconds: config.streamMaxLifetime,
     },
-    sharedState: replication.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
+    sharedState: sharedState.mode === 'memory' ? { mode: 'memory' } : { mode: 'redis', failurePolicy: config.redisFailure, timeoutMs: config.redisTimeout, prefix: config.redisPrefix },
     audit:
       config.auditLog === undefined && config.auditRefusalsLog === undefined
         ? false
@@ -306,7 +306,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     bans: bans.list().map((ban) => ({ client: ban.client, until: new Date(ban.until).toISOString() })),
     recentEvents: events.recent(20),
     audit: audit === undefined ? undefined : audit.head,
-    sharedState: { mode: replication.mode, ...replication.health(), fallbacks: replication.fallbacks, synced: replication.synced, liveReplicas: replication.liveReplicas },
+    sharedState: { mode: sharedState.mode, ...sharedState.health(), fallbacks: sharedState.fallbacks, synced: sharedState.synced, liveReplicas: sharedState.liveReplicas },
   });
 
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
@@ -329,7 +329,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
         maxStreamBytes: config.eventStoreStreamBytes,
         ownerOf: streamOwner,
       }),
-      shared: replication.eventStore,
+      shared: sharedState.eventStore,
     },
     scopeChallenge: (_principal, denial) => challenges.scope(denial),
     events: {
@@ -339,8 +339,8 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     },
   }));
   const catalog = new ToolCatalog(factory, access);
-  const rateLimitStore = replication.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
-  const keyRateLimitStore = replication.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
+  const rateLimitStore = sharedState.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
+  const keyRateLimitStore = sharedState.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
 
   const dnsProtection = isLoopbackHost(config.host)
     ? 'on: loopback Host names only' + (config.allowedHosts.length > 0 ? ` plus ${config.allowedHosts.join(', ')}` : '')
@@ -366,7 +366,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     stats,
     configSummary,
     securityStatus,
-    health: () => replication.health(),
+    health: () => sharedState.health(),
     readiness,
     refusedRequests,
     oauthMetadata:
@@ -408,7 +408,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     await rateLimitStore.close();
     await keyRateLimitStore.close();
     bans.close();
-    await replication.close();
+    await sharedState.close();
   });
 
   let stopping: Promise<void> | undefined;
@@ -420,7 +420,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     keySource,
     async start(): Promise<string> {
       readiness.start();
-      if (!(await replication.ready(2000))) {
+      if (!(await sharedState.ready(2000))) {
         logger.warn({ policy: config.redisFailure, syncTimeoutSeconds: config.redisSyncTimeout }, 'redis not reachable at start; not ready (503) until the shared state is synced');
       }
       await mcp.start();
@@ -437,8 +437,8 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
           rateLimit: `${config.rateLimit}/${config.rateWindow}s`,
           stateless: config.stateless,
           oauth: jwt !== undefined,
-          sharedState: replication.mode,
-          replica: replication.replicaId,
+          sharedState: sharedState.mode,
+          replica: sharedState.replicaId,
         },
         'mcp-warden listening',
       );

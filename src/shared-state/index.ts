@@ -1,5 +1,5 @@
 /**
- * @module replication
+ * @module shared-state
  * The state replicas share: in memory for one process (the default), or in Redis with
  * `--redis-url`, so several replicas act as one server: rate limits, session metadata, bans,
  * key revocations, and messages for GET streams held elsewhere.
@@ -16,16 +16,16 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from './config/load.js';
-import type { Metrics } from './observability/metrics.js';
-import type { BanList } from './security/ban-list.js';
-import type { KeySource } from './security/key-source.js';
-import { LocalEventBus } from './store/memory/event-bus.js';
-import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
-import { MemorySessionStore } from './store/memory/session-store.js';
-import type { RedisKeys } from './store/redis/keys.js';
-import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
+import type { Config } from '../config/load.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { BanList } from '../security/ban-list.js';
+import type { KeySource } from '../security/key-source.js';
+import { LocalEventBus } from '../store/memory/event-bus.js';
+import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
+import { MemorySessionStore } from '../store/memory/session-store.js';
+import type { RedisKeys } from '../store/redis/keys.js';
+import { SharedRateLimitStore } from './shared-rate-limit.js';
+import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from '../store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
@@ -37,7 +37,7 @@ export interface HealthReport {
   readonly detail?: string;
 }
 
-export interface Replication {
+export interface SharedState {
   readonly mode: 'memory' | 'redis';
   readonly replicaId: string;
   readonly sessionStore: SessionStore;
@@ -71,7 +71,7 @@ export interface Replication {
 }
 
 /** One process, no Redis: everything local. */
-function memoryReplication(): Replication {
+function memorySharedState(): SharedState {
   const bus = new LocalEventBus();
   return {
     mode: 'memory',
@@ -94,23 +94,23 @@ function memoryReplication(): Replication {
 }
 
 /** What the shared stores need from the rest of the server. */
-export interface ReplicationHooks {
+export interface SharedStateHooks {
   /** The principal an SSE stream belongs to (its session's), for the per-principal byte budget. */
   readonly streamOwner?: (streamId: string) => string | undefined;
 }
 
-async function redisReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks): Promise<Replication> {
+async function redisSharedState(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks): Promise<SharedState> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
   const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records, { RedisResilience }] = await Promise.all([
-    import('./store/redis/connection.js'),
-    import('./store/redis/event-bus.js'),
-    import('./store/redis/event-store.js'),
-    import('./store/redis/keys.js'),
-    import('./store/redis/rate-limit.js'),
-    import('./store/redis/session-store.js'),
-    import('./store/redis/replica-trust.js'),
-    import('./store/redis/sealed-records.js'),
-    import('./store/redis/resilience.js'),
+    import('../store/redis/connection.js'),
+    import('../store/redis/event-bus.js'),
+    import('../store/redis/event-store.js'),
+    import('../store/redis/keys.js'),
+    import('../store/redis/rate-limit.js'),
+    import('../store/redis/session-store.js'),
+    import('../store/redis/replica-trust.js'),
+    import('../store/redis/sealed-records.js'),
+    import('../store/redis/resilience.js'),
   ]);
   const replicaId = randomUUID();
   const keys: RedisKeys = redisKeys(config.redisPrefix);
@@ -247,6 +247,6 @@ async function redisReplication(config: Readonly<Config>, logger: Logger, metric
 }
 
 /** The shared state for this configuration. */
-export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks = {}): Promise<Replication> {
-  return config.redisUrl === undefined ? memoryReplication() : redisReplication(config, logger, metrics, hooks);
+export async function createSharedState(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks = {}): Promise<SharedState> {
+  return config.redisUrl === undefined ? memorySharedState() : redisSharedState(config, logger, metrics, hooks);
 }
