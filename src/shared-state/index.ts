@@ -101,7 +101,7 @@ export interface SharedStateHooks {
 
 async function redisSharedState(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks): Promise<SharedState> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
-  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records, { RedisResilience }] = await Promise.all([
+  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, { RedisSecurityState }, { RedisResilience }] = await Promise.all([
     import('../store/redis/connection.js'),
     import('../store/redis/event-bus.js'),
     import('../store/redis/event-store.js'),
@@ -109,7 +109,7 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
     import('../store/redis/rate-limit.js'),
     import('../store/redis/session-store.js'),
     import('../store/redis/replica-trust.js'),
-    import('../store/redis/sealed-records.js'),
+    import('../store/redis/security-state.js'),
     import('../store/redis/resilience.js'),
   ]);
   const replicaId = randomUUID();
@@ -142,10 +142,11 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
       unlogged = 0;
     }
   };
+  const securityState = new RedisSecurityState({ client: connection.client, keys, seal });
   const resilience = new RedisResilience({
     client: connection.client,
     keys,
-    seal,
+    securityState,
     replicaId,
     connected: () => connection.healthy,
     downReason: () => connection.reason,
@@ -186,9 +187,8 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
     },
     shareBans(bans) {
       bans.onShare((ban) => {
-        const ttl = Math.max(1, ban.until - Date.now());
-        connection.client
-          .set(keys.ban(ban.client), records.sealBan(seal, keys.ban(ban.client), ban.until), 'PX', ttl)
+        securityState
+          .saveBan(ban.client, ban.until)
           .then(() => bus.publish({ type: 'ban', origin: replicaId, client: ban.client, until: ban.until }))
           .catch(onFailure);
       });
@@ -199,7 +199,7 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
       resilience.targets.applyBan = (client, until) => bans.ban(client, until, false);
       // Bans decided here while Redis failed are written again once it answers.
       resilience.onRecovered(async () => {
-        for (const ban of bans.list()) await connection.client.set(keys.ban(ban.client), records.sealBan(seal, keys.ban(ban.client), ban.until), 'PX', Math.max(1, ban.until - Date.now()));
+        for (const ban of bans.list()) await securityState.saveBan(ban.client, ban.until);
       });
     },
     shareKeys(source) {
@@ -208,9 +208,7 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
       let own: KeyRestriction[] = [];
       const publish = async (restrictions: KeyRestriction[]): Promise<void> => {
         if (restrictions.length === 0) return;
-        const fields: Record<string, string> = {};
-        for (const restriction of restrictions) fields[restriction.id] = records.sealRestriction(seal, keys.keyRestrictions, restriction);
-        await connection.client.hset(keys.keyRestrictions, fields);
+        await securityState.saveRestrictions(restrictions);
         await bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions });
       };
       source.shareRestrictionsWith((restrictions) => {

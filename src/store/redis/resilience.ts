@@ -12,8 +12,8 @@ import type { KeyRestriction } from '../types.js';
 import { Heartbeat } from './heartbeat.js';
 import { RedisHealth, type RedisFailureKind } from './health.js';
 import type { RedisKeys } from './keys.js';
-import type { RecordSeal } from './sealed-records.js';
-import { readStartState, StartupSync } from './startup-sync.js';
+import type { RedisSecurityState } from './security-state.js';
+import { StartupSync } from './startup-sync.js';
 
 const DETAILS: Readonly<Record<RedisFailureKind, string>> = {
   redis_down: 'redis unreachable; limits are per replica',
@@ -25,8 +25,8 @@ const DETAILS: Readonly<Record<RedisFailureKind, string>> = {
 export interface ResilienceOptions {
   readonly client: Redis;
   readonly keys: RedisKeys;
-  /** Checks the integrity of the records read at start-up. */
-  readonly seal: RecordSeal;
+  /** The bans and key restrictions read at start-up. */
+  readonly securityState: RedisSecurityState;
   readonly replicaId: string;
   /** Whether the command connection is up. */
   readonly connected: () => boolean;
@@ -94,7 +94,7 @@ export class RedisResilience {
     if (this.#sync === undefined) {
       this.#sync = new StartupSync({
         attempt: async () => {
-          const state = await readStartState(this.#options.client, this.#options.keys, this.#options.seal);
+          const state = await this.#options.securityState.readStartState();
           this.targets.applyRestrictions?.(state.restrictions);
           for (const ban of state.bans) this.targets.applyBan?.(ban.client, ban.until);
           this.#options.onLog('info', { restrictions: state.restrictions.length, bans: state.bans.length }, 'shared state synced from redis');
