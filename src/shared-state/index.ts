@@ -20,12 +20,13 @@ import type { Config } from '../config/load.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BanList } from '../security/ban-list.js';
 import type { KeySource } from '../security/key-source.js';
+import { shareBans, shareKeys, type SecurityLink } from './security-sharing.js';
 import { LocalEventBus } from '../store/memory/event-bus.js';
 import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
 import { MemorySessionStore } from '../store/memory/session-store.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import { SharedRateLimitStore } from './shared-rate-limit.js';
-import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from '../store/types.js';
+import type { EventBus, EventStore, RateLimitStore, SessionStore } from '../store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
@@ -157,6 +158,7 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
   const subscriber = connection.subscriber();
   subscriber.on('error', (error: unknown) => trust.onClientError(error));
   const bus = new RedisEventBus({ client: connection.client, subscriber, keys, codec: trust.codec, onDrop: (reason, error) => trust.onBusDrop(reason, error) });
+  const link: SecurityLink = { replicaId, bus, securityState, resilience, onFailure };
   return {
     mode: 'redis',
     replicaId,
@@ -185,43 +187,8 @@ async function redisSharedState(config: Readonly<Config>, logger: Logger, metric
         }),
       );
     },
-    shareBans(bans) {
-      bans.onShare((ban) => {
-        securityState
-          .saveBan(ban.client, ban.until)
-          .then(() => bus.publish({ type: 'ban', origin: replicaId, client: ban.client, until: ban.until }))
-          .catch(onFailure);
-      });
-      bus.onMessage((message) => {
-        if (message.type === 'ban' && message.origin !== replicaId) bans.ban(message.client, message.until, false);
-      });
-      // Bans decided before this replica started: applied by the start-up sync (see ready()).
-      resilience.targets.applyBan = (client, until) => bans.ban(client, until, false);
-      // Bans decided here while Redis failed are written again once it answers.
-      resilience.onRecovered(async () => {
-        for (const ban of bans.list()) await securityState.saveBan(ban.client, ban.until);
-      });
-    },
-    shareKeys(source) {
-      // This replica's own restrictions, written again after start-up sync and recovery: the
-      // first write happens before Redis is connected, and an emptied Redis forgot them.
-      let own: KeyRestriction[] = [];
-      const publish = async (restrictions: KeyRestriction[]): Promise<void> => {
-        if (restrictions.length === 0) return;
-        await securityState.saveRestrictions(restrictions);
-        await bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions });
-      };
-      source.shareRestrictionsWith((restrictions) => {
-        own = restrictions;
-        publish(restrictions).catch(onFailure);
-      });
-      resilience.onRecovered(() => publish(own));
-      bus.onMessage((message) => {
-        if (message.type === 'keys_restricted' && message.origin !== replicaId) source.applyRestrictions(message.restrictions);
-      });
-      // Restrictions written before this replica started: applied by the start-up sync (see ready()).
-      resilience.targets.applyRestrictions = (restrictions) => source.applyRestrictions(restrictions);
-    },
+    shareBans: (bans) => shareBans(link, bans),
+    shareKeys: (source) => shareKeys(link, source),
     health: () => resilience.report(),
     ready: (timeoutMs) => resilience.ready(timeoutMs),
     get synced() {
