@@ -36,7 +36,7 @@ import type { ServerStats } from '../observability/stats.js';
 import type { RateLimitStore } from '../store/types.js';
 import './fastify-types.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { HealthReport } from '../replication.js';
+import type { HealthReport } from '../shared-state/index.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { Authenticator } from '../security/authenticator.js';
 import type { BanList } from '../security/ban-list.js';
@@ -55,7 +55,7 @@ import { parseJsonBody } from './json-body.js';
 import { createClientErrorHandler } from './client-error.js';
 import { createFrameworkErrorHandler } from './framework-errors.js';
 import type { PageInfo } from './page.js';
-import type { Readiness } from '../store/readiness.js';
+import type { Readiness } from '../shared-state/readiness.js';
 import { createReadinessGate } from './hooks/readiness.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerMcpRoutes } from './routes/mcp.js';
@@ -83,7 +83,7 @@ export interface AppDependencies {
   readonly securityStatus: () => Readonly<Record<string, unknown>>;
   /** Liveness with the shared-state condition (`degraded` while Redis is unreachable). */
   readonly health: () => HealthReport;
-  /** Readiness (see store/readiness); absent: always ready. */
+  /** Readiness (see shared-state/readiness); absent: always ready. */
   readonly readiness?: Readiness | undefined;
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */

@@ -2,8 +2,8 @@
  * @module store/types
  * The narrow interfaces behind which shared state lives. Each has a memory implementation
  * (the embedded default) and may have others (Redis for several replicas). The rate-limit,
- * session and event stores each have a contract test suite run against every implementation
- * (`test/store`); the event bus is tested per implementation.
+ * session and event stores and the event bus each have a contract test suite run against every
+ * implementation (`test/store`).
  */
 
 /** Outcome of counting one request against a rolling-window limit. */
@@ -77,7 +77,10 @@ export type BusMessage =
 /** Publish/subscribe between replicas (memory: delivers to this process only). */
 export interface EventBus {
   publish(message: BusMessage): Promise<void>;
-  /** Receives every message (including this replica's own; filter by `origin`). */
+  /**
+   * Receives every message (including this replica's own; filter by `origin`), in the order
+   * each publisher sent them. A handler that throws is isolated: the others still run.
+   */
   onMessage(handler: (message: BusMessage) => void): void;
   close(): Promise<void>;
 }

@@ -142,6 +142,19 @@ describe('Prometheus metrics', () => {
     await client.close();
   });
 
+  it('the gauges count what the server built after its metrics: bans and open connections', async () => {
+    const warden = await useWarden({ options: { ...BEHIND_PROXY, banThreshold: 1, banSeconds: 60 } });
+    const attacker = { 'x-forwarded-for': '203.0.113.77' };
+    for (let index = 0; index < 2; index++) await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer guess-${index}-0123456789abcdef`, ...attacker } });
+    expect((await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}`, ...attacker } })).status).toBe(403);
+    const response = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } });
+    expect(response.status).toBe(200);
+    const families = parsePrometheusTextFormat(response.text) as Array<{ name: string; metrics: Array<{ value?: string }> }>;
+    const value = (name: string): number => Number(families.find((candidate) => candidate.name === name)?.metrics[0]?.value);
+    expect(value('mcp_warden_active_bans')).toBe(1);
+    expect(value('mcp_warden_open_connections')).toBeGreaterThanOrEqual(1);
+  });
+
   it('with --metrics-token, /metrics takes that token and nothing else', async () => {
     const token = 'scrape-token-0123456789abcdef';
     const warden = await useWarden({ options: { metricsToken: token } });

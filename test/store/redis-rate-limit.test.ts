@@ -10,7 +10,7 @@ import { MemoryRateLimitStore } from '../../src/store/memory/rate-limit.js';
 import { bucketMsFor } from '../../src/store/rolling-window.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisRateLimitStore } from '../../src/store/redis/rate-limit.js';
-import { SharedRateLimitStore } from '../../src/store/shared-rate-limit.js';
+import { SharedRateLimitStore } from '../../src/shared-state/shared-rate-limit.js';
 import { useRedis } from '../helpers/redis.js';
 import { rateLimitContract } from './rate-limit.contract.js';
 import { sleep } from '../helpers/wait.js';

@@ -11,8 +11,8 @@ import { failureKind, RedisHealth } from '../../src/store/redis/health.js';
 import { Heartbeat } from '../../src/store/redis/heartbeat.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { RedisRateLimitStore } from '../../src/store/redis/rate-limit.js';
-import { createReadiness } from '../../src/store/readiness.js';
-import { SharedRateLimitStore } from '../../src/store/shared-rate-limit.js';
+import { createReadiness } from '../../src/shared-state/readiness.js';
+import { SharedRateLimitStore } from '../../src/shared-state/shared-rate-limit.js';
 import { useRedis } from '../helpers/redis.js';
 
 describe('RedisHealth', () => {

@@ -1,7 +1,7 @@
 /**
  * @module http/hooks/readiness
  * Holds `/mcp` and `/api/*` at 503 (with Retry-After) until the replica is ready (see
- * store/readiness): a replica that has not yet applied the revocations and bans stored in
+ * shared-state/readiness): a replica that has not yet applied the revocations and bans stored in
  * Redis must not authenticate anyone. Probes, the home page and metrics are not held.
  */
 

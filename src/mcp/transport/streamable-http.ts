@@ -23,7 +23,7 @@ import {
   negotiateProtocolVersion,
   type ProtocolVersion,
 } from '../protocol-versions.js';
-import type { SessionSharing } from '../session-sharing.js';
+import type { SessionSharing } from '../../shared-state/session-sharing.js';
 import { hardenToolErrors } from '../harden.js';
 import type { LiveSession, ServerFactory, ServerLike, SessionContext, SessionRegistry } from '../sessions.js';
 import type { SessionMeta } from '../../store/types.js';

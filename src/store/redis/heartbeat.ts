@@ -3,7 +3,7 @@
  * Each replica says "alive" in Redis every `intervalMs`: one script refreshes its entry in a
  * sorted set of replicas (score: Redis time + `ttlMs`), drops the entries that expired, and
  * reads the count. The count is cached from the last successful beat, so when Redis fails each
- * replica still knows how many share the limits (see store/shared-rate-limit).
+ * replica still knows how many share the limits (see shared-state/shared-rate-limit).
  *
  * The same script keeps a boot marker: a random id written once (SET NX) into an empty Redis.
  * When a beat reads a marker different from the one it read before, Redis lost its data

@@ -4,17 +4,16 @@
  * rate over a short window, not only the socket), a heartbeat that tells each replica how many
  * share the limits, a start-up sync retried until Redis answers (the replica is not ready
  * before), and recovery work (re-seeding limits after Redis lost its data, re-publishing what
- * was decided during an outage). Built by `replication` for `--redis-url` only.
+ * was decided during an outage). Built by `shared-state` for `--redis-url` only.
  */
 
 import type { Redis } from 'ioredis';
-import type { SharedRateLimitStore } from '../shared-rate-limit.js';
 import type { KeyRestriction } from '../types.js';
 import { Heartbeat } from './heartbeat.js';
 import { RedisHealth, type RedisFailureKind } from './health.js';
 import type { RedisKeys } from './keys.js';
-import type { RecordSeal } from './sealed-records.js';
-import { readStartState, StartupSync } from './startup-sync.js';
+import type { RedisSecurityState } from './security-state.js';
+import { StartupSync } from './startup-sync.js';
 
 const DETAILS: Readonly<Record<RedisFailureKind, string>> = {
   redis_down: 'redis unreachable; limits are per replica',
@@ -26,8 +25,8 @@ const DETAILS: Readonly<Record<RedisFailureKind, string>> = {
 export interface ResilienceOptions {
   readonly client: Redis;
   readonly keys: RedisKeys;
-  /** Checks the integrity of the records read at start-up. */
-  readonly seal: RecordSeal;
+  /** The bans and key restrictions read at start-up. */
+  readonly securityState: RedisSecurityState;
   readonly replicaId: string;
   /** Whether the command connection is up. */
   readonly connected: () => boolean;
@@ -40,6 +39,12 @@ export interface ResilienceOptions {
   readonly now?: () => number;
 }
 
+/** A limiter that can write this replica's counts back after Redis lost its data (see shared-state/shared-rate-limit). */
+export interface ReseedableLimiter {
+  /** Writes the current window's counts to Redis again; resolves to the clients seeded. */
+  reseed(): Promise<number>;
+}
+
 export interface SyncTargets {
   applyRestrictions?: (restrictions: KeyRestriction[]) => void;
   applyBan?: (client: string, until: number) => void;
@@ -50,7 +55,7 @@ export class RedisResilience {
   readonly heartbeat: Heartbeat;
   readonly targets: SyncTargets = {};
   readonly #options: ResilienceOptions;
-  readonly #limiters: SharedRateLimitStore[] = [];
+  readonly #limiters: ReseedableLimiter[] = [];
   readonly #recovered: Array<() => void | Promise<void>> = [];
   #sync: StartupSync | undefined;
 
@@ -71,7 +76,7 @@ export class RedisResilience {
   }
 
   /** Limiters to re-seed after Redis lost its data. */
-  addLimiter(store: SharedRateLimitStore): SharedRateLimitStore {
+  addLimiter<T extends ReseedableLimiter>(store: T): T {
     this.#limiters.push(store);
     return store;
   }
@@ -89,7 +94,7 @@ export class RedisResilience {
     if (this.#sync === undefined) {
       this.#sync = new StartupSync({
         attempt: async () => {
-          const state = await readStartState(this.#options.client, this.#options.keys, this.#options.seal);
+          const state = await this.#options.securityState.readStartState();
           this.targets.applyRestrictions?.(state.restrictions);
           for (const ban of state.bans) this.targets.applyBan?.(ban.client, ban.until);
           this.#options.onLog('info', { restrictions: state.restrictions.length, bans: state.bans.length }, 'shared state synced from redis');

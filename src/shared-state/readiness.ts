@@ -1,5 +1,5 @@
 /**
- * @module store/readiness
+ * @module shared-state/readiness
  * Whether this replica may serve: once the start-up sync of the shared state completed (the
  * revocations, restrictions and bans other replicas wrote to Redis are applied). Until then
  * `/ready` answers 503 and `/mcp` and `/api/*` answer 503 with Retry-After. With the `open`

@@ -1,5 +1,5 @@
 /**
- * @module store/shared-rate-limit
+ * @module shared-state/shared-rate-limit
  * The failure policy around the shared (Redis) limiter. Redis answers within its short
  * timeout or the call fails; then `open` (default) answers from this replica's own memory
  * limiter, and `closed` refuses the request with 503. Either way no request waits for Redis,
@@ -16,7 +16,7 @@
  */
 
 import { WardenError } from '../errors.js';
-import type { RateLimitDecision, RateLimitStore } from './types.js';
+import type { RateLimitDecision, RateLimitStore } from '../store/types.js';
 
 export type FailurePolicy = 'open' | 'closed';
 

@@ -1,5 +1,5 @@
 /**
- * @module replication
+ * @module shared-state
  * The state replicas share: in memory for one process (the default), or in Redis with
  * `--redis-url`, so several replicas act as one server: rate limits, session metadata, bans,
  * key revocations, and messages for GET streams held elsewhere.
@@ -16,16 +16,17 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config, EventStoreConfig, RedisConfig } from './config/load.js';
-import type { Metrics } from './observability/metrics.js';
-import type { BanList } from './security/ban-list.js';
-import type { KeySource } from './security/key-source.js';
-import { LocalEventBus } from './store/memory/event-bus.js';
-import { MemoryRateLimitStore } from './store/memory/rate-limit.js';
-import { MemorySessionStore } from './store/memory/session-store.js';
-import type { RedisKeys } from './store/redis/keys.js';
-import { SharedRateLimitStore } from './store/shared-rate-limit.js';
-import type { EventBus, EventStore, KeyRestriction, RateLimitStore, SessionStore } from './store/types.js';
+import type { Config, EventStoreConfig, RedisConfig } from '../config/load.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { BanList } from '../security/ban-list.js';
+import type { KeySource } from '../security/key-source.js';
+import { shareBans, shareKeys, type SecurityLink } from './security-sharing.js';
+import { LocalEventBus } from '../store/memory/event-bus.js';
+import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
+import { MemorySessionStore } from '../store/memory/session-store.js';
+import type { RedisKeys } from '../store/redis/keys.js';
+import { SharedRateLimitStore } from './shared-rate-limit.js';
+import type { EventBus, EventStore, RateLimitStore, SessionStore } from '../store/types.js';
 
 /** How often, at most, a warn line reports Redis fallbacks. */
 const FALLBACK_LOG_INTERVAL_MS = 10_000;
@@ -37,7 +38,7 @@ export interface HealthReport {
   readonly detail?: string;
 }
 
-export interface Replication {
+export interface SharedState {
   readonly mode: 'memory' | 'redis';
   readonly replicaId: string;
   readonly sessionStore: SessionStore;
@@ -71,7 +72,7 @@ export interface Replication {
 }
 
 /** One process, no Redis: everything local. */
-function memoryReplication(): Replication {
+function memorySharedState(): SharedState {
   const bus = new LocalEventBus();
   return {
     mode: 'memory',
@@ -94,23 +95,23 @@ function memoryReplication(): Replication {
 }
 
 /** What the shared stores need from the rest of the server. */
-export interface ReplicationHooks {
+export interface SharedStateHooks {
   /** The principal an SSE stream belongs to (its session's), for the per-principal byte budget. */
   readonly streamOwner?: (streamId: string) => string | undefined;
 }
 
-async function redisReplication(redis: RedisConfig, budgets: EventStoreConfig, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks): Promise<Replication> {
+async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks): Promise<SharedState> {
   // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
-  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, records, { RedisResilience }] = await Promise.all([
-    import('./store/redis/connection.js'),
-    import('./store/redis/event-bus.js'),
-    import('./store/redis/event-store.js'),
-    import('./store/redis/keys.js'),
-    import('./store/redis/rate-limit.js'),
-    import('./store/redis/session-store.js'),
-    import('./store/redis/replica-trust.js'),
-    import('./store/redis/sealed-records.js'),
-    import('./store/redis/resilience.js'),
+  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, { RedisSecurityState }, { RedisResilience }] = await Promise.all([
+    import('../store/redis/connection.js'),
+    import('../store/redis/event-bus.js'),
+    import('../store/redis/event-store.js'),
+    import('../store/redis/keys.js'),
+    import('../store/redis/rate-limit.js'),
+    import('../store/redis/session-store.js'),
+    import('../store/redis/replica-trust.js'),
+    import('../store/redis/security-state.js'),
+    import('../store/redis/resilience.js'),
   ]);
   const replicaId = randomUUID();
   const keys: RedisKeys = redisKeys(redis.prefix);
@@ -141,10 +142,11 @@ async function redisReplication(redis: RedisConfig, budgets: EventStoreConfig, l
       unlogged = 0;
     }
   };
+  const securityState = new RedisSecurityState({ client: connection.client, keys, seal });
   const resilience = new RedisResilience({
     client: connection.client,
     keys,
-    seal,
+    securityState,
     replicaId,
     connected: () => connection.healthy,
     downReason: () => connection.reason,
@@ -155,6 +157,7 @@ async function redisReplication(redis: RedisConfig, budgets: EventStoreConfig, l
   const subscriber = connection.subscriber();
   subscriber.on('error', (error: unknown) => trust.onClientError(error));
   const bus = new RedisEventBus({ client: connection.client, subscriber, keys, codec: trust.codec, onDrop: (reason, error) => trust.onBusDrop(reason, error) });
+  const link: SecurityLink = { replicaId, bus, securityState, resilience, onFailure };
   return {
     mode: 'redis',
     replicaId,
@@ -183,46 +186,8 @@ async function redisReplication(redis: RedisConfig, budgets: EventStoreConfig, l
         }),
       );
     },
-    shareBans(bans) {
-      bans.onShare((ban) => {
-        const ttl = Math.max(1, ban.until - Date.now());
-        connection.client
-          .set(keys.ban(ban.client), records.sealBan(seal, keys.ban(ban.client), ban.until), 'PX', ttl)
-          .then(() => bus.publish({ type: 'ban', origin: replicaId, client: ban.client, until: ban.until }))
-          .catch(onFailure);
-      });
-      bus.onMessage((message) => {
-        if (message.type === 'ban' && message.origin !== replicaId) bans.ban(message.client, message.until, false);
-      });
-      // Bans decided before this replica started: applied by the start-up sync (see ready()).
-      resilience.targets.applyBan = (client, until) => bans.ban(client, until, false);
-      // Bans decided here while Redis failed are written again once it answers.
-      resilience.onRecovered(async () => {
-        for (const ban of bans.list()) await connection.client.set(keys.ban(ban.client), records.sealBan(seal, keys.ban(ban.client), ban.until), 'PX', Math.max(1, ban.until - Date.now()));
-      });
-    },
-    shareKeys(source) {
-      // This replica's own restrictions, written again after start-up sync and recovery: the
-      // first write happens before Redis is connected, and an emptied Redis forgot them.
-      let own: KeyRestriction[] = [];
-      const publish = async (restrictions: KeyRestriction[]): Promise<void> => {
-        if (restrictions.length === 0) return;
-        const fields: Record<string, string> = {};
-        for (const restriction of restrictions) fields[restriction.id] = records.sealRestriction(seal, keys.keyRestrictions, restriction);
-        await connection.client.hset(keys.keyRestrictions, fields);
-        await bus.publish({ type: 'keys_restricted', origin: replicaId, restrictions });
-      };
-      source.shareRestrictionsWith((restrictions) => {
-        own = restrictions;
-        publish(restrictions).catch(onFailure);
-      });
-      resilience.onRecovered(() => publish(own));
-      bus.onMessage((message) => {
-        if (message.type === 'keys_restricted' && message.origin !== replicaId) source.applyRestrictions(message.restrictions);
-      });
-      // Restrictions written before this replica started: applied by the start-up sync (see ready()).
-      resilience.targets.applyRestrictions = (restrictions) => source.applyRestrictions(restrictions);
-    },
+    shareBans: (bans) => shareBans(link, bans),
+    shareKeys: (source) => shareKeys(link, source),
     health: () => resilience.report(),
     ready: (timeoutMs) => resilience.ready(timeoutMs),
     get synced() {
@@ -246,6 +211,6 @@ async function redisReplication(redis: RedisConfig, budgets: EventStoreConfig, l
 }
 
 /** The shared state for this configuration. */
-export async function createReplication(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: ReplicationHooks = {}): Promise<Replication> {
-  return config.redis === undefined ? memoryReplication() : redisReplication(config.redis, config.eventStore, logger, metrics, hooks);
+export async function createSharedState(config: Readonly<Config>, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks = {}): Promise<SharedState> {
+  return config.redis === undefined ? memorySharedState() : redisSharedState(config.redis, config.eventStore, logger, metrics, hooks);
 }

@@ -1,5 +1,5 @@
 /**
- * @module mcp/session-sharing
+ * @module shared-state/session-sharing
  * What lets several replicas act as one server for MCP sessions: session metadata in a shared
  * store (so any replica can rebuild a session it does not hold), session ends broadcast to all
  * replicas, and server-to-client messages relayed to the replica that holds the session's GET

@@ -1,0 +1,67 @@
+/**
+ * @module server
+ * Composition root: builds the parts of a server from a validated configuration, each concern
+ * by its own module from what the previous ones returned (credentials, observability, shared
+ * state, the MCP engine, the summaries, the HTTP app, the lifecycle), and hands them to the
+ * CLI and the library API through {@link createServer}. The few parts needed before they can
+ * be built (the metrics count sessions built later) are bound through `late`.
+ */
+
+import { createCredentials, withCredential } from './credentials.js';
+import { createEngine, createSessions, streamOwnerOf } from './engine.js';
+import { createHttpApp } from './http.js';
+import { lateParts } from './late.js';
+import { installLifecycle, lifecycle } from './lifecycle.js';
+import { createObservability, createServerLogger } from './observability.js';
+import { createServerSharedState } from './shared-state.js';
+import { createSummaries } from './summaries.js';
+import type { WardenServer, WardenServerOptions } from './types.js';
+
+export type { WardenServer, WardenServerOptions } from './types.js';
+
+/**
+ * Creates an mcp-warden server with every security layer on.
+ *
+ * @example
+ * import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+ * import { createServer } from 'mcp-warden';
+ *
+ * const warden = await createServer({
+ *   options: { apiKeys: [process.env.MY_KEY!], port: 8443 },
+ *   mcpServer: () => {
+ *     const server = new McpServer({ name: 'mine', version: '1.0.0' });
+ *     server.registerTool('ping', { description: 'Replies pong' }, () => ({ content: [{ type: 'text', text: 'pong' }] }));
+ *     return server;
+ *   },
+ * });
+ * await warden.start();
+ */
+export async function createServer(options: WardenServerOptions = {}): Promise<WardenServer> {
+  const { config, generatedKey } = withCredential(options);
+  const logger = createServerLogger(options, config);
+  const now = options.clock ?? Date.now;
+  const late = lateParts();
+
+  const observed = await createObservability(config, logger, now, late);
+  const shared = await createServerSharedState(config, logger, now, observed.metrics, late);
+  const credentials = await createCredentials(config, options.clock, observed.events, late);
+  shared.sharedState.shareKeys(credentials.keySource);
+  const sessions = late.sessions.set(createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler }));
+  const summaries = createSummaries(config, { generatedKey, observed, shared, credentials });
+  const engine = createEngine(options, config, logger, now, {
+    sessions,
+    sharing: shared.sharing,
+    sharedState: shared.sharedState,
+    events: observed.events,
+    stats: observed.stats,
+    challenges: credentials.challenges,
+    configSummary: summaries.configSummary,
+    streamOwner: streamOwnerOf(late.sessions),
+  });
+  late.handler.set(engine.mcp);
+
+  const app = await createHttpApp(options, config, logger, { observed, shared, credentials, engine, summaries });
+  const parts = { observed, shared, credentials, sessions, engine };
+  installLifecycle(app, parts);
+  return { config, app, logger, generatedKey, keySource: credentials.keySource, ...lifecycle(config, logger, app, parts) };
+}

@@ -1,0 +1,72 @@
+/**
+ * @module server/types
+ * What {@link createServer} takes and returns: the options of the library API and the running
+ * server handed to the CLI, tests and the benchmark.
+ */
+
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config, ConfigOptions } from '../config/load.js';
+import type { ServerFactory } from '../mcp/sessions.js';
+import type { KeySource } from '../security/key-source.js';
+
+/** Options of {@link createServer}. */
+export interface WardenServerOptions {
+  /**
+   * Builds your MCP server for each session (or once, in stateless mode). Defaults to the
+   * built-in tools. Must return a new `McpServer`/`Server` each call unless stateless.
+   */
+  readonly mcpServer?: ServerFactory;
+  /**
+   * Options in code, validated over the defaults (environment variables are not read).
+   * Invalid options make `createServer` reject with a ConfigError listing every problem.
+   */
+  readonly options?: ConfigOptions;
+  /** An already validated configuration (from `loadConfig`); takes precedence over `options`. */
+  readonly config?: Readonly<Config>;
+  /**
+   * Your factory's server may serve every session: it is called once and sessions cost a
+   * ~1 KB channel instead of a ~40 KB engine each. Only for servers that keep no state per
+   * client (the SDK engine's client capabilities then belong to whichever client initialized
+   * last). The built-in server always shares.
+   */
+  readonly shareServer?: boolean;
+  /**
+   * Parts of your server only operator credentials may list, call, read, get or complete
+   * (operator keys, JWTs with the `<prefix>operator` scope). Tool scopes apply either way.
+   */
+  readonly operatorOnly?: { readonly tools?: readonly string[]; readonly resourcePrefixes?: readonly string[]; readonly prompts?: readonly string[] };
+  /** Logger to use instead of one built from `config.logLevel`. */
+  readonly logger?: Logger;
+  /**
+   * Benchmark only: serve with no IP rules, rate limit, Host/Origin guard, authentication or
+   * request log, to measure what they cost. Never use it to serve anyone.
+   */
+  readonly benchmarkOnlyDisableSecurity?: boolean;
+  /**
+   * The clock (epoch ms) for everything that expires: key expiry and rotation overlaps, token
+   * `exp`, session TTLs and GET-stream lifetimes. For tests and simulations; not a CLI option.
+   */
+  readonly clock?: () => number;
+}
+
+/** A running (or startable) mcp-warden server. */
+export interface WardenServer {
+  readonly config: Readonly<Config>;
+  readonly app: FastifyInstance;
+  readonly logger: Logger;
+  /**
+   * The key generated at start because no credential was configured (loopback only);
+   * undefined otherwise. Shown once by the CLI; never logged.
+   */
+  readonly generatedKey: string | undefined;
+  /** The keys file reloader, when `--keys-file` is set (reload() for tests and tooling). */
+  readonly keySource: KeySource;
+  /** Listens on `config.host:config.port`; resolves to the base URL. */
+  start(): Promise<string>;
+  /** Graceful stop: refuse new connections, let in-flight requests finish within `config.shutdownTimeout`, close sessions, flush the audit trail. */
+  stop(): Promise<void>;
+  /** The bound address once started. */
+  address(): AddressInfo | undefined;
+}
