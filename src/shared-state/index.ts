@@ -100,9 +100,9 @@ export interface SharedStateHooks {
   readonly streamOwner?: (streamId: string) => string | undefined;
 }
 
-async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks): Promise<SharedState> {
-  // Loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs.
-  const [{ RedisConnection }, { RedisEventBus }, { RedisEventStore }, { redisKeys }, { RedisRateLimitStore }, { RedisSessionStore }, { createReplicaTrust }, { RedisSecurityState }, { RedisResilience }] = await Promise.all([
+/** The Redis modules, loaded only with --redis-url: the client library costs ~20 MB of memory a single process never needs. */
+async function loadRedisModules() {
+  const [connection, eventBus, eventStore, keys, rateLimit, sessionStore, replicaTrust, securityState, resilience] = await Promise.all([
     import('../store/redis/connection.js'),
     import('../store/redis/event-bus.js'),
     import('../store/redis/event-store.js'),
@@ -113,38 +113,64 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
     import('../store/redis/security-state.js'),
     import('../store/redis/resilience.js'),
   ]);
-  const replicaId = randomUUID();
-  const keys: RedisKeys = redisKeys(redis.prefix);
-  const trust = createReplicaTrust({ sharedSecret: redis.sharedSecret, sharedSecretPrevious: redis.sharedSecretPrevious, channel: keys.events, logger, metrics });
-  const seal = trust.seal;
+  return { ...connection, ...eventBus, ...eventStore, ...keys, ...rateLimit, ...sessionStore, ...replicaTrust, ...securityState, ...resilience };
+}
+
+/** Logs absorbed Redis failures at most once per interval, with how many there were. */
+function fallbackLog(logger: Logger, policy: RedisConfig['failure']): (reason: string) => void {
   let lastLog = 0;
   let unlogged = 0;
-  const connection = new RedisConnection({
+  return (reason) => {
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLog < FALLBACK_LOG_INTERVAL_MS) return;
+    logger.warn({ fallbacks: unlogged, reason, policy }, 'redis calls failed; answered from per-replica state');
+    lastLog = now;
+    unlogged = 0;
+  };
+}
+
+/** Where connection events go once the resilience part exists. */
+interface HealthSink {
+  current?: { clear(): void; failure(error: unknown): void };
+}
+
+type RedisModules = Awaited<ReturnType<typeof loadRedisModules>>;
+
+/** The Redis connection, and what every absorbed Redis failure does (health, counters, a throttled log line). */
+function redisConnection(modules: RedisModules, redis: RedisConfig, logger: Logger, metrics: Metrics | undefined, health: HealthSink) {
+  const connection = new modules.RedisConnection({
     url: redis.url,
     timeoutMs: redis.timeout,
     onStateChange: (healthy, reason) => {
-      if (healthy) {
-        resilience.health.clear();
-        logger.info('redis connected: shared state on');
-      }
-      else logger.warn({ reason, policy: redis.failure }, 'redis unavailable: falling back to per-replica state');
+      if (!healthy) return logger.warn({ reason, policy: redis.failure }, 'redis unavailable: falling back to per-replica state');
+      health.current?.clear();
+      logger.info('redis connected: shared state on');
     },
   });
+  const logFallback = fallbackLog(logger, redis.failure);
   const onFailure = (error: unknown): void => {
-    resilience.health.failure(error);
+    health.current?.failure(error);
     connection.countFallback(error);
     metrics?.redisFallback();
-    unlogged++;
-    const now = Date.now();
-    if (now - lastLog >= FALLBACK_LOG_INTERVAL_MS) {
-      logger.warn({ fallbacks: unlogged, reason: connection.reason ?? String((error as Error)?.message ?? error), policy: redis.failure }, 'redis calls failed; answered from per-replica state');
-      lastLog = now;
-      unlogged = 0;
-    }
+    logFallback(connection.reason ?? String((error as Error)?.message ?? error));
   };
-  const securityState = new RedisSecurityState({ client: connection.client, keys, seal });
-  const resilience = new RedisResilience({
-    client: connection.client,
+  return { connection, onFailure };
+}
+
+async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, logger: Logger, metrics: Metrics | undefined, hooks: SharedStateHooks): Promise<SharedState> {
+  const modules = await loadRedisModules();
+  const replicaId = randomUUID();
+  const keys: RedisKeys = modules.redisKeys(redis.prefix);
+  const trust = modules.createReplicaTrust({ sharedSecret: redis.sharedSecret, sharedSecretPrevious: redis.sharedSecretPrevious, channel: keys.events, logger, metrics });
+  const seal = trust.seal;
+  // The connection reports to the health window, which needs the connection: bound once both exist.
+  const health: HealthSink = {};
+  const { connection, onFailure } = redisConnection(modules, redis, logger, metrics, health);
+  const client = connection.client;
+  const securityState = new modules.RedisSecurityState({ client, keys, seal });
+  const resilience = new modules.RedisResilience({
+    client,
     keys,
     securityState,
     replicaId,
@@ -153,39 +179,35 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
     onFailure,
     onLog: (level, fields, message) => logger[level](fields, message),
   });
+  health.current = resilience.health;
   metrics?.watchRedis(() => resilience.report().status === 'ok');
   const subscriber = connection.subscriber();
   subscriber.on('error', (error: unknown) => trust.onClientError(error));
-  const bus = new RedisEventBus({ client: connection.client, subscriber, keys, codec: trust.codec, onDrop: (reason, error) => trust.onBusDrop(reason, error) });
+  const bus = new modules.RedisEventBus({ client, subscriber, keys, codec: trust.codec, onDrop: (reason, error) => trust.onBusDrop(reason, error) });
   const link: SecurityLink = { replicaId, bus, securityState, resilience, onFailure };
+  const eventStore = new modules.RedisEventStore({
+    ...{ client, keys, seal, onError: onFailure, ownerOf: hooks.streamOwner },
+    ...{ maxBytes: budgets.bytes, maxPrincipalBytes: budgets.principalBytes, maxStreamBytes: budgets.streamBytes },
+  });
+  const rateLimitStore: SharedState['rateLimitStore'] = (limiter, options) =>
+    resilience.addLimiter(
+      new SharedRateLimitStore({
+        shared: new modules.RedisRateLimitStore({ client, keys, limiter, windowMs: options.windowMs }),
+        fallback: new MemoryRateLimitStore(options),
+        policy: redis.failure,
+        healthy: () => connection.healthy,
+        replicas: () => resilience.heartbeat.live,
+        onFallback: onFailure,
+        onSuccess: () => resilience.health.success(),
+      }),
+    );
   return {
     mode: 'redis',
     replicaId,
-    sessionStore: new RedisSessionStore({ client: connection.client, keys, seal }),
+    sessionStore: new modules.RedisSessionStore({ client, keys, seal }),
     bus,
-    eventStore: new RedisEventStore({
-      client: connection.client,
-      keys,
-      seal,
-      onError: onFailure,
-      maxBytes: budgets.bytes,
-      maxPrincipalBytes: budgets.principalBytes,
-      maxStreamBytes: budgets.streamBytes,
-      ownerOf: hooks.streamOwner,
-    }),
-    rateLimitStore(limiter, options) {
-      return resilience.addLimiter(
-        new SharedRateLimitStore({
-          shared: new RedisRateLimitStore({ client: connection.client, keys, limiter, windowMs: options.windowMs }),
-          fallback: new MemoryRateLimitStore(options),
-          policy: redis.failure,
-          healthy: () => connection.healthy,
-          replicas: () => resilience.heartbeat.live,
-          onFallback: onFailure,
-          onSuccess: () => resilience.health.success(),
-        }),
-      );
-    },
+    eventStore,
+    rateLimitStore,
     shareBans: (bans) => shareBans(link, bans),
     shareKeys: (source) => shareKeys(link, source),
     health: () => resilience.report(),
