@@ -140,6 +140,15 @@ export async function runServe(command: Command): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // Nothing that escapes a handler (a store callback, a library's event) may end the process
+  // silently. A stray rejection is logged and counted, and serving goes on; an uncaught
+  // exception leaves the process in an unknown state: logged, counted, then a graceful stop
+  // with exit code 1 so the supervisor restarts it.
+  process.on('unhandledRejection', (reason) => server.processError('unhandled_rejection', reason));
+  process.on('uncaughtException', (error) => {
+    server.processError('uncaught_exception', error);
+    server.stop().finally(() => process.exit(EXIT_FAILED));
+  });
 }
 
 export function registerServe(program: Command): Command {

@@ -22,6 +22,9 @@ export interface MetricsOptions {
   readonly openConnections?: () => number;
 }
 
+/** What reached the process-level handlers. */
+export type ProcessErrorKind = 'unhandled_rejection' | 'uncaught_exception';
+
 export class Metrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'route' | 'method' | 'status'>;
@@ -31,6 +34,7 @@ export class Metrics {
   readonly #toolCalls: Counter<'tool' | 'outcome'>;
   readonly #denied: Counter<'reason'>;
   readonly #redisFallbacks: Counter;
+  readonly #processErrors: Counter<'kind'>;
   readonly #busDropped: Counter<'reason'>;
   readonly #recordsRejected: Counter<'record'>;
   readonly #connectionsRefused: Counter<'reason'>;
@@ -49,6 +53,7 @@ export class Metrics {
     this.#toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers });
     this.#denied = new Counter({ name: `${PREFIX}denied_total`, help: 'Requests refused with 403, by reason (ip_rule, banned, host, origin, scope)', labelNames: ['reason'], registers });
     this.#redisFallbacks = new Counter({ name: `${PREFIX}redis_fallbacks_total`, help: 'Calls answered from per-replica state because Redis failed or was down', registers });
+    this.#processErrors = new Counter({ name: `${PREFIX}process_errors_total`, help: 'Errors that reached the process: unhandled_rejection (logged, serving goes on), uncaught_exception (logged, then a graceful stop)', labelNames: ['kind'], registers });
     this.#busDropped = new Counter({
       name: `${PREFIX}bus_dropped_total`,
       help: 'Messages between replicas dropped: bad_mac, stale, replay, malformed, schema, request (a relayed server-to-client request), handler_error, ...',
@@ -144,6 +149,11 @@ export class Metrics {
 
   redisFallback(): void {
     this.#redisFallbacks.inc();
+  }
+
+  /** An error reached the process-level handlers (`kind` is a fixed set). */
+  processError(kind: ProcessErrorKind): void {
+    this.#processErrors.labels(kind).inc();
   }
 
   /** A message between replicas was dropped (reasons are a fixed set). */

@@ -63,5 +63,9 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const app = await createHttpApp(options, config, logger, { observed, shared, credentials, engine, summaries });
   const parts = { observed, shared, credentials, sessions, engine };
   installLifecycle(app, parts);
-  return { config, app, logger, generatedKey, keySource: credentials.keySource, ...lifecycle(config, logger, app, parts) };
+  const processError: WardenServer['processError'] = (kind, error) => {
+    logger.error({ err: error, kind }, kind === 'uncaught_exception' ? 'uncaught exception; stopping gracefully' : 'unhandled promise rejection; still serving');
+    observed.metrics?.processError(kind);
+  };
+  return { config, app, logger, generatedKey, keySource: credentials.keySource, processError, ...lifecycle(config, logger, app, parts) };
 }

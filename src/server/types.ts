@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config, ConfigOptions } from '../config/load.js';
+import type { ProcessErrorKind } from '../observability/metrics.js';
 import type { ServerFactory } from '../mcp/sessions.js';
 import type { KeySource } from '../security/key-source.js';
 
@@ -63,6 +64,11 @@ export interface WardenServer {
   readonly generatedKey: string | undefined;
   /** The keys file reloader, when `--keys-file` is set (reload() for tests and tooling). */
   readonly keySource: KeySource;
+  /**
+   * Reports an error that reached the process (the CLI installs the handlers): one error log
+   * line and `mcp_warden_process_errors_total{kind}`. What to do next is the caller's choice.
+   */
+  processError(kind: ProcessErrorKind, error: unknown): void;
   /** Listens on `config.host:config.port`; resolves to the base URL. */
   start(): Promise<string>;
   /** Graceful stop: refuse new connections, let in-flight requests finish within `config.shutdownTimeout`, close sessions, flush the audit trail. */
