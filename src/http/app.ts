@@ -11,7 +11,8 @@
  *
  * Requests refused before any hook meet the same guards: malformed URLs through
  * `frameworkErrors` (http/framework-errors), and what Node's parser refuses through
- * `clientErrorHandler` (http/client-error).
+ * `clientErrorHandler`, and CONNECT requests through the server's `connect` event (both
+ * http/client-error).
  */
 
 import Fastify, {
@@ -52,7 +53,7 @@ import { createRateLimitHook } from './hooks/rate-limit.js';
 import { createRequestLog, logRefusal, type RefusedRequestLog } from './hooks/request-log.js';
 import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
 import { parseJsonBody } from './json-body.js';
-import { createClientErrorHandler } from './client-error.js';
+import { createParserRefusals } from './client-error.js';
 import { createFrameworkErrorHandler } from './framework-errors.js';
 import type { PageInfo } from './page.js';
 import type { Readiness } from '../shared-state/readiness.js';
@@ -156,6 +157,14 @@ function createFastify(deps: AppDependencies, guards: GlobalGuards | undefined):
   const { config, stats, events } = deps;
   const frameworkHeaders = baseSecurityHeaders({ hsts: hsts(config) });
   const trustedProxy = createProxyTrust(config.trustProxy);
+  // Requests Node's parser refuses (bad framing, invalid header characters, oversized headers), and CONNECT.
+  const refusals = createParserRefusals({
+    headers: frameworkHeaders,
+    guards: guards === undefined ? undefined : { rules: deps.ipRules, bans: deps.bans, store: deps.rateLimitStore, limit: config.rateLimit, events, trustedProxy },
+    logger: deps.logger,
+    stats,
+    metrics: deps.metrics,
+  });
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our onResponse hook writes the one line per request; Fastify's own two lines are off.
@@ -183,15 +192,10 @@ function createFastify(deps: AppDependencies, guards: GlobalGuards | undefined):
       clientIp: (request) => forwardedClient(request.raw.socket.remoteAddress ?? '', request.headers['x-forwarded-for'] as string | undefined, trustedProxy),
       logRequest: guards?.logRequest,
     }),
-    // Requests Node's parser refuses (bad framing, invalid header characters, oversized headers).
-    clientErrorHandler: createClientErrorHandler({
-      headers: frameworkHeaders,
-      guards: guards === undefined ? undefined : { rules: deps.ipRules, bans: deps.bans, store: deps.rateLimitStore, limit: config.rateLimit, events, trustedProxy },
-      logger: deps.logger,
-      stats,
-      metrics: deps.metrics,
-    }),
+    clientErrorHandler: refusals.clientError,
   }) as unknown as FastifyInstance;
+  // Node drops a CONNECT without a word when nobody listens: answer it like a parser refusal.
+  app.server.on('connect', refusals.connect);
 
   // Node's header cap, explicit so the Host/Origin guard refuses what the parser would drop.
   app.server.maxHeadersCount = MAX_HEADER_COUNT;

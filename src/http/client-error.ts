@@ -8,12 +8,17 @@
  * oversized headers, 408 when the request timed out), a metric, and a log line bounded to one
  * per interval (with the count of the refusals it stands for).
  *
+ * CONNECT requests never reach Fastify either: Node hands them to the server's `connect` event
+ * and, with no listener, drops the socket without a word. They get the same treatment (guards,
+ * rate-limit count, the same bounded log line, a metric) and 405 with `Allow`: nothing here
+ * tunnels.
+ *
  * The socket peer is the client unless it is a trusted proxy; then the client is unknown (the
  * headers did not parse) and the proxy is not counted, so one client's garbage cannot
  * rate-limit everyone behind it.
  */
 
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ERROR_CODES, type WardenErrorCode } from '../errors.js';
@@ -59,6 +64,27 @@ interface Refusal {
 
 /** Node's `clientError` listener: answers on the raw socket a request the HTTP parser refused. */
 export type ClientErrorHandler = (error: Error & { code?: string }, socket: Socket) => void;
+
+/** Node's `connect` listener: answers a CONNECT request (never a tunnel). */
+export type ConnectHandler = (request: IncomingMessage, socket: Socket, head: Buffer) => void;
+
+/** The two listeners for what never reaches Fastify, sharing one log, one metric and the guards. */
+export interface ParserRefusals {
+  readonly clientError: ClientErrorHandler;
+  readonly connect: ConnectHandler;
+}
+
+/** The methods some route here answers (CONNECT's 405 names them). */
+const ALLOWED_METHODS = 'GET, HEAD, POST, DELETE, OPTIONS';
+
+/** How a request that never reached Fastify is labelled in the request metric. */
+interface MetricLabels {
+  readonly route: string;
+  readonly method: string;
+}
+
+const UNPARSED: MetricLabels = { route: 'unparsed', method: 'unknown' };
+const CONNECT: MetricLabels = { route: 'unmatched', method: 'CONNECT' };
 
 /** Node's `socket._httpMessage`: the response in flight on this connection, if any. */
 type HttpSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null };
@@ -141,53 +167,76 @@ function writeRefusal(socket: HttpSocket, refusal: Refusal, fixedHeaders: string
 }
 
 /**
- * Creates the handler for Node's `clientError` (Fastify's `clientErrorHandler` option).
+ * Creates the listeners for Node's `clientError` (Fastify's `clientErrorHandler` option) and
+ * the server's `connect` event.
  *
  * @example
- * Fastify({ clientErrorHandler: createClientErrorHandler({ headers, logger, stats }) });
+ * const refusals = createParserRefusals({ headers, logger, stats });
+ * const app = Fastify({ clientErrorHandler: refusals.clientError });
+ * app.server.on('connect', refusals.connect);
  */
-export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
+export function createParserRefusals(options: ClientErrorOptions): ParserRefusals {
   const { guards, stats, metrics } = options;
   const lingerMs = options.lingerMs ?? 1000;
   const answered = new WeakSet<Socket>();
   const log = createRefusalLog(options.logger, options.logIntervalMs ?? 10_000, options.now ?? Date.now);
   const fixedHeaders = headerLines(options.headers);
 
-  function write(socket: HttpSocket, refusal: Refusal, ip: string | undefined): void {
+  function write(socket: HttpSocket, refusal: Refusal, ip: string | undefined, labels: MetricLabels): void {
     log(refusal, ip);
     stats.request();
-    metrics?.request('unparsed', 'unknown', ERROR_CODES[refusal.code].status, 0);
+    metrics?.request(labels.route, labels.method, ERROR_CODES[refusal.code].status, 0);
     writeRefusal(socket, refusal, fixedHeaders, lingerMs);
   }
 
-  return function clientError(error: Error & { code?: string }, socket: Socket): void {
-    if (answered.has(socket)) return;
-    if (error.code === 'ECONNRESET' || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    answered.add(socket);
-    const refusal = classify(error);
+  /** IP rules and bans (403), then the per-IP rate limit (429), then `refusal`. */
+  function answer(socket: Socket, refusal: Refusal, labels: MetricLabels): void {
     const ip = socket.remoteAddress;
     // A timed-out request is answered without the guards; so is one behind a trusted proxy.
     if (refusal.code === 'WARDEN_ERR_REQUEST_TIMEOUT' || guards === undefined || ip === undefined || guards.trustedProxy(ip, 0)) {
-      write(socket, refusal, ip);
+      write(socket, refusal, ip, labels);
       return;
     }
     const key = clientKey(ip);
     const refused = guardRefusal(guards, ip, key);
     if (refused !== undefined) {
-      write(socket, refused, ip);
+      write(socket, refused, ip, labels);
       return;
     }
     const decision = guards.store.consume(key, guards.limit);
     if (decision instanceof Promise) {
       decision.then(
-        (value) => write(socket, limited(guards, value, refusal, ip), ip),
-        () => write(socket, refusal, ip),
+        (value) => write(socket, limited(guards, value, refusal, ip), ip, labels),
+        () => write(socket, refusal, ip, labels),
       );
       return;
     }
-    write(socket, limited(guards, decision, refusal, ip), ip);
+    write(socket, limited(guards, decision, refusal, ip), ip, labels);
+  }
+
+  /** Whether the socket still wants an answer (first refusal on a live socket); marks it answered. */
+  function claim(socket: Socket, code: string | undefined): boolean {
+    if (answered.has(socket)) return false;
+    if (code === 'ECONNRESET' || socket.destroyed) {
+      socket.destroy();
+      return false;
+    }
+    answered.add(socket);
+    return true;
+  }
+
+  return {
+    clientError(error: Error & { code?: string }, socket: Socket): void {
+      if (claim(socket, error.code)) answer(socket, classify(error), UNPARSED);
+    },
+    connect(_request: IncomingMessage, socket: Socket): void {
+      // Whatever followed the request head (`head`) is never read: the socket is answered and closed.
+      if (claim(socket, undefined)) answer(socket, { code: 'WARDEN_ERR_METHOD_NOT_ALLOWED', reason: 'connect', headers: { allow: ALLOWED_METHODS } }, CONNECT);
+    },
   };
+}
+
+/** The `clientError` listener alone (see {@link createParserRefusals}). */
+export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
+  return createParserRefusals(options).clientError;
 }

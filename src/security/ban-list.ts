@@ -5,6 +5,13 @@
  * window as the rate limiter; bans expire by themselves. The failure table holds at most
  * `maxClients` clients; beyond it the least recently failing one is forgotten (never a shared
  * counter: one client's failures must never ban another).
+ *
+ * The table of active bans holds at most `maxBans` (default {@link DEFAULT_MAX_BANS}); expired
+ * bans leave it on lookup, on `list()`, and on a timer (every `pruneIntervalMs`, by the
+ * injectable clock). When it is full, expired bans are pruned first; if every entry is still
+ * active, the new ban is refused (`onFull`, a warn line) rather than an active ban evicted: an
+ * attacker who fills the table cannot unban anyone, and the refused client is still limited
+ * by the rate limit and still answered 401 for every wrong key.
  */
 
 import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
@@ -29,7 +36,19 @@ export interface BanListOptions {
   readonly failures?: RateLimitStore;
   /** Told about each ban this replica decides (to share it). */
   readonly onBan?: (ban: Ban) => void;
+  /** Active bans held at once (default {@link DEFAULT_MAX_BANS}). */
+  readonly maxBans?: number;
+  /** How often expired bans are dropped without a lookup (default {@link BAN_PRUNE_INTERVAL_MS}; 0: never). */
+  readonly pruneIntervalMs?: number;
+  /** Told about each ban refused because the table is full of active bans. */
+  readonly onFull?: (client: string) => void;
 }
+
+/** Default cap of the table of active bans. */
+export const DEFAULT_MAX_BANS = 100_000;
+
+/** Default interval of the timer that drops expired bans. */
+export const BAN_PRUNE_INTERVAL_MS = 60_000;
 
 /** Window of the failure count, for a shared failure store. */
 export const BAN_FAILURE_WINDOW_MS = 60_000;
@@ -41,12 +60,23 @@ export class BanList {
   readonly #failures: RateLimitStore | undefined;
   #onBan: ((ban: Ban) => void) | undefined;
   readonly #bans = new Map<string, number>();
+  readonly #maxBans: number;
+  readonly #onFull: ((client: string) => void) | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(options: BanListOptions) {
     this.#threshold = options.threshold;
     this.#banMs = options.banMs;
     this.#now = options.now ?? Date.now;
     this.#onBan = options.onBan;
+    this.#maxBans = options.maxBans ?? DEFAULT_MAX_BANS;
+    if (!(this.#maxBans >= 1)) throw new RangeError('maxBans must be at least 1');
+    this.#onFull = options.onFull;
+    const pruneIntervalMs = options.pruneIntervalMs ?? BAN_PRUNE_INTERVAL_MS;
+    if (pruneIntervalMs > 0) {
+      this.#pruneTimer = setInterval(() => this.prune(), pruneIntervalMs);
+      this.#pruneTimer.unref();
+    }
     this.#failures =
       options.threshold > 0
         ? (options.failures ?? new MemoryRateLimitStore({
@@ -68,6 +98,11 @@ export class BanList {
   /** True while some client is banned (lets the per-request check skip computing the client key). */
   get active(): boolean {
     return this.#bans.size > 0;
+  }
+
+  /** Entries in the table of bans (expired ones not yet pruned included). */
+  get size(): number {
+    return this.#bans.size;
   }
 
   get enabled(): boolean {
@@ -104,9 +139,16 @@ export class BanList {
     return decision.allowed ? undefined : this.ban(client);
   }
 
-  /** Bans a client now; `announce` false for bans learnt from another replica. */
-  ban(client: string, until = this.#now() + this.#banMs, announce = true): Ban {
+  /**
+   * Bans a client now; `announce` false for bans learnt from another replica. Returns undefined
+   * when the table is full of active bans (the ban is refused, `onFull` is told).
+   */
+  ban(client: string, until = this.#now() + this.#banMs, announce = true): Ban | undefined {
     const current = this.#bans.get(client);
+    if (current === undefined && this.#bans.size >= this.#maxBans && this.prune() === 0) {
+      this.#onFull?.(client);
+      return undefined;
+    }
     const ban = { client, until: current === undefined ? until : Math.max(current, until) };
     this.#bans.set(client, ban.until);
     if (announce) {
@@ -127,7 +169,21 @@ export class BanList {
     return bans.sort((a, b) => a.until - b.until);
   }
 
+  /** Drops expired bans; returns how many. */
+  prune(): number {
+    const now = this.#now();
+    let pruned = 0;
+    for (const [client, until] of this.#bans) {
+      if (until > now) continue;
+      this.#bans.delete(client);
+      pruned++;
+    }
+    return pruned;
+  }
+
   close(): void {
+    if (this.#pruneTimer !== undefined) clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
     void this.#failures?.close();
   }
 }

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../observability/metrics.js';
-import { BAN_FAILURE_WINDOW_MS, BanList } from '../security/ban-list.js';
+import { BAN_FAILURE_WINDOW_MS, BanList, DEFAULT_MAX_BANS } from '../security/ban-list.js';
 import { createSharedState, type SharedState } from '../shared-state/index.js';
 import { createReadiness, type Readiness } from '../shared-state/readiness.js';
 import { SessionSharing } from '../shared-state/session-sharing.js';
@@ -55,6 +55,20 @@ function sessionSharingOf(config: Readonly<Config>, now: () => number, sharedSta
   return sharing;
 }
 
+/** Logs bans refused because the table is full of active bans, at most once per 10 s (counts only). */
+function banTableFullLog(logger: Logger): () => void {
+  let lastLog = -Infinity;
+  let unlogged = 0;
+  return () => {
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLog < 10_000) return;
+    logger.warn({ refused: unlogged, maxBans: DEFAULT_MAX_BANS }, 'ban table full: bans refused (every entry still active)');
+    lastLog = now;
+    unlogged = 0;
+  };
+}
+
 export async function createServerSharedState(
   config: Readonly<Config>,
   logger: Logger,
@@ -68,6 +82,7 @@ export async function createServerSharedState(
     new BanList({
       threshold: config.banThreshold,
       banMs: config.banSeconds * 1000,
+      onFull: banTableFullLog(logger),
       failures:
         config.banThreshold > 0
           ? sharedState.rateLimitStore('authfail', { windowMs: BAN_FAILURE_WINDOW_MS, maxLimit: config.banThreshold, maxClients: config.banMaxClients, overflow: 'evict' })

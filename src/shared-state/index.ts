@@ -130,6 +130,20 @@ function fallbackLog(logger: Logger, policy: RedisConfig['failure']): (reason: s
   };
 }
 
+/** Logs requests Redis admitted past this replica's own count at most once per interval (counts only). */
+function localCapLog(logger: Logger, limiter: string): () => void {
+  let lastLog = 0;
+  let unlogged = 0;
+  return () => {
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLog < FALLBACK_LOG_INTERVAL_MS) return;
+    logger.warn({ refused: unlogged, limiter }, 'rate limit: redis admitted requests past this replica\'s own count (counters deleted or lost?); refused locally');
+    lastLog = now;
+    unlogged = 0;
+  };
+}
+
 /** Where connection events go once the resilience part exists. */
 interface HealthSink {
   current?: { clear(): void; failure(error: unknown): void };
@@ -199,6 +213,7 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
         replicas: () => resilience.heartbeat.live,
         onFallback: onFailure,
         onSuccess: () => resilience.health.success(),
+        onLocalCap: localCapLog(logger, limiter),
       }),
     );
   return {

@@ -6,13 +6,20 @@
  * fallbacks are counted and logged, and shared limiting resumes by itself when Redis is back.
  *
  * One rule keeps the fallback from multiplying the limit:
- * - every request Redis admits is also counted locally (`record`), so the local count always
- *   knows what this replica let through in the current window;
+ * - every request Redis admits is also counted locally (against the full limit, see below),
+ *   so the local count always knows what this replica let through in the current window;
  * - a call that fails or times out (its script may or may not have run in Redis) is answered
  *   by the local limiter against this replica's share, ceil(limit / live replicas), and counted
  *   there if admitted. The local store only ever refuses what the share does not cover, so a
  *   timed-out call is never admitted twice over, and N replicas admit about the limit in total.
  * After Redis lost its data (`reseed`), the local counts are written back to it.
+ *
+ * The local count is also a cap Redis cannot lift: a request Redis admits is counted locally
+ * against the full limit (not the share), and refused when this replica already admitted the
+ * limit in its own window. A Redis writer who keeps deleting counters then gets at most the
+ * limit per window from each replica (limit × replicas in the cluster), never unlimited. The
+ * local window runs on this replica's clock (`fallback`'s `now`), not Redis TIME; the two agree
+ * to within a bucket, and a request refused here carries the local wait.
  */
 
 import { WardenError } from '../errors.js';
@@ -43,6 +50,8 @@ export interface SharedRateLimitOptions {
   readonly onFallback: (error: unknown) => void;
   /** Called for every call the shared store answered. */
   readonly onSuccess?: () => void;
+  /** Called for every request Redis admitted that the local cap refused (counters deleted or lost). */
+  readonly onLocalCap?: (key: string) => void;
 }
 
 export class SharedRateLimitStore implements RateLimitStore {
@@ -65,8 +74,7 @@ export class SharedRateLimitStore implements RateLimitStore {
     return (shared.consume(key, limit) as Promise<RateLimitDecision>).then(
       (decision) => {
         this.#options.onSuccess?.();
-        if (decision.allowed) fallback.record(key);
-        return decision;
+        return decision.allowed ? this.#capped(key, limit, decision) : decision;
       },
       (error: unknown) => this.#degraded(key, limit, error),
     );
@@ -93,6 +101,14 @@ export class SharedRateLimitStore implements RateLimitStore {
 
   close(): void {
     void this.#options.fallback.close();
+  }
+
+  /** Counts a request Redis admitted against this replica's own window for the full limit. */
+  #capped(key: string, limit: number, decision: RateLimitDecision): RateLimitDecision {
+    const local = this.#options.fallback.consume(key, limit) as RateLimitDecision;
+    if (local.allowed) return decision;
+    this.#options.onLocalCap?.(key);
+    return { allowed: false, limit, remaining: 0, resetMs: local.resetMs };
   }
 
   #degraded(key: string, limit: number, error: unknown): RateLimitDecision | Promise<RateLimitDecision> {

@@ -208,6 +208,46 @@ describe("requests Node's parser refuses", () => {
   });
 });
 
+describe('CONNECT (Node hands it to the `connect` event, not to Fastify)', () => {
+  const tunnel = (host: string): string => `CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+
+  it('→ 405 with our body, Allow, security headers and Connection: close, logged and counted', async () => {
+    const server = await useWarden();
+    const response = await rawExchange(server.url, tunnel('127.0.0.1:22'));
+    expect(response.status).toBe(405);
+    expect(JSON.parse(response.body)).toEqual({ error: 'method_not_allowed', message: 'Method not allowed' });
+    expect(response.headers).toMatchObject({ ...SECURITY_HEADERS, allow: 'GET, HEAD, POST, DELETE, OPTIONS', connection: 'close', 'content-type': 'application/json; charset=utf-8' });
+    expect(response.closed).toBe(true);
+    const lines = server.logs().filter((line) => line['msg'] === 'request refused by the HTTP parser');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ status: 405, ip: '127.0.0.1', failure: 'method_not_allowed:connect', count: 1 });
+    expect(await metricsText(server)).toMatch(/mcp_warden_http_requests_total\{route="unmatched",method="CONNECT",status="405"\} 1/);
+    expect(await stillServing(server)).toBe(true);
+  });
+
+  it('counts toward the peer address\'s rate limit (429 beyond it)', async () => {
+    const server = await useWarden({ options: { rateLimit: 3, rateWindow: 60 } });
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index++) statuses.push((await rawExchange(server.url, tunnel('example.com:443'), { localAddress: '127.0.0.2' })).status);
+    expect(statuses).toEqual([405, 405, 405, 429, 429]);
+    const limited = await rawExchange(server.url, tunnel('example.com:443'), { localAddress: '127.0.0.2' });
+    expect(JSON.parse(limited.body)).toEqual({ error: 'rate_limited', message: 'Too Many Requests: per-IP limit' });
+    expect(limited.headers['retry-after']).toBe('60');
+    // The same peer's well-formed request is limited too; another address is not.
+    const wellFormed = await rawExchange(server.url, `GET /api/tools HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${server.key}\r\nConnection: close\r\n\r\n`, { localAddress: '127.0.0.2' });
+    expect(wellFormed.status).toBe(429);
+    expect(await stillServing(server)).toBe(true);
+  });
+
+  it('a denied peer gets 403', async () => {
+    const server = await useWarden({ options: { denyIps: ['127.0.0.3'] } });
+    const response = await rawExchange(server.url, tunnel('127.0.0.1:6379'), { localAddress: '127.0.0.3' });
+    expect(response.status).toBe(403);
+    expect(JSON.parse(response.body)).toEqual({ error: 'ip_forbidden', message: 'Forbidden: address not allowed' });
+    expect(await stillServing(server)).toBe(true);
+  });
+});
+
 describe('Host and header integrity (raw sockets)', () => {
   function get(path: string, lines: string[]): string {
     return `GET ${path} HTTP/1.1\r\n${lines.map((line) => `${line}\r\n`).join('')}Connection: close\r\n\r\n`;

@@ -88,3 +88,37 @@ describe('SharedRateLimitStore failure policy', () => {
     await expect(store.consume('c', 3)).rejects.toMatchObject({ code: 'WARDEN_ERR_SHARED_STATE_UNAVAILABLE', status: 503 });
   });
 });
+
+describe('SharedRateLimitStore local cap', () => {
+  it('a Redis writer deleting the counter before every request cannot lift the limit: admitted ≤ N per window', async () => {
+    const keys = redisKeys('cap:');
+    let time = 5_000_000;
+    let capped = 0;
+    const shared = new RedisRateLimitStore({ client: redis.client, keys, limiter: 'ip', windowMs: 60_000 });
+    const fallback = new MemoryRateLimitStore({ windowMs: 60_000, maxLimit: 100, sweep: false, now: () => time });
+    const store = new SharedRateLimitStore({ shared, fallback, policy: 'open', healthy: () => true, onFallback: () => undefined, onLocalCap: () => capped++ });
+    try {
+      const counter = keys.rateLimit('ip', '203.0.113.7');
+      const decisions = [];
+      for (let index = 0; index < 30; index++) {
+        await redis.client.del(counter); // the attacker's DEL loop
+        decisions.push(await store.consume('203.0.113.7', 5));
+      }
+      expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
+      const refused = decisions[29];
+      expect(refused).toMatchObject({ allowed: false, limit: 5, remaining: 0 });
+      expect(refused?.resetMs).toBeGreaterThan(0);
+      expect(refused?.resetMs).toBeLessThanOrEqual(60_000);
+      expect(capped).toBe(25);
+      // Still serving: once the local window has passed, the client is admitted again.
+      time += 60_000;
+      expect((await store.consume('203.0.113.7', 5)).allowed).toBe(true);
+      // An honest Redis still decides first: another client is limited by the shared count.
+      for (let index = 0; index < 5; index++) expect((await store.consume('203.0.113.8', 5)).allowed).toBe(true);
+      expect((await store.consume('203.0.113.8', 5)).allowed).toBe(false);
+      expect(capped).toBe(25);
+    } finally {
+      store.close();
+    }
+  });
+});

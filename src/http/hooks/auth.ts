@@ -22,12 +22,27 @@ export interface AuthHookOptions {
   readonly events: SecurityEvents;
 }
 
-/** Counts an authentication failure toward the brute-force guard, and reports a resulting ban. */
-export function countTowardBan(bans: BanList, events: SecurityEvents, ip: string): void {
+/**
+ * Counts an authentication failure toward the brute-force guard, and reports a resulting ban.
+ * With a shared (Redis) failure store the count is a Promise that settles within the Redis
+ * timeout (never rejects): callers answer once it has, so a ban this failure decides is in
+ * force before the client can send its next request. The memory store answers at once.
+ */
+export function countTowardBan(bans: BanList, events: SecurityEvents, ip: string): void | Promise<void> {
   const client = clientKey(ip);
   const ban = bans.recordFailure(client);
-  if (ban instanceof Promise) void ban.then((value) => value !== undefined && events.banned(client, value.until));
-  else if (ban !== undefined) events.banned(client, ban.until);
+  if (ban instanceof Promise) {
+    return ban.then((value) => {
+      if (value !== undefined) events.banned(client, value.until);
+    });
+  }
+  if (ban !== undefined) events.banned(client, ban.until);
+}
+
+/** Runs `answer` once the failure is counted: at once for the memory store, after Redis for the shared one. */
+export function afterCounting(counted: void | Promise<void>, answer: () => void): void {
+  if (counted instanceof Promise) void counted.then(answer, answer);
+  else answer();
 }
 
 export function createAuthHook(options: AuthHookOptions): onRequestHookHandler {
@@ -51,7 +66,10 @@ export function createAuthHook(options: AuthHookOptions): onRequestHookHandler {
       replyError(request, reply, 'WARDEN_ERR_AUTH_UNAVAILABLE', verdict.reason, { 'retry-after': '5' });
       return;
     }
-    countTowardBan(bans, events, ip);
+    afterCounting(countTowardBan(bans, events, ip), () => refuse(request, reply, verdict));
+  }
+
+  function refuse(request: FastifyRequest, reply: FastifyReply, verdict: AuthVerdict & { ok: false }): void {
     if (verdict.missing) replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', verdict.reason, challenges.missing);
     else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', verdict.reason, challenges.invalid);
   }

@@ -12,7 +12,7 @@ import type { BanList } from '../../security/ban-list.js';
 import { readBearer } from '../../security/bearer.js';
 import { sameBytes, secretDigest } from '../../security/constant-time.js';
 import type { Challenges } from '../challenge.js';
-import { countTowardBan } from '../hooks/auth.js';
+import { afterCounting, countTowardBan } from '../hooks/auth.js';
 import { replyError } from '../error-reply.js';
 
 export interface MetricsRouteOptions {
@@ -41,9 +41,10 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsRoute
         }
         request.authOutcome = credential.kind === 'missing' ? 'missing' : 'invalid';
         events.authFailure(request.ip, credential.kind === 'missing' ? 'no_credentials' : 'bad_metrics_token', '/metrics');
-        countTowardBan(options.bans, events, request.ip);
-        if (credential.kind === 'missing') replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', 'no_credentials', challenges.missing);
-        else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', 'bad_metrics_token', challenges.invalid);
+        afterCounting(countTowardBan(options.bans, events, request.ip), () => {
+          if (credential.kind === 'missing') replyError(request, reply, 'WARDEN_ERR_AUTH_REQUIRED', 'no_credentials', challenges.missing);
+          else replyError(request, reply, 'WARDEN_ERR_AUTH_INVALID', 'bad_metrics_token', challenges.invalid);
+        });
       },
     ];
   }
