@@ -72,6 +72,8 @@ export const ERROR_CODES = {
   WARDEN_ERR_SHARED_STATE_UNAVAILABLE: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: shared state unreachable' },
   WARDEN_ERR_SHUTTING_DOWN: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Server is shutting down' },
   WARDEN_ERR_INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Internal error' },
+  // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
+  WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type WardenErrorCode = keyof typeof ERROR_CODES;

@@ -20,6 +20,12 @@ export const RPC = {
   RESOURCE_NOT_FOUND: -32002,
   /** MCP 2025-11-25: URL elicitation required (its message and data reach the client verbatim). */
   URL_ELICITATION_REQUIRED: -32042,
+  /** MCP 2026-07-28: `HeaderMismatch` (a standard header disagrees with the body). */
+  HEADER_MISMATCH: -32020,
+  /** MCP 2026-07-28: `MissingRequiredClientCapability`. */
+  MISSING_CLIENT_CAPABILITY: -32021,
+  /** MCP 2026-07-28: `UnsupportedProtocolVersionError`, with `data.supported` and `data.requested`. */
+  UNSUPPORTED_PROTOCOL_VERSION: -32022,
 } as const;
 
 /** Generic public message for each standard code (used when sanitising outgoing errors). */

@@ -15,7 +15,7 @@
  * completion results are reduced to what it may use ({@link visibleResult}).
  */
 
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Principal } from '../security/identity.js';
 
 /** What parts of an MCP server are operator-only or describe a tool. */

@@ -13,7 +13,9 @@ import type { ServerLike } from './sessions.js';
 /** The text a client sees when a tool handler throws. */
 export const TOOL_FAILED_TEXT = 'The tool failed; the server logged the reason';
 
-const SDK_MESSAGES = /^(MCP error -3260[12]: |Tool .+ (not found|disabled)$)/;
+// The SDK's own argument and output-schema messages (v2: "Input validation error: ...",
+// "Output validation error: ...", the element cap "Invalid arguments for tool x: arguments contain ...").
+const SDK_MESSAGES = /^(MCP error -3260[12]: |Input validation error: |Output validation error: |Invalid arguments for tool \S+: arguments contain more than |Tool .+ (not found|disabled)$)/;
 
 interface ToolErrorFactory {
   createToolError?: (message: string) => unknown;

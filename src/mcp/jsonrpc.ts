@@ -13,7 +13,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 
 export type MessageKind = 'request' | 'notification' | 'response';
 

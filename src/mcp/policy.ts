@@ -8,7 +8,7 @@
  * mapping from credentials to tools, resources and prompts is in `mcp/access`.
  */
 
-import { ClientRequestSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isSpecType, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { Principal } from '../security/identity.js';
 import { NO_OPERATOR_PARTS, refusedRequest, visibleResult, type AccessRules, type Denial } from './access.js';
 import { RPC, RPC_MESSAGES } from '../wire-codes.js';
@@ -76,11 +76,12 @@ function sanitizeError(context: CallContext, error: RpcError): RpcError {
   let code = error.code;
   // The SDK answers a params schema failure thrown by its own parser as `RPC.INTERNAL_ERROR`; a request its
   // schemas reject is the client's error, so report it as such (JSON-RPC §5.1).
-  if (code === RPC.INTERNAL_ERROR && !ClientRequestSchema.safeParse(context.request).success) code = RPC.INVALID_PARAMS;
+  if (code === RPC.INTERNAL_ERROR && !isSpecType.ClientRequest(context.request)) code = RPC.INVALID_PARAMS;
   return { code, message: RPC_MESSAGES[code] ?? 'Request failed' };
 }
 
-const TOOL_VALIDATION_PREFIX = new RegExp(`^MCP error ${RPC.INVALID_PARAMS}: `);
+// SDK v2 puts these prefixes on argument and structured-output validation failures (v1: "MCP error -32602: ").
+const TOOL_VALIDATION_PREFIX = new RegExp(`^(MCP error ${RPC.INVALID_PARAMS}: |Input validation error: |Output validation error: )`);
 
 /** Name under which calls to tools that do not exist are counted (never the client's string). */
 export const UNKNOWN_TOOL = '(unknown)';

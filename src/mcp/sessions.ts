@@ -6,7 +6,7 @@
  * their lifetime are closed by a periodic check against the (injectable) clock.
  */
 
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '@modelcontextprotocol/server';
 import type { Principal } from '../security/identity.js';
 import type { ProtocolVersion } from './protocol-versions.js';
 import type { SessionChannel } from './transport/session-channel.js';

@@ -5,7 +5,7 @@
  * auth info handed to MCP handlers ({@link authInfoOf}), which never carries the secret.
  */
 
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { IpMatcher } from './ip-rules.js';
 
 /** Who made a request, as far as the server knows. Never carries the secret. */

@@ -7,6 +7,7 @@
  * be built (the metrics count sessions built later) are bound through `late`.
  */
 
+import { checkedFactory } from '../mcp/sdk-version.js';
 import { createCredentials, withCredential } from './credentials.js';
 import { createEngine, createSessions, streamOwnerOf } from './engine.js';
 import { createHttpApp } from './http.js';
@@ -20,10 +21,12 @@ import type { WardenServer, WardenServerOptions } from './types.js';
 export type { WardenServer, WardenServerOptions } from './types.js';
 
 /**
- * Creates an mcp-warden server with every security layer on.
+ * Creates an mcp-warden server with every security layer on. `mcpServer` must build SDK v2
+ * servers (`@modelcontextprotocol/server`); it is called once here to check that (an SDK v1
+ * server rejects with `WARDEN_ERR_UNSUPPORTED_SDK`), and that first server is used, not discarded.
  *
  * @example
- * import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+ * import { McpServer } from '@modelcontextprotocol/server';
  * import { createServer } from 'mcp-warden';
  *
  * const warden = await createServer({
@@ -38,6 +41,8 @@ export type { WardenServer, WardenServerOptions } from './types.js';
  */
 export async function createServer(options: WardenServerOptions = {}): Promise<WardenServer> {
   const { config, generatedKey } = withCredential(options);
+  // Before anything is started: a server built with SDK v1 is refused here (WARDEN_ERR_UNSUPPORTED_SDK).
+  const mcpServer = options.mcpServer === undefined ? undefined : await checkedFactory(options.mcpServer);
   const logger = createServerLogger(options, config);
   const now = options.clock ?? Date.now;
   const late = lateParts();
@@ -48,7 +53,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   shared.sharedState.shareKeys(credentials.keySource);
   const sessions = late.sessions.set(createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler }));
   const summaries = createSummaries(config, { generatedKey, observed, shared, credentials });
-  const engine = createEngine(options, config, logger, now, {
+  const engine = createEngine(mcpServer === undefined ? options : { ...options, mcpServer }, config, logger, now, {
     sessions,
     sharing: shared.sharing,
     sharedState: shared.sharedState,

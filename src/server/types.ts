@@ -16,7 +16,8 @@ import type { KeySource } from '../security/key-source.js';
 export interface WardenServerOptions {
   /**
    * Builds your MCP server for each session (or once, in stateless mode). Defaults to the
-   * built-in tools. Must return a new `McpServer`/`Server` each call unless stateless.
+   * built-in tools. Must return a new SDK v2 `McpServer`/`Server` (`@modelcontextprotocol/server`)
+   * each call unless stateless; an SDK v1 server makes `createServer` reject (`WARDEN_ERR_UNSUPPORTED_SDK`).
    */
   readonly mcpServer?: ServerFactory;
   /**

@@ -7,7 +7,7 @@
  * process and no sharing at all.
  */
 
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { BusMessage, EventBus, SessionMeta, SessionStore } from '../store/types.js';
 
 export interface SessionSharingOptions {

@@ -1,12 +1,12 @@
 /**
- * The MCP servers tests run behind the warden (or, for `greetServer`, behind the official SDK
- * transport on a careless node:http server): small `McpServer`s built with the official SDK,
- * each with the one behaviour a test needs. Pass the factory as `mcpServer` to `startWarden`
- * or `useWarden` (every session gets its own instance).
+ * The MCP servers tests run behind the warden (or, for `greetServer`, behind the official v1 SDK
+ * transport on a careless node:http server): small `McpServer`s built with the official SDK v2
+ * (`@modelcontextprotocol/server`), each with the one behaviour a test needs. Pass the factory as
+ * `mcpServer` to `startWarden` or `useWarden` (every session gets its own instance).
  */
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer as V1McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { sleep } from './wait.js';
 
@@ -24,9 +24,9 @@ export interface CountOptions {
 export function addCountTool(server: McpServer, options: CountOptions = {}): McpServer {
   const { delayMs, reportTotal = false } = options;
   const n = delayMs === undefined ? z.number() : z.number().int().max(20);
-  server.registerTool('count', { description: 'Counts to n, reporting progress', inputSchema: { n } }, async ({ n: count }, extra) => {
+  server.registerTool('count', { description: 'Counts to n, reporting progress', inputSchema: { n } }, async ({ n: count }, ctx) => {
     for (let index = 1; index <= count; index++) {
-      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 'p', progress: index, ...(reportTotal ? { total: count } : {}) } });
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: 'p', progress: index, ...(reportTotal ? { total: count } : {}) } });
       if (delayMs !== undefined) await sleep(delayMs);
     }
     return { content: [{ type: 'text', text: `counted to ${count}` }] };
@@ -59,11 +59,11 @@ export function streamingServer(): McpServer {
   return addListChangingTool(addCountTool(new McpServer({ name: 'streaming', version: '1.0.0' }), { delayMs: 60, reportTotal: true }));
 }
 
-/** `whoami`: returns the `extra.authInfo` the handler was given (JSON, or `null`). */
+/** `whoami`: returns the `ctx.http.authInfo` the handler was given (JSON, or `null`). */
 export function whoamiServer(): McpServer {
   const server = new McpServer({ name: 'whoami', version: '1.0.0' });
-  server.registerTool('whoami', { description: 'Returns extra.authInfo' }, (extra) => ({
-    content: [{ type: 'text', text: JSON.stringify(extra.authInfo ?? null) }],
+  server.registerTool('whoami', { description: 'Returns ctx.http.authInfo' }, (ctx) => ({
+    content: [{ type: 'text', text: JSON.stringify(ctx.http?.authInfo ?? null) }],
   }));
   return server;
 }
@@ -74,20 +74,20 @@ export function whoamiServer(): McpServer {
  */
 export function chattyServer(): McpServer {
   const server = new McpServer({ name: 'chatty', version: '1.0.0' }, { capabilities: { logging: {} } });
-  server.registerTool('ask_unrelated', { description: 'Elicits outside the request, then logs' }, async (extra) => {
+  server.registerTool('ask_unrelated', { description: 'Elicits outside the request, then logs' }, async (ctx) => {
     let outcome: string;
     try {
-      const answer = await server.server.elicitInput({ message: `secret question for ${extra.authInfo?.clientId ?? '?'}`, requestedSchema: { type: 'object', properties: {} } });
+      const answer = await server.server.elicitInput({ message: `secret question for ${ctx.http?.authInfo?.clientId ?? '?'}`, requestedSchema: { type: 'object', properties: {} } });
       outcome = `answered ${JSON.stringify(answer)}`;
     } catch (error) {
       outcome = `refused: ${(error as Error).message}`;
     }
-    await server.sendLoggingMessage({ level: 'info', data: `private log for ${extra.authInfo?.clientId ?? '?'}` }, extra.sessionId);
+    await server.sendLoggingMessage({ level: 'info', data: `private log for ${ctx.http?.authInfo?.clientId ?? '?'}` }, ctx.sessionId);
     return { content: [{ type: 'text', text: outcome }] };
   });
-  server.registerTool('ask_related', { description: 'Elicits on the request stream' }, async (extra) => {
+  server.registerTool('ask_related', { description: 'Elicits on the request stream' }, async (ctx) => {
     try {
-      const answer = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'q', requestedSchema: { type: 'object', properties: {} } } }, ElicitResultSchema);
+      const answer = await ctx.mcpReq.send({ method: 'elicitation/create', params: { message: 'q', requestedSchema: { type: 'object', properties: {} } } });
       return { content: [{ type: 'text', text: `answered ${JSON.stringify(answer)}` }] };
     } catch (error) {
       return { content: [{ type: 'text', text: `refused: ${(error as Error).message}` }] };
@@ -96,9 +96,9 @@ export function chattyServer(): McpServer {
   return server;
 }
 
-/** `greet {name}`: the one tool of the careless example server the `check` audit must fail. */
-export function greetServer(): McpServer {
-  const server = new McpServer({ name: 'open-example', version: '0.0.1' });
+/** `greet {name}`: the one tool of the careless example server the `check` audit must fail (SDK v1, served by its own v1 transport). */
+export function greetServer(): V1McpServer {
+  const server = new V1McpServer({ name: 'open-example', version: '0.0.1' });
   server.registerTool('greet', { description: 'Greets someone', inputSchema: { name: z.string() } }, ({ name }) => ({
     content: [{ type: 'text', text: `hello ${name}` }],
   }));

@@ -6,8 +6,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CreateMessageRequestSchema, CreateMessageResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer } from '@modelcontextprotocol/server';
+import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';
@@ -19,21 +19,21 @@ import { sleep } from '../helpers/wait.js';
 /** A custom server exercising streaming features. */
 function customServer(): McpServer {
   const server = new McpServer({ name: 'custom', version: '2.0.0' }, { capabilities: { logging: {} } });
-  server.registerTool('count', { description: 'Counts to n, reporting progress', inputSchema: { n: z.number().int().min(1).max(20) } }, async ({ n }, extra) => {
-    const token = extra._meta?.progressToken;
+  server.registerTool('count', { description: 'Counts to n, reporting progress', inputSchema: { n: z.number().int().min(1).max(20) } }, async ({ n }, ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
     for (let index = 1; index <= n; index++) {
       if (token !== undefined) {
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: index, total: n } });
+        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: index, total: n } });
       }
       await sleep(5);
     }
     return { content: [{ type: 'text', text: `counted to ${n}` }] };
   });
-  server.registerTool('ask_model', { description: 'Asks the client to sample', inputSchema: { question: z.string() } }, async ({ question }, extra) => {
-    const answer = await extra.sendRequest(
-      { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 10 } },
-      CreateMessageResultSchema,
-    );
+  server.registerTool('ask_model', { description: 'Asks the client to sample', inputSchema: { question: z.string() } }, async ({ question }, ctx) => {
+    const answer = await ctx.mcpReq.send({
+      method: 'sampling/createMessage',
+      params: { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 10 },
+    });
     return { content: [{ type: 'text', text: `model said: ${(answer.content as { text: string }).text}` }] };
   });
   server.registerTool('add_tool', { description: 'Registers one more tool' }, () => {

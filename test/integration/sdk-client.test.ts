@@ -119,10 +119,13 @@ describe('official SDK client', () => {
     expect(text(badAlgorithm)).toBe('Invalid arguments for tool hash_text; see its inputSchema');
   });
 
-  it('an unknown tool is a tool error that does not echo the name', async () => {
-    const result = await client.callTool({ name: 'rm_rf_<script>', arguments: {} });
-    expect(result.isError).toBe(true);
-    expect(text(result)).toBe('Unknown tool');
+  it('an unknown tool is an invalid-params error (SDK v2, MCP 2025-11-25) that does not echo the name', async () => {
+    const refusal = await client.callTool({ name: 'rm_rf_<script>', arguments: {} }).then(
+      () => undefined,
+      (error: unknown) => error as { code?: unknown; message?: unknown },
+    );
+    expect(refusal?.code).toBe(-32602);
+    expect(String(refusal?.message)).toBe('MCP error -32602: Invalid params');
   });
 
   it('reads the redacted status resource and the tool guide template', async () => {

@@ -8,7 +8,7 @@
  * victim's session alive. Time moves on an injected clock, never by sleeping on margins.
  */
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyRecord, updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { manualClock, type ManualClock } from '../helpers/clock.js';
@@ -153,11 +153,11 @@ describe('stateless mode: no session, but a credential\u2019s end still ends its
   /** A server whose `wait` tool runs until cancelled (or 20 s), noting each cancellation. */
   function waitingServer(cancelled: string[]): McpServer {
     const server = new McpServer({ name: 'waiting', version: '1.0.0' });
-    server.registerTool('wait', { description: 'Waits until cancelled' }, async (extra) => {
+    server.registerTool('wait', { description: 'Waits until cancelled' }, async (ctx) => {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 20_000);
-        extra.signal.addEventListener('abort', () => {
-          cancelled.push(String(extra.requestId));
+        ctx.mcpReq.signal.addEventListener('abort', () => {
+          cancelled.push(String(ctx.mcpReq.id));
           clearTimeout(timer);
           resolve();
         });

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { CALCULATOR_CONSTANTS, CALCULATOR_FUNCTIONS, CalcError, MAX_EXPRESSION_LENGTH, evaluate, formatResult } from './calculator/evaluate.js';
 import { jsonResult, textResult, toolError, type BuiltinContext } from './context.js';

@@ -16,8 +16,8 @@
  * (which concern every session); anything else it cannot address is refused, never broadcast.
  */
 
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo, RequestId } from '@modelcontextprotocol/server';
 import type { WardenError } from '../../errors.js';
 import type { Principal } from '../../security/identity.js';
 import type { CallContext, MessagePolicy } from '../policy.js';
@@ -55,7 +55,7 @@ export interface Delivery {
 export class EngineLink implements Transport {
   /**
    * The session of the message being delivered. The protocol engine reads it synchronously
-   * when a request arrives (it becomes `extra.sessionId`), so a shared engine sees each
+   * when a request arrives (it becomes the handler context's `ctx.sessionId`), so a shared engine sees each
    * request's own session.
    */
   sessionId: string | undefined;

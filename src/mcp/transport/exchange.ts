@@ -8,7 +8,7 @@
  * (Streamable HTTP §sending messages to the server: "either text/event-stream or application/json").
  */
 
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { WardenError } from '../../errors.js';
 import { SseStream } from './sse.js';
 import { SSE_HEADERS, type McpHttpResponse } from './types.js';

@@ -5,7 +5,7 @@
  * to the protocol engine through an {@link EngineLink}, its own or one shared by all sessions.
  */
 
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import { WardenError } from '../../errors.js';
 import type { MessageKind } from '../jsonrpc.js';
 import { RPC } from '../../wire-codes.js';

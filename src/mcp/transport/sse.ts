@@ -9,7 +9,7 @@
  * `maxBuffered` bytes pile up is cut off rather than allowed to grow memory without bound.
  */
 
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { HttpSink } from './types.js';
 
 const DEFAULT_KEEPALIVE_MS = 15_000;

@@ -9,7 +9,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/server';
 import { WardenError } from '../../errors.js';
 import { ANONYMOUS, type Principal } from '../../security/identity.js';
 import { classifyMessage, type MessageKind } from '../jsonrpc.js';
@@ -146,7 +146,7 @@ export class StreamableHttpHandler {
 
   /**
    * Drops what a shared engine keeps per session id once the session is gone: the SDK server
-   * records each session's `logging/setLevel` in a private map it never prunes (SDK 1.32).
+   * records each session's `logging/setLevel` in a private map (`_loggingLevels`) it never prunes (SDK 1.32 and 2.4; test/mcp/sdk-v2.test.ts checks the field).
    */
   forgetSession(sessionId: string): void {
     const engine = this.#engine?.server as { server?: { _loggingLevels?: Map<unknown, unknown> } } | undefined;

@@ -5,7 +5,7 @@
  * Node `ServerResponse` satisfies structurally (so the HTTP layer passes `reply.raw` as is).
  */
 
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { WardenError, type WardenErrorCode } from '../../errors.js';
 import type { Principal } from '../../security/identity.js';
 
@@ -35,7 +35,7 @@ export interface McpHttpRequest {
   readonly principal: Principal;
   /** The client address (after trusted-proxy resolution). */
   readonly clientIp: string;
-  /** Passed to SDK request handlers as `extra.authInfo`; never holds the secret. */
+  /** Passed to SDK request handlers as `ctx.http.authInfo`; never holds the secret. */
   readonly authInfo: AuthInfo | undefined;
 }
 
