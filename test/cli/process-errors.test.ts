@@ -66,7 +66,11 @@ describe('process-level errors', () => {
     expect(server.exited()).toBe(1);
     const messages = server.lines().map((line) => line['msg']);
     expect(server.lines().find((line) => line['kind'] === 'uncaught_exception')).toMatchObject({ level: 'error', msg: 'uncaught exception; stopping gracefully' });
-    // The graceful stop ran (its last line), after the report.
-    expect(messages.indexOf('mcp-warden stopped')).toBeGreaterThan(messages.indexOf('uncaught exception; stopping gracefully'));
+    // The graceful stop ran (its last line). Lines written in the last moments before exit may
+    // reach stdout out of order (an asynchronous write in flight while the exit flush writes the
+    // rest), so the order is read from their timestamps, not their position.
+    expect(messages).toContain('mcp-warden stopped');
+    const time = (msg: string): number => Date.parse(String(server.lines().find((line) => line['msg'] === msg)?.['time']));
+    expect(time('mcp-warden stopped')).toBeGreaterThanOrEqual(time('uncaught exception; stopping gracefully'));
   }, 30_000);
 });
