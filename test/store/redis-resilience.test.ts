@@ -16,6 +16,18 @@ import { SharedRateLimitStore } from '../../src/shared-state/shared-rate-limit.j
 import { useRedis } from '../helpers/redis.js';
 
 describe('RedisHealth', () => {
+  it('keeps only the window of successes while Redis stays healthy (a day of calls, not a day of entries)', () => {
+    let now = 0;
+    const health = new RedisHealth({ now: () => now });
+    for (let second = 0; second < 86_400; second += 1) {
+      now = second * 1000;
+      health.success();
+      health.success();
+    }
+    expect(health.reason()).toBeUndefined();
+    expect(health.trackedSeconds).toBeLessThanOrEqual(12);
+  });
+
   it('is degraded by 3 failures within 10 s, with the most frequent kind as reason, and recovers as the window moves', () => {
     let now = 0;
     const health = new RedisHealth({ now: () => now });

@@ -10,8 +10,14 @@ import { replyError } from '../error-reply.js';
 
 export function createReadinessGate(ready: () => boolean): onRequestHookHandler {
   return function readinessGate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    // ready() first: once synced (always, without Redis) no request pays for routeOptions,
+    // which Fastify builds anew on every read.
+    if (ready()) {
+      done();
+      return;
+    }
     const route = request.routeOptions.url ?? '';
-    if (!(route === '/mcp' || route.startsWith('/api/')) || ready()) {
+    if (!(route === '/mcp' || route.startsWith('/api/'))) {
       done();
       return;
     }

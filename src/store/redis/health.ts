@@ -60,7 +60,26 @@ export class RedisHealth {
 
   success(): void {
     const second = Math.floor(this.#now() / 1000);
-    this.#successes.set(second, (this.#successes.get(second) ?? 0) + 1);
+    const count = this.#successes.get(second);
+    if (count !== undefined) {
+      this.#successes.set(second, count + 1);
+      return;
+    }
+    // A new second: forget the seconds that left the window (healthy replicas never call reason()
+    // past its early return, so pruning there alone would keep one entry per second for ever).
+    this.#pruneSuccesses(this.#now() - this.#windowMs);
+    this.#successes.set(second, 1);
+  }
+
+  /** Seconds of successes held (bounded by the window). */
+  get trackedSeconds(): number {
+    return this.#successes.size;
+  }
+
+  #pruneSuccesses(since: number): void {
+    for (const second of this.#successes.keys()) {
+      if (second * 1000 < since - 1000) this.#successes.delete(second);
+    }
   }
 
   /** The reason Redis is degraded by its recent error rate, or undefined when calls succeed. */
@@ -71,11 +90,9 @@ export class RedisHealth {
     while (drop < this.#failures.length && (this.#failures[drop] as [number, RedisFailureKind])[0] < since) drop++;
     if (drop > 0) this.#failures = this.#failures.slice(drop);
     if (this.#failures.length < this.#minFailures) return undefined;
+    this.#pruneSuccesses(since);
     let successes = 0;
-    for (const [second, count] of this.#successes) {
-      if (second * 1000 < since - 1000) this.#successes.delete(second);
-      else successes += count;
-    }
+    for (const count of this.#successes.values()) successes += count;
     if (this.#failures.length / (this.#failures.length + successes) < this.#minRatio) return undefined;
     const counts = new Map<RedisFailureKind, number>();
     for (const [, kind] of this.#failures) counts.set(kind, (counts.get(kind) ?? 0) + 1);
