@@ -236,7 +236,3 @@ export function createParserRefusals(options: ClientErrorOptions): ParserRefusal
   };
 }
 
-/** The `clientError` listener alone (see {@link createParserRefusals}). */
-export function createClientErrorHandler(options: ClientErrorOptions): ClientErrorHandler {
-  return createParserRefusals(options).clientError;
-}

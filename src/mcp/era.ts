@@ -13,8 +13,8 @@
  *   serve as modern → 400/-32022 with `data.supported` (both eras).
  * Our answers use fixed messages: the SDK's messages quote header and body values, which
  * mcp-warden never echoes; a requested version is echoed only when it is shaped like a date.
- * A pure function, called once per request. Not wired into request handling yet (issue 12
- * step 3): the legacy path is unchanged.
+ * A pure function, meant to run once per request; not wired into request handling yet (issue
+ * 12 step 3), so the legacy path is unchanged.
  */
 
 import { classifyInboundRequest, type JSONRPCNotification, type JSONRPCRequest, type MessageClassification } from '@modelcontextprotocol/server';

@@ -15,9 +15,6 @@ import { sameBytes } from './constant-time.js';
 /** What a tag authenticates: messages on the bus, or records stored in Redis. */
 export type SecretPurpose = 'bus' | 'record';
 
-/** Minimum length of a shared secret, characters (`mcp-warden keygen` prints 43). */
-export const MIN_SHARED_SECRET_LENGTH = 32;
-
 interface DerivedKey {
   readonly id: string;
   readonly bus: Buffer;

@@ -6,7 +6,7 @@
  *
  * Failure policy: every Redis call has a short timeout. With `open` (default) a failed call is
  * answered from this replica's own state; with `closed` rate-limited routes answer 503. Either
- * way nothing waits, `/health` says `degraded`, fallbacks are counted and logged, and shared
+ * way no call waits longer than the timeout, `/health` says `degraded`, fallbacks are counted and logged, and shared
  * state resumes by itself when Redis is back.
  *
  * Trust: Redis is a neighbour, not an authority. Bus messages and the records that grant or bind

@@ -2,8 +2,8 @@
  * @module shared-state/shared-rate-limit
  * The failure policy around the shared (Redis) limiter. Redis answers within its short
  * timeout or the call fails; then `open` (default) answers from this replica's own memory
- * limiter, and `closed` refuses the request with 503. Either way no request waits for Redis,
- * fallbacks are counted and logged, and shared limiting resumes by itself when Redis is back.
+ * limiter, and `closed` refuses the request with 503. Either way no request waits longer than
+ * that timeout, fallbacks are counted and logged, and shared limiting resumes by itself when Redis is back.
  *
  * One rule keeps the fallback from multiplying the limit:
  * - every request Redis admits is also counted locally (against the full limit, see below),
@@ -27,9 +27,8 @@ import type { RateLimitDecision, RateLimitStore } from '../store/types.js';
 
 export type FailurePolicy = 'open' | 'closed';
 
-/** The local limiter of the fallback: a store that can also count what was admitted elsewhere. */
+/** The local limiter of the fallback: a store that can list what it counted (to re-seed an emptied Redis). */
 export interface LocalRateLimitStore extends RateLimitStore {
-  record(key: string, count?: number): void;
   counts(): Iterable<[string, number]>;
 }
 

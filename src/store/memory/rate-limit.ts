@@ -122,23 +122,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { allowed: true, limit, remaining: limit - total - 1, resetMs: this.#waitMs(slot, bucket, elapsed, 1) };
   }
 
-  /**
-   * Counts `count` requests for `key` that were admitted elsewhere (the shared store), whatever
-   * the limit: the local count then knows what this replica let through, for the fallback's
-   * share and for re-seeding an emptied Redis.
-   */
-  record(key: string, count = 1): void {
-    const bucket = Math.floor((this.#now() - this.#origin) / this.#bucketMs);
-    let slot = this.#slots.get(key);
-    if (slot === undefined) slot = this.#allocate(key, bucket);
-    this.#advance(slot, bucket);
-    const index = slot * this.#ring + (bucket % this.#ring);
-    const max = this.#wide ? 0xffffffff : 0xffff;
-    const added = Math.max(0, Math.min(max - (this.#counts[index] as number), count));
-    this.#counts[index] = (this.#counts[index] as number) + added;
-    this.#totals[slot] = (this.#totals[slot] as number) + added;
-  }
-
   /** Each tracked key with the requests counted in its current window (keys at 0 left out). */
   *counts(): IterableIterator<[string, number]> {
     const bucket = Math.floor((this.#now() - this.#origin) / this.#bucketMs);

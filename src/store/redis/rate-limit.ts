@@ -1,7 +1,7 @@
 /**
  * @module store/redis/rate-limit
  * The rolling-window limiter shared by all replicas: the memory limiter's algorithm (a ring of
- * per-bucket counters, counted conservatively) run atomically in one Lua script per request,
+ * per-bucket counters plus the time of the last admission, so waits are exact) run atomically in one Lua script per request,
  * with Redis `TIME` as the clock so replica clocks may drift. Each client is one small hash
  * (bucket → count) that expires by itself one window after its last request.
  */
@@ -151,8 +151,12 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async consume(key: string, limit: number): Promise<RateLimitDecision> {
     const client = this.#client as Redis & { wardenConsume: ConsumeCommand };
-    const now = this.#now === undefined ? [] : [Math.floor(this.#now())];
-    const [allowed, total, wait] = await client.wardenConsume(this.#keys.rateLimit(this.#limiter, key), limit, this.#bucketMs, this.#ring, this.#ttlMs, this.windowMs, ...now);
+    const redisKey = this.#keys.rateLimit(this.#limiter, key);
+    // Production uses Redis TIME; only tests pass a simulated clock (no array spread per request).
+    const [allowed, total, wait] =
+      this.#now === undefined
+        ? await client.wardenConsume(redisKey, limit, this.#bucketMs, this.#ring, this.#ttlMs, this.windowMs)
+        : await client.wardenConsume(redisKey, limit, this.#bucketMs, this.#ring, this.#ttlMs, this.windowMs, Math.floor(this.#now()));
     return allowed === 1 ? { allowed: true, limit, remaining: Math.max(0, limit - total), resetMs: wait } : { allowed: false, limit, remaining: 0, resetMs: wait };
   }
 
