@@ -21,8 +21,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { TrustProxy } from '../config/options.js';
-import { clientKey } from '../security/client-ip.js';
-import { ipMatcher } from '../security/ip-rules.js';
+import { clientKey, createProxyTrust } from '../security/client-ip.js';
 
 /** File descriptors assumed when the limit cannot be read (not Linux, or /proc unavailable). */
 export const FALLBACK_FD_LIMIT = 4096;
@@ -42,13 +41,6 @@ const REFUSAL = Buffer.from(
     `Content-Length: ${REFUSAL_BODY.length}\r\n\r\n${REFUSAL_BODY}`,
   'latin1',
 );
-
-/** proxy-addr's named ranges, so `--trust-proxy loopback` means the same here as in Fastify. */
-const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-};
 
 /**
  * The soft "Max open files" limit of this process from `/proc/self/limits`, or
@@ -80,19 +72,14 @@ export function defaultConnectionCaps(fdLimit: number): { total: number; perAddr
   return { total, perAddress: Math.min(perAddress, total) };
 }
 
-/** Which socket peers are trusted proxies (exempt from the per-address cap). */
+/**
+ * Which socket peers are trusted proxies (exempt from the per-address cap): the socket peer is
+ * hop 0 of the same rule the client address is derived with. With `--trust-proxy <hops>` every
+ * peer is declared to be a proxy, since capping per peer would cap the proxy's pool.
+ */
 export function trustedProxyPeers(trust: TrustProxy): (address: string) => boolean {
-  switch (trust.kind) {
-    case 'none':
-      return () => false;
-    case 'hops':
-      // Every peer is declared to be a proxy: capping per peer would cap the proxy's pool.
-      return trust.hops > 0 ? () => true : () => false;
-    case 'addresses': {
-      const matcher = ipMatcher(trust.ranges.flatMap((range) => NAMED_RANGES[range] ?? [range]));
-      return (address) => matcher.matches(address.startsWith('::ffff:') ? address.slice(7) : address);
-    }
-  }
+  const trusted = createProxyTrust(trust);
+  return (address) => trusted(address.startsWith('::ffff:') ? address.slice(7) : address, 0);
 }
 
 export type RefusalReason = 'total' | 'per_address';

@@ -116,32 +116,32 @@ async function loadRedisModules() {
   return { ...connection, ...eventBus, ...eventStore, ...keys, ...rateLimit, ...sessionStore, ...replicaTrust, ...securityState, ...resilience };
 }
 
-/** Logs absorbed Redis failures at most once per interval, with how many there were. */
-function fallbackLog(logger: Logger, policy: RedisConfig['failure']): (reason: string) => void {
+/**
+ * Counts events and writes one warn line at most once per interval, with how many there were
+ * since the last line: `fields(count, detail)` builds that line's fields.
+ */
+function throttledWarn(logger: Logger, message: string, fields: (count: number, detail: string) => Record<string, unknown>): (detail?: string) => void {
   let lastLog = 0;
   let unlogged = 0;
-  return (reason) => {
+  return (detail = '') => {
     unlogged++;
     const now = Date.now();
     if (now - lastLog < FALLBACK_LOG_INTERVAL_MS) return;
-    logger.warn({ fallbacks: unlogged, reason, policy }, 'redis calls failed; answered from per-replica state');
+    logger.warn(fields(unlogged, detail), message);
     lastLog = now;
     unlogged = 0;
   };
 }
 
-/** Logs requests Redis admitted past this replica's own count at most once per interval (counts only). */
+/** Absorbed Redis failures, at most one line per interval. */
+function fallbackLog(logger: Logger, policy: RedisConfig['failure']): (reason: string) => void {
+  return throttledWarn(logger, 'redis calls failed; answered from per-replica state', (fallbacks, reason) => ({ fallbacks, reason, policy }));
+}
+
+/** Requests Redis admitted past this replica's own count, at most one line per interval (counts only). */
 function localCapLog(logger: Logger, limiter: string): () => void {
-  let lastLog = 0;
-  let unlogged = 0;
-  return () => {
-    unlogged++;
-    const now = Date.now();
-    if (now - lastLog < FALLBACK_LOG_INTERVAL_MS) return;
-    logger.warn({ refused: unlogged, limiter }, 'rate limit: redis admitted requests past this replica\'s own count (counters deleted or lost?); refused locally');
-    lastLog = now;
-    unlogged = 0;
-  };
+  const warn = throttledWarn(logger, "rate limit: redis admitted requests past this replica's own count (counters deleted or lost?); refused locally", (refused) => ({ refused, limiter }));
+  return () => warn();
 }
 
 /** Where connection events go once the resilience part exists. */
