@@ -23,8 +23,13 @@ const OTHER = 'replica-other-0123456789abcdefghijk';
 
 type Replica = ServedCli;
 
+/**
+ * Replicas with a 500 ms Redis call timeout: these tests are about what the replicas share, and
+ * under a busy CI machine the 50 ms default turns a slow publish into a fallback (a dropped
+ * message) often enough to make them flaky. The timeout's own behaviour is tested elsewhere.
+ */
 function replica(args: string[]): Promise<Replica> {
-  return serveCli(['--api-key', KEY, '--api-key', OTHER, ...args], SHARED_SECRET_ENV);
+  return serveCli(['--api-key', KEY, '--api-key', OTHER, '--redis-timeout', '500', ...args], SHARED_SECRET_ENV);
 }
 
 const status = (target: Replica, key = KEY, headers: Record<string, string> = {}) =>
