@@ -102,6 +102,7 @@ export function createEngine(options: WardenServerOptions, config: Readonly<Conf
       toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
       sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
+      headerMismatch: (ip, principal) => events.denied(ip, 'header_mismatch', principal),
     },
   });
   const catalog = new ToolCatalog(factory, access);
