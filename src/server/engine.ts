@@ -103,6 +103,7 @@ export function createEngine(options: WardenServerOptions, config: Readonly<Conf
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
       sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
       headerMismatch: (ip, principal) => events.denied(ip, 'header_mismatch', principal),
+      modernRequest: () => stats.modernRequest(),
     },
   });
   const catalog = new ToolCatalog(factory, access);

@@ -330,6 +330,16 @@ describe('2026-07-28 transport MUSTs, raw HTTP', () => {
     expect(metrics.text).toMatch(/mcp_warden_denied_total\{reason="header_mismatch"\} [1-9]/);
   });
 
+  it('/api/status and the web page show both eras; modern requests are counted', async () => {
+    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{ modernRequests: number; config: { eras: unknown; protocolVersions: string[] } }>();
+    expect(status.modernRequests).toBeGreaterThan(0);
+    expect(status.config.eras).toEqual({ modern: ['2026-07-28'], legacy: ['2025-11-25', '2025-06-18', '2025-03-26'] });
+    expect(status.config.protocolVersions).toEqual([...ALL_SUPPORTED_PROTOCOL_VERSIONS]);
+    const page = await send(`${warden.url}/`);
+    expect(page.text).toContain('MCP 2026-07-28 per request, without a session, and 2025-11-25, 2025-06-18, 2025-03-26 over <code>initialize</code>');
+    expect(page.text).toContain('id="stat-modern"');
+  });
+
   it('2025-era sessions keep working beside modern requests', async () => {
     expect(await stillServing(warden)).toBe(true);
   });

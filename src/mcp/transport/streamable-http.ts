@@ -61,6 +61,8 @@ export interface StreamableHttpOptions {
     sessionCreated?(ip: string, principal: Principal, sessionId: string): void;
     /** A modern request whose headers disagreed with its body (`cell` names which). */
     headerMismatch?(ip: string, principal: Principal, cell: string): void;
+    /** A request reached the 2026-07-28 side. */
+    modernRequest?(): void;
   };
   /** Live sessions; required unless `stateless`. */
   readonly sessions?: SessionRegistry;
