@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import * as v from './validators.js';
 
-export { LOG_LEVELS, JWT_ALGORITHMS, type LogLevel, type TrustProxy } from './validators.js';
+export { LOG_LEVELS, JWT_ALGORITHMS, type LogLevel, type ToolRateLimit, type TrustProxy } from './validators.js';
 
 /** Where a value came from; shown in error messages so operators find the bad setting. */
 export type OptionSource = 'flag' | 'env' | 'value' | 'file' | 'default';
@@ -57,6 +57,15 @@ export const OPTION_SPECS = [
     description: 'client IPs tracked at once; beyond it new clients share one overflow limit (bounds memory)',
     schema: v.integer(100, 10_000_000),
     default: 200_000,
+  },
+  {
+    key: 'toolRateLimit',
+    flag: '--tool-rate-limit <tool=n/window>',
+    repeatable: true,
+    env: 'MCP_TOOL_RATE_LIMIT',
+    description: 'calls of one tool allowed per key (or token subject) in any rolling window, e.g. calculate=30/60s (window in ms, s, m or h, 1s to 24h); repeatable (env: comma-separated)',
+    schema: v.toolRateLimits,
+    default: [],
   },
   {
     key: 'trustProxy',
