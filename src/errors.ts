@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   WARDEN_ERR_HOST_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: host not allowed' },
   WARDEN_ERR_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-IP limit' },
   WARDEN_ERR_KEY_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-key limit' },
+  WARDEN_ERR_TOOL_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-tool limit' },
   WARDEN_ERR_INSUFFICIENT_SCOPE: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: insufficient scope' },
   WARDEN_ERR_IP_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: address not allowed' },
   WARDEN_ERR_IP_BANNED: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: temporarily banned after repeated authentication failures' },

@@ -48,7 +48,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const late = lateParts();
 
   const observed = await createObservability(config, logger, now, late);
-  const shared = await createServerSharedState(config, logger, now, observed.metrics, late);
+  const shared = await createServerSharedState(config, logger, now, observed.metrics, late, options.clock);
   const credentials = await createCredentials(config, options.clock, observed.events, late);
   shared.sharedState.shareKeys(credentials.keySource);
   const sessions = late.sessions.set(createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler }));

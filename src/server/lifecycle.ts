@@ -27,7 +27,7 @@ export interface LifecycleParts {
 
 /** Installs the connection guard and the close hooks on the app. */
 export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): void {
-  const { observed: { connections }, shared: { sharedState, bans, rateLimitStore, keyRateLimitStore }, credentials: { keySource }, sessions, engine: { mcp, catalog } } = parts;
+  const { observed: { connections }, shared: { sharedState, bans, rateLimitStore, keyRateLimitStore, toolRateLimitStores }, credentials: { keySource }, sessions, engine: { mcp, catalog } } = parts;
   // Before listen: refused connections never reach Node's HTTP parser.
   connections.install(app.server);
 
@@ -42,6 +42,7 @@ export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): v
     await catalog.close();
     await rateLimitStore.close();
     await keyRateLimitStore.close();
+    for (const store of toolRateLimitStores.values()) await store.close();
     bans.close();
     await sharedState.close();
   });

@@ -24,6 +24,8 @@ export interface ServerSharedState {
   readonly sharing: SessionSharing | undefined;
   readonly rateLimitStore: RateLimitStore;
   readonly keyRateLimitStore: RateLimitStore;
+  /** The per-tool rate limits' stores, one per distinct window (window ms → store); empty when none is configured. */
+  readonly toolRateLimitStores: ReadonlyMap<number, RateLimitStore>;
 }
 
 function readinessOf(config: Readonly<Config>, logger: Logger, sharedState: SharedState): Readiness {
@@ -69,12 +71,28 @@ function banTableFullLog(logger: Logger): () => void {
   };
 }
 
+/**
+ * One store per distinct window of `--tool-rate-limit` (a store's window is fixed), sized for
+ * the largest limit in it. `clock` (the library's `clock` option) drives the in-memory
+ * limiter; without it the limiter keeps its monotonic default.
+ */
+function toolRateLimitStoresOf(config: Readonly<Config>, sharedState: SharedState, clock: (() => number) | undefined): ReadonlyMap<number, RateLimitStore> {
+  const maxLimits = new Map<number, number>();
+  for (const { windowMs, limit } of config.toolRateLimit) maxLimits.set(windowMs, Math.max(limit, maxLimits.get(windowMs) ?? 0));
+  const stores = new Map<number, RateLimitStore>();
+  for (const [windowMs, maxLimit] of maxLimits) {
+    stores.set(windowMs, sharedState.rateLimitStore(`tool:${windowMs}`, { windowMs, maxLimit, maxClients: config.rateLimitMaxClients, ...(clock === undefined ? {} : { now: clock }) }));
+  }
+  return stores;
+}
+
 export async function createServerSharedState(
   config: Readonly<Config>,
   logger: Logger,
   now: () => number,
   metrics: Metrics | undefined,
   late: Pick<LateParts, 'sessions' | 'bans'>,
+  limiterClock?: () => number,
 ): Promise<ServerSharedState> {
   const sharedState = await createSharedState(config, logger, metrics, { streamOwner: streamOwnerOf(late.sessions) });
   const readiness = readinessOf(config, logger, sharedState);
@@ -93,5 +111,6 @@ export async function createServerSharedState(
   const sharing = sessionSharingOf(config, now, sharedState);
   const rateLimitStore = sharedState.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
   const keyRateLimitStore = sharedState.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
-  return { sharedState, readiness, bans, sharing, rateLimitStore, keyRateLimitStore };
+  const toolRateLimitStores = toolRateLimitStoresOf(config, sharedState, limiterClock);
+  return { sharedState, readiness, bans, sharing, rateLimitStore, keyRateLimitStore, toolRateLimitStores };
 }

@@ -48,7 +48,8 @@ export interface WardenServerOptions {
   readonly benchmarkOnlyDisableSecurity?: boolean;
   /**
    * The clock (epoch ms) for everything that expires: key expiry and rotation overlaps, token
-   * `exp`, session TTLs and GET-stream lifetimes. For tests and simulations; not a CLI option.
+   * `exp`, session TTLs, GET-stream lifetimes and the per-tool rate-limit windows (the per-IP and
+   * per-key limiters keep a monotonic clock). For tests and simulations; not a CLI option.
    */
   readonly clock?: () => number;
 }

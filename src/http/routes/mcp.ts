@@ -5,7 +5,7 @@
  * the raw response (hijacked, so Fastify does not buffer it).
  */
 
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import { authInfoOf, type Principal } from '../../security/identity.js';
 import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
 import type { McpHttpResponse } from '../../mcp/transport/types.js';
@@ -60,6 +60,8 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
 export interface McpRouteOptions {
   readonly handler: StreamableHttpHandler;
   readonly guards: onRequestHookHandler[];
+  /** After the body is parsed: the per-tool rate limits (http/hooks/tool-limits). */
+  readonly preHandler?: preHandlerHookHandler[];
 }
 
 export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions): void {
@@ -71,6 +73,7 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
     config: { surface: 'mcp' },
     // After authentication: scope refusals decided from modern headers, before the body is read.
     onRequest: [...options.guards, createModernPreflight(handler)],
+    preHandler: options.preHandler ?? [],
     handler(request, reply) {
       if (request.method === 'POST') {
         const described = describeBody(request.body);

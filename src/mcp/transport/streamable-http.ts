@@ -38,7 +38,8 @@ import { SessionChannel } from './session-channel.js';
 import { classifyEra } from '../era.js';
 import { ModernEndpoint } from './modern.js';
 
-const DEFAULT_MAX_BATCH = 100;
+/** Messages a JSON-RPC batch may hold; a larger one is refused (400) before any of them runs. */
+export const DEFAULT_MAX_BATCH = 100;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
 const NO_CONTENT: McpHttpResponse = Object.freeze({ kind: 'body', status: 204, headers: {}, body: undefined });
 
