@@ -45,7 +45,15 @@ function expectAnswered(response: RawResponse, text: string): void {
   expect(response.text).toContain(text);
 }
 
-const LIMITS = { toolRateLimit: [{ tool: 'calculate', limit: 3, windowMs: 60_000 }], apiKeys: [TEST_KEY, OTHER_KEY], rateLimit: 1000 };
+const LIMITS = {
+  // hash_text shares calculate's window (one store): the key must tell the tools apart.
+  toolRateLimit: [
+    { tool: 'calculate', limit: 3, windowMs: 60_000 },
+    { tool: 'hash_text', limit: 3, windowMs: 60_000 },
+  ],
+  apiKeys: [TEST_KEY, OTHER_KEY],
+  rateLimit: 1000,
+};
 
 describe('per-tool rate limit (2025 sessions)', () => {
   it('refuses the call past the limit with 429, the JSON-RPC error and RateLimit headers; other tools and keys keep their quota', async () => {
@@ -57,7 +65,8 @@ describe('per-tool rate limit (2025 sessions)', () => {
     // Another session of the same key shares the key's quota (a session id is never authority).
     expectRefused(await post(warden, TEST_KEY, await openSession(warden), calc(5)));
 
-    // Another tool of the same key, and the same tool for another key, are unaffected.
+    // Other tools of the same key (limited in the same window, or not at all), and the same tool for another key, are unaffected.
+    expectAnswered(await post(warden, TEST_KEY, session, hash(6)), '8f434346648f6b96');
     expectAnswered(await post(warden, TEST_KEY, session, echo(6)), 'hi');
     const other = await openSession(warden, '2025-11-25', OTHER_KEY);
     for (let id = 7; id <= 9; id++) expectAnswered(await post(warden, OTHER_KEY, other, calc(id)), '"42"');
@@ -106,7 +115,7 @@ describe('per-tool rate limit (2025 sessions)', () => {
     const other = await openSession(warden, '2025-03-26', OTHER_KEY);
     expectRefused(await post(warden, OTHER_KEY, other, [calc(1), calc(2), calc(3), calc(4), hash(5)]));
     expectRefused(await post(warden, OTHER_KEY, other, calc(6)));
-    // Tools without a limit still pass, in a batch or alone.
+    // Other tools still pass, in a batch or alone.
     const unlimited = await post(warden, OTHER_KEY, other, [echo(7), hash(8)]);
     expect(unlimited.status).toBe(200);
     expect(unlimited.json<unknown[]>()).toHaveLength(2);
