@@ -6,6 +6,9 @@
  * replicas on Redis share one count.
  */
 
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { manualClock } from '../helpers/clock.js';
@@ -57,8 +60,8 @@ const LIMITS = {
 
 describe('per-tool rate limit (2025 sessions)', () => {
   it('refuses the call past the limit with 429, the JSON-RPC error and RateLimit headers; other tools and keys keep their quota', async () => {
-    const clock = manualClock();
-    const warden = await useWarden({ options: LIMITS, clock: clock.now });
+    const auditLog = join(mkdtempSync(join(tmpdir(), 'warden-tool-limit-')), 'audit.log');
+    const warden = await useWarden({ options: { ...LIMITS, auditLog }, clock: manualClock().now });
     const session = await openSession(warden);
     for (let id = 1; id <= 3; id++) expectAnswered(await post(warden, TEST_KEY, session, calc(id)), '"42"');
     expectRefused(await post(warden, TEST_KEY, session, calc(4)));
@@ -84,6 +87,8 @@ describe('per-tool rate limit (2025 sessions)', () => {
     expect(families.find((family) => family.name === 'mcp_warden_rate_limited_total')?.metrics).toEqual([{ labels: { limit: 'tool' }, value: '3' }]);
     await warden.stop();
     expect(warden.logs().filter((line) => line['status'] === 429)[0]).toMatchObject({ failure: 'tool_rate_limited:tool', tool: 'calculate' });
+    const audit = readFileSync(auditLog, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit.find((record) => record['event'] === 'rate_limited')).toMatchObject({ ip: '127.0.0.1', limit: 'tool', tool: 'calculate', principal: expect.stringMatching(/^key_/) });
   });
 
   it('admits the tool again once the window has passed on the injected clock, and not a millisecond before', async () => {
@@ -147,6 +152,10 @@ describe('per-tool rate limit (--stateless)', () => {
   it('counts every call of a batch (2025-03-26)', async () => {
     const warden = await useWarden({ options: { ...LIMITS, stateless: true }, clock: manualClock().now });
     const batch = (key: string, body: Message[]) => send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(key, { 'mcp-protocol-version': '2025-03-26' }), body: JSON.stringify(body) });
+    // A batch over the transport's maximum (100) is refused before any call runs, and spends no quota.
+    const tooLarge = await batch(TEST_KEY, Array.from({ length: 101 }, (_, index) => calc(index + 1)));
+    expect(tooLarge.status).toBe(400);
+    expect(tooLarge.json()).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid Request: batch too large' }, id: null });
     expect((await batch(TEST_KEY, [calc(1), calc(2), calc(3)])).status).toBe(200);
     expectRefused(await batch(TEST_KEY, [calc(4)]));
     expectRefused(await batch(OTHER_KEY, [calc(1), calc(2), calc(3), calc(4)]));
