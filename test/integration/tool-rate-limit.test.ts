@@ -76,7 +76,11 @@ describe('per-tool rate limit (2025 sessions)', () => {
     expectRefused(await post(warden, OTHER_KEY, other, calc(10)));
 
     // Counted and visible like the other rate limits: status counters, recent events, metrics, the request log.
-    const status = (await apiStatus(warden, TEST_KEY)).json<{ security: { recentEvents: Array<Record<string, unknown>> } }>();
+    const status = (await apiStatus(warden, TEST_KEY)).json<{ config: { rateLimit: { perTool: unknown } }; security: { recentEvents: Array<Record<string, unknown>> } }>();
+    expect(status.config.rateLimit.perTool).toEqual([
+      { tool: 'calculate', limit: 3, windowMs: 60_000, per: 'key or token subject' },
+      { tool: 'hash_text', limit: 3, windowMs: 60_000, per: 'key or token subject' },
+    ]);
     expect(status.security.recentEvents.filter((event) => event['type'] === 'rate_limited')).toEqual([
       expect.objectContaining({ reason: 'tool', tool: 'calculate', principal: expect.stringMatching(/^key_/) }),
       expect.objectContaining({ reason: 'tool', tool: 'calculate', principal: expect.stringMatching(/^key_/) }),
