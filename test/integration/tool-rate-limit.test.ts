@@ -1,9 +1,9 @@
 /**
- * Per-tool rate limits (`--tool-rate-limit`) on 2025-era requests, over real HTTP: the call
- * past the limit gets 429 with the exact JSON-RPC error and RateLimit headers, other tools and
- * other keys keep their own quota, the window expires on the injected clock, a batch consumes
- * one per call (and is refused whole), stateless mode is limited the same way, and two
- * replicas on Redis share one count.
+ * Per-tool rate limits (`--tool-rate-limit`) over real HTTP: the call past the limit gets 429
+ * with the exact JSON-RPC error and RateLimit headers, other tools and other keys keep their own
+ * quota, the window expires on the injected clock, a batch consumes one per call (and is
+ * refused whole), 2026-07-28 calls share the key's count and are counted once each, stateless
+ * mode is limited the same way, and two replicas on Redis share one count.
  */
 
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { manualClock } from '../helpers/clock.js';
-import { apiStatus, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { apiStatus, mcpHeaders, modernBody, modernHeaders, send, type RawResponse } from '../helpers/http.js';
 import { TEST_SHARED_SECRET, useRedis } from '../helpers/redis.js';
 import { OTHER_KEY, TEST_KEY, openSession, stillServing, useSharedWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 
@@ -141,6 +141,22 @@ describe('per-tool rate limit (2025 sessions)', () => {
     const refused = await post(warden, TEST_KEY, session, [calc(5), probe]);
     expect(refused.status).toBe(429);
     expect(refused.text).not.toContain('script');
+  });
+});
+
+describe('per-tool rate limit (2026-07-28 requests)', () => {
+  it('counts each modern call once, in the same count as the 2025 calls of the key', async () => {
+    const warden = await useWarden({ options: LIMITS, clock: manualClock().now });
+    const modern = (key: string, id: number, name = 'calculate', args: Record<string, unknown> = { expression: '6*7' }) =>
+      send(warden.mcpUrl, { method: 'POST', headers: modernHeaders(key, 'tools/call', name), body: modernBody(id, 'tools/call', { name, arguments: args }) });
+    // Counted once per call (not once from the headers and again from the body): three calls fit.
+    expectAnswered(await modern(TEST_KEY, 1), '"42"');
+    expectAnswered(await modern(TEST_KEY, 2), '"42"');
+    expectAnswered(await post(warden, TEST_KEY, await openSession(warden), calc(3)), '"42"');
+    expectRefused(await modern(TEST_KEY, 4));
+    expectRefused(await post(warden, TEST_KEY, await openSession(warden), calc(5)));
+    expectAnswered(await modern(TEST_KEY, 6, 'echo', { text: 'hi' }), 'hi');
+    expectAnswered(await modern(OTHER_KEY, 7), '"42"');
   });
 });
 
