@@ -16,17 +16,22 @@ describe('check against mcp-warden with its key', () => {
   // A roomy limit: these audits together send a few hundred requests.
   const warden = useSharedWarden({ options: { rateLimit: 1000 } });
 
-  it('passes every default check and exits 0', async () => {
+  it('passes every default check of the 2025 era, says 2026-07-28 is not spoken, and exits 0', async () => {
     const out = captureIo();
     const { exitCode, report } = await runCheck({ url: warden.mcpUrl, apiKey: warden.key }, out.io);
     expect(exitCode).toBe(0);
     expect(report?.results.map((result) => result.test)).toEqual(DEFAULT_CHECKS);
-    for (const result of report?.results ?? []) expect({ test: result.test, status: result.status, reason: result.reason }).toMatchObject({ status: 'PASS' });
-    expect(report?.summary).toMatchObject({ total: 8, pass: 8, fail: 0, warn: 0, skip: 0, failed: [] });
+    const legacyChecks = DEFAULT_CHECKS.filter((name) => name !== 'modern');
+    for (const result of report?.results ?? []) {
+      if (result.test !== 'modern') expect({ test: result.test, status: result.status, reason: result.reason }).toMatchObject({ status: 'PASS' });
+    }
+    expect(resultOf(report, 'modern')).toMatchObject({ status: 'SKIP', reason: '2026-07-28 not spoken: server/discover → 400 -32000' });
+    expect(report?.eras).toEqual(['2025-11-25']);
+    expect(report?.summary).toMatchObject({ total: 9, pass: 8, fail: 0, warn: 0, skip: 1, failed: [] });
 
     const text = out.stdout();
-    expect(textStatuses(text)).toEqual(Object.fromEntries(DEFAULT_CHECKS.map((name) => [name, 'PASS'])));
-    expect(text).toContain('8 checks: 8 passed, 0 failed, 0 warnings, 0 skipped');
+    expect(textStatuses(text)).toEqual({ ...Object.fromEntries(legacyChecks.map((name) => [name, 'PASS'])), modern: 'SKIP' });
+    expect(text).toContain('9 checks: 8 passed, 0 failed, 0 warnings, 1 skipped');
     expect(text).not.toContain('Failed:');
     expect(text).toContain('[OWASP API2:2023 Broken Authentication');
     expect(text).not.toContain('\u001b[');
@@ -54,7 +59,8 @@ describe('check against mcp-warden with its key', () => {
     expect(fromJson.exitCode).toBe(0);
 
     const document = JSON.parse(json.stdout()) as Record<string, unknown> & { results: Array<Record<string, unknown>>; summary: Record<string, unknown> };
-    expect(Object.keys(document)).toEqual(['tool', 'target', 'healthUrl', 'time', 'durationMs', 'results', 'summary']);
+    expect(Object.keys(document)).toEqual(['tool', 'target', 'healthUrl', 'time', 'durationMs', 'eras', 'eraProbe', 'results', 'summary']);
+    expect(document['eras']).toEqual(fromText.report?.eras);
     expect(document['target']).toBe(warden.mcpUrl);
     expect(document['healthUrl']).toBe(`${warden.url}/health`);
     expect(Number.isNaN(Date.parse(document['time'] as string))).toBe(false);
