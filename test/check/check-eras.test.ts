@@ -4,10 +4,13 @@
  * 2025 checks on the legacy era and audits the 2026-07-28 MUSTs, failing only Origin (the SDK
  * does no Origin check); with the SDK's own Origin helper every modern audit passes;
  * modern-only, the session checks are skipped, not failed; behind a proxy that rewrites the
- * headers from the body, the header audits fail. (2025-only servers: check-targets and
- * check-warden, where the modern check says "not spoken".)
+ * headers from the body, the header audits fail; a server that answers anything with an empty
+ * result is credited with no era. (2025-only servers: check-targets and check-warden, where the
+ * modern check says "not spoken".)
  */
 
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/cli/check.js';
 import { discoverRequest } from '../../src/operator/check/modern-request.js';
@@ -196,5 +199,41 @@ describe('check against the SDK v2 reference behind a proxy that trusts the body
     expect(steps['unknown method']?.[0]).toBe('PASS');
     expect(steps['origin']?.[0]).toBe('PASS');
     expect(await stillDiscovers(server())).toBe(true);
+  });
+});
+
+describe('check against a server that answers every JSON-RPC request with an empty result', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        let id: unknown = null;
+        try {
+          id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id ?? null;
+        } catch {
+          // not JSON: answered all the same
+        }
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result: {} }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('claims no era: a 200 is modern only with resultType and supportedVersions, legacy only with a protocolVersion', async () => {
+    const out = captureIo();
+    const { report } = await runCheck({ url, test: 'modern' }, out.io);
+    expect(report?.eras).toEqual([]);
+    expect(resultOf(report, 'modern')).toMatchObject({ status: 'SKIP', reason: '2026-07-28 not spoken: server/discover → 200 without resultType and supportedVersions' });
+    expect(out.stdout()).toMatch(
+      /^Eras: none detected; 2026-07-28 not spoken: server\/discover → 200 without resultType and supportedVersions; 2025 \(initialize\) not spoken: initialize → 200 without a protocolVersion$/m,
+    );
   });
 });

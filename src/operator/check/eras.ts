@@ -82,7 +82,7 @@ async function probeModern(context: ProbeContext): Promise<EraProbe['modern']> {
     const supported = versions(typeof data === 'object' && data !== null ? (data as Record<string, unknown>)['supported'] : undefined);
     return { state: 'not spoken', version, observed: `${answered('server/discover', response)}: a modern server without ${version} (supported: ${supported.join(', ') || 'none listed'})`, supportedVersions: supported };
   }
-  const why = isSuccess(response.status) ? ' without resultType and supportedVersions' : '';
+  const why = isSuccess(response.status) && result !== undefined ? ' without resultType and supportedVersions' : '';
   return { state: 'not spoken', version, observed: `${answered('server/discover', response)}${why}` };
 }
 
