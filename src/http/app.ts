@@ -289,7 +289,7 @@ function registerRoutes(app: FastifyInstance, deps: AppDependencies): void {
   const operatorGuards = secured ? [...guards, createOperatorGuard({ challenges: deps.challenges, events })] : guards;
   registerApiRoutes(app, { guards, operatorGuards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   const toolLimits = secured ? createToolLimits({ limits: config.toolRateLimit, stores: deps.toolRateLimitStores, events }) : undefined;
-  registerMcpRoutes(app, { handler: deps.mcp, guards, preHandler: toolLimits?.enabled === true ? [toolLimits.legacy] : [] });
+  registerMcpRoutes(app, { handler: deps.mcp, guards, toolLimits: toolLimits?.enabled === true ? toolLimits : undefined });
   if (deps.metrics !== undefined) {
     registerMetricsRoute(app, { metrics: deps.metrics, guards: operatorGuards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }
