@@ -44,7 +44,7 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
       return response.body === undefined ? reply.send() : reply.send(response.body);
     case 'error':
       if (response.error.status >= 500) request.log.error({ reqId: request.id, err: response.error.cause, reason: response.error.reason }, 'mcp transport error');
-      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers, response.error.detail);
+      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers, response.error.detail, response.error.rpc);
     case 'stream': {
       reply.hijack();
       const raw = reply.raw;
@@ -87,6 +87,14 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
         principal,
         clientIp: request.ip,
         authInfo: authInfoOf(principal),
+        headers: request.headers,
+        onClose: (listener) => {
+          const raw = reply.raw;
+          // 'close' also fires after a complete answer; only an early one is the client going away.
+          raw.once('close', () => {
+            if (!raw.writableFinished) listener();
+          });
+        },
       });
       if (result instanceof Promise) return result.then((response) => write(request, reply, response));
       return write(request, reply, result);
