@@ -4,9 +4,9 @@
  * the official suite (`@modelcontextprotocol/conformance`) can run its server scenarios against it.
  *
  * Source: modelcontextprotocol/conformance `examples/servers/typescript/everything-server.ts` at
- * c321dd3 (the commit of the alpha.11 release; the suite run here is alpha.12). That file is an SDK v1 server plus ~1,000 lines of
- * hand-written 2026-07-28 handling (header checks, `_meta` checks, MRTR answers, listen streams)
- * in its Express route. Here the SDK v2 engine and the server in front (mcp-warden, or the SDK's
+ * c321dd3 (the commit of the alpha.11 release; the suite run here is alpha.12). That file is an
+ * SDK v1 server plus ~1,000 lines of hand-written 2026-07-28 handling (header checks, `_meta`
+ * checks, MRTR answers, listen streams) in its Express route. Here the SDK v2 engine and the server in front (mcp-warden, or the SDK's
  * own `createMcpHandler` for the reference run) do that part; this module only registers what the
  * scenarios call, with the fixture's exact texts, payloads, input-request keys and cache hints.
  *
