@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { ALL_SUPPORTED_PROTOCOL_VERSIONS } from '../../src/mcp/protocol-versions.js';
 import { modernBody, modernHeaders, send, sseMessages, type RawResponse } from '../helpers/http.js';
 import { addKey, tempKeysPath } from '../helpers/keys.js';
+import { rawExchange } from '../helpers/raw-socket.js';
 import { until } from '../helpers/wait.js';
 import { startWarden, stillServing, useSharedWarden, type RunningWarden } from '../helpers/warden.js';
 
@@ -278,13 +279,65 @@ describe('2026-07-28 transport MUSTs, raw HTTP', () => {
   it('a tool outside the credential\u2019s scope → 403 before the engine; its tools/list shows only what it may use', async () => {
     const refused = await post(modernHeaders(limitedKey, 'tools/call', 'calculate'), modernBody(20, 'tools/call', { name: 'calculate', arguments: { expression: '1+1' } }));
     expect(refused.status).toBe(403);
-    expect(rpc(refused).id).toBe(20);
+    // Refused from the headers, before the body was read: no id to echo.
+    expect(rpc(refused).id).toBeNull();
+    // Without a name header (completion of an operator-only prompt) the body decides, and its id is echoed.
+    const completion = await post(
+      modernHeaders(limitedKey, 'completion/complete'),
+      modernBody(24, 'completion/complete', { ref: { type: 'ref/prompt', name: 'security_review' }, argument: { name: 'focus', value: 'a' } }),
+    );
+    expect(completion.status).toBe(403);
+    expect(rpc(completion).id).toBe(24);
     const list = await post(modernHeaders(limitedKey, 'tools/list'), modernBody(21, 'tools/list'));
     expect(rpc(list).result).toMatchObject({ cacheScope: 'private', tools: [expect.objectContaining({ name: 'echo' })] });
     expect((rpc(list).result?.['tools'] as unknown[]).length).toBe(1);
     const allowed = await post(modernHeaders(limitedKey, 'tools/call', 'echo'), modernBody(22, 'tools/call', { name: 'echo', arguments: { text: 'ok' } }));
     expect(allowed.status).toBe(200);
     expect(await modernStillServing(warden)).toBe(true);
+  });
+
+  it('an out-of-scope Mcp-Name is refused 403 from the headers alone, before the body is sent', async () => {
+    const head = (name: string): string =>
+      [
+        'POST /mcp HTTP/1.1',
+        `Host: ${new URL(warden.url).host}`,
+        `Authorization: Bearer ${limitedKey}`,
+        'Content-Type: application/json',
+        `Accept: ${'application/json, text/event-stream'}`,
+        'MCP-Protocol-Version: 2026-07-28',
+        'Mcp-Method: tools/call',
+        `Mcp-Name: ${name}`,
+        'Content-Length: 100000',
+        '',
+        '',
+      ].join('\r\n');
+    // The body never comes: only a refusal made from the headers can answer.
+    const refused = await rawExchange(warden.url, head('calculate'), { firstResponse: true, timeoutMs: 2000 });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: -32000, message: 'Forbidden: insufficient scope' } });
+    // An allowed name waits for its body (no answer within the time limit).
+    const waiting = await rawExchange(warden.url, head('echo'), { firstResponse: true, timeoutMs: 400 });
+    expect(waiting.status).toBe(0);
+    // The sentinel form of the name is decoded before the scope check.
+    const encoded = await rawExchange(warden.url, head(`=?base64?${Buffer.from('calculate').toString('base64')}?=`), { firstResponse: true, timeoutMs: 2000 });
+    expect(encoded.status).toBe(403);
+    expect(await modernStillServing(warden)).toBe(true);
+  });
+
+  it('a header mismatch is counted as a denial (metric reason header_mismatch)', async () => {
+    await post(modernHeaders(warden.key, 'tools/call', 'other'), modernBody(23, 'tools/call', { name: 'echo', arguments: { text: 'x' } }));
+    const metrics = await send(`${warden.url}/metrics`, { headers: { authorization: `Bearer ${warden.key}` } });
+    expect(metrics.text).toMatch(/mcp_warden_denied_total\{reason="header_mismatch"\} [1-9]/);
+  });
+
+  it('/api/status and the web page show both eras; modern requests are counted', async () => {
+    const status = (await send(`${warden.url}/api/status`, { headers: { authorization: `Bearer ${warden.key}` } })).json<{ modernRequests: number; config: { eras: unknown; protocolVersions: string[] } }>();
+    expect(status.modernRequests).toBeGreaterThan(0);
+    expect(status.config.eras).toEqual({ modern: ['2026-07-28'], legacy: ['2025-11-25', '2025-06-18', '2025-03-26'] });
+    expect(status.config.protocolVersions).toEqual([...ALL_SUPPORTED_PROTOCOL_VERSIONS]);
+    const page = await send(`${warden.url}/`);
+    expect(page.text).toContain('MCP 2026-07-28 per request, without a session, and 2025-11-25, 2025-06-18, 2025-03-26 over <code>initialize</code>');
+    expect(page.text).toContain('id="stat-modern"');
   });
 
   it('2025-era sessions keep working beside modern requests', async () => {

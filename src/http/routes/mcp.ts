@@ -10,6 +10,7 @@ import { authInfoOf, type Principal } from '../../security/identity.js';
 import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
 import type { McpHttpResponse } from '../../mcp/transport/types.js';
 import { replyError } from '../error-reply.js';
+import { createModernPreflight } from '../hooks/modern-preflight.js';
 
 const MAX_LOGGED_METHODS = 8;
 const MAX_LOGGED_NAME = 64;
@@ -68,7 +69,8 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
     method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH', 'TRACE', 'OPTIONS'],
     url: '/mcp',
     config: { surface: 'mcp' },
-    onRequest: options.guards,
+    // After authentication: scope refusals decided from modern headers, before the body is read.
+    onRequest: [...options.guards, createModernPreflight(handler)],
     handler(request, reply) {
       if (request.method === 'POST') {
         const described = describeBody(request.body);

@@ -47,7 +47,14 @@ export interface ModernEndpointOptions {
   /** Calls the server factory and hardens the product (the same as for 2025 engines). */
   readonly build: (context: SessionContext) => Promise<ServerLike>;
   readonly scopeChallenge?: ((principal: Principal, denial: Denial) => Record<string, string>) | undefined;
-  readonly events?: { scopeDenied?(ip: string, principal: Principal, tool: string): void; headerMismatch?(ip: string, principal: Principal, cell: string): void } | undefined;
+  readonly events?:
+    | {
+        scopeDenied?(ip: string, principal: Principal, tool: string): void;
+        headerMismatch?(ip: string, principal: Principal, cell: string): void;
+        /** Every modern request or notification handed to this endpoint (counters). */
+        modernRequest?(): void;
+      }
+    | undefined;
 }
 
 /** Messages the modern engine sends outside any request (list changes, resource updates). */
@@ -140,6 +147,7 @@ export class ModernEndpoint {
   handle(request: McpHttpRequest, route: ModernRoute, accepts: Accepts): McpHttpResponse | Promise<McpHttpResponse> {
     const engine = this.#engine;
     if (engine === undefined) return { kind: 'error', error: new WardenError('WARDEN_ERR_SHUTTING_DOWN', { reason: 'not_started' }) };
+    this.#options.events?.modernRequest?.();
     const extra: MessageExtraInfo = { authInfo: request.authInfo, classification: route.classification };
     if (route.messageKind === 'notification') {
       // Cancellation on this era is closing the response stream; a posted notifications/cancelled

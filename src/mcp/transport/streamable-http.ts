@@ -61,6 +61,8 @@ export interface StreamableHttpOptions {
     sessionCreated?(ip: string, principal: Principal, sessionId: string): void;
     /** A modern request whose headers disagreed with its body (`cell` names which). */
     headerMismatch?(ip: string, principal: Principal, cell: string): void;
+    /** A request reached the 2026-07-28 side. */
+    modernRequest?(): void;
   };
   /** Live sessions; required unless `stateless`. */
   readonly sessions?: SessionRegistry;
@@ -184,6 +186,20 @@ export class StreamableHttpHandler {
   endRequestsOfEndedCredentials(valid: (principal: Principal, now: number) => boolean, now: number): void {
     this.modern.endRequestsOfEndedCredentials(valid, now);
     this.#statelessChannel?.link.abortWhere((context) => !valid(context.principal, now), new WardenError('WARDEN_ERR_AUTH_INVALID', { reason: 'credential_ended' }));
+  }
+
+  /**
+   * Scope check of a modern request from its headers alone (`Mcp-Method`, decoded `Mcp-Name`),
+   * before its body is read: the refusal (reason and challenge headers) when the caller may not
+   * use that tool, prompt or resource. Records the refusal like the body-based one.
+   */
+  headerDenial(principal: Principal, clientIp: string, method: string, name: string): { reason: string; headers: Record<string, string> | undefined } | undefined {
+    const params = method === 'resources/read' ? { uri: name } : method === 'tools/call' || method === 'prompts/get' ? { name } : undefined;
+    if (params === undefined) return undefined;
+    const denied = this.#policy.refuse(principal, [{ jsonrpc: '2.0', id: 0, method, params }]);
+    if (denied === undefined) return undefined;
+    this.#events?.scopeDenied?.(clientIp, principal, denied.kind === 'tool' ? denied.name : `operator:${denied.name}`);
+    return { reason: denied.kind === 'tool' ? 'tool_scope' : 'operator_scope', headers: this.#scopeChallenge?.(principal, denied) };
   }
 
   handle(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
