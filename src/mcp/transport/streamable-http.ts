@@ -37,6 +37,7 @@ import { EngineLink } from './engine-link.js';
 import { SessionChannel } from './session-channel.js';
 import { classifyEra } from '../era.js';
 import { ModernEndpoint } from './modern.js';
+import { ListenHub } from './listen.js';
 
 const DEFAULT_MAX_BATCH = 100;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
@@ -74,7 +75,12 @@ export interface StreamableHttpOptions {
   readonly maxBatch?: number;
   /** Clock for session timestamps and GET-stream lifetimes (default `Date.now`). */
   readonly now?: () => number;
+  /** The `subscriptions/listen` streams (default: this process only, session-cap defaults). */
+  readonly listen?: ListenHub;
 }
+
+/** Caps of the default listen hub: the session caps' defaults. */
+const DEFAULT_LISTEN_CAPS = { maxStreams: 10_000, maxPerPrincipal: 1000 } as const;
 
 type Parsed =
   | { readonly ok: true; readonly messages: readonly JSONRPCMessage[]; readonly kinds: readonly MessageKind[]; readonly batch: boolean }
@@ -100,6 +106,8 @@ export class StreamableHttpHandler {
   readonly #now: () => number;
   /** The 2026-07-28 side of the endpoint (one long-lived engine, no sessions). */
   readonly modern: ModernEndpoint;
+  /** The `subscriptions/listen` streams of the modern side. */
+  readonly listen: ListenHub;
 
   constructor(options: StreamableHttpOptions) {
     this.#factory = options.factory;
@@ -126,10 +134,12 @@ export class StreamableHttpHandler {
             },
           };
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
+    this.listen = options.listen ?? new ListenHub(DEFAULT_LISTEN_CAPS);
     this.modern = new ModernEndpoint({
       policy: this.#policy,
       build: (context) => this.#build(context),
       scopeChallenge: this.#scopeChallenge,
+      listen: this.listen,
       events: this.#events,
     });
     const sessions = this.#sessions;
