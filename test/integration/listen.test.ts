@@ -325,7 +325,7 @@ describe('across replicas (Redis)', () => {
 });
 
 describe('the official v2 client pinned to 2026-07-28', () => {
-  it('listen() gets the honoured filter and the changes through its notification handlers; the server\u2019s stop is a graceful close', async () => {
+  it('listen() gets the honoured filter and the changes through its notification handlers; close() frees the stream; the server\u2019s stop is a graceful close', async () => {
     const instances: McpServer[] = [];
     const warden = await useWarden({ mcpServer: libraryServer(instances) });
     const transport = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${warden.key}` } } });
@@ -341,6 +341,12 @@ describe('the official v2 client pinned to 2026-07-28', () => {
     warden.server.notify.resourceUpdated('test://a');
     await within(2000, () => changes.length === 2);
     expect(changes).toEqual(['tools', 'updated test://a']);
+    // A second subscription the client closes itself: the server forgets its stream.
+    const second = await client.listen({ resourcesListChanged: true });
+    expect(await listenCount(warden)).toBe(2);
+    await second.close();
+    await expect(second.closed).resolves.toBe('local');
+    await within(2000, async () => (await listenCount(warden)) === 1);
     await warden.stop();
     await expect(subscription.closed).resolves.toBe('graceful');
     await client.close();
