@@ -237,6 +237,8 @@ describe('caps', () => {
     const warden = await useWarden({ options: { maxSessions: 7, maxSessionsPerKey: 3 } });
     expect(warden.server.config.sessions.maxListen).toBe(7);
     expect(warden.server.config.sessions.maxListenPerKey).toBe(3);
+    const summary = (await apiStatus(warden, warden.key)).json<{ config: { sessions: Record<string, unknown> } }>().config.sessions;
+    expect(summary).toMatchObject({ maxListenStreams: 7, maxListenPerKey: 3, capsArePer: 'replica' });
   });
 });
 
