@@ -144,6 +144,20 @@ export const OPTION_SPECS = [
     default: 1000,
   },
   {
+    key: 'maxListenStreams',
+    flag: '--max-listen-streams <n>',
+    env: 'MCP_MAX_LISTEN_STREAMS',
+    description: 'subscriptions/listen streams (MCP 2026-07-28) held at once; beyond it a new one gets 429 (default: --max-sessions)',
+    schema: v.integer(1, 1_000_000),
+  },
+  {
+    key: 'maxListenPerKey',
+    flag: '--max-listen-per-key <n>',
+    env: 'MCP_MAX_LISTEN_PER_KEY',
+    description: 'subscriptions/listen streams one key or token subject may hold at once; beyond it a new one gets 429 (default: --max-sessions-per-key)',
+    schema: v.integer(1, 1_000_000),
+  },
+  {
     key: 'sessionTtl',
     flag: '--session-ttl <seconds>',
     env: 'MCP_SESSION_TTL',

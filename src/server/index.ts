@@ -56,6 +56,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const engine = createEngine(mcpServer === undefined ? options : { ...options, mcpServer }, config, logger, now, {
     sessions,
     sharing: shared.sharing,
+    changes: shared.changes,
     sharedState: shared.sharedState,
     events: observed.events,
     stats: observed.stats,
@@ -72,5 +73,5 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     logger.error({ err: error, kind }, kind === 'uncaught_exception' ? 'uncaught exception; stopping gracefully' : 'unhandled promise rejection; still serving');
     observed.metrics?.processError(kind);
   };
-  return { config, app, logger, generatedKey, keySource: credentials.keySource, processError, ...lifecycle(config, logger, app, parts) };
+  return { config, app, logger, generatedKey, keySource: credentials.keySource, notify: engine.listen.notifier, processError, ...lifecycle(config, logger, app, parts) };
 }

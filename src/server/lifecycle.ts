@@ -31,9 +31,11 @@ export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): v
   // Before listen: refused connections never reach Node's HTTP parser.
   connections.install(app.server);
 
-  // Idle GET streams would hold the server open; they end first, in-flight requests may finish.
+  // Idle GET and listen streams would hold the server open; they end first (listen streams with
+  // their graceful result), in-flight requests may finish.
   app.addHook('preClose', async () => {
     sessions.endStreams();
+    mcp.modern.endStreams();
   });
   app.addHook('onClose', async () => {
     keySource.close();

@@ -1,8 +1,8 @@
 /**
  * @module server/shared-state
  * What this replica shares with the others (see `src/shared-state`): the shared state itself,
- * readiness (not ready until it is synced), the ban list and the rate-limit stores on it, and
- * session sharing (Redis only).
+ * readiness (not ready until it is synced), the ban list and the rate-limit stores on it,
+ * session sharing and the changes listen streams announce (both Redis only).
  */
 
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { BAN_FAILURE_WINDOW_MS, BanList, DEFAULT_MAX_BANS } from '../security/ban-list.js';
 import { createSharedState, type SharedState } from '../shared-state/index.js';
 import { createReadiness, type Readiness } from '../shared-state/readiness.js';
+import { ChangeSharing } from '../shared-state/change-sharing.js';
 import { SessionSharing } from '../shared-state/session-sharing.js';
 import type { RateLimitStore } from '../store/types.js';
 import { streamOwnerOf } from './engine.js';
@@ -22,6 +23,8 @@ export interface ServerSharedState {
   readonly bans: BanList;
   /** Present with Redis only. */
   readonly sharing: SessionSharing | undefined;
+  /** Changes for `subscriptions/listen` streams, to and from other replicas; Redis only. */
+  readonly changes: ChangeSharing | undefined;
   readonly rateLimitStore: RateLimitStore;
   readonly keyRateLimitStore: RateLimitStore;
   /** The per-tool rate limits' stores, one per distinct window (window ms → store); empty when none is configured. */
@@ -109,8 +112,9 @@ export async function createServerSharedState(
   );
   sharedState.shareBans(bans);
   const sharing = sessionSharingOf(config, now, sharedState);
+  const changes = sharedState.mode === 'redis' ? new ChangeSharing({ bus: sharedState.bus, replicaId: sharedState.replicaId, onError: (error) => sharedState.onFailure(error) }) : undefined;
   const rateLimitStore = sharedState.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
   const keyRateLimitStore = sharedState.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
   const toolRateLimitStores = toolRateLimitStoresOf(config, sharedState, limiterClock);
-  return { sharedState, readiness, bans, sharing, rateLimitStore, keyRateLimitStore, toolRateLimitStores };
+  return { sharedState, readiness, bans, sharing, changes, rateLimitStore, keyRateLimitStore, toolRateLimitStores };
 }

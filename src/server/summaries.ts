@@ -91,6 +91,8 @@ function configSummaryOf(config: Readonly<Config>, parts: SummaryParts): () => R
     sessions: {
       max: config.sessions.max,
       maxPerKey: config.sessions.maxPerKey,
+      maxListenStreams: config.sessions.maxListen,
+      maxListenPerKey: config.sessions.maxListenPerKey,
       capsArePer: 'replica',
       idleTtlSeconds: config.sessions.ttl,
       unusedTtlSeconds: config.sessions.unusedTtl,
