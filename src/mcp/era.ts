@@ -10,7 +10,7 @@
  * - **reject**: what the SDK's ladder refuses before any engine (header/body version mismatch
  *   → 400/-32020, a modern header without the envelope, an incomplete envelope → 400/-32602, a
  *   batch holding a modern element → 400/-32600), and a claim naming a version we do not
- *   serve as modern → 400/-32022 with `data.supported` (both eras).
+ *   serve as modern → 400/-32022 with `data.supported` (the modern versions, as `server/discover` lists them).
  * Our answers use fixed messages: the SDK's messages quote header and body values, which
  * mcp-warden never echoes; a requested version is echoed only when it is shaped like a date.
  * A pure function, run once per POST by the transport (`mcp/transport/streamable-http`). The
@@ -20,7 +20,7 @@
 
 import { classifyInboundRequest, type JSONRPCNotification, type JSONRPCRequest, type MessageClassification } from '@modelcontextprotocol/server';
 import { RPC } from '../wire-codes.js';
-import { ALL_SUPPORTED_PROTOCOL_VERSIONS, isModernProtocolVersion, isSupportedProtocolVersion, type ModernProtocolVersion } from './protocol-versions.js';
+import { MODERN_PROTOCOL_VERSIONS, isModernProtocolVersion, isSupportedProtocolVersion, type ModernProtocolVersion } from './protocol-versions.js';
 
 const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 
@@ -53,7 +53,6 @@ export type EraDecision =
     };
 
 const LEGACY: EraDecision = Object.freeze({ era: 'legacy' });
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function header(headers: EraInput['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -65,9 +64,17 @@ function reject(cell: string, status: number, code: number, message: string, dat
   return data === undefined ? { era: 'reject', status, code, message, cell } : { era: 'reject', status, code, message, data, cell };
 }
 
-/** -32022 with both eras' versions; `requested` only when it looks like a version (never raw client text). */
+/** What a version string must look like to be echoed in `data.requested` (dates, `v999.0.0`; never markup or long text). */
+const ECHOABLE_VERSION = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * -32022 listing the versions served per request (the modern ones: the same list as
+ * `server/discover`'s `supportedVersions`, which a client compares it with; 2025 versions are
+ * negotiated by `initialize`), and `requested` when it is shaped like a version (bounded
+ * letters, digits, `.`, `_`, `-`: never raw client text).
+ */
 export function unsupportedVersion(requested: unknown): EraDecision {
-  const data = typeof requested === 'string' && DATE.test(requested) ? { supported: ALL_SUPPORTED_PROTOCOL_VERSIONS, requested } : { supported: ALL_SUPPORTED_PROTOCOL_VERSIONS };
+  const data = typeof requested === 'string' && ECHOABLE_VERSION.test(requested) ? { supported: [...MODERN_PROTOCOL_VERSIONS], requested } : { supported: [...MODERN_PROTOCOL_VERSIONS] };
   return reject('unsupported-modern-version', 400, RPC.UNSUPPORTED_PROTOCOL_VERSION, 'Unsupported protocol version', data);
 }
 
@@ -84,6 +91,13 @@ function isPlainLegacy(body: unknown, versionHeader: string | undefined, headers
   if (params === null || typeof params !== 'object') return false;
   const meta = (params as { _meta?: unknown })._meta;
   return meta === undefined || (meta !== null && typeof meta === 'object' && !Object.hasOwn(meta, PROTOCOL_VERSION_KEY));
+}
+
+/** The `_meta` protocolVersion a single request body claims, if any. */
+function claimedVersion(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const meta = (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+  return meta !== null && typeof meta === 'object' ? meta[PROTOCOL_VERSION_KEY] : undefined;
 }
 
 /** Classifies one request into its era (see the module comment). Never throws. */
@@ -124,7 +138,7 @@ export function classifyEra(input: EraInput): EraDecision {
           break;
       }
       if (outcome.code === RPC.INVALID_PARAMS) return reject(outcome.cell, 400, RPC.INVALID_PARAMS, 'Invalid params: incomplete _meta envelope');
-      if (outcome.code === RPC.UNSUPPORTED_PROTOCOL_VERSION) return unsupportedVersion(undefined);
+      if (outcome.code === RPC.UNSUPPORTED_PROTOCOL_VERSION) return unsupportedVersion(claimedVersion(input.body) ?? protocolVersionHeader);
       return reject(outcome.cell, outcome.httpStatus >= 400 && outcome.httpStatus < 500 ? outcome.httpStatus : 400, outcome.code === RPC.HEADER_MISMATCH ? RPC.HEADER_MISMATCH : RPC.INVALID_REQUEST, outcome.code === RPC.HEADER_MISMATCH ? 'Header mismatch' : 'Invalid Request');
   }
 }

@@ -51,7 +51,7 @@ describe('check against mcp-warden with its key', () => {
       'Mcp-Name': ['PASS', '400 -32020'],
       'Mcp-Method': ['PASS', '400 -32020'],
       'version mismatch': ['PASS', '400 -32020'],
-      'unsupported version': ['PASS', '400 -32022 with data.supported ["2026-07-28","2025-11-25","2025-06-18","2025-03-26"]'],
+      'unsupported version': ['PASS', '400 -32022 with data.supported ["2026-07-28"]'],
       'unknown method': ['PASS', '404 -32601'],
       origin: ['PASS', '403 -32000'],
       'cache hints': ['PASS', 'server/discover ttlMs 0, cacheScope "private"; tools/list ttlMs 0, cacheScope "private"'],

@@ -226,7 +226,7 @@ describe('2026-07-28 transport MUSTs, raw HTTP', () => {
     await expectRefusal(await post(modernHeaders(warden.key, 'resources/read', 'warden://tools/echo'), modernBody(13, 'resources/read', { uri: 'warden://tools/calculate' })), 400, -32020);
   });
 
-  it('an unsupported version → 400/-32022 listing every supported version (both eras)', async () => {
+  it('an unsupported version → 400/-32022 listing the versions served per request (those server/discover lists)', async () => {
     const body = JSON.stringify({
       jsonrpc: '2.0',
       id: 14,
@@ -234,8 +234,7 @@ describe('2026-07-28 transport MUSTs, raw HTTP', () => {
       params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '1900-01-01', 'io.modelcontextprotocol/clientCapabilities': {} } },
     });
     const error = await expectRefusal(await post(modernHeaders(warden.key, 'tools/list', undefined, { 'mcp-protocol-version': '1900-01-01' }), body), 400, -32022);
-    expect(error.data).toEqual({ supported: [...ALL_SUPPORTED_PROTOCOL_VERSIONS], requested: '1900-01-01' });
-    expect(ALL_SUPPORTED_PROTOCOL_VERSIONS).toContain('2026-07-28');
+    expect(error.data).toEqual({ supported: ['2026-07-28'], requested: '1900-01-01' });
   });
 
   it('an envelope without clientCapabilities → 400/-32602', async () => {

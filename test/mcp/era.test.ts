@@ -1,6 +1,6 @@
 /**
  * `mcp/era`: which era a POST belongs to, through the SDK's public `classifyInboundRequest`
- * plus our rules (fixed messages, -32022 listing both eras, unknown headers and garbage bodies
+ * plus our rules (fixed messages, -32022 listing the modern versions, unknown headers and garbage bodies
  * left to today's legacy transport). And the version lists of `mcp/protocol-versions`.
  */
 
@@ -78,19 +78,21 @@ describe('classifyEra: modern', () => {
 });
 
 describe('classifyEra: refusals (fixed messages, nothing echoed)', () => {
-  it('a claim naming a 2025 or an unknown version is -32022 listing both eras; `requested` only when date-shaped', () => {
+  it('a claim naming a 2025 or an unknown version is -32022 listing the modern versions (as discover does); `requested` only when version-shaped', () => {
     expect(post(modernCall('2025-11-25'))).toEqual({
       era: 'reject',
       status: 400,
       code: -32022,
       message: 'Unsupported protocol version',
-      data: { supported: ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26'], requested: '2025-11-25' },
+      data: { supported: ['2026-07-28'], requested: '2025-11-25' },
       cell: 'unsupported-modern-version',
     });
     expect(post(modernCall('2031-01-01'))).toMatchObject({ era: 'reject', status: 400, code: -32022, data: { requested: '2031-01-01' } });
     const odd = post(modernCall('v9<script>'));
     expect(odd).toMatchObject({ era: 'reject', status: 400, code: -32022 });
     expect(JSON.stringify(odd)).not.toContain('script');
+    // The conformance suite's non-date version is echoed: letters, digits, dots only.
+    expect(post(modernCall('v999.0.0'))).toMatchObject({ data: { supported: ['2026-07-28'], requested: 'v999.0.0' } });
   });
 
   it('MCP-Protocol-Version disagreeing with _meta is 400/-32020 (HeaderMismatch)', () => {
