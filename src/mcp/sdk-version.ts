@@ -50,16 +50,16 @@ export function assertNotV1Server(product: unknown): void {
 }
 
 /**
- * Calls `factory` once (as the shared engine and the tool catalog would: no session, the anonymous
- * principal), refuses an SDK v1 product, and returns a factory that checks every product and
- * hands this first one to the first call without a session.
+ * Calls `factory` once (as the long-lived 2026-07-28 engine is built: no session, the anonymous
+ * principal, `era: 'modern'`), refuses an SDK v1 product, and returns a factory that checks
+ * every product and hands this first one to the modern engine when it is built.
  */
 export async function checkedFactory(factory: ServerFactory): Promise<ServerFactory> {
-  const first = await factory({ sessionId: undefined, principal: ANONYMOUS });
+  const first = await factory({ sessionId: undefined, principal: ANONYMOUS, era: 'modern' });
   assertNotV1Server(first);
   let spare: ServerLike | undefined = first;
   return async (context: SessionContext) => {
-    if (spare !== undefined && context.sessionId === undefined) {
+    if (spare !== undefined && context.era === 'modern') {
       const product = spare;
       spare = undefined;
       return product;

@@ -15,7 +15,7 @@ import { createServer } from '../../src/server.js';
 import { isWardenError } from '../../src/errors.js';
 import { MIGRATION_ANCHOR, isV1Server, isV2Server } from '../../src/mcp/sdk-version.js';
 import { createBuiltinServer } from '../../src/mcp/builtin-server.js';
-import { useWarden } from '../helpers/warden.js';
+import { stillServing, useWarden } from '../helpers/warden.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -107,5 +107,22 @@ describe('SDK v2 internals mcp-warden relies on (pinned ~2.4.0)', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the era a factory is told', () => {
+  it('the first call (createServer\u2019s check) says modern and its server becomes the modern engine; 2025 sessions say legacy', async () => {
+    const eras: Array<string | undefined> = [];
+    const warden = await useWarden({
+      mcpServer: (context) => {
+        eras.push(context.era);
+        return createBuiltinServer({ status: () => ({}) as never, configSummary: () => ({}) });
+      },
+    });
+    expect(eras[0]).toBe('modern');
+    expect(await stillServing(warden)).toBe(true);
+    // The session opened by stillServing got its own server, told legacy.
+    expect(eras.slice(1)).toContain('legacy');
+    expect(eras.filter((era) => era === 'modern')).toHaveLength(1);
   });
 });
