@@ -77,6 +77,9 @@ export const ERROR_CODES = {
   WARDEN_ERR_UNSUPPORTED_VERSION: { status: 400, rpc: RPC.UNSUPPORTED_PROTOCOL_VERSION, message: 'Unsupported protocol version' },
   WARDEN_ERR_INVALID_ENVELOPE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid params' },
   WARDEN_ERR_METHOD_NOT_FOUND: { status: 404, rpc: RPC.METHOD_NOT_FOUND, message: 'Method not found' },
+  // Thrown inside the engine by the requestState check (mcp/request-state). The SDK answers it in-band
+  // (HTTP 200) with its frozen -32602 "Invalid or expired requestState", data.reason "invalid_request_state".
+  WARDEN_ERR_INVALID_REQUEST_STATE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid or expired requestState' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
