@@ -15,7 +15,7 @@ import { McpServer, inputRequired, inputResponse } from '@modelcontextprotocol/s
 import { z } from 'zod';
 import type { FactoryContext } from '../../src/server.js';
 import { keyFingerprint } from '../../src/security/api-keys.js';
-import { mcpHeaders, send, type RawResponse } from '../helpers/http.js';
+import { mcpHeaders, modernBody, modernHeaders, send, type RawResponse } from '../helpers/http.js';
 import { manualClock } from '../helpers/clock.js';
 import { OTHER_KEY, TEST_KEY, stillServing, useSharedWarden, useWarden, type RunningWarden } from '../helpers/warden.js';
 
@@ -152,6 +152,78 @@ describe('confirm_action with the official v2 client on 2025 sessions', () => {
       await declaring.client.close();
       await silent.client.close();
     }
+  });
+});
+
+/** A v2 client pinned to 2026-07-28; with `answer`, it declares elicitation and answers each one so. */
+async function modernClient(warden: RunningWarden, answer?: ElicitAnswer): Promise<{ client: Client; asked: string[] }> {
+  const transport = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${warden.key}` } } });
+  const client = new Client(
+    { name: 'confirm-modern', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } }, ...(answer === undefined ? {} : { capabilities: { elicitation: { form: {} } } }) },
+  );
+  const asked: string[] = [];
+  if (answer !== undefined) {
+    client.setRequestHandler('elicitation/create', (request) => {
+      asked.push(String((request.params as { message?: unknown }).message));
+      return answer;
+    });
+  }
+  await client.connect(transport);
+  expect(client.getProtocolEra()).toBe('modern');
+  return { client, asked };
+}
+
+/** One raw 2026-07-28 `tools/call confirm_action` as `key`, declaring `capabilities`. */
+function modernCall(warden: RunningWarden, key: string, params: Record<string, unknown>, capabilities: Record<string, unknown> = { elicitation: {} }): Promise<RawResponse> {
+  return send(warden.mcpUrl, {
+    method: 'POST',
+    headers: modernHeaders(key, 'tools/call', 'confirm_action'),
+    body: modernBody(11, 'tools/call', { name: 'confirm_action', ...params }, capabilities),
+  });
+}
+
+describe('confirm_action on 2026-07-28 (the client fulfils input_required and retries)', () => {
+  const warden = useSharedWarden({ options: { apiKeys: [TEST_KEY, OTHER_KEY] } });
+
+  it('the pinned v2 client is asked and the retry with the sealed requestState is confirmed; declined is cancelled', async () => {
+    const yes = await modernClient(warden, { action: 'accept', content: { confirm: true } });
+    const no = await modernClient(warden, { action: 'decline' });
+    try {
+      expect(text(await yes.client.callTool({ name: 'confirm_action', arguments: { action: 'delete', target: 'db-1' } }))).toBe('Confirmed: would delete db-1');
+      expect(yes.asked).toEqual(["Confirm: delete db-1? (mcp-warden's confirm_action changes nothing.)"]);
+      expect(text(await no.client.callTool({ name: 'confirm_action', arguments: { action: 'rotate', target: 'k' } }))).toBe('Cancelled: rotate k was not confirmed; nothing was done');
+    } finally {
+      await Promise.all([yes.client.close(), no.client.close()]);
+    }
+  });
+
+  it('a request whose _meta declares no elicitation gets the tool error, never an inputRequests entry', async () => {
+    const response = await modernCall(warden, TEST_KEY, { arguments: { action: 'delete', target: 'db-1' } }, {});
+    expect(response.status).toBe(200);
+    expect(answerOf(response).result).toMatchObject({ resultType: 'complete', isError: true, content: [{ text: 'confirm_action needs a client that supports elicitation; this client did not declare it' }] });
+    expect(response.text).not.toContain('inputRequests');
+  });
+
+  it('the state the server hands out works only for its key, tool and arguments', async () => {
+    const first = await modernCall(warden, TEST_KEY, { arguments: ARGS });
+    expect(first.status).toBe(200);
+    const asked = answerOf(first).result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+    expect(asked.resultType).toBe('input_required');
+    expect(asked.inputRequests['confirm']?.method).toBe('elicitation/create');
+    expect(asked.requestState).toMatch(/^v1\./);
+    const accept = { confirm: { action: 'accept', content: { confirm: true } } };
+    for (const [label, key, args] of [
+      ['another key', OTHER_KEY, ARGS],
+      ['other arguments', TEST_KEY, { ...ARGS, target: 'signing-key-2' }],
+    ] as const) {
+      const replayed = await modernCall(warden, key, { arguments: args, requestState: asked.requestState, inputResponses: accept });
+      expect(replayed.status, label).toBe(200);
+      expect(answerOf(replayed).error, label).toEqual(FROZEN);
+    }
+    const retried = await modernCall(warden, TEST_KEY, { arguments: ARGS, requestState: asked.requestState, inputResponses: accept });
+    expect(answerOf(retried).result).toMatchObject({ resultType: 'complete', content: [{ text: 'Confirmed: would rotate signing-key-1' }] });
+    expect(await stillServing(warden)).toBe(true);
   });
 });
 
