@@ -151,7 +151,7 @@ describe('official SDK client', () => {
     const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'security_review' }, argument: { name: 'focus', value: 'a' } });
     expect(completion.completion.values).toEqual(['all', 'authentication']);
     const template = await client.complete({ ref: { type: 'ref/resource', uri: 'warden://tools/{name}' }, argument: { name: 'name', value: 'c' } });
-    expect(template.completion.values).toEqual(['calculate', 'current_time']);
+    expect(template.completion.values).toEqual(['calculate', 'current_time', 'confirm_action']);
   });
 
   it('accepts logging/setLevel', async () => {
