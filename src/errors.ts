@@ -82,6 +82,9 @@ export const ERROR_CODES = {
   WARDEN_ERR_INVALID_LISTEN_FILTER: { status: 400, rpc: RPC.INVALID_PARAMS, message: "Invalid params: 'notifications' is required and must be a valid subscription filter" },
   WARDEN_ERR_LISTEN_NEEDS_SSE: { status: 406, rpc: RPC.SERVER_ERROR, message: 'Not Acceptable: subscriptions/listen answers with text/event-stream' },
   WARDEN_ERR_TOO_MANY_LISTENS: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: subscription stream limit' },
+  // Thrown inside the engine by the requestState check (mcp/request-state). The SDK answers it in-band
+  // (HTTP 200) with its frozen -32602 "Invalid or expired requestState", data.reason "invalid_request_state".
+  WARDEN_ERR_INVALID_REQUEST_STATE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid or expired requestState' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;

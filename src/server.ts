@@ -6,4 +6,4 @@
  */
 
 export { createServer } from './server/index.js';
-export type { WardenServer, WardenServerOptions } from './server/index.js';
+export type { WardenServer, WardenServerOptions, FactoryContext, WardenServerFactory } from './server/index.js';

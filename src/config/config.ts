@@ -58,6 +58,20 @@ export interface RedisConfig {
   readonly sharedSecretPrevious: string | undefined;
 }
 
+/** Multi round-trip requests: how `requestState` is sealed (`mcp/request-state`). */
+export interface RequestStateConfig {
+  /** Seconds a minted state stays valid. */
+  readonly ttl: number;
+  /**
+   * The shared secret (`MCP_SHARED_SECRET`), when set: replicas holding it accept each other's
+   * state. Undefined: a random secret per process (state is valid on that process until it
+   * restarts). A secret, never logged.
+   */
+  readonly secret: string | undefined;
+  /** The shared secret being rotated out: state it sealed stays valid. A secret. */
+  readonly previousSecret: string | undefined;
+}
+
 /** The audit trail. */
 export interface AuditConfig {
   /** Main hash-chained trail; none when undefined. */
@@ -114,7 +128,7 @@ function topLevel(values: OptionValues) {
   const {
     jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix,
     redisUrl, redisFailure, redisTimeout, redisSyncTimeout, redisPrefix,
-    sharedSecret, sharedSecretPrevious, sharedSecretFile, sharedSecretPreviousFile,
+    sharedSecret, sharedSecretPrevious, sharedSecretFile, sharedSecretPreviousFile, requestStateTtl,
     auditLog, auditRefusalsLog, auditMaxBytes, auditMaxFiles, auditKey, auditArguments, auditAggregateInterval,
     headersTimeout, requestTimeout, keepAliveTimeout, lingerTimeout, maxConnections, maxConnectionsPerIp,
     maxSessions, maxSessionsPerKey, maxListenStreams, maxListenPerKey, sessionTtl, sessionUnusedTtl, streamIdleTimeout, streamMaxLifetime,
@@ -124,11 +138,12 @@ function topLevel(values: OptionValues) {
   return top;
 }
 
-/** The validated server configuration. Frozen; secrets live only in `apiKeys`, `metricsToken`, `audit.key` and `redis`. */
+/** The validated server configuration. Frozen; secrets live only in `apiKeys`, `metricsToken`, `audit.key`, `redis` and `requestState`. */
 export type Config = Readonly<ReturnType<typeof topLevel>> & {
   readonly apiKeys: readonly string[];
   readonly oauth: OAuthConfig | undefined;
   readonly redis: RedisConfig | undefined;
+  readonly requestState: RequestStateConfig;
   readonly audit: AuditConfig;
   readonly connections: ConnectionsConfig;
   readonly sessions: SessionsConfig;
@@ -180,6 +195,7 @@ export function groupConfig(values: OptionValues, configFile: string | undefined
     ...topLevel(values),
     oauth: oauthOf(values),
     redis: redisOf(values),
+    requestState: { ttl: values.requestStateTtl, secret: values.sharedSecret, previousSecret: values.sharedSecretPrevious },
     audit: {
       log: values.auditLog,
       refusalsLog: values.auditRefusalsLog,

@@ -346,7 +346,8 @@ export const OPTION_SPECS = [
   {
     key: 'sharedSecret',
     env: 'MCP_SHARED_SECRET',
-    description: 'secret the replicas share and Redis does not: signs bus messages and records in Redis (environment or config file only; required with --redis-url)',
+    description:
+      'secret the replicas share and Redis does not: signs bus messages and records in Redis, and the requestState of multi round-trip tools (environment or config file only; required with --redis-url)',
     schema: v.sharedSecret,
   },
   {
@@ -368,6 +369,14 @@ export const OPTION_SPECS = [
     env: 'MCP_SHARED_SECRET_PREVIOUS_FILE',
     description: 'read the previous shared secret from this file, instead of MCP_SHARED_SECRET_PREVIOUS',
     schema: v.nonEmpty,
+  },
+  {
+    key: 'requestStateTtl',
+    flag: '--request-state-ttl <seconds>',
+    env: 'MCP_REQUEST_STATE_TTL',
+    description: 'how long the requestState a multi round-trip tool hands the client stays valid (at most 3600)',
+    schema: v.requestStateTtl,
+    default: 600,
   },
   {
     key: 'headersTimeout',

@@ -112,6 +112,9 @@ export const sharedSecret = z
   .min(32, { error: 'expected at least 32 characters (use `mcp-warden keygen`)' })
   .max(1024, { error: 'expected at most 1024 characters' });
 
+/** Seconds a multi round-trip `requestState` stays valid: at most an hour (MCP asks for a short expiry). */
+export const requestStateTtl = integer(1, 3600);
+
 /** An API key as configured: long enough to resist guessing, printable, no separators. */
 export const apiKey = z
   .string()

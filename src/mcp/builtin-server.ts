@@ -3,7 +3,9 @@
  * The MCP server mcp-warden serves when no custom one is given: the built-in tools, a
  * redacted status resource, a tool-description resource template with completion, a
  * security-review prompt with a completable argument, and the logging capability.
- * {@link BUILTIN_ACCESS} says which of them are operator data.
+ * {@link BUILTIN_ACCESS} says which of them are operator data. Its `requestState` is checked by
+ * the context's codec (`mcp/request-state-hook`), and the client capabilities its tools see are
+ * per session even though one instance serves every session (`mcp/session-capabilities`).
  */
 
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
@@ -26,6 +28,7 @@ const TOOL_SUMMARIES: Readonly<Record<string, string>> = {
   echo: 'Returns its input.',
   current_time: 'Current time in an IANA time zone.',
   hash_text: 'SHA-2 digests of text.',
+  confirm_action: 'Asks the user to confirm a delete or rotate (and changes nothing): multi round-trip requests with a signed requestState.',
 };
 
 /**
@@ -50,8 +53,12 @@ export function createBuiltinServer(context: BuiltinContext): McpServer {
       capabilities: { logging: {} },
       // No tool names here: every credential reads these, and tools/list shows what each may use.
       instructions: 'A secured MCP server. tools/list shows the tools this credential may use.',
+      requestState: { verify: context.requestState.verify },
     },
   );
+  // Before any registration: bind() wraps handlers as they are registered.
+  context.requestState.bind(server);
+  context.capabilities.attach(server);
 
   registerBuiltinTools(server, context);
 

@@ -1,7 +1,8 @@
 /**
  * @module mcp/policy
  * What happens to a response after it leaves the protocol engine: the default policy keeps
- * error answers generic (the engine may put library messages in them), restores `RPC.INVALID_PARAMS` for
+ * error answers generic (the engine may put library messages in them) except those whose message
+ * and data MCP fixes (URL elicitation, -32020/-32021/-32022, the refused `requestState`), restores `RPC.INVALID_PARAMS` for
  * parameter errors the SDK reports as internal errors, reduces list and completion results to
  * what the caller may use, and counts tool calls. Requests naming a tool, resource or prompt
  * outside the caller's scope are refused before dispatch ({@link MessagePolicy.refuse}); the
@@ -61,8 +62,27 @@ export interface McpEventSink {
   rpcError?(context: CallContext, original: RpcError): void;
 }
 
-// Codes whose message and data a client needs verbatim (MCP 2025-11-25: URL elicitation required).
-const PASS_THROUGH_CODES = new Set<number>([RPC.URL_ELICITATION_REQUIRED]);
+// Codes whose message and data a client needs verbatim: URL elicitation required (MCP 2025-11-25),
+// and the 2026-07-28 errors whose `data` is part of the contract (HeaderMismatch,
+// MissingRequiredClientCapability with `requiredCapabilities`, UnsupportedProtocolVersion with
+// `supported` and `requested`).
+const PASS_THROUGH_CODES = new Set<number>([RPC.URL_ELICITATION_REQUIRED, RPC.HEADER_MISMATCH, RPC.MISSING_CLIENT_CAPABILITY, RPC.UNSUPPORTED_PROTOCOL_VERSION]);
+
+/**
+ * The SDK's frozen answer to a refused `requestState` (MCP 2026-07-28 basic/patterns/mrtr): a
+ * client tells it from other invalid params by `data.reason`. Rebuilt from constants, so nothing
+ * else a handler put in such an error goes out.
+ */
+const REQUEST_STATE_REFUSED: RpcError = Object.freeze({
+  code: RPC.INVALID_PARAMS,
+  message: 'Invalid or expired requestState',
+  data: Object.freeze({ reason: 'invalid_request_state' }),
+});
+
+function isRequestStateRefusal(error: RpcError): boolean {
+  const data = error.data;
+  return error.code === RPC.INVALID_PARAMS && typeof data === 'object' && data !== null && (data as { reason?: unknown }).reason === 'invalid_request_state';
+}
 
 /** The tool name of a `tools/call` request, when it has one. */
 export function toolNameOf(request: JSONRPCRequest): string | undefined {
@@ -73,6 +93,7 @@ export function toolNameOf(request: JSONRPCRequest): string | undefined {
 
 function sanitizeError(context: CallContext, error: RpcError): RpcError {
   if (PASS_THROUGH_CODES.has(error.code)) return error;
+  if (isRequestStateRefusal(error)) return REQUEST_STATE_REFUSED;
   let code = error.code;
   // The SDK answers a params schema failure thrown by its own parser as `RPC.INTERNAL_ERROR`; a request its
   // schemas reject is the client's error, so report it as such (JSON-RPC §5.1).

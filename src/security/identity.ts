@@ -2,7 +2,9 @@
  * @module security/identity
  * Who the caller is, in one place: the {@link Principal} every credential resolves to, the
  * {@link ANONYMOUS} principal of unauthenticated requests and of the shared engine, and the
- * auth info handed to MCP handlers ({@link authInfoOf}), which never carries the secret.
+ * auth info handed to MCP handlers ({@link authInfoOf}), which never carries the secret, and the
+ * way back from that auth info to the principal ({@link principalOfAuthInfo}), for code that
+ * runs inside the engine and must know who asked (the request-state binding).
  */
 
 import type { AuthInfo } from '@modelcontextprotocol/server';
@@ -41,6 +43,8 @@ export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: 'anon
 
 /** Auth info handed to MCP handlers: who, never the secret (the fingerprint stands in for it). */
 const authInfos = new WeakMap<Principal, AuthInfo>();
+/** The other way: only auth info built here maps to a principal (a look-alike object does not). */
+const principals = new WeakMap<AuthInfo, Principal>();
 
 /**
  * The auth info MCP handlers see for a principal, built once per principal object.
@@ -53,6 +57,19 @@ export function authInfoOf(principal: Principal): AuthInfo {
   if (info === undefined) {
     info = { token: principal.id, clientId: principal.id, scopes: [...(principal.scopes ?? [])], extra: { principalKind: principal.kind, name: principal.name } };
     authInfos.set(principal, info);
+    principals.set(info, principal);
   }
   return info;
+}
+
+/**
+ * The principal an MCP handler's `ctx.http.authInfo` was built for by {@link authInfoOf};
+ * undefined for missing auth info or auth info built anywhere else.
+ *
+ * @example
+ * principalOfAuthInfo(authInfoOf(ANONYMOUS)) === ANONYMOUS; // true
+ * principalOfAuthInfo({ token: 'anonymous', clientId: 'anonymous', scopes: [] }); // undefined
+ */
+export function principalOfAuthInfo(info: AuthInfo | undefined): Principal | undefined {
+  return info === undefined ? undefined : principals.get(info);
 }

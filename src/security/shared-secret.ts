@@ -2,8 +2,10 @@
  * @module security/shared-secret
  * The secret the replicas share and Redis does not hold: it signs every message on the bus and
  * every record at rest that grants or binds anything, so whoever can write to Redis can deny
- * service but cannot speak for a replica. HMAC-SHA256 with a per-purpose key derived by HKDF
- * (RFC 5869), so a bus tag can never be replayed as a record tag or the other way round.
+ * service but cannot speak for a replica; and it seals the `requestState` of multi round-trip
+ * requests (`mcp/request-state`), which clients hold between two requests. HMAC-SHA256 with a
+ * per-purpose key derived by HKDF (RFC 5869), so a tag made for one purpose (bus, record, state)
+ * can never be replayed as a tag for another.
  *
  * Rotation: replicas sign with the current secret and accept tags made with the current or the
  * previous one; each tag names its key by a short id (a hash of the derived key, not the secret).
@@ -12,23 +14,21 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { sameBytes } from './constant-time.js';
 
-/** What a tag authenticates: messages on the bus, or records stored in Redis. */
-export type SecretPurpose = 'bus' | 'record';
+/** What a tag authenticates: messages on the bus, records stored in Redis, or request state held by clients. */
+export type SecretPurpose = 'bus' | 'record' | 'state';
 
 interface DerivedKey {
   readonly id: string;
-  readonly bus: Buffer;
-  readonly record: Buffer;
+  readonly keys: Readonly<Record<SecretPurpose, Buffer>>;
 }
 
 function derive(secret: string): DerivedKey {
   const ikm = Buffer.from(secret, 'utf8');
   const key = (info: string): Buffer => Buffer.from(hkdfSync('sha256', ikm, 'mcp-warden shared secret', info, 32));
-  const bus = key('bus v1');
-  const record = key('record v1');
+  const keys = { bus: key('bus v1'), record: key('record v1'), state: key('request state v1') };
   // The id only tells replicas which key made a tag; derived one-way from a derived key.
   const id = createHash('sha256').update(key('key id v1')).digest('base64url').slice(0, 8);
-  return { id, bus, record };
+  return { id, keys };
 }
 
 /**
@@ -75,8 +75,6 @@ export class SharedSecret {
   }
 
   #mac(key: DerivedKey, purpose: SecretPurpose, data: string): Buffer {
-    return createHmac('sha256', purpose === 'bus' ? key.bus : key.record)
-      .update(data, 'utf8')
-      .digest();
+    return createHmac('sha256', key.keys[purpose]).update(data, 'utf8').digest();
   }
 }

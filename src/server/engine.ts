@@ -1,9 +1,10 @@
 /**
  * @module server/engine
  * The MCP side: the session registry (caps, lifetimes, a credential's end ends its sessions),
- * the server factory (yours or the built-in tools), the policy and access rules, the tool
- * catalog, the event stores for resumable streams, the `subscriptions/listen` streams, and the
- * Streamable HTTP handler over them.
+ * the server factory (yours or the built-in tools, with the request-state codec and the
+ * per-session client capabilities), the policy and access rules, the tool catalog, the event
+ * stores for resumable streams, the `subscriptions/listen` streams, and the Streamable HTTP
+ * handler over them.
  */
 
 import type { Logger } from 'pino';
@@ -13,6 +14,8 @@ import { accessRules } from '../mcp/access.js';
 import { BUILTIN_ACCESS, createBuiltinServer } from '../mcp/builtin-server.js';
 import { ToolCatalog } from '../mcp/catalog.js';
 import { DefaultPolicy } from '../mcp/policy.js';
+import type { RequestStateTools } from '../mcp/request-state-hook.js';
+import type { SessionCapabilities } from '../mcp/session-capabilities.js';
 import { SessionRegistry, type ServerFactory } from '../mcp/sessions.js';
 import { ListenHub } from '../mcp/transport/listen.js';
 import { StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
@@ -35,7 +38,12 @@ export function createSessions(
   config: Readonly<Config>,
   logger: Logger,
   now: () => number,
-  parts: { readonly authenticator: Authenticator; readonly sharing: SessionSharing | undefined; readonly handler: LateParts['handler'] },
+  parts: {
+    readonly authenticator: Authenticator;
+    readonly sharing: SessionSharing | undefined;
+    readonly handler: LateParts['handler'];
+    readonly capabilities: SessionCapabilities;
+  },
 ): SessionRegistry {
   const { authenticator, sharing } = parts;
   return new SessionRegistry({
@@ -50,6 +58,7 @@ export function createSessions(
     now,
     onClosed: (session, reason) => {
       parts.handler.get()?.forgetSession(session.id);
+      parts.capabilities.forget(session.id);
       // A session that idled out or was evicted here may live on at another replica, and every
       // replica closes its own sessions of an ended credential: only forget our bookkeeping.
       // (Always: a session kept in the local list would be re-published after a Redis recovery.)
@@ -61,6 +70,10 @@ export function createSessions(
 }
 
 export interface EngineParts {
+  /** Your factory (checked and given the codec by `createServer`); undefined: the built-in server. */
+  readonly mcpServer: ServerFactory | undefined;
+  readonly requestState: RequestStateTools;
+  readonly capabilities: SessionCapabilities;
   readonly sessions: SessionRegistry;
   readonly sharing: SessionSharing | undefined;
   /** Listen-stream changes to and from other replicas (Redis only). */
@@ -81,11 +94,11 @@ export interface Engine {
 }
 
 export function createEngine(options: WardenServerOptions, config: Readonly<Config>, logger: Logger, now: () => number, parts: EngineParts): Engine {
-  const { sessions, sharing, changes, sharedState, events, stats, challenges, configSummary, streamOwner } = parts;
-  const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
+  const { mcpServer, requestState, capabilities, sessions, sharing, changes, sharedState, events, stats, challenges, configSummary, streamOwner } = parts;
+  const factory: ServerFactory = mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary, requestState, capabilities }));
   // The built-in tools keep no per-session engine state, so one engine serves every session.
-  const shareEngine = options.mcpServer === undefined ? true : options.shareServer === true;
-  const access = options.mcpServer === undefined ? BUILTIN_ACCESS : accessRules(options.operatorOnly);
+  const shareEngine = mcpServer === undefined ? true : options.shareServer === true;
+  const access = mcpServer === undefined ? BUILTIN_ACCESS : accessRules(options.operatorOnly);
   const policy = new DefaultPolicy({ events, access });
   const listen = new ListenHub({ maxStreams: config.sessions.maxListen, maxPerPrincipal: config.sessions.maxListenPerKey, relay: changes });
   const mcp = new StreamableHttpHandler({

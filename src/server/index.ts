@@ -14,11 +14,12 @@ import { createHttpApp } from './http.js';
 import { lateParts } from './late.js';
 import { installLifecycle, lifecycle } from './lifecycle.js';
 import { createObservability, createServerLogger } from './observability.js';
+import { createRequestState, createSessionCapabilities, withRequestState } from './request-state.js';
 import { createServerSharedState } from './shared-state.js';
 import { createSummaries } from './summaries.js';
 import type { WardenServer, WardenServerOptions } from './types.js';
 
-export type { WardenServer, WardenServerOptions } from './types.js';
+export type { WardenServer, WardenServerOptions, FactoryContext, WardenServerFactory } from './types.js';
 
 /**
  * Creates an mcp-warden server with every security layer on. `mcpServer` must build SDK v2
@@ -41,19 +42,26 @@ export type { WardenServer, WardenServerOptions } from './types.js';
  */
 export async function createServer(options: WardenServerOptions = {}): Promise<WardenServer> {
   const { config, generatedKey } = withCredential(options);
-  // Before anything is started: a server built with SDK v1 is refused here (WARDEN_ERR_UNSUPPORTED_SDK).
-  const mcpServer = options.mcpServer === undefined ? undefined : await checkedFactory(options.mcpServer);
   const logger = createServerLogger(options, config);
   const now = options.clock ?? Date.now;
+  const requestState = createRequestState(config, logger, now);
+  // Before anything is started: a server built with SDK v1 is refused here (WARDEN_ERR_UNSUPPORTED_SDK).
+  const mcpServer = options.mcpServer === undefined ? undefined : await checkedFactory(withRequestState(options.mcpServer, requestState));
+  const capabilities = createSessionCapabilities(config);
   const late = lateParts();
 
   const observed = await createObservability(config, logger, now, late);
   const shared = await createServerSharedState(config, logger, now, observed.metrics, late, options.clock);
   const credentials = await createCredentials(config, options.clock, observed.events, late);
   shared.sharedState.shareKeys(credentials.keySource);
-  const sessions = late.sessions.set(createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler }));
+  const sessions = late.sessions.set(
+    createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler, capabilities }),
+  );
   const summaries = createSummaries(config, { generatedKey, observed, shared, credentials });
-  const engine = createEngine(mcpServer === undefined ? options : { ...options, mcpServer }, config, logger, now, {
+  const engine = createEngine(options, config, logger, now, {
+    mcpServer,
+    requestState,
+    capabilities,
     sessions,
     sharing: shared.sharing,
     changes: shared.changes,
@@ -73,5 +81,5 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     logger.error({ err: error, kind }, kind === 'uncaught_exception' ? 'uncaught exception; stopping gracefully' : 'unhandled promise rejection; still serving');
     observed.metrics?.processError(kind);
   };
-  return { config, app, logger, generatedKey, keySource: credentials.keySource, notify: engine.listen.notifier, processError, ...lifecycle(config, logger, app, parts) };
+  return { config, app, logger, generatedKey, keySource: credentials.keySource, notify: engine.listen.notifier, requestState, processError, ...lifecycle(config, logger, app, parts) };
 }

@@ -9,9 +9,24 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config, ConfigOptions } from '../config/load.js';
 import type { ProcessErrorKind } from '../observability/metrics.js';
-import type { ServerFactory } from '../mcp/sessions.js';
+import type { RequestStateTools } from '../mcp/request-state-hook.js';
+import type { ServerLike, SessionContext } from '../mcp/sessions.js';
 import type { ListenNotifier } from '../mcp/transport/listen.js';
 import type { KeySource } from '../security/key-source.js';
+
+/** What your factory is called with: the session context, and this server's request-state codec. */
+export interface FactoryContext extends SessionContext {
+  /**
+   * Seals and checks `requestState` with this server's secret: give your server
+   * `requestState: { verify: requestState.verify }`, call `requestState.bind(server)` before
+   * registering, and return `requestState.mint(payload, ctx)` in `inputRequired(...)`.
+   * See the README, "Multi round-trip tools".
+   */
+  readonly requestState: RequestStateTools;
+}
+
+/** Builds your MCP server: a `ServerFactory` that may also use {@link FactoryContext.requestState}. */
+export type WardenServerFactory = (context: FactoryContext) => ServerLike | Promise<ServerLike>;
 
 /** Options of {@link createServer}. */
 export interface WardenServerOptions {
@@ -20,7 +35,7 @@ export interface WardenServerOptions {
    * built-in tools. Must return a new SDK v2 `McpServer`/`Server` (`@modelcontextprotocol/server`)
    * each call unless stateless; an SDK v1 server makes `createServer` reject (`WARDEN_ERR_UNSUPPORTED_SDK`).
    */
-  readonly mcpServer?: ServerFactory;
+  readonly mcpServer?: WardenServerFactory;
   /**
    * Options in code, validated over the defaults (environment variables are not read).
    * Invalid options make `createServer` reject with a ConfigError listing every problem.
@@ -67,6 +82,8 @@ export interface WardenServer {
   readonly generatedKey: string | undefined;
   /** The keys file reloader, when `--keys-file` is set (reload() for tests and tooling). */
   readonly keySource: KeySource;
+  /** The request-state codec (also handed to the factory as `context.requestState`). */
+  readonly requestState: RequestStateTools;
   /**
    * Announces a change to the `subscriptions/listen` streams (MCP 2026-07-28) of every replica
    * (through Redis when configured), for changes your server's engine does not announce itself

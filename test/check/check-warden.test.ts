@@ -91,23 +91,25 @@ describe('check against mcp-warden with its key', () => {
     const mcp = resultOf(report, 'mcp');
     expect(mcp.status).toBe('PASS');
     const calls = (mcp.details as { calls: Array<{ tool: string; status: string; note?: string; arguments?: unknown }> }).calls;
-    expect(calls.map((call) => call.tool).sort()).toEqual(['calculate', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']);
+    expect(calls.map((call) => call.tool).sort()).toEqual(['calculate', 'confirm_action', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']);
     const byTool = Object.fromEntries(calls.map((call) => [call.tool, call]));
     expect(byTool['echo']).toMatchObject({ status: 'ok', arguments: { text: 'mcp-warden-check' }, note: 'mcp-warden-check' });
     expect(byTool['hash_text']).toMatchObject({ status: 'ok', note: 'aef2c4315eeda3e795cac9ffdfc41c1a3e64b68ad5c1008a327197de67d3a5b2' });
     expect(byTool['current_time']).toMatchObject({ status: 'ok', arguments: {} });
     // "mcp-warden-check" is not an arithmetic expression: a tool error, reported as such.
     expect(byTool['calculate']).toMatchObject({ status: 'tool error' });
-    expect(mcp.reason).toContain('6 tools; called 6: 1 tool error, 5 ok');
+    // check's client declares no elicitation: confirm_action refuses to ask it (a tool error).
+    expect(byTool['confirm_action']).toMatchObject({ status: 'tool error', arguments: { action: 'delete', target: 'mcp-warden-check' } });
+    expect(mcp.reason).toContain('7 tools; called 7: 2 tool error, 5 ok');
     // The server really ran them.
     const called = warden.logs().filter((line) => line['mcpMethod'] === 'tools/call').map((line) => line['tool']);
-    for (const tool of ['calculate', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']) expect(called).toContain(tool);
+    for (const tool of ['calculate', 'confirm_action', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']) expect(called).toContain(tool);
   });
 
   it('does not call tools without --call-tools', async () => {
     const before = warden.logs().filter((line) => line['mcpMethod'] === 'tools/call').length;
     const { report } = await runCheck({ url: warden.mcpUrl, apiKey: warden.key, test: ['mcp'] }, captureIo().io);
-    expect(resultOf(report, 'mcp')).toMatchObject({ status: 'PASS', reason: expect.stringContaining('6 tools (not called: pass --call-tools)') });
+    expect(resultOf(report, 'mcp')).toMatchObject({ status: 'PASS', reason: expect.stringContaining('7 tools (not called: pass --call-tools)') });
     expect(warden.logs().filter((line) => line['mcpMethod'] === 'tools/call').length).toBe(before);
   });
 

@@ -161,6 +161,17 @@ describe('loadConfig', () => {
     expect(problems(() => loadConfig({ env: { MCP_SHARED_SECRET_PREVIOUS: secret } }))).toContain('MCP_SHARED_SECRET_PREVIOUS needs MCP_SHARED_SECRET (the secret that replaces it)');
   });
 
+  it('--request-state-ttl: 600 s by default, 1 to 3600; the shared secret (and its previous) seal request state, with or without Redis', () => {
+    expect(loadConfig().requestState).toEqual({ ttl: 600, secret: undefined, previousSecret: undefined });
+    expect(loadConfig({ flags: { requestStateTtl: '3600' } }).requestState.ttl).toBe(3600);
+    expect(loadConfig({ env: { MCP_REQUEST_STATE_TTL: '30' } }).requestState.ttl).toBe(30);
+    expect(problems(() => loadConfig({ flags: { requestStateTtl: '3601' } }))).toEqual(['--request-state-ttl: expected an integer from 1 to 3600']);
+    expect(problems(() => loadConfig({ env: { MCP_REQUEST_STATE_TTL: '0' } }))).toEqual(['MCP_REQUEST_STATE_TTL (environment): expected an integer from 1 to 3600']);
+    const secret = 's'.repeat(40);
+    const previous = 'p'.repeat(40);
+    expect(loadConfig({ env: { MCP_SHARED_SECRET: secret, MCP_SHARED_SECRET_PREVIOUS: previous } }).requestState).toEqual({ ttl: 600, secret, previousSecret: previous });
+  });
+
   it('validates options given in code', () => {
     expect(configFromValues({ port: 0, apiKeys: [KEY_A] }).port).toBe(0);
     expect(problems(() => configFromValues({ port: -1 }))[0]).toBe('option port: expected an integer from 0 to 65535');

@@ -8,7 +8,18 @@
 import { McpServer as V1McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { RequestStateCodec } from '../../src/mcp/request-state.js';
+import { createRequestStateTools } from '../../src/mcp/request-state-hook.js';
+import { SessionCapabilities } from '../../src/mcp/session-capabilities.js';
+import type { BuiltinContext } from '../../src/mcp/tools/context.js';
+import { SharedSecret } from '../../src/security/shared-secret.js';
 import { sleep } from './wait.js';
+
+/** A context for `createBuiltinServer` outside a warden: empty status, a fixed test secret. */
+export function builtinContext(): BuiltinContext {
+  const codec = new RequestStateCodec({ secret: new SharedSecret({ current: 'test-request-state-secret-0123456789abcdef' }), ttlSeconds: 600 });
+  return { status: () => ({}) as never, configSummary: () => ({}), requestState: createRequestStateTools(codec), capabilities: new SessionCapabilities({ max: 100 }) };
+}
 
 export interface CountOptions {
   /** Pause after each progress notification (a stream a client can drop mid-way). */

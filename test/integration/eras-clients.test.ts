@@ -109,7 +109,7 @@ describe('stateless mode serves both eras', () => {
       expect(text(await pinned.client.callTool({ name: 'calculate', arguments: { expression: '6*7' } }))).toBe('42');
       expect(v1.transport.sessionId).toBeUndefined();
       expect(text((await v1.client.callTool({ name: 'echo', arguments: { text: 'stateless 2025' } })) as object)).toBe('stateless 2025');
-      expect((await pinned.client.listTools()).tools.length).toBe(6);
+      expect((await pinned.client.listTools()).tools.length).toBe(7);
     } finally {
       await Promise.all([pinned.client.close(), v1.client.close()]);
     }

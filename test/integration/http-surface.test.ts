@@ -59,7 +59,7 @@ describe('public and API endpoints', () => {
     const response = await apiTools(warden, warden.key);
     expect(response.status).toBe(200);
     const body = response.json<{ count: number; tools: Array<{ name: string; inputSchema: { type: string } }> }>();
-    expect(body.count).toBe(6);
+    expect(body.count).toBe(7);
     expect(body.tools.find((tool) => tool.name === 'hash_text')?.inputSchema).toMatchObject({
       type: 'object',
       properties: { algorithm: { enum: ['sha256', 'sha384', 'sha512'] } },

@@ -34,7 +34,12 @@ function modernClient(warden: RunningWarden, key: string | undefined, mode: 'pin
   const transport = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), {
     requestInit: key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } },
   });
-  const client = new Client({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode: mode === 'pin' ? { pin: '2026-07-28' } : 'auto' } });
+  // It declares elicitation and accepts every confirmation, so confirm_action's input_required round trip completes.
+  const client = new Client(
+    { name: 'modern-test', version: '1.0.0' },
+    { versionNegotiation: { mode: mode === 'pin' ? { pin: '2026-07-28' } : 'auto' }, capabilities: { elicitation: { form: {} } } },
+  );
+  client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { confirm: true } }));
   return { client, transport };
 }
 
@@ -55,6 +60,7 @@ const BUILTIN_CALLS: Record<string, Record<string, unknown>> = {
   echo: { text: 'hello modern' },
   current_time: { timezone: 'Europe/Paris' },
   hash_text: { text: 'abc', algorithm: 'sha256', encoding: 'hex' },
+  confirm_action: { action: 'delete', target: 'nothing-real' },
 };
 
 describe('official v2 client pinned to 2026-07-28', () => {
@@ -86,6 +92,7 @@ describe('official v2 client pinned to 2026-07-28', () => {
       }
       expect(text(results.get('calculate') ?? {})).toBe('14');
       expect(text(results.get('echo') ?? {})).toBe('hello modern');
+      expect(text(results.get('confirm_action') ?? {})).toBe('Confirmed: would delete nothing-real');
       expect(text(results.get('hash_text') ?? {})).toBe(createHash('sha256').update('abc').digest('hex'));
       expect(JSON.parse(text(results.get('current_time') ?? {}))).toMatchObject({ timezone: 'Europe/Paris' });
       expect(JSON.parse(text(results.get('server_status') ?? {}))).toHaveProperty('uptimeSeconds');

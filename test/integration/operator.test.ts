@@ -21,7 +21,7 @@ import { addKey } from '../helpers/keys.js';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'https://mcp.example.test';
-const ALL_TOOLS = ['calculate', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info'];
+const ALL_TOOLS = ['calculate', 'confirm_action', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info'];
 const SCOPE_ERROR = { jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: insufficient scope' }, id: null };
 const SCOPE_BODY = { error: 'insufficient_scope', message: 'Forbidden: insufficient scope' };
 

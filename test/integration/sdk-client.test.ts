@@ -39,9 +39,9 @@ describe('official SDK client', () => {
     expect(client.getServerCapabilities()).toMatchObject({ tools: {}, resources: {}, prompts: {}, logging: {}, completions: {} });
   });
 
-  it('lists the six built-in tools, each with a description and an input schema', async () => {
+  it('lists the seven built-in tools, each with a description and an input schema', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['calculate', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['calculate', 'confirm_action', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']);
     for (const tool of tools) {
       expect(tool.description?.length).toBeGreaterThan(10);
       expect(tool.inputSchema.type).toBe('object');
@@ -151,7 +151,7 @@ describe('official SDK client', () => {
     const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'security_review' }, argument: { name: 'focus', value: 'a' } });
     expect(completion.completion.values).toEqual(['all', 'authentication']);
     const template = await client.complete({ ref: { type: 'ref/resource', uri: 'warden://tools/{name}' }, argument: { name: 'name', value: 'c' } });
-    expect(template.completion.values).toEqual(['calculate', 'current_time']);
+    expect(template.completion.values).toEqual(['calculate', 'current_time', 'confirm_action']);
   });
 
   it('accepts logging/setLevel', async () => {

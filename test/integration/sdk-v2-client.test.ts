@@ -20,7 +20,10 @@ function v2Client(warden: RunningWarden, key: string | undefined): { client: Cli
   const transport = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), {
     requestInit: key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } },
   });
-  return { client: new Client({ name: 'v2-client-test', version: '1.0.0' }), transport };
+  // It declares elicitation (and accepts every confirmation) so that confirm_action can ask it.
+  const client = new Client({ name: 'v2-client-test', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+  client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { confirm: true } }));
+  return { client, transport };
 }
 
 describe('official SDK v2 client, default negotiation (2025-era session)', () => {
@@ -50,10 +53,11 @@ describe('official SDK v2 client, default negotiation (2025-era session)', () =>
   it('lists every built-in tool and calls each one', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((tool) => tool.name).sort();
-    expect(names).toEqual(['calculate', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']);
+    expect(names).toEqual(['calculate', 'confirm_action', 'current_time', 'echo', 'hash_text', 'server_status', 'system_info']);
 
     const calls: Record<string, Record<string, unknown>> = {
       calculate: { expression: '2 * (3 + 4)' },
+      confirm_action: { action: 'delete', target: 'nothing-real' },
       system_info: {},
       server_status: {},
       echo: { text: 'hello v2' },
@@ -68,6 +72,7 @@ describe('official SDK v2 client, default negotiation (2025-era session)', () =>
       results.set(name, result);
     }
     expect(text(results.get('calculate') ?? {})).toBe('14');
+    expect(text(results.get('confirm_action') ?? {})).toBe('Confirmed: would delete nothing-real');
     expect(text(results.get('echo') ?? {})).toBe('hello v2');
     expect(text(results.get('hash_text') ?? {})).toBe(createHash('sha256').update('abc').digest('hex'));
     expect(JSON.parse(text(results.get('current_time') ?? {}))).toMatchObject({ timezone: 'Europe/Paris' });

@@ -15,6 +15,7 @@ import { createServer } from '../../src/server.js';
 import { isWardenError } from '../../src/errors.js';
 import { MIGRATION_ANCHOR, isV1Server, isV2Server } from '../../src/mcp/sdk-version.js';
 import { createBuiltinServer } from '../../src/mcp/builtin-server.js';
+import { builtinContext } from '../helpers/mcp-servers.js';
 import { stillServing, useWarden } from '../helpers/warden.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -71,7 +72,7 @@ describe('SDK v1 servers are refused, SDK v2 servers served', () => {
     const warden = await useWarden({
       mcpServer: () => {
         calls++;
-        return createBuiltinServer({ status: () => ({}) as never, configSummary: () => ({}) });
+        return createBuiltinServer(builtinContext());
       },
     });
     // createServer's check call (its product becomes the long-lived 2026-07-28 engine) and the tool catalog's.
@@ -81,13 +82,22 @@ describe('SDK v1 servers are refused, SDK v2 servers served', () => {
 });
 
 describe('SDK v2 internals mcp-warden relies on (pinned ~2.4.0)', () => {
+  it('Server still has the hooks requestState.bind and SessionCapabilities.attach use (_wrapHandler, _getRequestHandler, _inputRequestCapabilityView)', () => {
+    const server = new McpServer({ name: 'x', version: '1.0.0' }).server as unknown as Record<string, unknown> & { _getRequestHandler(method: string): unknown };
+    expect(typeof server['_wrapHandler']).toBe('function');
+    expect(typeof server['_inputRequestCapabilityView']).toBe('function');
+    expect(typeof server._getRequestHandler('initialize')).toBe('function');
+    // The built-in server binds and attaches itself (it throws when a hook is gone).
+    expect(() => createBuiltinServer(builtinContext())).not.toThrow();
+  });
+
   it('McpServer still builds tool errors through an overridable createToolError', () => {
     const server = new McpServer({ name: 'x', version: '1.0.0' }) as unknown as { createToolError?: unknown };
     expect(typeof server.createToolError).toBe('function');
   });
 
   it('Server still keeps logging/setLevel per session id in _loggingLevels (what forgetSession prunes)', async () => {
-    const server = createBuiltinServer({ status: () => ({}) as never, configSummary: () => ({}) });
+    const server = createBuiltinServer(builtinContext());
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     serverSide.sessionId = 'session-a';
     const answers = new Map<unknown, JSONRPCMessage>();
@@ -116,7 +126,7 @@ describe('the era a factory is told', () => {
     const warden = await useWarden({
       mcpServer: (context) => {
         eras.push(context.era);
-        return createBuiltinServer({ status: () => ({}) as never, configSummary: () => ({}) });
+        return createBuiltinServer(builtinContext());
       },
     });
     expect(eras[0]).toBe('modern');

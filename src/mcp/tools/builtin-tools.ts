@@ -1,8 +1,9 @@
 /**
  * @module mcp/tools/builtin-tools
- * The built-in tools: calculate, system_info, server_status, echo, current_time, hash_text.
- * Each validates its input with a zod schema (published as the tool's inputSchema) and turns
- * every failure into a tool error with a short message rather than an exception.
+ * The built-in tools: calculate, system_info, server_status, echo, current_time, hash_text and
+ * confirm_action (`mcp/tools/confirm-action`). Each validates its input with a zod schema
+ * (published as the tool's inputSchema) and turns every failure into a tool error with a short
+ * message rather than an exception.
  */
 
 import { createHash } from 'node:crypto';
@@ -10,12 +11,13 @@ import * as os from 'node:os';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { CALCULATOR_CONSTANTS, CALCULATOR_FUNCTIONS, CalcError, MAX_EXPRESSION_LENGTH, evaluate, formatResult } from './calculator/evaluate.js';
+import { registerConfirmAction } from './confirm-action.js';
 import { jsonResult, textResult, toolError, type BuiltinContext } from './context.js';
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 /** Names of the built-in tools, in registration order. */
-export const BUILTIN_TOOL_NAMES = ['calculate', 'system_info', 'server_status', 'echo', 'current_time', 'hash_text'] as const;
+export const BUILTIN_TOOL_NAMES = ['calculate', 'system_info', 'server_status', 'echo', 'current_time', 'hash_text', 'confirm_action'] as const;
 
 /** Shared input schemas (built once per process, not per session). */
 const calculateInput = {
@@ -154,4 +156,6 @@ export function registerBuiltinTools(server: McpServer, context: BuiltinContext)
     },
     ({ text, algorithm, encoding }) => textResult(createHash(algorithm).update(text, 'utf8').digest(encoding)),
   );
+
+  registerConfirmAction(server, context);
 }

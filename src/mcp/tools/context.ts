@@ -1,8 +1,12 @@
 /**
  * @module mcp/tools/context
  * What the built-in tools may learn about the running server: counters and a redacted
- * configuration summary. Deliberately narrow, so no tool can reach keys or the raw config.
+ * configuration summary, plus what a multi round-trip tool needs (the request-state codec and the
+ * capabilities each client declared). Deliberately narrow, so no tool can reach keys or the raw config.
  */
+
+import type { RequestStateTools } from '../request-state-hook.js';
+import type { SessionCapabilities } from '../session-capabilities.js';
 
 export interface StatusSnapshot {
   readonly uptimeSeconds: number;
@@ -21,6 +25,10 @@ export interface BuiltinContext {
   status(): StatusSnapshot;
   /** Configuration without secrets (counts of keys, never keys). */
   configSummary(): Readonly<Record<string, unknown>>;
+  /** Seals and checks `requestState`; the built-in server uses its `verify` as the SDK hook. */
+  readonly requestState: RequestStateTools;
+  /** The client capabilities behind each request (per session on the shared engine). */
+  readonly capabilities: SessionCapabilities;
 }
 
 /** A text tool result. */
