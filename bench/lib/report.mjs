@@ -77,7 +77,9 @@ export function serverTable(servers) {
  * @param {Record<string, any>} byName
  */
 export function ratios(byName) {
-  const rps = (name) => byName[name]?.median?.requestsPerSec;
+  // A run with wrong answers measures nothing: its server gives no ratio (n/a), never a figure.
+  const valid = (run) => run !== undefined && badResponses(run) === 0;
+  const rps = (name) => (valid(byName[name]?.median) ? byName[name].median.requestsPerSec : undefined);
   const on = rps('warden-on');
   const divide = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : undefined);
   const vsOff = divide(on, rps('warden-off'));
@@ -89,7 +91,7 @@ export function ratios(byName) {
     const values = [];
     for (const round of a) {
       const match = b.find((candidate) => candidate.round === round.round);
-      if (match !== undefined && match.requestsPerSec > 0) values.push(round.requestsPerSec / match.requestsPerSec);
+      if (valid(round) && valid(match) && match.requestsPerSec > 0) values.push(round.requestsPerSec / match.requestsPerSec);
     }
     if (values.length === 0) return undefined;
     values.sort((x, y) => x - y);
@@ -102,7 +104,7 @@ export function ratios(byName) {
   const modernVsOff = divide(modern, rps('warden-modern-off'));
   // The same comparisons from server CPU time per request (median over rounds): cost ratios,
   // inverted so that they read like the throughput ratios (higher = warden-on cheaper).
-  const cpu = (name) => byName[name]?.cpuUsPerRequest;
+  const cpu = (name) => (byName[name]?.rounds?.every(valid) ? byName[name].cpuUsPerRequest : undefined);
   const cheaper = (other, base = 'warden-on') => divide(cpu(other), cpu(base));
   return {
     paired: {
@@ -153,7 +155,7 @@ export function verdicts({ byName, ratio, micro, connections }) {
   const out = [];
   const add = (target, measured, goal, direction, format, extra = '') => {
     if (measured === undefined || !Number.isFinite(measured)) {
-      out.push({ target, measured: null, goal, pass: null, margin: 'n/a (not measured in this run)' });
+      out.push({ target, measured: null, goal, pass: null, margin: 'n/a (not measured in this run, or its runs had wrong answers)' });
       return;
     }
     const pass = direction === '>=' ? measured >= goal : measured <= goal;
@@ -217,6 +219,14 @@ export function microTable(micro) {
     ['log line: request line → /dev/null (bound child logger)', us(micro.logLine.lineUs)],
     ['log line: same, plus logger.child() per request', us(micro.logLine.lineWithChildLoggerUs)],
   ];
+  const engine = (timing) => `${fixed(timing.best, 1)} µs/op (median batch ${fixed(timing.median, 1)}), ${int(timing.allocatedBytesPerOp)} B allocated/op`;
+  if (micro.modernEngine !== undefined) {
+    rows.push(['2026 tools/call: createMcpHandler per request (SDK)', engine(micro.modernEngine.perRequest)]);
+    rows.push([
+      `2026 tools/call: long-lived instance${micro.modernEngine.longLived === null ? '' : ` (${micro.modernEngine.longLived.label})`}`,
+      micro.modernEngine.longLived === null ? 'n/a (no long-lived modern engine in this build)' : engine(micro.modernEngine.longLived),
+    ]);
+  }
   for (const row of micro.rateLimitMemory) {
     rows.push([
       `rate-limit memory, ${int(row.clients)} clients`,

@@ -7,25 +7,17 @@
  * statelessly, the default posture spelled out), wrapped once with `toNodeHandler` from
  * `@modelcontextprotocol/node` on plain `node:http`, behind the guide's
  * `localhostHostValidation()` / `localhostOriginValidation()` guards, bound to loopback.
- * Same `echo` tool (zod v4, as the guide). No authentication: the handler verifies no token
+ * Same `echo` tool (zod v4, as the guide; bench/lib/v2-echo.mjs). No authentication: the handler verifies no token
  * (the guide mounts a verifier in front only when one is wanted); the Bearer key the runner
  * sends is ignored, as the v1 Express reference ignores it.
  */
 
 import { createServer } from 'node:http';
 import { localhostHostValidation, localhostOriginValidation, toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import * as z from 'zod/v4';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import { announceReady, serveRunnerProtocol } from '../lib/child.mjs';
-
-/** The factory: one fresh instance per request, as the SDK documents. */
-function echoServer() {
-  const server = new McpServer({ name: 'sdk-v2-bench', version: '1.0.0' });
-  server.registerTool('echo', { description: 'Returns its input', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({
-    content: [{ type: 'text', text }],
-  }));
-  return server;
-}
+// The factory: a fresh McpServer with `echo` (zod v4) per request, as the guide's `createHandler`.
+import { echoServer } from '../lib/v2-echo.mjs';
 
 const handler = createMcpHandler(() => echoServer(), { legacy: 'stateless' });
 const nodeHandler = toNodeHandler(handler);
