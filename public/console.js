@@ -272,7 +272,9 @@
     setText('stat-rate-limited', formatCount(rateLimited));
     setText('stat-rate-limited-detail', Number.isFinite(limitedPerMin) ? formatRate(limitedPerMin) + ' / min now' : '');
     setText('stat-sessions', formatCount(sessions));
-    setText('stat-sessions-detail', '');
+    setText('stat-sessions-detail', '2025 era');
+    setText('stat-modern', formatCount(count(status.modernRequests)));
+    setText('stat-modern-detail', 'stateless, since start');
     setText('stat-memory', formatBytes(rss));
     setText('stat-memory-detail', 'heap ' + formatBytes(count(memory.heapUsedBytes)) + ' of ' + formatBytes(count(memory.heapTotalBytes)));
     setText('stat-forbidden', formatCount(count(status.forbidden)));

@@ -72,6 +72,11 @@ export const ERROR_CODES = {
   WARDEN_ERR_SHARED_STATE_UNAVAILABLE: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: shared state unreachable' },
   WARDEN_ERR_SHUTTING_DOWN: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Server is shutting down' },
   WARDEN_ERR_INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Internal error' },
+  // MCP 2026-07-28 (modern era) refusals: the spec fixes their status and JSON-RPC code.
+  WARDEN_ERR_HEADER_MISMATCH: { status: 400, rpc: RPC.HEADER_MISMATCH, message: 'Header mismatch' },
+  WARDEN_ERR_UNSUPPORTED_VERSION: { status: 400, rpc: RPC.UNSUPPORTED_PROTOCOL_VERSION, message: 'Unsupported protocol version' },
+  WARDEN_ERR_INVALID_ENVELOPE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid params' },
+  WARDEN_ERR_METHOD_NOT_FOUND: { status: 404, rpc: RPC.METHOD_NOT_FOUND, message: 'Method not found' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
@@ -96,10 +101,23 @@ export class WardenError extends Error {
    * (e.g. which protocol versions are supported); never raw user input.
    */
   readonly detail: string | undefined;
+  /**
+   * What the JSON-RPC error on `/mcp` carries besides code and message: `data` built by our
+   * code from known-safe values (e.g. `{supported, requested}` of -32022), and the request id
+   * when it could be read from the body (modern-era refusals echo it, as the spec's examples do).
+   */
+  readonly rpc: { readonly data?: unknown; readonly id?: string | number | null; readonly message?: string } | undefined;
 
   constructor(
     code: WardenErrorCode,
-    options: { reason?: string; cause?: unknown; headers?: Record<string, string>; message?: string; detail?: string } = {},
+    options: {
+      reason?: string;
+      cause?: unknown;
+      headers?: Record<string, string>;
+      message?: string;
+      detail?: string;
+      rpc?: { data?: unknown; id?: string | number | null; message?: string };
+    } = {},
   ) {
     super(options.message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WardenError';
@@ -108,6 +126,7 @@ export class WardenError extends Error {
     this.reason = options.reason;
     this.headers = options.headers;
     this.detail = options.detail;
+    this.rpc = options.rpc;
   }
 
   /** The public message (the definition's, whatever `message` the error was built with). */

@@ -16,8 +16,16 @@ import { hasUnreadBody, lingerAfterResponse } from './connection-guard.js';
 export type Surface = 'mcp' | 'api';
 
 /** Renders a JSON-RPC error object as the body of an HTTP response (id null: RFC JSON-RPC §5). */
-function rpcErrorBody(code: number, message: string, id: string | number | null = null): string {
-  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id });
+function rpcErrorBody(code: number, message: string, id: string | number | null = null, data?: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id });
+}
+
+/** What a JSON-RPC error body may carry besides the code's fixed message (see `WardenError.rpc`). */
+export interface RpcExtras {
+  readonly data?: unknown;
+  readonly id?: string | number | null;
+  /** A fixed, more precise message written by our code (never client text). */
+  readonly message?: string;
 }
 
 /** `WARDEN_ERR_AUTH_REQUIRED` → `auth_required`. */
@@ -59,6 +67,7 @@ export function replyError(
   reason?: string,
   headers?: Readonly<Record<string, string>>,
   detail?: string,
+  rpc?: RpcExtras,
 ): FastifyReply {
   request.failure = reason === undefined ? publicCode(code) : `${publicCode(code)}:${reason}`;
   if (headers !== undefined) reply.headers(headers);
@@ -67,7 +76,13 @@ export function replyError(
     reply.header('connection', 'close');
     lingerAfterResponse(request.raw.socket);
   }
-  const body = detail === undefined ? errorBody(code, surfaceOf(request)) : detailedBody(code, surfaceOf(request), detail);
+  const surface = surfaceOf(request);
+  const body =
+    rpc !== undefined && surface === 'mcp'
+      ? rpcErrorBody(ERROR_CODES[code].rpc, rpc.message ?? ERROR_CODES[code].message, rpc.id ?? null, rpc.data)
+      : detail === undefined
+        ? errorBody(code, surface)
+        : detailedBody(code, surface, detail);
   return reply.code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -15,6 +15,8 @@ export interface PageInfo {
   readonly rateWindowSeconds: number;
   readonly corsOrigins: readonly string[];
   readonly protocolVersions: readonly string[];
+  /** The 2026-07-28-era versions (per-request `_meta`, no session). */
+  readonly modernProtocolVersions: readonly string[];
   readonly stateless: boolean;
   readonly bodyLimitBytes: number;
   readonly dnsRebindingProtection: string;
@@ -82,6 +84,7 @@ function renderConsole(refreshMs: number): string {
       ${stat('auth-failures', 'Auth failures', true)}
       ${stat('rate-limited', 'Rate-limited', true)}
       ${stat('sessions', 'Active sessions', true)}
+      ${stat('modern', 'Requests, 2026-07-28 era', false)}
       ${stat('memory', 'Memory (RSS)', true)}
       ${stat('forbidden', 'Forbidden', false)}
       ${stat('keys', 'Active keys', false)}
@@ -144,7 +147,7 @@ export function renderHomePage(info: PageInfo): string {
 <main>
 <section id="connect">
   <h2>Connect</h2>
-  <p>MCP endpoint: <code id="endpoint">${endpoint}</code> (protocol versions ${info.protocolVersions.map(escapeHtml).join(', ')}${info.stateless ? '; stateless mode' : ''}).</p>
+  <p>MCP endpoint: <code id="endpoint">${endpoint}</code> (MCP ${info.modernProtocolVersions.map(escapeHtml).join(', ')} per request, without a session, and ${info.protocolVersions.map(escapeHtml).join(', ')} over <code>initialize</code> and ${info.stateless ? 'stateless requests' : 'sessions'}; the era is chosen by how the client opens).</p>
   <p>Every request needs an API key in the <code>Authorization: Bearer</code> header. Ask the operator for a key; keys are never shown here.</p>
   <h3>MCP client configuration</h3>
   <pre><code>${clientConfig}</code></pre>

@@ -13,13 +13,16 @@
  *   serve as modern → 400/-32022 with `data.supported` (both eras).
  * Our answers use fixed messages: the SDK's messages quote header and body values, which
  * mcp-warden never echoes; a requested version is echoed only when it is shaped like a date.
- * A pure function, meant to run once per request; not wired into request handling yet (issue
- * 12 step 3), so the legacy path is unchanged.
+ * A pure function, run once per POST by the transport (`mcp/transport/streamable-http`). The
+ * common 2025-era request (a single message without a `_meta` version claim, no modern headers)
+ * is recognised without calling the SDK.
  */
 
 import { classifyInboundRequest, type JSONRPCNotification, type JSONRPCRequest, type MessageClassification } from '@modelcontextprotocol/server';
 import { RPC } from '../wire-codes.js';
-import { ALL_SUPPORTED_PROTOCOL_VERSIONS, isModernProtocolVersion, type ModernProtocolVersion } from './protocol-versions.js';
+import { ALL_SUPPORTED_PROTOCOL_VERSIONS, isModernProtocolVersion, isSupportedProtocolVersion, type ModernProtocolVersion } from './protocol-versions.js';
+
+const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 /** What the classifier reads of a request: its HTTP method, raw headers (Node's lower-case names) and parsed body. */
 export interface EraInput {
@@ -51,8 +54,6 @@ export type EraDecision =
 
 const LEGACY: EraDecision = Object.freeze({ era: 'legacy' });
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** The first modern revision: a header naming it or a later date, without a body claim, is a modern request missing its envelope. */
-const FIRST_MODERN = '2026-07-28';
 
 function header(headers: EraInput['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -70,10 +71,26 @@ export function unsupportedVersion(requested: unknown): EraDecision {
   return reject('unsupported-modern-version', 400, RPC.UNSUPPORTED_PROTOCOL_VERSION, 'Unsupported protocol version', data);
 }
 
+/**
+ * The fast path: one JSON-RPC object whose params carry no `_meta` version claim, sent with a
+ * 2025 version header (or none) and no `Mcp-Method`: the SDK classifier would call it legacy.
+ */
+function isPlainLegacy(body: unknown, versionHeader: string | undefined, headers: EraInput['headers']): boolean {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  if (versionHeader !== undefined && !isSupportedProtocolVersion(versionHeader)) return false;
+  if (headers['mcp-method'] !== undefined) return false;
+  const params = (body as { params?: unknown }).params;
+  if (params === undefined) return true;
+  if (params === null || typeof params !== 'object') return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  return meta === undefined || (meta !== null && typeof meta === 'object' && !Object.hasOwn(meta, PROTOCOL_VERSION_KEY));
+}
+
 /** Classifies one request into its era (see the module comment). Never throws. */
 export function classifyEra(input: EraInput): EraDecision {
   if (input.httpMethod !== 'POST') return LEGACY;
   const protocolVersionHeader = header(input.headers, 'mcp-protocol-version');
+  if (isPlainLegacy(input.body, protocolVersionHeader, input.headers)) return LEGACY;
   const outcome = classifyInboundRequest({
     httpMethod: input.httpMethod,
     protocolVersionHeader,
@@ -97,7 +114,9 @@ export function classifyEra(input: EraInput): EraDecision {
         // The SDK treats any header that is no 2025 version as a modern claim. Only a date from the
         // first modern revision on is one; anything else keeps today's "unsupported version" answer.
         case 'modern-header-without-claim':
-          if (protocolVersionHeader === undefined || !DATE.test(protocolVersionHeader) || protocolVersionHeader < FIRST_MODERN) return LEGACY;
+          // A version we serve as modern, without the envelope: a modern request missing it. Any
+          // other date (2099-01-01) is answered as today: 400 naming the supported versions.
+          if (protocolVersionHeader === undefined || !isModernProtocolVersion(protocolVersionHeader)) return LEGACY;
           return reject(outcome.cell, 400, RPC.INVALID_PARAMS, 'Invalid params: missing _meta io.modelcontextprotocol/protocolVersion');
         case 'header-body-version-mismatch':
           return reject(outcome.cell, 400, RPC.HEADER_MISMATCH, 'Header mismatch: MCP-Protocol-Version does not match _meta protocolVersion');

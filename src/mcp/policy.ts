@@ -138,7 +138,11 @@ export class DefaultPolicy implements MessagePolicy {
     }
     if (tool === undefined && 'result' in response) {
       const result = response.result as Record<string, unknown>;
-      const visible = visibleResult(context.principal, this.#access, context.method, context.request.params, result);
+      let visible = visibleResult(context.principal, this.#access, context.method, context.request.params, result);
+      // A modern cacheable result (MCP 2026-07-28 caching): a list filtered for this credential,
+      // or anything answered to an authenticated caller, must never be shared by a cache with
+      // another caller.
+      if (result['cacheScope'] === 'public' && (visible !== result || context.principal.kind !== 'anonymous')) visible = { ...visible, cacheScope: 'private' };
       return visible === result ? response : { ...response, result: visible };
     }
     if (tool === undefined || !('result' in response)) return response;

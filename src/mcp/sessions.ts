@@ -23,6 +23,12 @@ export interface SessionContext {
   readonly sessionId: string | undefined;
   /** Who opened the session (in stateless mode: the anonymous principal). */
   readonly principal: Principal;
+  /**
+   * Which protocol era the product will serve: `legacy` (2025 revisions: `initialize`, sessions)
+   * or `modern` (2026-07-28: one long-lived engine for every modern request, see README
+   * "Protocol eras"). Absent from callers older than issue 12 (treat as legacy).
+   */
+  readonly era?: 'legacy' | 'modern';
 }
 
 /** Builds the protocol engine for one session. */

@@ -27,7 +27,7 @@ import type { ServerStats } from './stats.js';
 const RECENT_LIMIT = 100;
 
 /** Why a request was refused with 403 before authentication or by a per-key rule. */
-export type DenialReason = 'ip_rule' | 'banned' | 'host' | 'origin' | 'key_ip';
+export type DenialReason = 'ip_rule' | 'banned' | 'host' | 'origin' | 'key_ip' | 'header_mismatch';
 
 /** One entry of the recent-events list shown to operators (no secrets, bounded strings). */
 export interface RecentEvent {

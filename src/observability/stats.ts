@@ -25,6 +25,7 @@ export class ServerStats implements McpEventSink {
   rateLimited = 0;
   forbidden = 0;
   scopeDenials = 0;
+  modernRequests = 0;
   readonly tools = new Map<string, ToolCounters>();
   readonly #activeSessions: () => number;
 
@@ -35,6 +36,11 @@ export class ServerStats implements McpEventSink {
 
   request(): void {
     if (this.enabled) this.requests++;
+  }
+
+  /** A request reached the 2026-07-28 side of /mcp. */
+  modernRequest(): void {
+    if (this.enabled) this.modernRequests++;
   }
 
   authFailure(): void {
@@ -75,6 +81,7 @@ export class ServerStats implements McpEventSink {
       authFailures: this.authFailures,
       rateLimited: this.rateLimited,
       activeSessions: this.#activeSessions(),
+      modernRequests: this.modernRequests,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal },
       monitoring: this.enabled,
     };

@@ -102,6 +102,8 @@ export function createEngine(options: WardenServerOptions, config: Readonly<Conf
       toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
       scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
       sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
+      headerMismatch: (ip, principal) => events.denied(ip, 'header_mismatch', principal),
+      modernRequest: () => stats.modernRequest(),
     },
   });
   const catalog = new ToolCatalog(factory, access);

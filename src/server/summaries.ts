@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '../config/load.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '../mcp/protocol-versions.js';
+import { ALL_SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS } from '../mcp/protocol-versions.js';
 import type { PageInfo } from '../http/page.js';
 import { isLoopbackHost } from '../security/hosts.js';
 import { VERSION } from '../version.js';
@@ -57,7 +57,9 @@ function configSummaryOf(config: Readonly<Config>, parts: SummaryParts): () => R
   return () => ({
     version: VERSION,
     endpoint: '/mcp',
-    protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+    protocolVersions: [...ALL_SUPPORTED_PROTOCOL_VERSIONS],
+    // Both eras on one endpoint, chosen by how the client opens (README "Protocol eras").
+    eras: { modern: [...MODERN_PROTOCOL_VERSIONS], legacy: [...SUPPORTED_PROTOCOL_VERSIONS] },
     stateless: config.stateless,
     auth: {
       scheme: 'bearer',
@@ -121,6 +123,7 @@ function pageInfoOf(config: Readonly<Config>, parts: SummaryParts): (host: strin
     rateWindowSeconds: config.rateWindow,
     corsOrigins: config.corsOrigins,
     protocolVersions: SUPPORTED_PROTOCOL_VERSIONS,
+    modernProtocolVersions: MODERN_PROTOCOL_VERSIONS,
     stateless: config.stateless,
     bodyLimitBytes: config.bodyLimit,
     dnsRebindingProtection: dnsProtection,

@@ -101,3 +101,33 @@ export function apiStatus(target: Target, key: string, headers: Record<string, s
 export function apiTools(target: Target, key: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   return getWithKey(target, '/api/tools', key, headers);
 }
+
+/** The 2026-07-28 `_meta` envelope every modern request carries. */
+export function modernMeta(capabilities: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
+    'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1.0.0' },
+  };
+}
+
+/** A 2026-07-28 request body: `params` plus the `_meta` envelope. */
+export function modernBody(id: number | string, method: string, params: Record<string, unknown> = {}, capabilities: Record<string, unknown> = {}): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: modernMeta(capabilities) } });
+}
+
+/**
+ * Headers of an authenticated 2026-07-28 POST: the version, `Mcp-Method`, and `Mcp-Name` when
+ * given (tools/call, prompts/get, resources/read).
+ */
+export function modernHeaders(key: string | undefined, method: string, name?: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    'content-type': 'application/json',
+    accept: MCP_ACCEPT,
+    'mcp-protocol-version': '2026-07-28',
+    'mcp-method': method,
+    ...(name === undefined ? {} : { 'mcp-name': name }),
+    ...extra,
+  };
+}

@@ -98,12 +98,14 @@ describe('classifyEra: refusals (fixed messages, nothing echoed)', () => {
     expect(decision).toEqual({ era: 'reject', status: 400, code: -32020, message: 'Header mismatch: MCP-Protocol-Version does not match _meta protocolVersion', cell: 'header-body-version-mismatch' });
   });
 
-  it('a modern header (2026-07-28 or a later date) without the _meta claim is 400/-32602', () => {
-    for (const version of ['2026-07-28', '2027-01-01']) {
-      const decision = post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-protocol-version': version });
-      expect(decision, version).toMatchObject({ era: 'reject', status: 400, code: -32602, message: 'Invalid params: missing _meta io.modelcontextprotocol/protocolVersion' });
-      expect(JSON.stringify(decision)).not.toContain(version);
-    }
+  it('a served modern header (2026-07-28) without the _meta claim is 400/-32602', () => {
+    const decision = post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-protocol-version': '2026-07-28' });
+    expect(decision).toMatchObject({ era: 'reject', status: 400, code: -32602, message: 'Invalid params: missing _meta io.modelcontextprotocol/protocolVersion' });
+    expect(JSON.stringify(decision)).not.toContain('2026-07-28');
+  });
+
+  it('a later date we do not serve, without the claim, stays with the 2025 transport (its 400 names the supported versions)', () => {
+    expect(post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-protocol-version': '2099-01-01' })).toEqual({ era: 'legacy' });
   });
 
   it('an envelope without clientCapabilities is 400/-32602 without echoing the SDK\u2019s detail', () => {

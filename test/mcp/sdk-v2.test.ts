@@ -66,7 +66,7 @@ describe('SDK v1 servers are refused, SDK v2 servers served', () => {
     expect(headings).toContain(MIGRATION_ANCHOR.slice('README#'.length));
   });
 
-  it('a v2 factory is called once by createServer and that first server is the one served (no spare instance)', async () => {
+  it('createServer\'s check call is not wasted: its server becomes the modern engine (one more call for the tool catalog)', async () => {
     let calls = 0;
     const warden = await useWarden({
       mcpServer: () => {
@@ -74,8 +74,8 @@ describe('SDK v1 servers are refused, SDK v2 servers served', () => {
         return createBuiltinServer({ status: () => ({}) as never, configSummary: () => ({}) });
       },
     });
-    // createServer's check call; start() reused it for the tool catalog instead of calling again.
-    expect(calls).toBe(1);
+    // createServer's check call (its product becomes the long-lived 2026-07-28 engine) and the tool catalog's.
+    expect(calls).toBe(2);
     expect(warden.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
   });
 });

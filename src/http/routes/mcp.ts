@@ -10,6 +10,7 @@ import { authInfoOf, type Principal } from '../../security/identity.js';
 import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
 import type { McpHttpResponse } from '../../mcp/transport/types.js';
 import { replyError } from '../error-reply.js';
+import { createModernPreflight } from '../hooks/modern-preflight.js';
 
 const MAX_LOGGED_METHODS = 8;
 const MAX_LOGGED_NAME = 64;
@@ -44,7 +45,7 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
       return response.body === undefined ? reply.send() : reply.send(response.body);
     case 'error':
       if (response.error.status >= 500) request.log.error({ reqId: request.id, err: response.error.cause, reason: response.error.reason }, 'mcp transport error');
-      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers, response.error.detail);
+      return replyError(request, reply, response.error.code, response.error.reason, response.error.headers, response.error.detail, response.error.rpc);
     case 'stream': {
       reply.hijack();
       const raw = reply.raw;
@@ -68,7 +69,8 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
     method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH', 'TRACE', 'OPTIONS'],
     url: '/mcp',
     config: { surface: 'mcp' },
-    onRequest: options.guards,
+    // After authentication: scope refusals decided from modern headers, before the body is read.
+    onRequest: [...options.guards, createModernPreflight(handler)],
     handler(request, reply) {
       if (request.method === 'POST') {
         const described = describeBody(request.body);
@@ -87,6 +89,14 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
         principal,
         clientIp: request.ip,
         authInfo: authInfoOf(principal),
+        headers: request.headers,
+        onClose: (listener) => {
+          const raw = reply.raw;
+          // 'close' also fires after a complete answer; only an early one is the client going away.
+          raw.once('close', () => {
+            if (!raw.writableFinished) listener();
+          });
+        },
       });
       if (result instanceof Promise) return result.then((response) => write(request, reply, response));
       return write(request, reply, result);

@@ -10,6 +10,8 @@ export interface StatusSnapshot {
   readonly authFailures: number;
   readonly rateLimited: number;
   readonly activeSessions: number;
+  /** Requests served on the 2026-07-28 era (per-request, no session). */
+  readonly modernRequests: number;
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number; readonly heapTotalBytes: number };
   /** False when counters are switched off (`MCP_ENABLE_MONITORING=false`). */
   readonly monitoring: boolean;

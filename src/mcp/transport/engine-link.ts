@@ -36,6 +36,8 @@ export interface ChannelEnd {
 }
 
 interface Route {
+  /** Modern-era request: errors the engine answers inside the dispatch window get their HTTP status. */
+  readonly ladder: boolean;
   readonly exchange: Exchange;
   readonly clientId: RequestId;
   readonly context: CallContext;
@@ -50,7 +52,25 @@ export interface Delivery {
   readonly extra: MessageExtraInfo;
   /** Called with the (final) response to each request, before it is written. */
   readonly onResponse?: (response: JSONRPCMessage) => void;
+  /**
+   * A 2026-07-28 request: an error the engine sends while the request is being handed over
+   * (before any handler runs: unknown method, bad envelope, era mismatch) is a refusal of the
+   * request itself and gets its HTTP status (404 for -32601, 400 for the others), as the spec
+   * and the SDK's per-request transport answer it; -32021 is always 400.
+   */
+  readonly modern?: boolean;
 }
+
+/** HTTP status of an engine refusal made while a modern request is handed over (SDK `LADDER_ERROR_HTTP_STATUS`). */
+const LADDER_STATUS: Readonly<Record<number, number>> = {
+  [RPC.PARSE_ERROR]: 400,
+  [RPC.INVALID_REQUEST]: 400,
+  [RPC.INVALID_PARAMS]: 400,
+  [RPC.METHOD_NOT_FOUND]: 404,
+  [RPC.UNSUPPORTED_PROTOCOL_VERSION]: 400,
+  [RPC.MISSING_CLIENT_CAPABILITY]: 400,
+  [RPC.HEADER_MISMATCH]: 400,
+};
 
 export class EngineLink implements Transport {
   /**
@@ -68,13 +88,22 @@ export class EngineLink implements Transport {
   /** Requests the engine sent to a client, by id: the channel whose answer it waits for. */
   readonly #serverRequests = new Map<RequestId, ChannelEnd>();
   readonly #shared: boolean;
+  readonly #modern: boolean;
+  /** Internal id of the request being handed to the engine right now (the dispatch window). */
+  #window = 0;
   #nextId = 1;
   #closed = false;
 
-  /** @param options.shared One engine for many sessions (or for stateless requests). */
-  constructor(options: { policy: MessagePolicy; shared?: boolean }) {
+  /**
+   * @param options.shared One engine for many sessions (or for stateless requests).
+   * @param options.modern The engine serves the 2026-07-28 era: every notification it sends
+   *   outside a request (list changes, resource updates) goes to the channels, which decide who
+   *   subscribed to it.
+   */
+  constructor(options: { policy: MessagePolicy; shared?: boolean; modern?: boolean }) {
     this.#policy = options.policy;
-    this.#shared = options.shared === true;
+    this.#shared = options.shared === true || options.modern === true;
+    this.#modern = options.modern === true;
   }
 
   get closed(): boolean {
@@ -108,7 +137,7 @@ export class EngineLink implements Transport {
         // Messages about a request go on that request's stream; the GET stream SHOULD carry
         // only messages unrelated to running requests (Streamable HTTP §listening for messages).
         this.#routes.get(related as number)?.exchange.event(message);
-      } else if (!this.#shared) {
+      } else if (!this.#shared || this.#modern) {
         for (const channel of this.#channels) channel.unrelated(message);
       } else if (message.method.endsWith('/list_changed')) {
         // A shared engine's tool, resource and prompt lists are every session's.
@@ -125,7 +154,12 @@ export class EngineLink implements Transport {
     route.channel.settled(route.clientId, internalId);
     const response = this.#policy.finish(route.context, { ...message, id: route.clientId } as JSONRPCMessage);
     route.onResponse?.(response);
-    route.exchange.respond(response);
+    let status: number | undefined;
+    if (route.ladder && 'error' in response) {
+      const code = (response as { error: { code: number } }).error.code;
+      if (this.#window === internalId || code === RPC.MISSING_CLIENT_CAPABILITY) status = LADDER_STATUS[code];
+    }
+    route.exchange.respond(response, status);
     return RESOLVED;
   }
 
@@ -140,10 +174,33 @@ export class EngineLink implements Transport {
       startedAt: performance.now(),
     };
     const internalId = this.#nextId++;
-    this.#routes.set(internalId, { exchange, clientId: request.id, context, onResponse: delivery.onResponse, channel });
+    const ladder = delivery.modern === true;
+    this.#routes.set(internalId, { ladder, exchange, clientId: request.id, context, onResponse: delivery.onResponse, channel });
     this.sessionId = channel.sessionId;
-    this.onmessage?.({ ...request, id: internalId }, delivery.extra);
+    if (!ladder) {
+      this.onmessage?.({ ...request, id: internalId }, delivery.extra);
+      return internalId;
+    }
+    this.#window = internalId;
+    try {
+      this.onmessage?.({ ...request, id: internalId }, delivery.extra);
+    } finally {
+      this.#window = 0;
+    }
     return internalId;
+  }
+
+  /**
+   * The client went away before its answer (a modern request's response stream closed: the
+   * spec's cancellation): the engine is told the request was cancelled, so the handler's abort
+   * signal fires, and the route is dropped, so nothing more is written for it.
+   */
+  clientGone(internalId: number, extra: MessageExtraInfo): void {
+    const route = this.#routes.get(internalId);
+    if (route === undefined) return;
+    this.#routes.delete(internalId);
+    route.channel.settled(route.clientId, internalId);
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: internalId, reason: 'client closed the response stream' } }, extra);
   }
 
   /** Hands a notification or a client's response to the engine. */

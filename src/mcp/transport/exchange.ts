@@ -67,9 +67,18 @@ export class Exchange {
     if (this.#mode === Mode.Undecided) this.#toStream();
   }
 
-  /** Delivers the response to one of the exchange's requests. */
-  respond(message: JSONRPCMessage): void {
+  /**
+   * Delivers the response to one of the exchange's requests. `status` (a refusal of the request
+   * itself, e.g. 404 for an unknown method on the modern era) is answered as a JSON body with
+   * that status when nothing has been streamed yet.
+   */
+  respond(message: JSONRPCMessage, status?: number): void {
     this.#pending--;
+    if (status !== undefined && this.#mode === Mode.Undecided && this.#pending === 0 && this.#responses.length === 0) {
+      this.#mode = Mode.Done;
+      this.#resolve({ kind: 'body', status, headers: { ...this.headers, 'content-type': 'application/json' }, body: JSON.stringify(message) });
+      return;
+    }
     if (this.#mode === Mode.Stream) {
       const stream = this.#stream as SseStream;
       stream.send(message);

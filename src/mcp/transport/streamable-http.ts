@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/server';
 import { WardenError } from '../../errors.js';
+import { RPC } from '../../wire-codes.js';
 import { ANONYMOUS, type Principal } from '../../security/identity.js';
 import { classifyMessage, type MessageKind } from '../jsonrpc.js';
 import type { Denial } from '../access.js';
@@ -34,6 +35,8 @@ import { isJsonContentType, parseAccept, type Accepts } from './negotiation.js';
 import { resumeStream, type ResumeStores } from './resume.js';
 import { EngineLink } from './engine-link.js';
 import { SessionChannel } from './session-channel.js';
+import { classifyEra } from '../era.js';
+import { ModernEndpoint } from './modern.js';
 
 const DEFAULT_MAX_BATCH = 100;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
@@ -56,6 +59,10 @@ export interface StreamableHttpOptions {
     toolThrew?(message: string): void;
     scopeDenied?(ip: string, principal: Principal, tool: string): void;
     sessionCreated?(ip: string, principal: Principal, sessionId: string): void;
+    /** A modern request whose headers disagreed with its body (`cell` names which). */
+    headerMismatch?(ip: string, principal: Principal, cell: string): void;
+    /** A request reached the 2026-07-28 side. */
+    modernRequest?(): void;
   };
   /** Live sessions; required unless `stateless`. */
   readonly sessions?: SessionRegistry;
@@ -93,6 +100,8 @@ export class StreamableHttpHandler {
   #engine: { server: ServerLike; link: EngineLink } | undefined;
   #statelessChannel: SessionChannel | undefined;
   readonly #now: () => number;
+  /** The 2026-07-28 side of the endpoint (one long-lived engine, no sessions). */
+  readonly modern: ModernEndpoint;
 
   constructor(options: StreamableHttpOptions) {
     this.#factory = options.factory;
@@ -119,6 +128,12 @@ export class StreamableHttpHandler {
             },
           };
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
+    this.modern = new ModernEndpoint({
+      policy: this.#policy,
+      build: (context) => this.#build(context),
+      scopeChallenge: this.#scopeChallenge,
+      events: this.#events,
+    });
     const sessions = this.#sessions;
     if (this.#sharing !== undefined && sessions !== undefined) {
       const sharing = this.#sharing;
@@ -134,10 +149,11 @@ export class StreamableHttpHandler {
     return this.#stateless;
   }
 
-  /** Builds the shared engine (stateless mode, or shareEngine). */
+  /** Builds the modern engine, and the shared 2025 engine (stateless mode, or shareEngine). */
   async start(): Promise<void> {
+    await this.modern.start();
     if (!this.#shareEngine || this.#engine !== undefined) return;
-    const server = await this.#build({ sessionId: undefined, principal: ANONYMOUS });
+    const server = await this.#build({ sessionId: undefined, principal: ANONYMOUS, era: 'legacy' });
     const link = new EngineLink({ policy: this.#policy, shared: true });
     await server.connect(link);
     this.#engine = { server, link };
@@ -156,6 +172,7 @@ export class StreamableHttpHandler {
   /** Closes every session, then the shared engine. */
   async close(): Promise<void> {
     await this.#sessions?.closeAll();
+    await this.modern.close();
     if (this.#engine !== undefined) {
       await this.#engine.server.close();
       this.#engine = undefined;
@@ -167,7 +184,22 @@ export class StreamableHttpHandler {
    * (streams included) whose caller `valid` no longer accepts at `now`, and cancels their work.
    */
   endRequestsOfEndedCredentials(valid: (principal: Principal, now: number) => boolean, now: number): void {
+    this.modern.endRequestsOfEndedCredentials(valid, now);
     this.#statelessChannel?.link.abortWhere((context) => !valid(context.principal, now), new WardenError('WARDEN_ERR_AUTH_INVALID', { reason: 'credential_ended' }));
+  }
+
+  /**
+   * Scope check of a modern request from its headers alone (`Mcp-Method`, decoded `Mcp-Name`),
+   * before its body is read: the refusal (reason and challenge headers) when the caller may not
+   * use that tool, prompt or resource. Records the refusal like the body-based one.
+   */
+  headerDenial(principal: Principal, clientIp: string, method: string, name: string): { reason: string; headers: Record<string, string> | undefined } | undefined {
+    const params = method === 'resources/read' ? { uri: name } : method === 'tools/call' || method === 'prompts/get' ? { name } : undefined;
+    if (params === undefined) return undefined;
+    const denied = this.#policy.refuse(principal, [{ jsonrpc: '2.0', id: 0, method, params }]);
+    if (denied === undefined) return undefined;
+    this.#events?.scopeDenied?.(clientIp, principal, denied.kind === 'tool' ? denied.name : `operator:${denied.name}`);
+    return { reason: denied.kind === 'tool' ? 'tool_scope' : 'operator_scope', headers: this.#scopeChallenge?.(principal, denied) };
   }
 
   handle(request: McpHttpRequest): McpHttpResponse | Promise<McpHttpResponse> {
@@ -187,6 +219,19 @@ export class StreamableHttpHandler {
     if (!isJsonContentType(request.contentType)) return fail('WARDEN_ERR_UNSUPPORTED_MEDIA_TYPE', 'content_type');
     const accepts = parseAccept(request.accept);
     if (!accepts.json && !accepts.sse) return fail('WARDEN_ERR_NOT_ACCEPTABLE', 'accept');
+    // The era is chosen by how the client opens (2026-07-28 basic/versioning): a request
+    // carrying its version in _meta is modern, initialize and session traffic are 2025-era.
+    const era = classifyEra({ httpMethod: 'POST', headers: request.headers, body: request.body });
+    if (era.era === 'modern') return this.modern.handle(request, era, accepts);
+    if (era.era === 'reject') {
+      return {
+        kind: 'error',
+        error: new WardenError(era.code === RPC.HEADER_MISMATCH ? 'WARDEN_ERR_HEADER_MISMATCH' : era.code === RPC.UNSUPPORTED_PROTOCOL_VERSION ? 'WARDEN_ERR_UNSUPPORTED_VERSION' : era.code === RPC.INVALID_PARAMS ? 'WARDEN_ERR_INVALID_ENVELOPE' : 'WARDEN_ERR_INVALID_REQUEST', {
+          reason: era.cell,
+          rpc: { id: echoableId(request.body), message: era.message, data: era.data },
+        }),
+      };
+    }
     const parsed = this.#parse(request.body);
     if (!parsed.ok) return parsed.response;
     const { messages, kinds, batch } = parsed;
@@ -361,7 +406,7 @@ export class StreamableHttpHandler {
         return live;
       }
       const link = new EngineLink({ policy: this.#policy });
-      const server = await this.#build({ sessionId: meta.id, principal: request.principal });
+      const server = await this.#build({ sessionId: meta.id, principal: request.principal, era: 'legacy' });
       await server.connect(link);
       const channel = this.#newChannel(meta.id, link);
       const delivery = { principal: request.principal, clientIp: request.clientIp, extra: { authInfo: request.authInfo } };
@@ -420,7 +465,7 @@ export class StreamableHttpHandler {
     } else {
       link = new EngineLink({ policy: this.#policy });
       try {
-        server = await this.#build({ sessionId: id, principal: request.principal });
+        server = await this.#build({ sessionId: id, principal: request.principal, era: 'legacy' });
         await server.connect(link);
       } catch (cause) {
         sessions.release(principalId, false);
@@ -497,6 +542,13 @@ export class StreamableHttpHandler {
     channel.deliver(messages, kinds, exchange, delivery);
     return exchange.promise;
   }
+}
+
+/** The id of a single JSON-RPC request body, when it is a valid id (the spec's refusals echo it). */
+function echoableId(body: unknown): string | number | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
 }
 
 /** The initialize request with a protocol version we serve (the engine echoes what it is given). */

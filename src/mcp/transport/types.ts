@@ -37,6 +37,13 @@ export interface McpHttpRequest {
   readonly clientIp: string;
   /** Passed to SDK request handlers as `ctx.http.authInfo`; never holds the secret. */
   readonly authInfo: AuthInfo | undefined;
+  /** All request headers (Node's lower-case names): the modern era checks `Mcp-Name`, `Mcp-Param-*`. */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * Registers a listener for the client closing the connection before the answer was written
+   * (modern requests: cancellation). Absent when the caller cannot tell.
+   */
+  readonly onClose?: ((listener: () => void) => void) | undefined;
 }
 
 /** How the HTTP layer must answer. */
