@@ -5,14 +5,23 @@
  *  (a) per request, the SDK's own model: `createMcpHandler(factory).fetch(new Request(...))`,
  *      which classifies, calls the factory (a fresh McpServer with the tool registered),
  *      validates the headers and serves through a single-use per-request transport;
- *  (b) one long-lived modern instance, as mcp-warden's engine binding keeps it (when the build
- *      has one; see `longLivedCase`).
- * Each case is timed sequentially (one request in flight: µs/op is the cost of one request
+ *  (b) one long-lived modern instance, as mcp-warden keeps it: its `ModernEndpoint` (dist/,
+ *      the factory called once, `bindModernEra`, the discover self-test at start) serving each
+ *      request through its `EngineLink`, after the body is parsed and classified (`classifyEra`)
+ *      the way the HTTP layer does; header checks, scope policy and result policy included,
+ *      Fastify, sockets and authentication not.
+ * Both run the same factory (bench/lib/v2-echo.mjs) on the same request (`modernCall`). Each
+ * case is timed sequentially (one request in flight: µs/op is the cost of one request
  * including its microtask hops), and JS heap allocation per op is read from V8's GC profiler.
  */
 
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { createMcpHandler } from '@modelcontextprotocol/server';
+import { classifyEra } from '../../dist/mcp/era.js';
+import { DefaultPolicy } from '../../dist/mcp/policy.js';
+import { ModernEndpoint } from '../../dist/mcp/transport/modern.js';
+import { parseAccept } from '../../dist/mcp/transport/negotiation.js';
+import { ANONYMOUS } from '../../dist/security/identity.js';
 import { answerCheck, ECHO_ARGS, modernCall } from './mcp-http.mjs';
 import { usPerOp } from './stats.mjs';
 import { echoServer } from './v2-echo.mjs';
@@ -90,23 +99,50 @@ async function perRequestCase(iterations) {
   }
 }
 
-/**
- * Times the engine cases. `longLived`, when given, is `{ label, op }`: an op serving the same
- * echo call through one long-lived instance and resolving with the answer's JSON text.
- *
- * @param {{ iterations: number, longLived?: { label: string, setup: () => Promise<{ op: () => Promise<string>, close: () => Promise<void> }> } }} options
- */
-export async function engineMicro({ iterations, longLived }) {
-  const result = { perRequest: await perRequestCase(iterations), longLived: null };
-  if (longLived !== undefined) {
-    const { op, close } = await longLived.setup();
-    try {
-      const first = await op();
-      if (!answerCheck('modern')(first)) throw new Error(`${longLived.label} did not answer the echo call: ${first.slice(0, 300)}`);
-      result.longLived = { label: longLived.label, ...(await timeAsync(op, iterations)) };
-    } finally {
-      await close();
+/** (b): mcp-warden's long-lived modern engine, one request handed over per op. */
+async function longLivedCase(iterations) {
+  const endpoint = new ModernEndpoint({ policy: new DefaultPolicy(), build: async () => echoServer() });
+  await endpoint.start();
+  const call = modernCall('echo', ECHO_ARGS);
+  const check = answerCheck('modern');
+  const accepts = parseAccept(call.headers.accept);
+  let failures = 0;
+  const op = async () => {
+    const body = JSON.parse(call.body);
+    const route = classifyEra({ httpMethod: 'POST', headers: call.headers, body });
+    if (route.era !== 'modern') throw new Error(`classifyEra did not find the modern request: ${JSON.stringify(route)}`);
+    const request = {
+      method: 'POST',
+      sessionId: undefined,
+      protocolVersion: call.headers['mcp-protocol-version'],
+      accept: call.headers.accept,
+      contentType: call.headers['content-type'],
+      lastEventId: undefined,
+      body,
+      principal: ANONYMOUS,
+      clientIp: '127.0.0.1',
+      authInfo: undefined,
+      headers: call.headers,
+    };
+    const answer = await endpoint.handle(request, route, accepts);
+    if (answer.kind !== 'body' || answer.status !== 200) {
+      failures++;
+      return JSON.stringify(answer.kind === 'error' ? { error: answer.error.code } : { kind: answer.kind, status: answer.status });
     }
+    return answer.body;
+  };
+  const first = await op();
+  if (!check(first)) throw new Error(`ModernEndpoint did not answer the echo call: ${first.slice(0, 300)}`);
+  try {
+    const timing = await timeAsync(op, iterations);
+    if (failures > 0) throw new Error(`ModernEndpoint answered ${failures} calls with something other than a 200 body`);
+    return { label: 'mcp-warden ModernEndpoint', ...timing };
+  } finally {
+    await endpoint.close();
   }
-  return result;
+}
+
+/** Times both engine cases on the same request (see the module comment). */
+export async function engineMicro({ iterations }) {
+  return { perRequest: await perRequestCase(iterations), longLived: await longLivedCase(iterations) };
 }

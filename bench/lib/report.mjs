@@ -155,7 +155,7 @@ export function verdicts({ byName, ratio, micro, connections }) {
   const out = [];
   const add = (target, measured, goal, direction, format, extra = '') => {
     if (measured === undefined || !Number.isFinite(measured)) {
-      out.push({ target, measured: null, goal, pass: null, margin: 'n/a (not measured in this run, or its runs had wrong answers)' });
+      out.push({ target, measured: null, goal, pass: null, margin: 'n/a (not measured, or wrong answers)' });
       return;
     }
     const pass = direction === '>=' ? measured >= goal : measured <= goal;
