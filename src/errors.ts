@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   WARDEN_ERR_HOST_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: host not allowed' },
   WARDEN_ERR_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-IP limit' },
   WARDEN_ERR_KEY_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-key limit' },
+  WARDEN_ERR_TOOL_RATE_LIMITED: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-tool limit' },
   WARDEN_ERR_INSUFFICIENT_SCOPE: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: insufficient scope' },
   WARDEN_ERR_IP_FORBIDDEN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: address not allowed' },
   WARDEN_ERR_IP_BANNED: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: temporarily banned after repeated authentication failures' },
@@ -77,6 +78,10 @@ export const ERROR_CODES = {
   WARDEN_ERR_UNSUPPORTED_VERSION: { status: 400, rpc: RPC.UNSUPPORTED_PROTOCOL_VERSION, message: 'Unsupported protocol version' },
   WARDEN_ERR_INVALID_ENVELOPE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid params' },
   WARDEN_ERR_METHOD_NOT_FOUND: { status: 404, rpc: RPC.METHOD_NOT_FOUND, message: 'Method not found' },
+  // subscriptions/listen (2026-07-28): refused before the stream opens.
+  WARDEN_ERR_INVALID_LISTEN_FILTER: { status: 400, rpc: RPC.INVALID_PARAMS, message: "Invalid params: 'notifications' is required and must be a valid subscription filter" },
+  WARDEN_ERR_LISTEN_NEEDS_SSE: { status: 406, rpc: RPC.SERVER_ERROR, message: 'Not Acceptable: subscriptions/listen answers with text/event-stream' },
+  WARDEN_ERR_TOO_MANY_LISTENS: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: subscription stream limit' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;

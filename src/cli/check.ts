@@ -1,7 +1,8 @@
 /**
  * @module cli/check
  * `mcp-warden check`: a security audit of a running MCP server over HTTP, ours or anyone's.
- * Prints one line per check (or one JSON report with `--json`) and exits 1 when any check
+ * Prints the protocol eras the server speaks (2026-07-28 and/or a 2025 revision), then one
+ * line per check (or one JSON report with `--json`) and exits 1 when any check
  * fails, 0 otherwise, 2 on bad usage. An unreachable target gives one clear sentence.
  *
  * @example
@@ -62,7 +63,7 @@ export async function runCheck(options: CheckCommandOptions, io: CheckIo = proce
 export function registerCheck(program: Command, io: CheckIo & { exit?: (code: number) => void } = processIo()): void {
   program
     .command('check')
-    .description("audit the security of a running MCP server over HTTP (ours or anyone's); exit 1 if any check fails")
+    .description("audit the security of a running MCP server over HTTP (ours or anyone's), in each protocol era it speaks; exit 1 if any check fails")
     .requiredOption('--url <url>', 'the MCP endpoint, e.g. http://127.0.0.1:8443/mcp')
     .addOption(new Option('--api-key <key>', 'key sent as Authorization: Bearer (prefer the environment: keys on the command line show in ps)').env('MCP_API_KEY'))
     .option('--test <names...>', `checks to run (space- or comma-separated, repeatable): ${CHECK_NAMES.join(', ')}, all (default: all but rate)`)

@@ -88,10 +88,14 @@ export interface ConnectionsConfig {
   readonly maxPerIp: number | undefined;
 }
 
-/** MCP sessions and their GET streams; lifetimes in seconds. */
+/** MCP sessions and their GET streams, and the 2026-07-28 listen streams; lifetimes in seconds. */
 export interface SessionsConfig {
   readonly max: number;
   readonly maxPerKey: number;
+  /** `subscriptions/listen` streams held at once (default: `max`). */
+  readonly maxListen: number;
+  /** `subscriptions/listen` streams one principal may hold (default: `maxPerKey`). */
+  readonly maxListenPerKey: number;
   readonly ttl: number;
   readonly unusedTtl: number;
   readonly streamIdleTimeout: number;
@@ -113,7 +117,7 @@ function topLevel(values: OptionValues) {
     sharedSecret, sharedSecretPrevious, sharedSecretFile, sharedSecretPreviousFile,
     auditLog, auditRefusalsLog, auditMaxBytes, auditMaxFiles, auditKey, auditArguments, auditAggregateInterval,
     headersTimeout, requestTimeout, keepAliveTimeout, lingerTimeout, maxConnections, maxConnectionsPerIp,
-    maxSessions, maxSessionsPerKey, sessionTtl, sessionUnusedTtl, streamIdleTimeout, streamMaxLifetime,
+    maxSessions, maxSessionsPerKey, maxListenStreams, maxListenPerKey, sessionTtl, sessionUnusedTtl, streamIdleTimeout, streamMaxLifetime,
     eventStoreBytes, eventStorePrincipalBytes, eventStoreStreamBytes,
     ...top
   } = values;
@@ -196,6 +200,8 @@ export function groupConfig(values: OptionValues, configFile: string | undefined
     sessions: {
       max: values.maxSessions,
       maxPerKey: values.maxSessionsPerKey,
+      maxListen: values.maxListenStreams ?? values.maxSessions,
+      maxListenPerKey: values.maxListenPerKey ?? values.maxSessionsPerKey,
       ttl: values.sessionTtl,
       unusedTtl: values.sessionUnusedTtl,
       streamIdleTimeout: values.streamIdleTimeout,

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import * as v from './validators.js';
 
-export { LOG_LEVELS, JWT_ALGORITHMS, type LogLevel, type TrustProxy } from './validators.js';
+export { LOG_LEVELS, JWT_ALGORITHMS, type LogLevel, type ToolRateLimit, type TrustProxy } from './validators.js';
 
 /** Where a value came from; shown in error messages so operators find the bad setting. */
 export type OptionSource = 'flag' | 'env' | 'value' | 'file' | 'default';
@@ -57,6 +57,15 @@ export const OPTION_SPECS = [
     description: 'client IPs tracked at once; beyond it new clients share one overflow limit (bounds memory)',
     schema: v.integer(100, 10_000_000),
     default: 200_000,
+  },
+  {
+    key: 'toolRateLimit',
+    flag: '--tool-rate-limit <tool=n/window>',
+    repeatable: true,
+    env: 'MCP_TOOL_RATE_LIMIT',
+    description: 'calls of one tool allowed per key (or token subject) in any rolling window, e.g. calculate=30/60s (window in ms, s, m or h, 1s to 24h); repeatable (env: comma-separated)',
+    schema: v.toolRateLimits,
+    default: [],
   },
   {
     key: 'trustProxy',
@@ -133,6 +142,20 @@ export const OPTION_SPECS = [
     description: 'MCP sessions one key or token subject may hold at once (keeps one caller from taking all of --max-sessions)',
     schema: v.integer(1, 1_000_000),
     default: 1000,
+  },
+  {
+    key: 'maxListenStreams',
+    flag: '--max-listen-streams <n>',
+    env: 'MCP_MAX_LISTEN_STREAMS',
+    description: 'subscriptions/listen streams (MCP 2026-07-28) held at once; beyond it a new one gets 429 (default: --max-sessions)',
+    schema: v.integer(1, 1_000_000),
+  },
+  {
+    key: 'maxListenPerKey',
+    flag: '--max-listen-per-key <n>',
+    env: 'MCP_MAX_LISTEN_PER_KEY',
+    description: 'subscriptions/listen streams one key or token subject may hold at once; beyond it a new one gets 429 (default: --max-sessions-per-key)',
+    schema: v.integer(1, 1_000_000),
   },
   {
     key: 'sessionTtl',

@@ -228,3 +228,114 @@ export const redisPrefix = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9:_.-]+$/, { error: 'expected letters, digits and : _ . -' });
+
+/** One per-tool rate limit (`--tool-rate-limit calculate=30/60s`): `limit` calls per credential in any rolling `windowMs`. */
+export interface ToolRateLimit {
+  readonly tool: string;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** MCP tool names (2025-11-25 server/tools §tool names): 1-128 of A-Z a-z 0-9 _ - . */
+export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const TOOL_WINDOW = /^(\d{1,9})(ms|s|m|h)$/;
+const WINDOW_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+export const TOOL_WINDOW_MIN_MS = 1000;
+export const TOOL_WINDOW_MAX_MS = 86_400_000;
+export const TOOL_LIMIT_MAX = 1_000_000;
+/** Bounds on what the option may configure: each distinct window costs a limiter (and its memory). */
+export const MAX_TOOL_RATE_LIMITS = 256;
+export const MAX_TOOL_RATE_WINDOWS = 16;
+
+const TOOL_RATE_LIMIT_FORM = 'expected tool=n/window, e.g. calculate=30/60s (tool: 1-128 of A-Z a-z 0-9 _ - .; n: 1 to 1000000; window: a number with ms, s, m or h, from 1s to 24h)';
+
+/** Config text shown back to the operator in an error, clipped so a huge value cannot flood the message. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+/** `n/window` → limit and window, or the reason it is not one. */
+function parseToolQuota(text: string): { limit: number; windowMs: number } | string {
+  const slash = text.indexOf('/');
+  const count = slash === -1 ? '' : text.slice(0, slash).trim();
+  const window = TOOL_WINDOW.exec(slash === -1 ? '' : text.slice(slash + 1).trim());
+  if (!/^\d{1,9}$/.test(count) || window === null) return TOOL_RATE_LIMIT_FORM;
+  return checkQuota(Number(count), Number(window[1]) * WINDOW_UNIT_MS[window[2] as keyof typeof WINDOW_UNIT_MS]);
+}
+
+/** Checks a parsed limit's numbers (the text form is checked by {@link parseToolQuota}). */
+function checkQuota(limit: unknown, windowMs: unknown): { limit: number; windowMs: number } | string {
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > TOOL_LIMIT_MAX) return `n must be from 1 to ${TOOL_LIMIT_MAX}`;
+  if (!Number.isInteger(windowMs) || (windowMs as number) < TOOL_WINDOW_MIN_MS || (windowMs as number) > TOOL_WINDOW_MAX_MS) return 'the window must be from 1s to 24h';
+  return { limit: limit as number, windowMs: windowMs as number };
+}
+
+/** The tool and quota of one entry before the name is checked, or the reason it has none. */
+function splitEntry(item: unknown): { tool: unknown; quota: { limit: number; windowMs: number } | string; text: string } | string {
+  if (typeof item === 'string') {
+    const equals = item.indexOf('=');
+    if (equals === -1) return `${shown(item)}: ${TOOL_RATE_LIMIT_FORM}`;
+    return { tool: item.slice(0, equals).trim(), quota: parseToolQuota(item.slice(equals + 1)), text: item };
+  }
+  if (Array.isArray(item) && item.length === 2) {
+    // An entry of the config-file object { "tool": "n/window" }.
+    const [tool, quota] = item as [unknown, unknown];
+    const text = `${String(tool)}=${String(quota)}`;
+    return { tool, quota: typeof quota === 'string' ? parseToolQuota(quota) : TOOL_RATE_LIMIT_FORM, text };
+  }
+  if (typeof item === 'object' && item !== null) {
+    // The parsed form: given in code, and what a validated config is checked again with.
+    const { tool, limit, windowMs, ...rest } = item as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) return TOOL_RATE_LIMIT_FORM;
+    return { tool, quota: checkQuota(limit, windowMs), text: String(tool) };
+  }
+  return TOOL_RATE_LIMIT_FORM;
+}
+
+/** One entry: `tool=n/window` text, a `[tool, "n/window"]` pair from a config-file object, or an already parsed limit. */
+function parseToolRateLimit(item: unknown): ToolRateLimit | string {
+  const entry = splitEntry(item);
+  if (typeof entry === 'string') return entry;
+  if (typeof entry.quota === 'string') return `${shown(entry.text)}: ${entry.quota}`;
+  if (typeof entry.tool !== 'string' || !TOOL_NAME.test(entry.tool)) return `${shown(String(entry.tool))}: not a tool name (1-128 of A-Z a-z 0-9 _ - .)`;
+  return { tool: entry.tool, limit: entry.quota.limit, windowMs: entry.quota.windowMs };
+}
+
+/**
+ * Per-tool rate limits: `tool=n/window` entries, comma-separated (env) or repeated (flag), or in
+ * a config file as an array of such strings or an object `{ "tool": "n/window" }`. Parsed here,
+ * once, into a list; a tool named twice is an error.
+ */
+export const toolRateLimits = z.preprocess(
+  (value) => {
+    const items = list(value);
+    if (typeof items === 'object' && items !== null && !Array.isArray(items)) return Object.entries(items);
+    return items;
+  },
+  z.array(z.unknown(), { error: 'expected tool=n/window entries (a list, or an object of tool → "n/window")' }).transform((items, context): readonly ToolRateLimit[] => {
+    const limits: ToolRateLimit[] = [];
+    const seen = new Set<string>();
+    for (const item of items) {
+      const parsed = parseToolRateLimit(item);
+      if (typeof parsed === 'string') {
+        context.issues.push({ code: 'custom', message: parsed, input: item });
+        return z.NEVER;
+      }
+      if (seen.has(parsed.tool)) {
+        context.issues.push({ code: 'custom', message: `duplicate tool ${shown(parsed.tool)} (give each tool one limit)`, input: item });
+        return z.NEVER;
+      }
+      seen.add(parsed.tool);
+      limits.push(Object.freeze(parsed));
+    }
+    if (limits.length > MAX_TOOL_RATE_LIMITS) {
+      context.issues.push({ code: 'custom', message: `at most ${MAX_TOOL_RATE_LIMITS} tools`, input: items });
+      return z.NEVER;
+    }
+    if (new Set(limits.map((entry) => entry.windowMs)).size > MAX_TOOL_RATE_WINDOWS) {
+      context.issues.push({ code: 'custom', message: `at most ${MAX_TOOL_RATE_WINDOWS} distinct windows (each is a limiter of its own)`, input: items });
+      return z.NEVER;
+    }
+    return Object.freeze(limits);
+  }),
+);

@@ -7,6 +7,7 @@
  *                       → IP rules and bans → rate limit → Host/Origin guard → CORS (preflight)
  *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
  *                       on /mcp, /api/* and /metrics → operator role, on /api/status and /metrics
+ *   preHandler (route): per-tool rate limits on /mcp, from the parsed body (--tool-rate-limit)
  *   onResponse:         one log line, counters
  *
  * Requests refused before any hook meet the same guards: malformed URLs through
@@ -48,6 +49,7 @@ import { createAuthHook } from './hooks/auth.js';
 import { createIpGuard } from './hooks/ip-guard.js';
 import { createOperatorGuard } from './hooks/operator.js';
 import { createPrincipalLimits } from './hooks/principal-limits.js';
+import { createToolLimits } from './hooks/tool-limits.js';
 import { createHostOriginGuard, MAX_HEADER_COUNT } from './hooks/host-origin.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
 import { createRequestLog, logRefusal, type RefusedRequestLog } from './hooks/request-log.js';
@@ -75,6 +77,8 @@ export interface AppDependencies {
   readonly rateLimitStore: RateLimitStore;
   /** Counts requests per credential (keys with their own rate limit). */
   readonly keyRateLimitStore: RateLimitStore;
+  /** Counts calls per credential and tool (`--tool-rate-limit`), one store per distinct window. */
+  readonly toolRateLimitStores: ReadonlyMap<number, RateLimitStore>;
   readonly events: SecurityEvents;
   readonly metrics: Metrics | undefined;
   readonly mcp: StreamableHttpHandler;
@@ -284,7 +288,8 @@ function registerRoutes(app: FastifyInstance, deps: AppDependencies): void {
   registerPublicRoutes(app, { pageInfo: deps.pageInfo, health: deps.health, readiness: deps.readiness?.state });
   const operatorGuards = secured ? [...guards, createOperatorGuard({ challenges: deps.challenges, events })] : guards;
   registerApiRoutes(app, { guards, operatorGuards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
-  registerMcpRoutes(app, { handler: deps.mcp, guards });
+  const toolLimits = secured ? createToolLimits({ limits: config.toolRateLimit, stores: deps.toolRateLimitStores, events }) : undefined;
+  registerMcpRoutes(app, { handler: deps.mcp, guards, toolLimits: toolLimits?.enabled === true ? toolLimits : undefined });
   if (deps.metrics !== undefined) {
     registerMetricsRoute(app, { metrics: deps.metrics, guards: operatorGuards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }

@@ -25,6 +25,9 @@ export interface MetricsOptions {
 /** What reached the process-level handlers. */
 export type ProcessErrorKind = 'unhandled_rejection' | 'uncaught_exception';
 
+/** Which rate limit refused a request: per client IP, per credential, per credential and tool. */
+export type RateLimitKind = 'ip' | 'key' | 'tool';
+
 export class Metrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'route' | 'method' | 'status'>;
@@ -49,7 +52,7 @@ export class Metrics {
     this.#requests = new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers });
     this.#latency = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request latency by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
     this.#authFailures = new Counter({ name: `${PREFIX}auth_failures_total`, help: 'Authentication failures by reason', labelNames: ['reason'], registers });
-    this.#rateLimited = new Counter({ name: `${PREFIX}rate_limited_total`, help: 'Requests refused by a rate limit, by limit (ip, key)', labelNames: ['limit'], registers });
+    this.#rateLimited = new Counter({ name: `${PREFIX}rate_limited_total`, help: 'Requests refused by a rate limit, by limit (ip, key, tool)', labelNames: ['limit'], registers });
     this.#toolCalls = new Counter({ name: `${PREFIX}tool_calls_total`, help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers });
     this.#denied = new Counter({ name: `${PREFIX}denied_total`, help: 'Requests refused with 403, by reason (ip_rule, banned, host, origin, scope)', labelNames: ['reason'], registers });
     this.#redisFallbacks = new Counter({ name: `${PREFIX}redis_fallbacks_total`, help: 'Calls answered from per-replica state because Redis failed or was down', registers });
@@ -132,7 +135,7 @@ export class Metrics {
     this.#authFailures.labels(reason).inc();
   }
 
-  rateLimited(limit: 'ip' | 'key'): void {
+  rateLimited(limit: RateLimitKind): void {
     this.#rateLimited.labels(limit).inc();
   }
 

@@ -20,7 +20,7 @@ import type { Principal } from '../security/identity.js';
 import { clientKey } from '../security/client-ip.js';
 import type { ReloadEvent } from '../security/key-source.js';
 import type { AuditLog } from './audit.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, RateLimitKind } from './metrics.js';
 import { RefusalAggregator, type RefusalSummary } from './refusal-aggregator.js';
 import type { ServerStats } from './stats.js';
 
@@ -115,11 +115,12 @@ export class SecurityEvents implements McpEventSink {
     if (this.#first('auth_failure', reason, ip, undefined)) this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
   }
 
-  rateLimited(ip: string, limit: 'ip' | 'key', principal?: Principal): void {
+  /** `tool`: the configured name of the tool whose per-tool limit refused the call (never a name from the request). */
+  rateLimited(ip: string, limit: RateLimitKind, principal?: Principal, tool?: string): void {
     this.#stats.limited();
     this.#metrics?.rateLimited(limit);
-    this.#remember({ type: 'rate_limited', ip, reason: limit, principal: principal?.id });
-    if (this.#first('rate_limited', limit, ip, principal?.id)) this.#refusalAudit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id });
+    this.#remember({ type: 'rate_limited', ip, reason: limit, principal: principal?.id, tool });
+    if (this.#first('rate_limited', limit, ip, principal?.id)) this.#refusalAudit?.record({ event: 'rate_limited', ip, limit, principal: principal?.id, tool });
   }
 
   denied(ip: string, reason: DenialReason, principal?: Principal): void {

@@ -28,10 +28,17 @@ export class ServerStats implements McpEventSink {
   modernRequests = 0;
   readonly tools = new Map<string, ToolCounters>();
   readonly #activeSessions: () => number;
+  readonly #listenStreams: () => number;
 
-  constructor(options: { enabled: boolean; activeSessions: () => number }) {
+  constructor(options: { enabled: boolean; activeSessions: () => number; listenStreams?: () => number }) {
     this.enabled = options.enabled;
     this.#activeSessions = options.activeSessions;
+    this.#listenStreams = options.listenStreams ?? (() => 0);
+  }
+
+  /** Open `subscriptions/listen` streams on this replica (a count the hub keeps: free to read). */
+  listenStreams(): number {
+    return this.#listenStreams();
   }
 
   request(): void {

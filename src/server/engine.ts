@@ -2,7 +2,8 @@
  * @module server/engine
  * The MCP side: the session registry (caps, lifetimes, a credential's end ends its sessions),
  * the server factory (yours or the built-in tools), the policy and access rules, the tool
- * catalog, the event stores for resumable streams, and the Streamable HTTP handler over them.
+ * catalog, the event stores for resumable streams, the `subscriptions/listen` streams, and the
+ * Streamable HTTP handler over them.
  */
 
 import type { Logger } from 'pino';
@@ -13,10 +14,12 @@ import { BUILTIN_ACCESS, createBuiltinServer } from '../mcp/builtin-server.js';
 import { ToolCatalog } from '../mcp/catalog.js';
 import { DefaultPolicy } from '../mcp/policy.js';
 import { SessionRegistry, type ServerFactory } from '../mcp/sessions.js';
+import { ListenHub } from '../mcp/transport/listen.js';
 import { StreamableHttpHandler } from '../mcp/transport/streamable-http.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { ServerStats } from '../observability/stats.js';
 import type { Authenticator } from '../security/authenticator.js';
+import type { ChangeSharing } from '../shared-state/change-sharing.js';
 import type { SharedState } from '../shared-state/index.js';
 import type { SessionSharing } from '../shared-state/session-sharing.js';
 import { MemoryEventStore } from '../store/memory/event-store.js';
@@ -60,6 +63,8 @@ export function createSessions(
 export interface EngineParts {
   readonly sessions: SessionRegistry;
   readonly sharing: SessionSharing | undefined;
+  /** Listen-stream changes to and from other replicas (Redis only). */
+  readonly changes: ChangeSharing | undefined;
   readonly sharedState: SharedState;
   readonly events: SecurityEvents;
   readonly stats: ServerStats;
@@ -70,17 +75,21 @@ export interface EngineParts {
 
 export interface Engine {
   readonly mcp: StreamableHttpHandler;
+  /** The `subscriptions/listen` streams; its notifier is `warden.notify`. */
+  readonly listen: ListenHub;
   readonly catalog: ToolCatalog;
 }
 
 export function createEngine(options: WardenServerOptions, config: Readonly<Config>, logger: Logger, now: () => number, parts: EngineParts): Engine {
-  const { sessions, sharing, sharedState, events, stats, challenges, configSummary, streamOwner } = parts;
+  const { sessions, sharing, changes, sharedState, events, stats, challenges, configSummary, streamOwner } = parts;
   const factory: ServerFactory = options.mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary }));
   // The built-in tools keep no per-session engine state, so one engine serves every session.
   const shareEngine = options.mcpServer === undefined ? true : options.shareServer === true;
   const access = options.mcpServer === undefined ? BUILTIN_ACCESS : accessRules(options.operatorOnly);
   const policy = new DefaultPolicy({ events, access });
+  const listen = new ListenHub({ maxStreams: config.sessions.maxListen, maxPerPrincipal: config.sessions.maxListenPerKey, relay: changes });
   const mcp = new StreamableHttpHandler({
+    listen,
     factory,
     policy,
     sessions,
@@ -107,5 +116,5 @@ export function createEngine(options: WardenServerOptions, config: Readonly<Conf
     },
   });
   const catalog = new ToolCatalog(factory, access);
-  return { mcp, catalog };
+  return { mcp, listen, catalog };
 }

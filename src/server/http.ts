@@ -37,6 +37,7 @@ export function createHttpApp(options: WardenServerOptions, config: Readonly<Con
     ipRules: createIpRules({ allow: config.allowIps, deny: config.denyIps }),
     rateLimitStore: shared.rateLimitStore,
     keyRateLimitStore: shared.keyRateLimitStore,
+    toolRateLimitStores: shared.toolRateLimitStores,
     events: observed.events,
     metrics: observed.metrics,
     mcp: engine.mcp,

@@ -48,7 +48,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const late = lateParts();
 
   const observed = await createObservability(config, logger, now, late);
-  const shared = await createServerSharedState(config, logger, now, observed.metrics, late);
+  const shared = await createServerSharedState(config, logger, now, observed.metrics, late, options.clock);
   const credentials = await createCredentials(config, options.clock, observed.events, late);
   shared.sharedState.shareKeys(credentials.keySource);
   const sessions = late.sessions.set(createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler }));
@@ -56,6 +56,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const engine = createEngine(mcpServer === undefined ? options : { ...options, mcpServer }, config, logger, now, {
     sessions,
     sharing: shared.sharing,
+    changes: shared.changes,
     sharedState: shared.sharedState,
     events: observed.events,
     stats: observed.stats,
@@ -72,5 +73,5 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     logger.error({ err: error, kind }, kind === 'uncaught_exception' ? 'uncaught exception; stopping gracefully' : 'unhandled promise rejection; still serving');
     observed.metrics?.processError(kind);
   };
-  return { config, app, logger, generatedKey, keySource: credentials.keySource, processError, ...lifecycle(config, logger, app, parts) };
+  return { config, app, logger, generatedKey, keySource: credentials.keySource, notify: engine.listen.notifier, processError, ...lifecycle(config, logger, app, parts) };
 }

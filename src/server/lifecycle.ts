@@ -27,13 +27,15 @@ export interface LifecycleParts {
 
 /** Installs the connection guard and the close hooks on the app. */
 export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): void {
-  const { observed: { connections }, shared: { sharedState, bans, rateLimitStore, keyRateLimitStore }, credentials: { keySource }, sessions, engine: { mcp, catalog } } = parts;
+  const { observed: { connections }, shared: { sharedState, bans, rateLimitStore, keyRateLimitStore, toolRateLimitStores }, credentials: { keySource }, sessions, engine: { mcp, catalog } } = parts;
   // Before listen: refused connections never reach Node's HTTP parser.
   connections.install(app.server);
 
-  // Idle GET streams would hold the server open; they end first, in-flight requests may finish.
+  // Idle GET and listen streams would hold the server open; they end first (listen streams with
+  // their graceful result), in-flight requests may finish.
   app.addHook('preClose', async () => {
     sessions.endStreams();
+    mcp.modern.endStreams();
   });
   app.addHook('onClose', async () => {
     keySource.close();
@@ -42,6 +44,7 @@ export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): v
     await catalog.close();
     await rateLimitStore.close();
     await keyRateLimitStore.close();
+    for (const store of toolRateLimitStores.values()) await store.close();
     bans.close();
     await sharedState.close();
   });

@@ -48,9 +48,9 @@ function openAudit(config: Readonly<Config>, logger: Logger, path: string | unde
       });
 }
 
-export async function createObservability(config: Readonly<Config>, logger: Logger, now: () => number, late: Pick<LateParts, 'sessions' | 'bans'>): Promise<Observability> {
+export async function createObservability(config: Readonly<Config>, logger: Logger, now: () => number, late: Pick<LateParts, 'sessions' | 'bans' | 'handler'>): Promise<Observability> {
   const activeSessions = (): number => late.sessions.get()?.size ?? 0;
-  const stats = new ServerStats({ enabled: config.monitoring, activeSessions });
+  const stats = new ServerStats({ enabled: config.monitoring, activeSessions, listenStreams: () => late.handler.get()?.listen.size ?? 0 });
   // The guard counts its refusals in the metrics, which report the connections it holds.
   const guard = new Late<ConnectionGuard>();
   const metrics = config.monitoring

@@ -1,8 +1,8 @@
 /**
  * @module server/shared-state
  * What this replica shares with the others (see `src/shared-state`): the shared state itself,
- * readiness (not ready until it is synced), the ban list and the rate-limit stores on it, and
- * session sharing (Redis only).
+ * readiness (not ready until it is synced), the ban list and the rate-limit stores on it,
+ * session sharing and the changes listen streams announce (both Redis only).
  */
 
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { BAN_FAILURE_WINDOW_MS, BanList, DEFAULT_MAX_BANS } from '../security/ban-list.js';
 import { createSharedState, type SharedState } from '../shared-state/index.js';
 import { createReadiness, type Readiness } from '../shared-state/readiness.js';
+import { ChangeSharing } from '../shared-state/change-sharing.js';
 import { SessionSharing } from '../shared-state/session-sharing.js';
 import type { RateLimitStore } from '../store/types.js';
 import { streamOwnerOf } from './engine.js';
@@ -22,8 +23,12 @@ export interface ServerSharedState {
   readonly bans: BanList;
   /** Present with Redis only. */
   readonly sharing: SessionSharing | undefined;
+  /** Changes for `subscriptions/listen` streams, to and from other replicas; Redis only. */
+  readonly changes: ChangeSharing | undefined;
   readonly rateLimitStore: RateLimitStore;
   readonly keyRateLimitStore: RateLimitStore;
+  /** The per-tool rate limits' stores, one per distinct window (window ms → store); empty when none is configured. */
+  readonly toolRateLimitStores: ReadonlyMap<number, RateLimitStore>;
 }
 
 function readinessOf(config: Readonly<Config>, logger: Logger, sharedState: SharedState): Readiness {
@@ -69,12 +74,28 @@ function banTableFullLog(logger: Logger): () => void {
   };
 }
 
+/**
+ * One store per distinct window of `--tool-rate-limit` (a store's window is fixed), sized for
+ * the largest limit in it. `clock` (the library's `clock` option) drives the in-memory
+ * limiter; without it the limiter keeps its monotonic default.
+ */
+function toolRateLimitStoresOf(config: Readonly<Config>, sharedState: SharedState, clock: (() => number) | undefined): ReadonlyMap<number, RateLimitStore> {
+  const maxLimits = new Map<number, number>();
+  for (const { windowMs, limit } of config.toolRateLimit) maxLimits.set(windowMs, Math.max(limit, maxLimits.get(windowMs) ?? 0));
+  const stores = new Map<number, RateLimitStore>();
+  for (const [windowMs, maxLimit] of maxLimits) {
+    stores.set(windowMs, sharedState.rateLimitStore(`tool:${windowMs}`, { windowMs, maxLimit, maxClients: config.rateLimitMaxClients, ...(clock === undefined ? {} : { now: clock }) }));
+  }
+  return stores;
+}
+
 export async function createServerSharedState(
   config: Readonly<Config>,
   logger: Logger,
   now: () => number,
   metrics: Metrics | undefined,
   late: Pick<LateParts, 'sessions' | 'bans'>,
+  limiterClock?: () => number,
 ): Promise<ServerSharedState> {
   const sharedState = await createSharedState(config, logger, metrics, { streamOwner: streamOwnerOf(late.sessions) });
   const readiness = readinessOf(config, logger, sharedState);
@@ -91,7 +112,9 @@ export async function createServerSharedState(
   );
   sharedState.shareBans(bans);
   const sharing = sessionSharingOf(config, now, sharedState);
+  const changes = sharedState.mode === 'redis' ? new ChangeSharing({ bus: sharedState.bus, replicaId: sharedState.replicaId, onError: (error) => sharedState.onFailure(error) }) : undefined;
   const rateLimitStore = sharedState.rateLimitStore('ip', { windowMs: config.rateWindow * 1000, maxLimit: config.rateLimit, maxClients: config.rateLimitMaxClients });
   const keyRateLimitStore = sharedState.rateLimitStore('key', { windowMs: config.rateWindow * 1000, maxLimit: 1_000_000, maxClients: 100_000 });
-  return { sharedState, readiness, bans, sharing, rateLimitStore, keyRateLimitStore };
+  const toolRateLimitStores = toolRateLimitStoresOf(config, sharedState, limiterClock);
+  return { sharedState, readiness, bans, sharing, changes, rateLimitStore, keyRateLimitStore, toolRateLimitStores };
 }

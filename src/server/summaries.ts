@@ -68,7 +68,13 @@ function configSummaryOf(config: Readonly<Config>, parts: SummaryParts): () => R
       oneTimeKey: generatedKey !== undefined,
       oauth: jwt === undefined || config.oauth === undefined ? false : { issuer: config.oauth.issuer, audience: config.oauth.audience, algorithms: [...config.oauth.algorithms] },
     },
-    rateLimit: { limit: config.rateLimit, windowSeconds: config.rateWindow, per: 'client IP (IPv6 by /64)', trustProxy: describeTrustProxy(config) },
+    rateLimit: {
+      limit: config.rateLimit,
+      windowSeconds: config.rateWindow,
+      per: 'client IP (IPv6 by /64)',
+      trustProxy: describeTrustProxy(config),
+      perTool: config.toolRateLimit.map(({ tool, limit, windowMs }) => ({ tool, limit, windowMs, per: 'key or token subject' })),
+    },
     ipRules: { allow: [...config.allowIps], deny: [...config.denyIps] },
     bruteForce: config.banThreshold === 0 ? false : { threshold: config.banThreshold, perSeconds: 60, banSeconds: config.banSeconds },
     cors: { origins: [...config.corsOrigins] },
@@ -85,6 +91,8 @@ function configSummaryOf(config: Readonly<Config>, parts: SummaryParts): () => R
     sessions: {
       max: config.sessions.max,
       maxPerKey: config.sessions.maxPerKey,
+      maxListenStreams: config.sessions.maxListen,
+      maxListenPerKey: config.sessions.maxListenPerKey,
       capsArePer: 'replica',
       idleTtlSeconds: config.sessions.ttl,
       unusedTtlSeconds: config.sessions.unusedTtl,

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config, ConfigOptions } from '../config/load.js';
 import type { ProcessErrorKind } from '../observability/metrics.js';
 import type { ServerFactory } from '../mcp/sessions.js';
+import type { ListenNotifier } from '../mcp/transport/listen.js';
 import type { KeySource } from '../security/key-source.js';
 
 /** Options of {@link createServer}. */
@@ -48,7 +49,8 @@ export interface WardenServerOptions {
   readonly benchmarkOnlyDisableSecurity?: boolean;
   /**
    * The clock (epoch ms) for everything that expires: key expiry and rotation overlaps, token
-   * `exp`, session TTLs and GET-stream lifetimes. For tests and simulations; not a CLI option.
+   * `exp`, session TTLs, GET-stream lifetimes and the per-tool rate-limit windows (the per-IP and
+   * per-key limiters keep a monotonic clock). For tests and simulations; not a CLI option.
    */
   readonly clock?: () => number;
 }
@@ -65,6 +67,16 @@ export interface WardenServer {
   readonly generatedKey: string | undefined;
   /** The keys file reloader, when `--keys-file` is set (reload() for tests and tooling). */
   readonly keySource: KeySource;
+  /**
+   * Announces a change to the `subscriptions/listen` streams (MCP 2026-07-28) of every replica
+   * (through Redis when configured), for changes your server's engine does not announce itself
+   * (data that changed elsewhere). A tool, prompt or resource registered at run time on the
+   * modern engine is announced without it.
+   *
+   * @example
+   * warden.notify.resourceUpdated('inventory://stock/42');
+   */
+  readonly notify: ListenNotifier;
   /**
    * Reports an error that reached the process (the CLI installs the handlers): one error log
    * line and `mcp_warden_process_errors_total{kind}`. What to do next is the caller's choice.

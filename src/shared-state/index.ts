@@ -45,8 +45,12 @@ export interface SharedState {
   readonly bus: EventBus;
   /** Recent SSE events shared across replicas (Redis only), for resuming a stream elsewhere. */
   readonly eventStore: EventStore | undefined;
-  /** A rate-limit store for `limiter` (`ip`, `key`, `authfail`), shared when Redis is configured. */
-  rateLimitStore(limiter: string, options: { windowMs: number; maxLimit: number; maxClients: number; overflow?: 'share' | 'evict' }): RateLimitStore;
+  /**
+   * A rate-limit store for `limiter` (`ip`, `key`, `authfail`, `tool:<window ms>`), shared when
+   * Redis is configured. `now` is the clock of the in-memory limiter (and of the local count
+   * beside Redis); Redis itself counts on its own `TIME`.
+   */
+  rateLimitStore(limiter: string, options: { windowMs: number; maxLimit: number; maxClients: number; overflow?: 'share' | 'evict'; now?: () => number }): RateLimitStore;
   /** Shares bans decided here and applies bans decided elsewhere. */
   shareBans(bans: BanList): void;
   /** Shares key revocations/expiries and applies those of other replicas. */

@@ -67,12 +67,27 @@ export interface KeyRestriction {
   readonly expiresAt?: number | undefined;
 }
 
+/** Longest resource URI a change may name (bounds the listen filter and the bus message). */
+export const MAX_CHANGE_URI_CHARS = 2048;
+
+/**
+ * A change `subscriptions/listen` streams announce (MCP 2026-07-28 basic/patterns/subscriptions):
+ * a list changed, or one resource was updated. Shaped like the SDK's `ServerEvent`.
+ */
+export type ServerChange =
+  | { readonly kind: 'tools_list_changed' }
+  | { readonly kind: 'prompts_list_changed' }
+  | { readonly kind: 'resources_list_changed' }
+  | { readonly kind: 'resource_updated'; readonly uri: string };
+
 /** A message between replicas. `origin` is the sending replica's id. */
 export type BusMessage =
   | { readonly type: 'session_closed'; readonly origin: string; readonly sessionId: string }
   | { readonly type: 'keys_restricted'; readonly origin: string; readonly restrictions: readonly KeyRestriction[] }
   | { readonly type: 'ban'; readonly origin: string; readonly client: string; readonly until: number }
-  | { readonly type: 'stream'; readonly origin: string; readonly sessionId: string; readonly message: unknown };
+  | { readonly type: 'stream'; readonly origin: string; readonly sessionId: string; readonly message: unknown }
+  /** A change that happened on the sending replica, for the listen streams the others hold. */
+  | { readonly type: 'change'; readonly origin: string; readonly change: ServerChange };
 
 /** Publish/subscribe between replicas (memory: delivers to this process only). */
 export interface EventBus {

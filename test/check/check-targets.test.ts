@@ -54,11 +54,17 @@ describe('check against an MCP server without authentication', () => {
     // A working MCP server otherwise: the SDK client connects and lists its tool.
     expect(resultOf(report, 'mcp')).toMatchObject({ status: 'PASS', details: { server: { name: 'open-example' }, tools: ['greet'] } });
     expect(resultOf(report, 'health').status).toBe('PASS');
+    // A 2025-only server: the modern era is not spoken, which is an era, not a failure.
+    expect(report?.eras).toEqual(['2025-11-25']);
+    expect(report?.eraProbe).toMatchObject({ modern: { state: 'not spoken', version: '2026-07-28' }, legacy: { state: 'spoken', version: '2025-11-25' } });
+    expect(resultOf(report, 'modern')).toMatchObject({ status: 'SKIP', reason: '2026-07-28 not spoken: server/discover → 400 -32000' });
 
     const text = out.stdout();
+    expect(text).toMatch(/^Eras: 2025-11-25; 2026-07-28 not spoken: server\/discover → 400 -32000$/m);
     expect(text).toMatch(/^FAIL {2}auth {6}no key → 200/m);
+    expect(text).toMatch(/^SKIP {2}modern {4}2026-07-28 not spoken/m);
     expect(text).toMatch(/^Failed: auth, origin, protocol, cors, headers, errors$/m);
-    expect(text).toContain('8 checks: 2 passed, 6 failed, 0 warnings, 0 skipped');
+    expect(text).toContain('9 checks: 2 passed, 6 failed, 0 warnings, 1 skipped');
     expect(report?.summary.failed).toEqual(['auth', 'origin', 'protocol', 'cors', 'headers', 'errors']);
     // The stack is quoted as a one-line excerpt in the reason, never printed as a trace.
     expect(text).not.toMatch(STACK_FRAME);
@@ -115,8 +121,11 @@ describe('check against a server that is down', () => {
       expect(report?.unreachable).toBe(`cannot reach ${url}: connection refused`);
       expect(report?.results.every((result) => result.status === 'FAIL' && result.reason === `cannot reach ${url}: connection refused`)).toBe(true);
       expect(`${out.stdout()}${out.stderr()}`).not.toMatch(STACK_FRAME);
-      if (json) expect((JSON.parse(out.stdout()) as { summary: { fail: number } }).summary.fail).toBe(8);
-      else expect(out.stdout()).toMatch(/^Failed: health, auth, origin, protocol, cors, headers, errors, mcp$/m);
+      // Nothing reached, nothing probed: no eras are claimed.
+      expect(report?.eras).toBeUndefined();
+      if (json) expect((JSON.parse(out.stdout()) as { summary: { fail: number } }).summary.fail).toBe(9);
+      else expect(out.stdout()).toMatch(/^Failed: health, auth, origin, protocol, modern, cors, headers, errors, mcp$/m);
+      expect(out.stdout()).not.toContain('Eras:');
     }
   });
 });

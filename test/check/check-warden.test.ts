@@ -1,8 +1,9 @@
 /**
  * `mcp-warden check` against our own server (real HTTP on an ephemeral loopback port): with
- * the key every default check passes; without it the key-dependent parts are skipped, never
- * failed; a wrong key fails `auth`; `--json` matches the text; `--call-tools` calls the
- * built-in tools; `rate` finds the limit; colour only on a TTY without NO_COLOR.
+ * the key it reports both eras and every default check passes, each modern audit included;
+ * without it the key-dependent parts (the eras among them) are skipped, never failed; a wrong
+ * key fails `auth`; `--json` matches the text; `--call-tools` calls the built-in tools; `rate`
+ * finds the limit; colour only on a TTY without NO_COLOR.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -16,17 +17,20 @@ describe('check against mcp-warden with its key', () => {
   // A roomy limit: these audits together send a few hundred requests.
   const warden = useSharedWarden({ options: { rateLimit: 1000 } });
 
-  it('passes every default check and exits 0', async () => {
+  it('reports both eras, passes every default check (every modern audit included) and exits 0', async () => {
     const out = captureIo();
     const { exitCode, report } = await runCheck({ url: warden.mcpUrl, apiKey: warden.key }, out.io);
     expect(exitCode).toBe(0);
     expect(report?.results.map((result) => result.test)).toEqual(DEFAULT_CHECKS);
     for (const result of report?.results ?? []) expect({ test: result.test, status: result.status, reason: result.reason }).toMatchObject({ status: 'PASS' });
-    expect(report?.summary).toMatchObject({ total: 8, pass: 8, fail: 0, warn: 0, skip: 0, failed: [] });
+    expect(report?.summary).toMatchObject({ total: 9, pass: 9, fail: 0, warn: 0, skip: 0, failed: [] });
+    expect(report?.eras).toEqual(['2026-07-28', '2025-11-25']);
+    expect(report?.eraProbe).toMatchObject({ modern: { state: 'spoken', supportedVersions: ['2026-07-28'] }, legacy: { state: 'spoken', version: '2025-11-25' } });
 
     const text = out.stdout();
+    expect(text).toMatch(/^Eras: 2026-07-28, 2025-11-25$/m);
     expect(textStatuses(text)).toEqual(Object.fromEntries(DEFAULT_CHECKS.map((name) => [name, 'PASS'])));
-    expect(text).toContain('8 checks: 8 passed, 0 failed, 0 warnings, 0 skipped');
+    expect(text).toContain('9 checks: 9 passed, 0 failed, 0 warnings, 0 skipped');
     expect(text).not.toContain('Failed:');
     expect(text).toContain('[OWASP API2:2023 Broken Authentication');
     expect(text).not.toContain('\u001b[');
@@ -40,6 +44,20 @@ describe('check against mcp-warden with its key', () => {
     expect(resultOf(report, 'origin').reason).toBe('Origin: https://mcp-warden-check.invalid → 403 (without Origin → 200)');
     expect(resultOf(report, 'protocol').reason).toContain('MCP-Protocol-Version: 1999-01-01 → 400; a forged Mcp-Session-Id → 404; malformed JSON → 400 -32700');
     expect(resultOf(report, 'mcp').details).toMatchObject({ protocolVersion: '2025-11-25', server: { name: 'mcp-warden' }, sessions: true });
+    // Each modern MUST, as mcp-warden answers it with the key: expected and got agree.
+    const modern = resultOf(report, 'modern');
+    const steps = (modern.details as { steps: Array<{ name: string; status: string; expected?: string; got?: string }> }).steps;
+    expect(Object.fromEntries(steps.map((item) => [item.name, [item.status, item.got]]))).toEqual({
+      'Mcp-Name': ['PASS', '400 -32020'],
+      'Mcp-Method': ['PASS', '400 -32020'],
+      'version mismatch': ['PASS', '400 -32020'],
+      'unsupported version': ['PASS', '400 -32022 with data.supported ["2026-07-28","2025-11-25","2025-06-18","2025-03-26"]'],
+      'unknown method': ['PASS', '404 -32601'],
+      origin: ['PASS', '403 -32000'],
+      'cache hints': ['PASS', 'server/discover ttlMs 0, cacheScope "private"; tools/list ttlMs 0, cacheScope "private"'],
+      'result type': ['PASS', 'resultType complete'],
+    });
+    expect(modern.reason).toContain('server/discover with Origin: https://mcp-warden-check.invalid → 403 -32000 (without Origin → 200)');
     // The audit closes every session it opened (raw probes and the SDK client alike).
     const status = await apiStatus(warden, warden.key);
     expect(status.json<{ activeSessions: number }>().activeSessions).toBe(0);
@@ -54,7 +72,8 @@ describe('check against mcp-warden with its key', () => {
     expect(fromJson.exitCode).toBe(0);
 
     const document = JSON.parse(json.stdout()) as Record<string, unknown> & { results: Array<Record<string, unknown>>; summary: Record<string, unknown> };
-    expect(Object.keys(document)).toEqual(['tool', 'target', 'healthUrl', 'time', 'durationMs', 'results', 'summary']);
+    expect(Object.keys(document)).toEqual(['tool', 'target', 'healthUrl', 'time', 'durationMs', 'eras', 'eraProbe', 'results', 'summary']);
+    expect(document['eras']).toEqual(fromText.report?.eras);
     expect(document['target']).toBe(warden.mcpUrl);
     expect(document['healthUrl']).toBe(`${warden.url}/health`);
     expect(Number.isNaN(Date.parse(document['time'] as string))).toBe(false);
@@ -122,6 +141,11 @@ describe('check against mcp-warden without its key', () => {
     expect(resultOf(report, 'origin')).toMatchObject({ status: 'PASS', reason: 'Origin: https://mcp-warden-check.invalid → 403 (without Origin → 401)' });
     expect(resultOf(report, 'protocol')).toMatchObject({ status: 'SKIP', reason: 'cannot open a session: the server requires authentication (401); pass --api-key' });
     expect(resultOf(report, 'mcp')).toMatchObject({ status: 'SKIP', reason: 'the server requires authentication (401); pass --api-key' });
+    // Without a key the eras cannot be seen; "unknown" is not "not spoken", and one probe was enough to learn it.
+    expect(report?.eras).toEqual([]);
+    expect(report?.eraProbe?.legacy.observed).toBe('not probed: server/discover: the server requires authentication (401); pass --api-key');
+    expect(resultOf(report, 'modern')).toMatchObject({ status: 'SKIP', reason: '2026-07-28 unknown: server/discover: the server requires authentication (401); pass --api-key' });
+    expect(out.stdout()).toMatch(/^Eras: unknown \(server\/discover: the server requires authentication \(401\); pass --api-key\)$/m);
     expect(report?.summary.fail).toBe(0);
   });
 

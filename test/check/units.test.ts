@@ -6,6 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { hasBearerChallenge } from '../../src/operator/check/checks/auth.js';
 import { transportStep } from '../../src/operator/check/checks/headers.js';
+import { judge } from '../../src/operator/check/checks/modern.js';
+import { describeEras } from '../../src/operator/check/eras.js';
+import { modernRequest } from '../../src/operator/check/modern-request.js';
+import type { ProbeResponse } from '../../src/operator/check/probe.js';
 import { isValidRetryAfter } from '../../src/operator/check/checks/rate.js';
 import { findLeaks } from '../../src/operator/check/leaks.js';
 import { banHint, describeNetworkError, rateLimited } from '../../src/operator/check/net-errors.js';
@@ -201,5 +205,90 @@ describe('steps, report and predicates', () => {
     expect(banHint(401, '300')).toBe('');
     expect(rateLimited('60')).toBe('rate limited (429, Retry-After: 60); try again later');
     expect(rateLimited(undefined)).toBe('rate limited (429); try again later');
+  });
+});
+
+/** An answer as the prober returns it, for the pure verdict functions. */
+function answer(status: number, body: unknown, headers: Record<string, string> = {}): ProbeResponse {
+  const text = JSON.stringify(body);
+  const lower = Object.fromEntries(Object.entries({ 'content-type': 'application/json', ...headers }).map(([name, value]) => [name.toLowerCase(), value]));
+  return {
+    url: 'http://127.0.0.1:1/mcp',
+    method: 'POST',
+    status,
+    headers: lower,
+    body: text,
+    durationMs: 1,
+    header: (name) => lower[name.toLowerCase()],
+    messages: () => parseMessages(lower['content-type'], text),
+  };
+}
+
+describe('modern audit verdicts and the eras line', () => {
+  const mismatch = { status: 400, code: -32020 };
+  const rpcError = (code: number): unknown => ({ jsonrpc: '2.0', id: 1, error: { code, message: 'x' } });
+
+  it('judge: the expected status and code pass; 2xx without the code fails; other refusals warn; 429 skips', () => {
+    expect(judge('n', 'probe', answer(400, rpcError(-32020)), mismatch)).toEqual({ name: 'n', status: 'PASS', observed: 'probe → 400 -32020', expected: '400 -32020', got: '400 -32020' });
+    expect(judge('n', 'probe', answer(200, { jsonrpc: '2.0', id: 1, result: {} }), mismatch)).toMatchObject({ status: 'FAIL', observed: 'probe → 200: accepted, expected 400 -32020', got: '200' });
+    // A 2xx with another error still means the body was acted on (e.g. an unknown tool looked up).
+    expect(judge('n', 'probe', answer(200, rpcError(-32602)), mismatch)).toMatchObject({ status: 'FAIL', got: '200 -32602' });
+    // The right code with the wrong status, or the wrong code on a refusal: refused, but not as the spec says.
+    expect(judge('n', 'probe', answer(200, rpcError(-32020)), mismatch)).toMatchObject({ status: 'WARN', observed: 'probe → 200 -32020, expected 400 -32020' });
+    expect(judge('n', 'probe', answer(400, rpcError(-32600)), mismatch)).toMatchObject({ status: 'WARN', observed: 'probe → 400 -32600, expected 400 -32020' });
+    expect(judge('n', 'probe', answer(400, 'not json-rpc'), mismatch)).toMatchObject({ status: 'WARN', got: '400' });
+    expect(judge('n', 'probe', answer(429, {}, { 'Retry-After': '7' }), mismatch)).toMatchObject({ status: 'SKIP', observed: 'probe: rate limited (429, Retry-After: 7); try again later' });
+    // No JSON-RPC code required (Origin): 403 passes, 2xx fails, a ban is named.
+    expect(judge('o', 'origin', answer(403, {}), { status: 403 })).toMatchObject({ status: 'PASS' });
+    expect(judge('o', 'origin', answer(200, {}), { status: 403 })).toMatchObject({ status: 'FAIL' });
+    expect(judge('o', 'origin', answer(401, {}), { status: 403 }).observed).toBe('origin → 401, expected 403');
+  });
+
+  it('describeEras: the spoken eras first, then what is known of the others; a repeated refusal is said once', () => {
+    const modern = { state: 'spoken', version: '2026-07-28', observed: 'server/discover → 200' } as const;
+    const legacy = { state: 'spoken', version: '2025-11-25', observed: 'initialize → 200' } as const;
+    expect(describeEras({ eras: ['2026-07-28', '2025-11-25'], modern, legacy })).toBe('2026-07-28, 2025-11-25');
+    expect(describeEras({ eras: ['2025-11-25'], modern: { ...modern, state: 'not spoken', observed: 'server/discover → 400 -32000' }, legacy })).toBe(
+      '2025-11-25; 2026-07-28 not spoken: server/discover → 400 -32000',
+    );
+    const refused = 'server/discover: the server requires authentication (401); pass --api-key';
+    expect(describeEras({ eras: [], modern: { ...modern, state: 'unknown', observed: refused }, legacy: { state: 'unknown', observed: `not probed: ${refused}` } })).toBe(`unknown (${refused})`);
+  });
+
+  it('text output strips control characters from the versions a server reports', () => {
+    const text = renderText(
+      {
+        tool: 'mcp-warden',
+        target: 'http://127.0.0.1:1/mcp',
+        healthUrl: 'http://127.0.0.1:1/health',
+        time: new Date(0).toISOString(),
+        durationMs: 10,
+        eras: ['2025\u001b[2J-11-25'],
+        eraProbe: {
+          modern: { state: 'not spoken', version: '2026-07-28', observed: 'server/discover → 400' },
+          legacy: { state: 'spoken', version: '2025\u001b[2J-11-25', observed: 'initialize → 200' },
+        },
+        results: [],
+        summary: { total: 0, pass: 0, fail: 0, warn: 0, skip: 0, failed: [] },
+      },
+      { color: false },
+    );
+    expect(text).toContain('Eras: 2025?[2J-11-25; 2026-07-28 not spoken: server/discover → 400\n');
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it('modernRequest mirrors method, name and version into the headers unless told otherwise', () => {
+    const call = modernRequest(3, 'tools/call', { name: 'echo', arguments: {} }, { key: 'k' });
+    expect(call.headers).toMatchObject({ authorization: 'Bearer k', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+    expect(JSON.parse(call.body)).toMatchObject({
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'echo', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+    });
+    const bent = modernRequest(4, 'resources/read', { uri: 'a:b' }, { key: undefined, mcpMethod: null, headerVersion: '2025-11-25', mcpName: 'a:c' });
+    expect(bent.headers['mcp-method']).toBeUndefined();
+    expect(bent.headers).toMatchObject({ 'mcp-protocol-version': '2025-11-25', 'mcp-name': 'a:c' });
+    expect(bent.headers['authorization']).toBeUndefined();
+    expect(JSON.parse(bent.body)).toMatchObject({ params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } });
   });
 });

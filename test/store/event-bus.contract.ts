@@ -39,6 +39,8 @@ export function eventBusContract(name: string, factory: BusHarnessFactory): void
         { type: 'keys_restricted', origin: 'replica-a', restrictions: [{ id: 'k1', disabled: true }, { id: 'k2', disabled: false, expiresAt: 1_900_000_000_000 }] },
         { type: 'ban', origin: 'replica-a', client: '203.0.113.7', until: 1_900_000_000_000 },
         { type: 'stream', origin: 'replica-a', sessionId: 's-1', message: { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'é ✓' } } },
+        { type: 'change', origin: 'replica-a', change: { kind: 'tools_list_changed' } },
+        { type: 'change', origin: 'replica-a', change: { kind: 'resource_updated', uri: 'file:///é ✓.txt' } },
       ];
       for (const message of sent) await publisher.publish(message);
       await vi.waitFor(() => expect(received).toHaveLength(sent.length), { timeout: 2000, interval: 10 });

@@ -84,6 +84,18 @@ describe('BusCodec', () => {
     expect(receiver.decode(sender.encode({ type: 'stream', origin: 'replica-a', sessionId: 's', message: response })).ok).toBe(true);
   });
 
+  it('delivers a signed change; refuses one with an unknown kind, an extra field, a missing or over-long URI', () => {
+    const clock = { now: 1_700_000_000_000 };
+    const sender = codec(S1, undefined, clock);
+    const receiver = codec(S1, undefined, clock);
+    const change: BusMessage = { type: 'change', origin: 'replica-a', change: { kind: 'resource_updated', uri: 'test://a' } };
+    expect(receiver.decode(sender.encode(change))).toEqual({ ok: true, message: change });
+    expect(receiver.decode(signedBody({ type: 'change', origin: 'replica-a', change: { kind: 'everything_changed' } }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'change', origin: 'replica-a', change: { kind: 'tools_list_changed', uri: 'x' } }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'change', origin: 'replica-a', change: { kind: 'resource_updated' } }))).toEqual({ ok: false, reason: 'schema' });
+    expect(receiver.decode(signedBody({ type: 'change', origin: 'replica-a', change: { kind: 'resource_updated', uri: 'x'.repeat(2049) } }))).toEqual({ ok: false, reason: 'schema' });
+  });
+
   it('accepts the previous secret during a rotation and signs with the current one', () => {
     const clock = { now: 1_700_000_000_000 };
     const rotated = codec(S2, S1, clock);
@@ -105,8 +117,9 @@ describe('a flood of genuine relayed messages', () => {
     const first = sender.encode(notification);
     expect(receiver.decode(first).ok).toBe(true);
     for (let i = 1; i < 1_000; i++) expect(receiver.decode(sender.encode(notification)).ok).toBe(true);
-    // The memory is full: one more relay is dropped...
+    // The memory is full: one more relay is dropped, and so is a change (a replay would announce it twice)...
     expect(receiver.decode(sender.encode(notification))).toEqual({ ok: false, reason: 'overload' });
+    expect(receiver.decode(sender.encode({ type: 'change', origin: 'replica-a', change: { kind: 'tools_list_changed' } }))).toEqual({ ok: false, reason: 'overload' });
     // ...but what ends a credential, a session or a client's access still arrives (each is
     // idempotent, so delivering it without remembering its id cannot loosen anything).
     const revoke: BusMessage = { type: 'keys_restricted', origin: 'replica-a', restrictions: [{ id: 'k1', disabled: true }] };

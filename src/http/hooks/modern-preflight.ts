@@ -16,6 +16,7 @@ import { decodeSentinel } from '../../mcp/transport/modern-headers.js';
 import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.js';
 import { ANONYMOUS } from '../../security/identity.js';
 import { replyError } from '../error-reply.js';
+import type { ToolLimits } from './tool-limits.js';
 
 /** Longest `Mcp-Name` considered (tool names are ≤ 128; URIs get more room). */
 const MAX_NAME = 2048;
@@ -25,7 +26,7 @@ function single(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export function createModernPreflight(handler: StreamableHttpHandler): onRequestHookHandler {
+export function createModernPreflight(handler: StreamableHttpHandler, toolLimits?: ToolLimits): onRequestHookHandler {
   return function modernPreflight(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     if (request.method !== 'POST' || !isModernProtocolVersion(single(request.headers['mcp-protocol-version']))) {
       done();
@@ -43,10 +44,16 @@ export function createModernPreflight(handler: StreamableHttpHandler): onRequest
       return;
     }
     const refusal = handler.headerDenial(request.principal ?? ANONYMOUS, request.ip, method, name);
-    if (refusal === undefined) {
-      done();
+    if (refusal !== undefined) {
+      replyError(request, reply, 'WARDEN_ERR_INSUFFICIENT_SCOPE', refusal.reason, refusal.headers);
       return;
     }
-    replyError(request, reply, 'WARDEN_ERR_INSUFFICIENT_SCOPE', refusal.reason, refusal.headers);
+    // Counted from the header, before the body: a flood of calls to a limited tool is refused
+    // without reading one body (the transport then checks the header against the body).
+    if (toolLimits !== undefined && method === 'tools/call') {
+      toolLimits.consume(request, reply, name, done);
+      return;
+    }
+    done();
   };
 }

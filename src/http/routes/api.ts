@@ -1,7 +1,7 @@
 /**
  * @module http/routes/api
  * `GET /api/tools` (the tool catalog with schemas: all of it for an operator, else only the
- * tools the caller may call) and `GET /api/status` (counters, memory, sessions, bans, recent
+ * tools the caller may call) and `GET /api/status` (counters, memory, sessions, listen streams, bans, recent
  * security events and a configuration summary without secrets; operator credentials only).
  */
 
@@ -46,6 +46,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
       status: 'ok',
       version: VERSION,
       ...snapshot,
+      listenStreams: stats.listenStreams(),
       forbidden: stats.forbidden,
       scopeDenials: stats.scopeDenials,
       tools: stats.toolSummary(),

@@ -11,6 +11,7 @@ import type { StreamableHttpHandler } from '../../mcp/transport/streamable-http.
 import type { McpHttpResponse } from '../../mcp/transport/types.js';
 import { replyError } from '../error-reply.js';
 import { createModernPreflight } from '../hooks/modern-preflight.js';
+import type { ToolLimits } from '../hooks/tool-limits.js';
 
 const MAX_LOGGED_METHODS = 8;
 const MAX_LOGGED_NAME = 64;
@@ -60,6 +61,11 @@ function write(request: FastifyRequest, reply: FastifyReply, response: McpHttpRe
 export interface McpRouteOptions {
   readonly handler: StreamableHttpHandler;
   readonly guards: onRequestHookHandler[];
+  /**
+   * Per-tool rate limits (http/hooks/tool-limits): 2026-07-28 calls are counted from `Mcp-Name`
+   * before the body is read, 2025-era calls from the parsed body.
+   */
+  readonly toolLimits?: ToolLimits | undefined;
 }
 
 export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions): void {
@@ -70,7 +76,8 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
     url: '/mcp',
     config: { surface: 'mcp' },
     // After authentication: scope refusals decided from modern headers, before the body is read.
-    onRequest: [...options.guards, createModernPreflight(handler)],
+    onRequest: [...options.guards, createModernPreflight(handler, options.toolLimits)],
+    preHandler: options.toolLimits === undefined ? [] : [options.toolLimits.legacy],
     handler(request, reply) {
       if (request.method === 'POST') {
         const described = describeBody(request.body);

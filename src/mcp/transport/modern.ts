@@ -12,20 +12,23 @@
  * before the engine sees the request, the engine's refusals made while the request is handed
  * over get their HTTP status (404/-32601 for an unknown method), and a client that closes the
  * response before the answer cancels the request: the handler's signal fires and nothing more
- * is written. No sessions, no GET stream, no resumption on this era.
+ * is written. No sessions, no GET stream, no resumption on this era: long-lived notifications
+ * go to `subscriptions/listen` streams, which this endpoint serves itself (after the header
+ * checks and the scope policy, never through the engine) with a {@link ListenHub}.
  */
 
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, MessageClassification, MessageExtraInfo } from '@modelcontextprotocol/server';
 import { WardenError } from '../../errors.js';
 import { ANONYMOUS, type Principal } from '../../security/identity.js';
 import type { Denial } from '../access.js';
-import { assertModernEngine, bindModernEra } from '../engine/v2-bind.js';
+import { assertModernEngine, bindModernEra, lowLevelServer } from '../engine/v2-bind.js';
 import type { MessagePolicy } from '../policy.js';
 import { MODERN_PROTOCOL_VERSIONS } from '../protocol-versions.js';
 import type { ServerLike, SessionContext } from '../sessions.js';
 import type { ChannelEnd } from './engine-link.js';
 import { EngineLink } from './engine-link.js';
 import { Exchange } from './exchange.js';
+import type { ListenHub } from './listen.js';
 import { checkParamHeaders, checkStandardHeaders, paramHeaderDeclarations, type HeaderRefusal, type ParamHeader } from './modern-headers.js';
 import type { Accepts } from './negotiation.js';
 import type { McpHttpRequest, McpHttpResponse } from './types.js';
@@ -47,6 +50,8 @@ export interface ModernEndpointOptions {
   /** Calls the server factory and hardens the product (the same as for 2025 engines). */
   readonly build: (context: SessionContext) => Promise<ServerLike>;
   readonly scopeChallenge?: ((principal: Principal, denial: Denial) => Record<string, string>) | undefined;
+  /** Serves `subscriptions/listen`; it hears every change the engine announces. */
+  readonly listen: ListenHub;
   readonly events?:
     | {
         scopeDenied?(ip: string, principal: Principal, tool: string): void;
@@ -75,7 +80,7 @@ interface ToolSchemas {
 
 export class ModernEndpoint {
   readonly #options: ModernEndpointOptions;
-  #engine: { server: ServerLike; link: EngineLink; channel: ModernChannel } | undefined;
+  #engine: { server: ServerLike; link: EngineLink; channel: ModernChannel; serverInfo: unknown } | undefined;
   readonly #declarations = new Map<string, readonly ParamHeader[]>();
 
   constructor(options: ModernEndpointOptions) {
@@ -97,8 +102,11 @@ export class ModernEndpoint {
     channel.listeners.add((message) => {
       if ((message as { method?: string }).method === 'notifications/tools/list_changed') this.#declarations.clear();
     });
+    // List changes and resource updates the engine announces go to the listen streams.
+    channel.listeners.add((message) => this.#options.listen.engineMessage(message));
     await server.connect(link);
-    this.#engine = { server, link, channel };
+    const engine = { server, link, channel, serverInfo: undefined as unknown };
+    this.#engine = engine;
     const exchange = new Exchange({ acceptJson: true, acceptSse: false, batch: false });
     exchange.expect();
     const version = MODERN_PROTOCOL_VERSIONS[0];
@@ -114,7 +122,10 @@ export class ModernEndpoint {
       { principal: ANONYMOUS, clientIp: '127.0.0.1', extra: { classification: { era: 'modern', revision: version } as MessageClassification }, modern: true },
     );
     const answer = await exchange.promise;
-    assertModernEngine(answer.kind === 'body' && answer.body !== undefined ? JSON.parse(answer.body) : answer);
+    const discovered: unknown = answer.kind === 'body' && answer.body !== undefined ? JSON.parse(answer.body) : answer;
+    assertModernEngine(discovered);
+    // The identity every modern result carries; the graceful end of a listen stream carries it too.
+    engine.serverInfo = (discovered as { result?: { _meta?: Record<string, unknown> } }).result?._meta?.['io.modelcontextprotocol/serverInfo'];
   }
 
   /** Listens to what the engine sends outside requests; returns the unsubscribe function. */
@@ -130,7 +141,13 @@ export class ModernEndpoint {
     return this.#engine?.server;
   }
 
+  /** Shutdown: ends every listen stream gracefully. */
+  endStreams(): void {
+    this.#options.listen.closeAll();
+  }
+
   async close(): Promise<void> {
+    this.#options.listen.closeAll();
     const engine = this.#engine;
     this.#engine = undefined;
     if (engine !== undefined) await engine.server.close();
@@ -141,6 +158,7 @@ export class ModernEndpoint {
    * an expired token), and cancels their work.
    */
   endRequestsOfEndedCredentials(valid: (principal: Principal, now: number) => boolean, now: number): void {
+    this.#options.listen.endWhere((principal) => !valid(principal, now));
     this.#engine?.link.abortWhere((context) => !valid(context.principal, now), new WardenError('WARDEN_ERR_AUTH_INVALID', { reason: 'credential_ended' }));
   }
 
@@ -170,11 +188,28 @@ export class ModernEndpoint {
         }),
       };
     }
+    if (message.method === 'subscriptions/listen') return this.#listen(request, message, accepts, engine);
     const exchange = new Exchange({ acceptJson: accepts.json, acceptSse: accepts.sse, batch: false });
     exchange.expect();
     const internalId = engine.link.request(engine.channel, message, exchange, { principal: request.principal, clientIp: request.clientIp, extra, modern: true });
     request.onClose?.(() => engine.link.clientGone(internalId, extra));
     return exchange.promise;
+  }
+
+  /** `subscriptions/listen`: served by the hub, never by the engine (as both SDK entries do). */
+  #listen(request: McpHttpRequest, message: JSONRPCRequest, accepts: Accepts, engine: { server: ServerLike; serverInfo: unknown }): McpHttpResponse {
+    const policy = this.#options.policy;
+    const principal = request.principal;
+    return this.#options.listen.open({
+      id: message.id,
+      params: message.params,
+      principal,
+      acceptsSse: accepts.sse,
+      capabilities: lowLevelServer(engine.server)?.getCapabilities(),
+      serverInfo: engine.serverInfo,
+      // The same scope rule as reading the resource (mcp/access): a URI it may not read is never announced.
+      resourceAllowed: (uri) => policy.refuse(principal, [{ jsonrpc: '2.0', id: 0, method: 'resources/read', params: { uri } }]) === undefined,
+    });
   }
 
   #checkParams(server: ServerLike, message: JSONRPCRequest, headers: McpHttpRequest['headers']): HeaderRefusal | undefined {

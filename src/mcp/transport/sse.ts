@@ -21,8 +21,22 @@ export interface EventRecorder {
   end(streamId: string): void;
 }
 
+/**
+ * Runs `tick` every `everyMs` until the returned function is called. The default is an unref'd
+ * `setInterval`; tests pass their own to drive keep-alives without waiting.
+ */
+export type KeepAliveTimer = (tick: () => void, everyMs: number) => () => void;
+
+/** The default {@link KeepAliveTimer}: an interval that does not hold the process open. */
+export const intervalTimer: KeepAliveTimer = (tick, everyMs) => {
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
 export interface SseOptions {
   readonly keepAliveMs?: number;
+  readonly keepAliveTimer?: KeepAliveTimer;
   readonly maxBuffered?: number;
   /** Makes the stream resumable: events get ids under this stream id and are recorded. */
   readonly streamId?: string | undefined;
@@ -52,14 +66,16 @@ export class SseStream {
   #ended = false;
   /** The client went away; a resumable stream keeps recording for a later resume. */
   #detached = false;
-  #timer: NodeJS.Timeout | undefined;
+  #stopKeepAlive: (() => void) | undefined;
   readonly #closeListeners: Array<() => void> = [];
   readonly #keepAliveMs: number;
+  readonly #keepAliveTimer: KeepAliveTimer;
   readonly #maxBuffered: number;
   readonly #recorder: EventRecorder | undefined;
 
   constructor(options: SseOptions = {}) {
     this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+    this.#keepAliveTimer = options.keepAliveTimer ?? intervalTimer;
     this.#maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
     this.streamId = options.recorder === undefined ? undefined : options.streamId;
     this.#recorder = this.streamId === undefined ? undefined : options.recorder;
@@ -83,6 +99,11 @@ export class SseStream {
   attach(sink: HttpSink): void {
     if (this.#sink !== undefined) throw new Error('SSE stream already attached');
     this.#detached = false;
+    if (sink.destroyed === true) {
+      // The client left before the head was written: its 'close' has already been emitted.
+      this.#detach();
+      return;
+    }
     this.#sink = sink;
     sink.on('close', () => {
       if (this.#sink === sink) this.#detach();
@@ -95,8 +116,7 @@ export class SseStream {
     }
     if (this.#keepAliveMs > 0) {
       // A comment line keeps proxies from timing out an idle stream and detects dead peers.
-      this.#timer = setInterval(() => this.#write(': keepalive\n\n'), this.#keepAliveMs);
-      this.#timer.unref();
+      this.#stopKeepAlive = this.#keepAliveTimer(() => this.#write(': keepalive\n\n'), this.#keepAliveMs);
     }
   }
 
@@ -163,7 +183,7 @@ export class SseStream {
   }
 
   #stopTimer(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopKeepAlive?.();
+    this.#stopKeepAlive = undefined;
   }
 }

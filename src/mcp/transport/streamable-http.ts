@@ -37,8 +37,10 @@ import { EngineLink } from './engine-link.js';
 import { SessionChannel } from './session-channel.js';
 import { classifyEra } from '../era.js';
 import { ModernEndpoint } from './modern.js';
+import { ListenHub } from './listen.js';
 
-const DEFAULT_MAX_BATCH = 100;
+/** Messages a JSON-RPC batch may hold; a larger one is refused (400) before any of them runs. */
+export const DEFAULT_MAX_BATCH = 100;
 const ACCEPTED: McpHttpResponse = Object.freeze({ kind: 'body', status: 202, headers: {}, body: undefined });
 const NO_CONTENT: McpHttpResponse = Object.freeze({ kind: 'body', status: 204, headers: {}, body: undefined });
 
@@ -76,7 +78,12 @@ export interface StreamableHttpOptions {
   readonly maxBatch?: number;
   /** Clock for session timestamps and GET-stream lifetimes (default `Date.now`). */
   readonly now?: () => number;
+  /** The `subscriptions/listen` streams (default: this process only, session-cap defaults). */
+  readonly listen?: ListenHub;
 }
+
+/** Caps of the default listen hub: the session caps' defaults. */
+const DEFAULT_LISTEN_CAPS = { maxStreams: 10_000, maxPerPrincipal: 1000 } as const;
 
 type Parsed =
   | { readonly ok: true; readonly messages: readonly JSONRPCMessage[]; readonly kinds: readonly MessageKind[]; readonly batch: boolean }
@@ -102,6 +109,8 @@ export class StreamableHttpHandler {
   readonly #now: () => number;
   /** The 2026-07-28 side of the endpoint (one long-lived engine, no sessions). */
   readonly modern: ModernEndpoint;
+  /** The `subscriptions/listen` streams of the modern side. */
+  readonly listen: ListenHub;
 
   constructor(options: StreamableHttpOptions) {
     this.#factory = options.factory;
@@ -128,10 +137,12 @@ export class StreamableHttpHandler {
             },
           };
     if (!this.#stateless && this.#sessions === undefined) throw new Error('a session registry is required unless stateless');
+    this.listen = options.listen ?? new ListenHub(DEFAULT_LISTEN_CAPS);
     this.modern = new ModernEndpoint({
       policy: this.#policy,
       build: (context) => this.#build(context),
       scopeChallenge: this.#scopeChallenge,
+      listen: this.listen,
       events: this.#events,
     });
     const sessions = this.#sessions;

@@ -16,6 +16,8 @@ export interface HttpSink {
   on(event: 'close', listener: () => void): unknown;
   readonly writableLength: number;
   readonly writableEnded: boolean;
+  /** True once the connection is gone (a Node `ServerResponse` has it); it will never emit 'close' again. */
+  readonly destroyed?: boolean;
   destroy(): unknown;
 }
 

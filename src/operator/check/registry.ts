@@ -9,6 +9,7 @@ import { errorsCheck } from './checks/errors.js';
 import { headersCheck } from './checks/headers.js';
 import { healthCheck } from './checks/health.js';
 import { mcpCheck } from './checks/mcp.js';
+import { modernCheck } from './checks/modern.js';
 import { originCheck } from './checks/origin.js';
 import { protocolCheck } from './checks/protocol.js';
 import { rateCheck } from './checks/rate.js';
@@ -19,6 +20,7 @@ export const CHECKS: Readonly<Record<CheckName, CheckDefinition>> = {
   auth: authCheck,
   origin: originCheck,
   protocol: protocolCheck,
+  modern: modernCheck,
   cors: corsCheck,
   headers: headersCheck,
   errors: errorsCheck,

@@ -6,6 +6,7 @@
  * it reaches a terminal, so a hostile server cannot inject escape sequences.
  */
 
+import { describeEras } from './eras.js';
 import type { CheckReport, CheckStatus } from './types.js';
 
 const ANSI: Readonly<Record<CheckStatus | 'dim' | 'bold' | 'reset', string>> = {
@@ -30,15 +31,18 @@ export interface TextOptions {
 }
 
 /**
- * One line per check, then a summary naming the failed checks.
+ * The eras the server speaks, one line per check, then a summary naming the failed checks.
  *
  * @example
  * renderText(report, { color: false });
- * // "PASS  health    GET /health → 200 in 2 ms  [draft-inadarei-api-health-check; ...]\n..."
+ * // "mcp-warden check http://127.0.0.1:8443/mcp\nEras: 2026-07-28, 2025-11-25\n\nPASS  health    GET /health → 200 in 2 ms  [...]\n..."
  */
 export function renderText(report: CheckReport, options: TextOptions): string {
   const paint = (code: keyof typeof ANSI, text: string): string => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
-  const lines = [`mcp-warden check ${sanitizeForTerminal(report.target)}`, ''];
+  const lines = [`mcp-warden check ${sanitizeForTerminal(report.target)}`];
+  // Versions and refusals come from the server: sanitised like every other text it sent.
+  if (report.eraProbe !== undefined) lines.push(`Eras: ${sanitizeForTerminal(describeEras({ eras: report.eras ?? [], ...report.eraProbe }))}`);
+  lines.push('');
   for (const result of report.results) {
     const reason = sanitizeForTerminal(result.reason);
     lines.push(`${paint(result.status, result.status)}  ${result.test.padEnd(NAME_WIDTH)}${reason}  ${paint('dim', `[${result.reference}]`)}`);

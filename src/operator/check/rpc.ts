@@ -47,13 +47,18 @@ export function isRpcResponse(message: Record<string, unknown>): boolean {
   return 'id' in message && ('result' in message || 'error' in message);
 }
 
-/** The error code of the first JSON-RPC error among `messages`, if any. */
-export function rpcErrorCode(messages: readonly Record<string, unknown>[]): number | undefined {
+/** The first JSON-RPC error object among `messages` that has a numeric code, if any. */
+export function rpcError(messages: readonly Record<string, unknown>[]): Record<string, unknown> & { code: number } | undefined {
   for (const message of messages) {
     const error = message['error'];
-    if (isObject(error) && typeof error['code'] === 'number') return error['code'];
+    if (isObject(error) && typeof error['code'] === 'number') return error as Record<string, unknown> & { code: number };
   }
   return undefined;
+}
+
+/** The error code of the first JSON-RPC error among `messages`, if any. */
+export function rpcErrorCode(messages: readonly Record<string, unknown>[]): number | undefined {
+  return rpcError(messages)?.code;
 }
 
 /** The `result` of the first successful JSON-RPC response among `messages`. */

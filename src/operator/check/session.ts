@@ -9,7 +9,7 @@
 import { banHint, rateLimited } from './net-errors.js';
 import type { ProbeResponse } from './probe.js';
 import { CHECK_PROTOCOL_VERSION, initializeRequest, MCP_ACCEPT, rpcResult } from './rpc.js';
-import type { CheckContext } from './types.js';
+import type { CheckContext, ProbeContext } from './types.js';
 
 /** What identifies a session on later requests. `sessionId` is undefined on stateless servers. */
 export interface RawSession {
@@ -42,15 +42,15 @@ export function sessionHeaders(session: RawSession, extra: Readonly<Record<strin
   });
 }
 
-/** Why an initialize with (or without) a key was refused, in words. */
-function refusal(status: number, key: string | undefined, retryAfter: string | undefined): string {
+/** Why a request (`label`: initialize, server/discover) with (or without) a key was refused, in words. */
+export function refusal(status: number, key: string | undefined, retryAfter: string | undefined, label = 'initialize'): string {
   if (status === 429) return rateLimited(retryAfter);
   const hint = banHint(status, retryAfter);
-  if (hint !== '') return `initialize answered ${status}${hint}`;
+  if (hint !== '') return `${label} answered ${status}${hint}`;
   if (status === 401 || status === 403) {
     return key === undefined ? `the server requires authentication (${status}); pass --api-key` : `the given key was refused (${status})`;
   }
-  return `initialize answered ${status}`;
+  return `${label} answered ${status}`;
 }
 
 /**
@@ -73,13 +73,13 @@ export async function initialize(context: CheckContext, key: string | undefined 
 }
 
 /** Ends a session opened by the audit (best effort: failures are ignored). */
-export async function closeSession(context: CheckContext, session: RawSession): Promise<void> {
+export async function closeSession(context: ProbeContext, session: RawSession): Promise<void> {
   if (session.sessionId === undefined) return;
   await context.http.request({ url: context.options.url, method: 'DELETE', headers: sessionHeaders(session) }).catch(() => undefined);
 }
 
 /** Ends the session an accepted initialize created, if any (used when probing with bad credentials). */
-export async function closeIfOpened(context: CheckContext, response: ProbeResponse, key: string | undefined): Promise<void> {
+export async function closeIfOpened(context: ProbeContext, response: ProbeResponse, key: string | undefined): Promise<void> {
   const sessionId = response.header('mcp-session-id');
   if (response.status < 200 || response.status > 299 || sessionId === undefined) return;
   const version = rpcResult(response.messages())?.['protocolVersion'];

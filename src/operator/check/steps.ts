@@ -7,8 +7,9 @@
 
 import type { CheckOutcome, CheckStatus, Step } from './types.js';
 
-export function step(name: string, status: CheckStatus, observed: string): Step {
-  return { name, status, observed };
+/** One observation; `comparison` records what was expected and what was got, for the JSON report. */
+export function step(name: string, status: CheckStatus, observed: string, comparison?: { readonly expected: string; readonly got: string }): Step {
+  return comparison === undefined ? { name, status, observed } : { name, status, observed, expected: comparison.expected, got: comparison.got };
 }
 
 function texts(steps: readonly Step[], status: CheckStatus): string[] {

@@ -11,7 +11,7 @@ import type { Prober } from './probe.js';
 export type CheckStatus = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 
 /** The names accepted by `--test`, in the order they run. */
-export const CHECK_NAMES = ['health', 'auth', 'origin', 'protocol', 'cors', 'headers', 'errors', 'mcp', 'rate'] as const;
+export const CHECK_NAMES = ['health', 'auth', 'origin', 'protocol', 'modern', 'cors', 'headers', 'errors', 'mcp', 'rate'] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 /** The tests run when `--test` is not given: all but `rate`, which spends the target's quota. */
@@ -40,6 +40,10 @@ export interface Step {
   readonly name: string;
   readonly status: CheckStatus;
   readonly observed: string;
+  /** What the spec requires, where a step compares one answer with it ("400 -32020"). */
+  readonly expected?: string;
+  /** What the server answered, in the same terms ("200"). */
+  readonly got?: string;
 }
 
 /** What a check returns; the runner adds the check's name. */
@@ -56,10 +60,41 @@ export interface CheckResult extends CheckOutcome {
   readonly test: CheckName;
 }
 
-/** Everything a check may use. */
-export interface CheckContext {
+/** Whether the server speaks an era: `unknown` when the probe was refused for the client's sake (auth, ban, 429, 5xx, no answer). */
+export type EraState = 'spoken' | 'not spoken' | 'unknown';
+
+/** What the era probe found (see operator/check/eras). */
+export interface EraProbe {
+  /** The revisions the server was seen to speak, modern first, e.g. ["2026-07-28", "2025-11-25"]. */
+  readonly eras: readonly string[];
+  /** The `server/discover` probe. */
+  readonly modern: {
+    readonly state: EraState;
+    /** The modern revision probed. */
+    readonly version: string;
+    readonly observed: string;
+    /** The versions the server listed (discover result, or a -32022 error's data.supported). */
+    readonly supportedVersions?: readonly string[];
+  };
+  /** The `initialize` probe. */
+  readonly legacy: {
+    readonly state: EraState;
+    /** The version the server negotiated, when spoken. */
+    readonly version?: string;
+    readonly observed: string;
+  };
+}
+
+/** What probing needs: the options and the HTTP client. */
+export interface ProbeContext {
   readonly options: CheckOptions;
   readonly http: Prober;
+}
+
+/** Everything a check may use. */
+export interface CheckContext extends ProbeContext {
+  /** The eras found before any check ran (all `unknown` when the probe did not run). */
+  readonly eras: EraProbe;
 }
 
 export interface CheckDefinition {
@@ -67,6 +102,8 @@ export interface CheckDefinition {
   /** A short description for `--help` and the README. */
   readonly summary: string;
   readonly reference: string;
+  /** True when the check adapts to the eras the server speaks; the era probe runs only if a selected check does. */
+  readonly usesEras: boolean;
   run(context: CheckContext): Promise<CheckOutcome>;
 }
 
@@ -89,6 +126,13 @@ export interface CheckReport {
   readonly durationMs: number;
   /** Set when the target could not be reached at all. */
   readonly unreachable?: string;
+  /**
+   * The revisions the server speaks, modern first (empty when none could be seen). Present, with
+   * `eraProbe`, when the era probe ran: the target was reachable and a selected check uses eras.
+   */
+  readonly eras?: readonly string[];
+  /** How each era was probed and what was seen. */
+  readonly eraProbe?: Pick<EraProbe, 'modern' | 'legacy'>;
   readonly results: readonly CheckResult[];
   readonly summary: ReportSummary;
 }

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { SharedSecret } from '../../security/shared-secret.js';
-import type { BusMessage } from '../types.js';
+import { MAX_CHANGE_URI_CHARS, type BusMessage } from '../types.js';
 
 /** Why a received message was dropped (the label of `mcp_warden_bus_dropped_total`). */
 export type BusDropReason = 'malformed' | 'too_large' | 'bad_mac' | 'stale' | 'replay' | 'overload' | 'schema' | 'request' | 'handler_error';
@@ -41,11 +41,19 @@ const relayedMessageSchema = z.union([
   }),
 ]);
 
+const changeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('tools_list_changed') }),
+  z.strictObject({ kind: z.literal('prompts_list_changed') }),
+  z.strictObject({ kind: z.literal('resources_list_changed') }),
+  z.strictObject({ kind: z.literal('resource_updated'), uri: z.string().min(1).max(MAX_CHANGE_URI_CHARS) }),
+]);
+
 const messageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('session_closed'), origin: shortText, sessionId: shortText }),
   z.strictObject({ type: z.literal('keys_restricted'), origin: shortText, restrictions: z.array(restrictionSchema).max(100_000) }),
   z.strictObject({ type: z.literal('ban'), origin: shortText, client: shortText, until: epochMs }),
   z.strictObject({ type: z.literal('stream'), origin: shortText, sessionId: shortText, message: relayedMessageSchema }),
+  z.strictObject({ type: z.literal('change'), origin: shortText, change: changeSchema }),
 ]);
 
 const envelopeSchema = z.strictObject({
@@ -136,11 +144,12 @@ export class BusCodec {
     }
     const message = messageSchema.safeParse(parsed);
     if (!message.success || message.data.origin !== origin) return { ok: false, reason: 'schema' };
-    // Past the replay memory (a flood of genuine relays), stream relays are dropped, but what ends
-    // a credential, a session or a client's access still arrives: each is idempotent (a
-    // restriction only tightens, a ban carries its end, a closed session stays closed), so
-    // delivering it unremembered cannot loosen anything, even if it is replayed.
-    if (remembered === 'overload' && message.data.type === 'stream') return { ok: false, reason: 'overload' };
+    // Past the replay memory (a flood of genuine relays), stream relays and changes are dropped
+    // (a replayed change would be announced twice), but what ends a credential, a session or a
+    // client's access still arrives: each is idempotent (a restriction only tightens, a ban
+    // carries its end, a closed session stays closed), so delivering it unremembered cannot
+    // loosen anything, even if it is replayed.
+    if (remembered === 'overload' && (message.data.type === 'stream' || message.data.type === 'change')) return { ok: false, reason: 'overload' };
     return { ok: true, message: message.data as BusMessage };
   }
 

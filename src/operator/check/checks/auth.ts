@@ -3,17 +3,18 @@
  * `auth`: the MCP endpoint refuses requests without a key or with a wrong one (401 with a
  * `WWW-Authenticate: Bearer` challenge, RFC 6750 §3.1), accepts the given key, and does not
  * read keys from the query string (RFC 6750 §2.3: URLs end up in logs and referrers).
- * Every probe is an initialize, the one request every MCP server must handle; sessions that
- * a probe opens are closed again.
+ * Every probe is an initialize, the one request every 2025-era server must handle (a
+ * `server/discover` on a server that speaks only 2026-07-28); sessions that a probe opens are
+ * closed again.
  */
 
 import { randomBytes } from 'node:crypto';
 import { banHint, rateLimited } from '../net-errors.js';
 import type { ProbeResponse } from '../probe.js';
 import { REF } from '../references.js';
-import { closeIfOpened, postHeaders } from '../session.js';
+import { admissionRequest } from '../eras.js';
+import { closeIfOpened } from '../session.js';
 import { combine, step } from '../steps.js';
-import { initializeRequest } from '../rpc.js';
 import type { CheckContext, CheckDefinition, CheckOutcome, Step } from '../types.js';
 
 /** Query parameters servers commonly (and wrongly) read keys from. */
@@ -28,9 +29,9 @@ export function hasBearerChallenge(value: string | undefined): boolean {
   return value !== undefined && /(?:^|,)\s*bearer(?:\s|,|$)/i.test(value);
 }
 
-/** POSTs an initialize with `key`; a session it opens is closed with `closeKey` (default `key`). */
+/** POSTs the admission request (initialize, or discover on a modern-only server) with `key`; a session it opens is closed with `closeKey` (default `key`). */
 async function post(context: CheckContext, url: URL, key: string | undefined, closeKey = key): Promise<ProbeResponse> {
-  const response = await context.http.request({ url, method: 'POST', headers: postHeaders(key), body: initializeRequest() });
+  const response = await context.http.request({ url, method: 'POST', ...admissionRequest(context, key) });
   await closeIfOpened(context, response, closeKey);
   return response;
 }
@@ -51,6 +52,7 @@ export const authCheck: CheckDefinition = {
   name: 'auth',
   summary: 'no key and a wrong key get 401 with a Bearer challenge; the given key works; a key in the query string does not',
   reference: REF.auth,
+  usesEras: true,
   async run(context): Promise<CheckOutcome> {
     const { url, apiKey } = context.options;
     const steps: Step[] = [];

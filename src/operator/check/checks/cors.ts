@@ -7,9 +7,9 @@
 
 import type { ProbeResponse } from '../probe.js';
 import { REF } from '../references.js';
-import { closeIfOpened, postHeaders } from '../session.js';
+import { admissionRequest } from '../eras.js';
+import { closeIfOpened } from '../session.js';
 import { combine, step } from '../steps.js';
-import { initializeRequest } from '../rpc.js';
 import type { CheckDefinition, CheckOutcome, Step } from '../types.js';
 
 /** The request headers an MCP browser client would ask to send. */
@@ -33,6 +33,7 @@ export const corsCheck: CheckDefinition = {
   name: 'cors',
   summary: "a foreign origin's preflight and request get no Access-Control-Allow-Origin",
   reference: REF.cors,
+  usesEras: true,
   async run(context): Promise<CheckOutcome> {
     const { url, apiKey, origin } = context.options;
     const steps: Step[] = [];
@@ -43,7 +44,7 @@ export const corsCheck: CheckDefinition = {
     });
     steps.push(verdict('preflight', 'preflight from a foreign origin', preflight, origin));
 
-    const actual = await context.http.request({ url, method: 'POST', headers: postHeaders(apiKey, { origin }), body: initializeRequest() });
+    const actual = await context.http.request({ url, method: 'POST', ...admissionRequest(context, apiKey, { origin }) });
     await closeIfOpened(context, actual, apiKey);
     steps.push(verdict('request', 'POST from a foreign origin', actual, origin));
     return combine(steps, REF.cors, { origin });

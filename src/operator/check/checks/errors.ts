@@ -47,6 +47,7 @@ export const errorsCheck: CheckDefinition = {
   name: 'errors',
   summary: 'error bodies carry no stack trace, file path, exception message or echoed input',
   reference: REF.errors,
+  usesEras: false,
   async run(context): Promise<CheckOutcome> {
     const canary = `mwc${randomBytes(6).toString('hex')}`;
     const steps: Step[] = [];

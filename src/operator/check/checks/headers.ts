@@ -1,7 +1,8 @@
 /**
  * @module operator/check/checks/headers
  * `headers`: every response examined (the health endpoint, an unauthenticated POST, an
- * authenticated initialize) carries `X-Content-Type-Options: nosniff` and denies framing
+ * authenticated initialize, or a discover on a modern-only server) carries
+ * `X-Content-Type-Options: nosniff` and denies framing
  * (`X-Frame-Options: DENY|SAMEORIGIN` or CSP `frame-ancestors`), and none carries
  * `X-Powered-By` (OWASP Secure Headers Project). Plain `http://` to a host that is not
  * loopback is a warning: the key would travel in cleartext (RFC 6750 §5.3).
@@ -10,9 +11,9 @@
 import { isLoopbackHost } from '../../../security/hosts.js';
 import type { ProbeResponse } from '../probe.js';
 import { REF } from '../references.js';
-import { closeIfOpened, postHeaders } from '../session.js';
+import { admissionRequest } from '../eras.js';
+import { closeIfOpened } from '../session.js';
 import { combine, step } from '../steps.js';
-import { initializeRequest } from '../rpc.js';
 import type { CheckContext, CheckDefinition, CheckOutcome, Step } from '../types.js';
 
 /** Longest header value quoted in a reason. */
@@ -37,11 +38,11 @@ function propertyStep(name: string, responses: readonly ProbeResponse[], holds: 
 async function collect(context: CheckContext): Promise<ProbeResponse[]> {
   const { http, options } = context;
   const responses = [await http.request({ url: options.healthUrl })];
-  const anonymous = await http.request({ url: options.url, method: 'POST', headers: postHeaders(undefined), body: initializeRequest() });
+  const anonymous = await http.request({ url: options.url, method: 'POST', ...admissionRequest(context, undefined) });
   await closeIfOpened(context, anonymous, undefined);
   responses.push(anonymous);
   if (options.apiKey !== undefined && !(anonymous.status >= 200 && anonymous.status <= 299)) {
-    const keyed = await http.request({ url: options.url, method: 'POST', headers: postHeaders(options.apiKey), body: initializeRequest() });
+    const keyed = await http.request({ url: options.url, method: 'POST', ...admissionRequest(context, options.apiKey) });
     await closeIfOpened(context, keyed, options.apiKey);
     responses.push(keyed);
   }
@@ -59,6 +60,7 @@ export const headersCheck: CheckDefinition = {
   name: 'headers',
   summary: 'nosniff and frame denial on every response, no X-Powered-By; plain http to a non-loopback host is a warning',
   reference: REF.headers,
+  usesEras: true,
   async run(context): Promise<CheckOutcome> {
     const responses = await collect(context);
     const steps: Step[] = [

@@ -11,6 +11,7 @@ export const healthCheck: CheckDefinition = {
   name: 'health',
   summary: 'the public health endpoint answers 2xx without credentials',
   reference: REF.health,
+  usesEras: false,
   async run({ http, options }): Promise<CheckOutcome> {
     const response = await http.request({ url: options.healthUrl, headers: { accept: 'application/json' } });
     const path = options.healthUrl.pathname;

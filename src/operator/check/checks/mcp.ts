@@ -3,13 +3,15 @@
  * `mcp`: connects with the official SDK client as a real MCP client would, reports the
  * negotiated protocol version, server and capabilities, and lists the tools. With
  * `--call-tools` it also calls each tool once with minimal arguments built from its input
- * schema (opt-in: tools can have side effects) and reports each outcome.
+ * schema (opt-in: tools can have side effects) and reports each outcome. Skipped on a server
+ * that speaks only the 2026-07-28 era (the client opens with initialize).
  */
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../../../version.js';
+import { noSessionsReason, speaksOnlyModern } from '../eras.js';
 import { describeNetworkError, displayUrl } from '../net-errors.js';
 import { REF } from '../references.js';
 import { minimalArguments } from '../tool-arguments.js';
@@ -88,7 +90,10 @@ export const mcpCheck: CheckDefinition = {
   name: 'mcp',
   summary: 'the official SDK client initializes and lists tools; with --call-tools, calls each tool once',
   reference: REF.mcp,
-  async run({ options }): Promise<CheckOutcome> {
+  usesEras: true,
+  async run({ options, eras }): Promise<CheckOutcome> {
+    // The client below opens with initialize, which a modern-only server refuses by design.
+    if (speaksOnlyModern(eras)) return { status: 'SKIP', reason: noSessionsReason(eras), reference: REF.mcp };
     const timeout = options.timeoutMs;
     const transport = new StreamableHTTPClientTransport(options.url, {
       requestInit: { headers: options.apiKey === undefined ? {} : { Authorization: `Bearer ${options.apiKey}` } },

@@ -10,14 +10,14 @@
 import { banHint, rateLimited } from '../net-errors.js';
 import type { ProbeResponse } from '../probe.js';
 import { REF } from '../references.js';
-import { closeIfOpened, postHeaders } from '../session.js';
+import { admissionRequest } from '../eras.js';
+import { closeIfOpened } from '../session.js';
 import { combine, step } from '../steps.js';
-import { initializeRequest } from '../rpc.js';
 import type { CheckContext, CheckDefinition, CheckOutcome, Step } from '../types.js';
 
-async function initializeWith(context: CheckContext, extra: Record<string, string>): Promise<ProbeResponse> {
+async function admitWith(context: CheckContext, extra: Record<string, string>): Promise<ProbeResponse> {
   const { url, apiKey } = context.options;
-  const response = await context.http.request({ url, method: 'POST', headers: postHeaders(apiKey, extra), body: initializeRequest() });
+  const response = await context.http.request({ url, method: 'POST', ...admissionRequest(context, apiKey, extra) });
   await closeIfOpened(context, response, apiKey);
   return response;
 }
@@ -25,7 +25,7 @@ async function initializeWith(context: CheckContext, extra: Record<string, strin
 async function verdict(context: CheckContext): Promise<Step> {
   const { apiKey, origin } = context.options;
   const label = `Origin: ${origin}`;
-  const response = await initializeWith(context, { origin });
+  const response = await admitWith(context, { origin });
   const { status } = response;
   if (status >= 200 && status <= 299) return step('foreign origin', 'FAIL', `${label} → ${status}: accepted (DNS rebinding is possible)`);
   if (status === 401 && apiKey === undefined) {
@@ -33,7 +33,7 @@ async function verdict(context: CheckContext): Promise<Step> {
   }
   if (status === 429) return step('foreign origin', 'SKIP', `${label}: ${rateLimited(response.header('retry-after'))}`);
   if (status !== 403) return step('foreign origin', 'WARN', `${label} → ${status}: refused, but the spec requires 403`);
-  const control = await initializeWith(context, {});
+  const control = await admitWith(context, {});
   if (control.status === 403) {
     return step('foreign origin', 'SKIP', `even a request without Origin → 403, so the 403 proves nothing${banHint(403, control.header('retry-after'))}`);
   }
@@ -44,6 +44,7 @@ export const originCheck: CheckDefinition = {
   name: 'origin',
   summary: 'a request with a foreign Origin is refused with 403 (DNS-rebinding protection)',
   reference: REF.origin,
+  usesEras: true,
   async run(context): Promise<CheckOutcome> {
     return combine([await verdict(context)], REF.origin, { origin: context.options.origin });
   },

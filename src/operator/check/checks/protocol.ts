@@ -4,7 +4,8 @@
  * unsupported `MCP-Protocol-Version` with 400, a forged `Mcp-Session-Id` with 404, and
  * malformed JSON with 400 and JSON-RPC `-32700` (MCP Transports §Protocol Version Header,
  * §Session Management; JSON-RPC 2.0 §5.1). A valid `ping` on the same session first shows
- * that the refusals come from the bad input and not from the session.
+ * that the refusals come from the bad input and not from the session. Skipped on a server
+ * that speaks only the 2026-07-28 era, which has no initialize and no sessions.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,7 @@ import type { ProbeResponse } from '../probe.js';
 import { rateLimited } from '../net-errors.js';
 import { REF } from '../references.js';
 import { PARSE_ERROR, rpcErrorCode, rpcRequest } from '../rpc.js';
+import { noSessionsReason, speaksOnlyModern } from '../eras.js';
 import { closeSession, initialize, sessionHeaders, type RawSession } from '../session.js';
 import { combine, step } from '../steps.js';
 import type { CheckContext, CheckDefinition, CheckOutcome, Step } from '../types.js';
@@ -77,7 +79,10 @@ export const protocolCheck: CheckDefinition = {
   name: 'protocol',
   summary: 'unsupported MCP-Protocol-Version → 400, forged session id → 404, malformed JSON → 400 -32700',
   reference: REF.protocol,
+  usesEras: true,
   async run(context): Promise<CheckOutcome> {
+    // Sessions exist only in the 2025 era; the modern check audits the other one.
+    if (speaksOnlyModern(context.eras)) return { status: 'SKIP', reason: noSessionsReason(context.eras), reference: REF.protocol };
     const opened = await initialize(context);
     if (opened.kind === 'refused') return { status: 'SKIP', reason: `cannot open a session: ${opened.reason}`, reference: REF.protocol };
     const { session } = opened;

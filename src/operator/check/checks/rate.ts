@@ -26,6 +26,7 @@ export const rateCheck: CheckDefinition = {
   name: 'rate',
   summary: 'opt-in: up to --max-requests requests get a 429 with Retry-After (spends the quota)',
   reference: REF.rate,
+  usesEras: false,
   async run({ http, options }): Promise<CheckOutcome> {
     const headers = postHeaders(options.apiKey);
     let sent = 0;
