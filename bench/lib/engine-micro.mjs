@@ -19,6 +19,7 @@ import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { classifyEra } from '../../dist/mcp/era.js';
 import { DefaultPolicy } from '../../dist/mcp/policy.js';
+import { ListenHub } from '../../dist/mcp/transport/listen.js';
 import { ModernEndpoint } from '../../dist/mcp/transport/modern.js';
 import { parseAccept } from '../../dist/mcp/transport/negotiation.js';
 import { ANONYMOUS } from '../../dist/security/identity.js';
@@ -101,7 +102,9 @@ async function perRequestCase(iterations) {
 
 /** (b): mcp-warden's long-lived modern engine, one request handed over per op. */
 async function longLivedCase(iterations) {
-  const endpoint = new ModernEndpoint({ policy: new DefaultPolicy(), build: async () => echoServer() });
+  // The listen hub only serves subscriptions/listen (not exercised here); caps as the server's defaults.
+  const listen = new ListenHub({ maxStreams: 10_000, maxPerPrincipal: 1000 });
+  const endpoint = new ModernEndpoint({ policy: new DefaultPolicy(), build: async () => echoServer(), listen });
   await endpoint.start();
   const call = modernCall('echo', ECHO_ARGS);
   const check = answerCheck('modern');
