@@ -10,6 +10,8 @@
  * to /dev/null. Memory: rate-limiter bytes per tracked client (10k and 100k distinct IPv4
  * keys, the whole store: Map, key strings and typed arrays) and bytes per idle MCP session of
  * a real mcp-warden child (1k and 10k sessions, heapUsed + arrayBuffers after a forced gc).
+ * Engine (bench/lib/engine-micro.mjs): one 2026-07-28 tools/call through the v2 SDK's
+ * per-request handler vs through one long-lived instance, µs/op and JS heap bytes allocated/op.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,7 @@ import pino from 'pino';
 import { KeyRing } from '../dist/security/api-keys.js';
 import { MemoryRateLimitStore } from '../dist/store/memory/rate-limit.js';
 import { createLogger } from '../dist/observability/logger.js';
+import { engineMicro } from './lib/engine-micro.mjs';
 import { boundedAgent, openSession } from './lib/mcp-http.mjs';
 import { startServer } from './lib/proc.mjs';
 import { usPerOp } from './lib/stats.mjs';
@@ -223,6 +226,7 @@ const results = {
   rateLimitCheck: benchRateLimit(quick ? 200_000 : 2_000_000),
   logLine: await benchLogLine(quick ? 20_000 : 200_000),
   rateLimitMemory: rateLimitMemoryRows,
+  modernEngine: await engineMicro({ iterations: quick ? 500 : 3_000 }),
   sessionMemory: await sessionMemory(quick ? [200, 1_000] : [1_000, 10_000]),
 };
 

@@ -1,9 +1,11 @@
 /**
  * @module bench/run
- * `npm run bench`: mcp-warden side by side with the SDK reference, FastMCP and raw node:http,
- * in one run, alternating rounds. Each server runs in its own child process; autocannon runs
- * here against 127.0.0.1. Then the micro-benchmarks (bench/micro.mjs, under --expose-gc).
- * Prints a table, ratios and target verdicts, and writes bench/results/latest.json.
+ * `npm run bench`: mcp-warden side by side with the SDK references (v2 `createMcpHandler` for
+ * the 2026-07-28 era, v1 Express for the 2025 era), FastMCP and raw node:http, in one run,
+ * alternating rounds. mcp-warden runs twice per security setting: driven with 2025 requests on
+ * sessions, and with 2026-07-28 stateless requests. Each server runs in its own child process;
+ * autocannon runs here against 127.0.0.1. Then the micro-benchmarks (bench/micro.mjs, under
+ * --expose-gc). Prints a table, ratios and target verdicts, and writes bench/results/latest.json.
  *
  *   node bench/run.mjs [--duration 5] [--warmup 2] [--rounds 3] [--connections 32]
  *                      [--only warden-on,sdk-express] [--quick] [--no-micro] [--profile]
@@ -19,10 +21,10 @@ import { parseArgs } from 'node:util';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { runLoad } from './lib/load.mjs';
 import { machineInfo } from './lib/machine.mjs';
-import { boundedAgent, openSession, verifyEcho } from './lib/mcp-http.mjs';
+import { answerCheck, boundedAgent, CALL_BODY, ECHO_ARGS, modernCall, MODERN_PROTOCOL_VERSION, openSession, verifyEcho } from './lib/mcp-http.mjs';
 import { startServer } from './lib/proc.mjs';
 import { summariseProfile } from './lib/profile.mjs';
-import { microTable, ratioLines, ratios, serverTable, table, verdicts, verdictTable } from './lib/report.mjs';
+import { badResponses, microTable, ratioLines, ratios, serverTable, table, verdicts, verdictTable } from './lib/report.mjs';
 import { startBenchRedis } from './lib/redis.mjs';
 import { median, medianIndex } from './lib/stats.mjs';
 
@@ -31,15 +33,22 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 /** Other processes using more than this many cores during a run make it "noisy". */
 const NOISY_CORES = 0.2;
 
-/** The servers under test, in table order. */
+/**
+ * The servers under test, in table order. `era` is how the runner drives them: 'legacy' = the
+ * 2025 request on one established session per connection; 'modern' = the self-contained
+ * 2026-07-28 request (`modernCall`), no session.
+ */
 const SERVERS = [
-  { name: 'warden-on', label: 'warden (security on)', script: here('./servers/warden.mjs'), args: ['--security', 'on'] },
-  { name: 'warden-off', label: 'warden (security off)', script: here('./servers/warden.mjs'), args: ['--security', 'off'] },
+  { name: 'warden-modern-on', label: 'warden 2026 (security on)', era: 'modern', script: here('./servers/warden.mjs'), args: ['--security', 'on'] },
+  { name: 'warden-modern-off', label: 'warden 2026 (security off)', era: 'modern', script: here('./servers/warden.mjs'), args: ['--security', 'off'] },
+  { name: 'sdk-v2-ref', label: 'SDK v2 ref (2026)', era: 'modern', script: here('./servers/sdk-v2.mjs'), args: [] },
+  { name: 'warden-on', label: 'warden 2025 (security on)', era: 'legacy', script: here('./servers/warden.mjs'), args: ['--security', 'on'] },
+  { name: 'warden-off', label: 'warden 2025 (security off)', era: 'legacy', script: here('./servers/warden.mjs'), args: ['--security', 'off'] },
   // Security on with the shared state (rate limits, sessions) in a private Redis: one Lua call per request.
-  { name: 'warden-redis', label: 'warden (on, Redis state)', script: here('./servers/warden.mjs'), args: ['--security', 'on', '--redis'] },
-  { name: 'sdk-express', label: 'SDK reference (Express)', script: here('./servers/sdk-express.mjs'), args: [] },
-  { name: 'fastmcp', label: 'FastMCP httpStream', script: here('./servers/fastmcp.mjs'), args: [] },
-  { name: 'raw-node', label: 'raw node:http', script: here('./servers/raw-node.mjs'), args: [] },
+  { name: 'warden-redis', label: 'warden 2025 (on, Redis)', era: 'legacy', script: here('./servers/warden.mjs'), args: ['--security', 'on', '--redis'] },
+  { name: 'sdk-express', label: 'SDK v1 ref (Express)', era: 'legacy', script: here('./servers/sdk-express.mjs'), args: [] },
+  { name: 'fastmcp', label: 'FastMCP httpStream', era: 'legacy', script: here('./servers/fastmcp.mjs'), args: [] },
+  { name: 'raw-node', label: 'raw node:http', era: 'legacy', script: here('./servers/raw-node.mjs'), args: [] },
 ];
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options])
@@ -47,7 +56,8 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --duration <s>       measured seconds per round and server (default 5; --quick: 2)
   --warmup <s>         discarded warm-up seconds before each measured run (default 2; --quick: 1)
   --rounds <n>         alternating rounds over all servers (default 3; --quick: 1)
-  --connections <n>    concurrent connections, one MCP session each (default 32)
+  --connections <n>    concurrent connections (default 32); 2025-era rows open one MCP
+                       session per connection
   --only <names>       comma-separated subset: ${SERVERS.map((s) => s.name).join(', ')}
   --quick              short smoke run (also shrinks the micro-benchmarks)
   --no-micro           skip the micro-benchmarks
@@ -119,17 +129,42 @@ function parseOptions() {
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (text = '') => process.stdout.write(`${text}\n`);
 
-/** Opens one established session per connection and checks each answers the echo call. */
-async function prepareSessions(server, key, count) {
+/**
+ * What autocannon replays against a server, checked before any load: 2025 era, one
+ * established session per connection, each answering the echo call; 2026-07-28 era, the one
+ * stateless request every connection sends, answered correctly a few times in a row.
+ *
+ * @returns {Promise<{ era: 'legacy' | 'modern', body: string, headers: Array<Readonly<Record<string,string>>>,
+ *   verify: (body: string) => boolean, protocolVersion: string, answer: { bytes: number, contentType: string } }>}
+ */
+async function prepareWorkload(server, era, key, count) {
+  if (era === 'modern') {
+    const call = modernCall('echo', ECHO_ARGS, key);
+    let check;
+    for (let i = 0; i < 3; i++) check = await verifyEcho(server.mcpUrl, call.headers, { body: call.body, era });
+    return { era, body: call.body, headers: [call.headers], verify: answerCheck(era), protocolVersion: MODERN_PROTOCOL_VERSION, answer: check };
+  }
   const agent = boundedAgent(16);
   try {
     const sessions = await Promise.all(Array.from({ length: count }, () => openSession(server.mcpUrl, key, agent)));
     let check;
     for (const session of sessions) check = await verifyEcho(server.mcpUrl, session.headers);
-    return { headers: sessions.map((session) => session.headers), protocolVersion: sessions[0].version, answer: check };
+    return {
+      era,
+      body: CALL_BODY,
+      headers: sessions.map((session) => session.headers),
+      verify: answerCheck(era),
+      protocolVersion: sessions[0].version,
+      answer: check,
+    };
   } finally {
     agent.destroy();
   }
+}
+
+/** The request of a workload checked once more (after a round), through its first header set. */
+function verifyWorkload(server, workload) {
+  return verifyEcho(server.mcpUrl, workload.headers[0], { body: workload.body, era: workload.era });
 }
 
 function runMicro(quick) {
@@ -152,7 +187,8 @@ function runMicro(quick) {
 
 /**
  * Starts (or restarts) an entry's server child: fork, idle RSS one second after ready (before
- * any session), then one established session per connection, each checked with the echo call.
+ * any session), then its workload: one established session per connection (2025 era) or the
+ * stateless 2026-07-28 request, checked with the echo call.
  * Children run with --expose-gc so the runner can read the heap after a forced gc.
  */
 async function startEntry(entry, options, key) {
@@ -172,7 +208,7 @@ async function startEntry(entry, options, key) {
   const idle = await server.memory();
   entry.idleSamples.push(idle);
   try {
-    entry.sessions = await prepareSessions(server, key, options.connections);
+    entry.workload = await prepareWorkload(server, entry.era, key, options.connections);
   } catch (error) {
     throw new Error(`${entry.label} does not answer the echo call correctly; aborting. ${error.message}`);
   }
@@ -201,15 +237,15 @@ async function measureOnce(entry, entries, options, round, key) {
   const before = await entry.server.memory({ gc: true });
   let requests = 0;
   if (options.warmup > 0) {
-    const warm = await runLoad(entry.server, entry.sessions.headers, { duration: options.warmup, connections: options.connections, sampleRss: false });
+    const warm = await runLoad(entry.server, entry.workload, { duration: options.warmup, connections: options.connections, sampleRss: false });
     requests += warm.requestsTotal;
   }
   await pause(200);
-  const result = await runLoad(entry.server, entry.sessions.headers, { duration: options.duration, connections: options.connections });
+  const result = await runLoad(entry.server, entry.workload, { duration: options.duration, connections: options.connections });
   requests += result.requestsTotal;
   entry.requestsServed += requests;
   try {
-    await verifyEcho(entry.server.mcpUrl, entry.sessions.headers[0]);
+    await verifyWorkload(entry.server, entry.workload);
   } catch (error) {
     throw new Error(`${entry.label} stopped answering correctly after round ${round + 1}; aborting. ${error.message}`);
   }
@@ -229,9 +265,12 @@ async function main() {
   log('mcp-warden benchmark');
   log(`machine : ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}`);
   log(`node    : ${machine.node}   date: ${machine.date}`);
-  log(`tools   : autocannon ${machine.versions.autocannon}, SDK ${machine.versions['@modelcontextprotocol/sdk']}, fastmcp ${machine.versions.fastmcp}, fastify ${machine.versions.fastify}, express ${machine.versions.express}`);
   log(
-    `workload: tools/call echo {"text":"hello"} on established sessions (one per connection), ${options.connections} connections, ` +
+    `tools   : autocannon ${machine.versions.autocannon}, SDK v1 ${machine.versions['@modelcontextprotocol/sdk']}, SDK v2 server ${machine.versions['@modelcontextprotocol/server']} ` +
+      `(node adapter ${machine.versions['@modelcontextprotocol/node']}), fastmcp ${machine.versions.fastmcp}, fastify ${machine.versions.fastify}, express ${machine.versions.express}`,
+  );
+  log(
+    `workload: tools/call echo {"text":"hello"}: 2025 rows on established sessions (one per connection), 2026 rows stateless with the _meta envelope; ${options.connections} connections, ` +
       `${options.rounds} round(s) × ${options.duration}s measured (+${options.warmup}s warm-up), median round reported`,
   );
   if (options.quick) log('mode    : --quick (smoke run: figures are indicative only)');
@@ -256,8 +295,8 @@ async function main() {
       const idle = await startEntry(entry, options, key);
       const facts = Object.entries(entry.info).map(([name, value]) => `${name}: ${value}`);
       log(
-        `started ${spec.label.padEnd(24)} ${entry.server.url}  idle RSS ${(idle.rss / 1e6).toFixed(1)} MB  ` +
-          `answer ${entry.sessions.answer.contentType.split(';')[0]}${facts.length > 0 ? `  (${facts.join('; ')})` : ''}`,
+        `started ${spec.label.padEnd(26)} ${entry.server.url}  idle RSS ${(idle.rss / 1e6).toFixed(1)} MB  ` +
+          `answer ${entry.workload.answer.contentType.split(';')[0]}${facts.length > 0 ? `  (${facts.join('; ')})` : ''}`,
       );
     }
     log();
@@ -270,13 +309,13 @@ async function main() {
           const result = await measureOnce(entry, entries, options, round, key);
           const noisy = result.cpu !== null && result.cpu.otherCores > NOISY_CORES;
           const retry = noisy && attempt < options.retryNoisy;
-          const bad = result.non2xx + result.errors + result.timeouts;
+          const bad = badResponses(result);
           log(
-            `round ${round + 1}/${options.rounds}  ${entry.label.padEnd(24)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(7)} req/s  ` +
+            `round ${round + 1}/${options.rounds}  ${entry.label.padEnd(26)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(7)} req/s  ` +
               `p50 ${result.latencyMs.p50.toFixed(2)} ms  p99 ${result.latencyMs.p99.toFixed(2)} ms  RSS ${(result.rssPeak / 1e6).toFixed(1)} MB` +
               (result.cpu === null ? '' : `  cores: server ${result.cpu.serverCores.toFixed(2)}, client ${result.cpu.runnerCores.toFixed(2)}, other ${result.cpu.otherCores.toFixed(2)}`) +
               (noisy ? (retry ? '  (noisy: other processes busy; discarded, measuring again)' : '  (noisy: other processes busy)') : '') +
-              (bad > 0 ? `  !! non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts} ${JSON.stringify(result.statusCodes)}` : ''),
+              (bad > 0 ? `  !! non-2xx ${result.non2xx}, not the echo result ${result.mismatches}, errors ${result.errors}, timeouts ${result.timeouts} ${JSON.stringify(result.statusCodes)}` : ''),
           );
           if (retry && bad === 0) {
             entry.discarded.push(result);
@@ -330,14 +369,14 @@ async function main() {
 
   const ratio = ratios(byName);
   const verdictList = verdicts({ byName, ratio, micro, connections: options.connections });
-  const invalid = entries.filter((entry) => entry.rounds.some((round) => round.non2xx + round.errors + round.timeouts > 0));
+  const invalid = entries.filter((entry) => entry.rounds.some((round) => badResponses(round) > 0));
 
   log();
   log(`== HTTP: median of ${options.rounds} round(s), ${options.duration}s each, ${options.connections} connections ==`);
   log(serverTable(entries));
   const metricsState = byName['warden-on']?.info.metrics ?? byName['warden-off']?.info.metrics ?? 'not measured';
   log(`metrics (prom-client) in warden-on: ${metricsState}${metricsState === 'not yet implemented' ? '; warden-on runs without them (switch: METRICS_OPTIONS in bench/servers/warden.mjs)' : ''}`);
-  if (invalid.length > 0) log(`!! non-2xx responses, errors or timeouts during the runs of: ${invalid.map((entry) => entry.label).join(', ')} (must be 0)`);
+  if (invalid.length > 0) log(`!! non-2xx responses, answers other than the echo result, errors or timeouts during the runs of: ${invalid.map((entry) => entry.label).join(', ')} (must be 0)`);
   log();
   log('== Ratios (req/s) ==');
   log(ratioLines(ratio));
@@ -366,8 +405,10 @@ async function main() {
     options: { ...options, servers: options.servers.map((server) => server.name) },
     workload: {
       request: 'POST /mcp tools/call echo {"text":"hello"}',
-      sessions: 'one established session per connection (initialize + notifications/initialized), Mcp-Session-Id and MCP-Protocol-Version on every call',
+      sessions: '2025 rows: one established session per connection (initialize + notifications/initialized), Mcp-Session-Id and MCP-Protocol-Version on every call',
+      modern: `2026 rows: no session; params._meta with io.modelcontextprotocol/protocolVersion ${MODERN_PROTOCOL_VERSION}, clientCapabilities {}, clientInfo; headers MCP-Protocol-Version, Mcp-Method: tools/call, Mcp-Name: echo`,
       headers: 'Content-Type: application/json; Accept: application/json, text/event-stream; Authorization: Bearer <run key>',
+      checked: 'every response body: a JSON-RPC 2.0 result with the call id and the echoed text (2026 rows: resultType "complete"); anything else counts as a mismatch, never as throughput',
       units: 'req/s: autocannon per-second average; latency: ms, per response (2xx only); memory: bytes (tables print MB = 1e6 B)',
     },
     metrics: metricsState,
@@ -375,8 +416,9 @@ async function main() {
       name: entry.name,
       label: entry.label,
       info: entry.info,
-      protocolVersion: entry.sessions.protocolVersion,
-      answer: entry.sessions.answer,
+      era: entry.era,
+      protocolVersion: entry.workload.protocolVersion,
+      answer: entry.workload.answer,
       idle: { rss: entry.idle.rss, heapUsed: entry.idle.heapUsed, heapTotal: entry.idle.heapTotal, external: entry.idle.external, arrayBuffers: entry.idle.arrayBuffers },
       idleRssSamples: entry.idleSamples.map((sample) => sample.rss),
       starts: entry.starts,

@@ -1,24 +1,27 @@
 /**
  * @module bench/lib/load
- * One timed autocannon run against one server: every connection replays the echo tools/call on
- * its own established session (pipelining 1, so one call in flight per session and the fixed
- * JSON-RPC id never collides), latencies are recorded per response at full precision (autocannon's
+ * One timed autocannon run against one server: every connection replays one fixed request
+ * (the 2025 echo tools/call on its own established session, or the self-contained 2026-07-28
+ * one; pipelining 1, so one call in flight per connection and the fixed JSON-RPC id never
+ * collides), every response body is checked (`verify`; a failed check counts as a mismatch,
+ * never as throughput), latencies are recorded per response at full precision (autocannon's
  * own histogram has 1 ms resolution), and the server's RSS is sampled over IPC while it runs.
  */
 
 import autocannon from 'autocannon';
 import { cpuMeter } from './cpu.mjs';
-import { CALL_BODY } from './mcp-http.mjs';
 import { Samples } from './stats.mjs';
 
 const RSS_SAMPLE_MS = 250;
 
 /**
  * @param {import('./proc.mjs').ServerHandle} server
- * @param {Array<Record<string,string>>} sessionHeaders one header set per connection
+ * @param {{ body: string, headers: Array<Readonly<Record<string,string>>>, verify: (body: string) => boolean }} workload
+ *   the request body, the header sets (connection i uses set i modulo their number: one per
+ *   session, or one for all), and the check every response body must pass
  * @param {{ duration: number, connections: number, sampleRss?: boolean }} options
  */
-export async function runLoad(server, sessionHeaders, options) {
+export async function runLoad(server, workload, options) {
   let next = 0;
   const latencies = new Samples();
   /** @type {number[]} */
@@ -47,11 +50,12 @@ export async function runLoad(server, sessionHeaders, options) {
     duration: options.duration,
     pipelining: 1,
     timeout: 10,
-    body: CALL_BODY,
-    headers: sessionHeaders[0],
+    body: workload.body,
+    headers: { ...workload.headers[0] },
+    verifyBody: workload.verify,
     setupClient(client) {
       // Connection i speaks on session i: a fixed request buffer, no per-request rebuilding.
-      client.setHeaders(sessionHeaders[next++ % sessionHeaders.length]);
+      client.setHeaders({ ...workload.headers[next++ % workload.headers.length] });
     },
   });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -79,6 +83,8 @@ export async function runLoad(server, sessionHeaders, options) {
     },
     autocannonLatencyMs: { p50: result.latency.p50, p99: result.latency.p99, average: result.latency.average, max: result.latency.max },
     non2xx: result.non2xx,
+    // 2xx or not, a body that is not the echo result (autocannon `verifyBody`).
+    mismatches: result.mismatches,
     errors: result.errors,
     timeouts: result.timeouts,
     resets: result.resets,

@@ -29,6 +29,8 @@ export function machineInfo() {
     versions: {
       autocannon: packageVersion('autocannon'),
       '@modelcontextprotocol/sdk': packageVersion('@modelcontextprotocol/sdk'),
+      '@modelcontextprotocol/server': packageVersion('@modelcontextprotocol/server'),
+      '@modelcontextprotocol/node': packageVersion('@modelcontextprotocol/node'),
       fastmcp: packageVersion('fastmcp'),
       fastify: packageVersion('fastify'),
       express: packageVersion('express'),
