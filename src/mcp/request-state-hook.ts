@@ -27,7 +27,7 @@ const REQUEST = Symbol('mcp-warden.request');
 const BOUND = Symbol('mcp-warden.request-state-bound');
 
 type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<unknown>;
-type WrapHook = { _wrapHandler(method: string, handler: Handler): Handler } & Record<symbol, unknown>;
+type WrapHook = { _wrapHandler(method: string, handler: Handler): Handler; _requestHandlers?: Map<string, Handler> } & Record<symbol, unknown>;
 type CarryingContext = ServerContext & { [REQUEST]?: JSONRPCRequest };
 
 /** The codec as handlers and `ServerOptions` use it. */
@@ -45,8 +45,8 @@ export interface RequestStateTools {
    */
   verify(state: string, ctx: ServerContext): unknown;
   /**
-   * Makes `server`'s multi round-trip handlers carry their request in the context. Call it right
-   * after `new McpServer(...)`, before registering tools, prompts or resources (it throws after).
+   * Makes `server`'s multi round-trip handlers carry their request in the context: those
+   * registered later (through the SDK's handler hook) and those already installed (wrapped).
    */
   bind<S extends McpServer | Server>(server: S): S;
   /** The codec itself, bound to explicit bindings (tests and tooling). */
@@ -112,7 +112,18 @@ export function createRequestStateTools(codec: RequestStateCodec, options: Reque
         try {
           engine.assertCanSetRequestHandler(method);
         } catch {
-          throw new Error(`requestState.bind(server) must run before ${method} is handled: call it right after new McpServer(...), before registering tools, prompts or resources`);
+          // Already registered (an McpServer built with tools/prompts/resources capabilities
+          // installs its handlers at once): the stored, already wrapped handler is wrapped again
+          // so its contexts carry their request too.
+          const handlers = hook._requestHandlers;
+          const stored = handlers?.get(method);
+          if (handlers === undefined || stored === undefined) {
+            throw new Error(`requestState.bind(server) must run before ${method} is handled: call it right after new McpServer(...), before registering tools, prompts or resources`);
+          }
+          handlers.set(method, (request, ctx) => {
+            (ctx as CarryingContext)[REQUEST] = request;
+            return stored(request, ctx);
+          });
         }
       }
       const wrap = hook._wrapHandler.bind(engine);

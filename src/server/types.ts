@@ -18,8 +18,8 @@ import type { KeySource } from '../security/key-source.js';
 export interface FactoryContext extends SessionContext {
   /**
    * Seals and checks `requestState` with this server's secret: give your server
-   * `requestState: { verify: requestState.verify }`, call `requestState.bind(server)` before
-   * registering, and return `requestState.mint(payload, ctx)` in `inputRequired(...)`.
+   * `requestState: { verify: requestState.verify }`, call `requestState.bind(server)` (before or after
+   * registering), and return `requestState.mint(payload, ctx)` in `inputRequired(...)`.
    * See the README, "Multi round-trip tools".
    */
   readonly requestState: RequestStateTools;

@@ -96,7 +96,17 @@ function suiteOnWarden(revision: string): () => WardenRun {
   let run: SuiteRun | undefined;
 
   beforeAll(async () => {
-    warden = await startWarden({ mcpServer: () => conformanceServer(), options: { rateLimit: SUITE_RATE_LIMIT }, logLevel: 'warn' });
+    // The MRTR scenarios (request-state, tampered-state, multi-round) exercise mcp-warden's own
+    // sealing: the state is bound to the caller, the tool and its arguments, with the server's secret.
+    warden = await startWarden({
+      mcpServer: ({ requestState }) =>
+        conformanceServer({
+          requestState: { mint: async (payload, ctx) => requestState.mint(payload, ctx as never), verify: async (state, ctx) => requestState.verify(state, ctx) },
+          bind: (server) => void requestState.bind(server),
+        }),
+      options: { rateLimit: SUITE_RATE_LIMIT },
+      logLevel: 'warn',
+    });
     proxy = await startAuthProxy(warden.url, warden.key);
     run = await runSuite({ url: `${proxy.url}/mcp`, select: ['--requirements', revision] });
   }, 150_000);

@@ -64,6 +64,8 @@ export interface ListNotifier {
 export interface FixtureOptions {
   /** Defaults to an SDK `createRequestStateCodec` with a random per-process key. */
   readonly requestState?: StateCodec;
+  /** mcp-warden's codec needs the server bound before registration (`warden` tools' `bind`). */
+  readonly bind?: (server: McpServer) => void;
   /**
    * Where the trigger tools publish. Defaults to the server's own `sendToolListChanged()` /
    * `sendPromptListChanged()` (what a long-lived engine forwards to its listen streams).
@@ -190,6 +192,7 @@ export function conformanceServer(options: FixtureOptions = {}): McpServer {
       requestState: { verify: (state, ctx) => codec.verify(state, ctx) },
     },
   );
+  options.bind?.(server);
   const notify: ListNotifier = options.notify ?? {
     toolsChanged: () => server.sendToolListChanged(),
     promptsChanged: () => server.sendPromptListChanged(),

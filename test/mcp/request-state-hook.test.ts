@@ -21,15 +21,20 @@ function tools(refused: string[]): RequestStateTools {
   return createRequestStateTools(codec, { onRefused: (reason, method) => refused.push(`${method}:${reason}`) });
 }
 
-/** A server with `step`: round 1 seals `{ round: 1 }`; a round carrying state answers with its payload. */
-function stepServer(requestState: RequestStateTools, bind: boolean): McpServer {
+/**
+ * A server with `step`: round 1 seals `{ round: 1 }`; a round carrying state answers with its payload.
+ * `bind: 'late'` binds after registration (handlers already installed, as an McpServer built
+ * with tools capabilities has them).
+ */
+function stepServer(requestState: RequestStateTools, bind: boolean | 'late'): McpServer {
   const server = new McpServer({ name: 'steps', version: '1.0.0' }, { requestState: { verify: requestState.verify } });
-  if (bind) requestState.bind(server);
+  if (bind === true) requestState.bind(server);
   server.registerTool('step', { description: 'two rounds' }, (ctx) => {
     const state = ctx.mcpReq.requestState<{ round: number }>();
     if (state === undefined) return inputRequired({ requestState: requestState.mint({ round: 1 }, ctx) });
     return { content: [{ type: 'text', text: `round ${state.round} came back` }] };
   });
+  if (bind === 'late') requestState.bind(server);
   return server;
 }
 
@@ -97,11 +102,13 @@ describe('requestState at the SDK seam', () => {
     expect(refused).toEqual(['tools/call:unbound']);
   });
 
-  it('bind refuses a server whose multi round-trip handlers are already registered, and binding twice is harmless', () => {
+  it('bind after registration wraps the installed handlers (their contexts carry the request too), and binding twice is harmless', async () => {
+    const refused: string[] = [];
+    const call = await connect(stepServer(tools(refused), 'late'));
+    const answer = await call({ name: 'step', arguments: {} }, authInfoOf(ALICE));
+    expect(answer['result']).toMatchObject({ content: [{ type: 'text', text: 'round 1 came back' }] });
+    expect(refused).toEqual([]);
     const requestState = tools([]);
-    const late = new McpServer({ name: 'late', version: '1.0.0' });
-    late.registerTool('t', { description: 't' }, () => ({ content: [] }));
-    expect(() => requestState.bind(late)).toThrow(/before registering tools, prompts or resources/);
     const early = new McpServer({ name: 'early', version: '1.0.0' });
     expect(requestState.bind(requestState.bind(early))).toBe(early);
   });
