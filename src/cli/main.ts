@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { registerAudit } from './audit.js';
 import { registerCheck } from './check.js';
 import { registerDeploy } from './deploy.js';
+import { registerGateway } from './gateway.js';
 import { registerKeygen } from './keygen.js';
 import { registerKeys } from './keys.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerDeploy(program);
   registerCheck(program);
+  registerGateway(program);
   return program;
 }
 

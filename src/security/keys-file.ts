@@ -22,14 +22,14 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isCidrOrAddress } from '../config/validators.js';
 import { WardenError } from '../errors.js';
 import type { KeyRecord } from './api-keys.js';
 import { hashKey } from './api-keys.js';
 import { generateApiKey } from './keygen.js';
+import { readTrustedFile, withExclusiveLock, writeFileAtomic } from './trusted-file.js';
 
 const HASH_PREFIX = 'sha256:';
 /** Characters of a key kept for display; 36 of the key's 256 bits. */
@@ -109,81 +109,24 @@ export function readKeysFile(path: string, options: { allowMissing?: boolean } =
   return parseKeysFile(text, path);
 }
 
-const GROUP_OTHER_WRITE = 0o022;
-const STICKY = 0o1000;
-
-function octal(mode: number): string {
-  return (mode & 0o7777).toString(8).padStart(4, '0');
-}
-
-/** Why `stats` (of `what` at `path`) is not trusted for user `uid`, or undefined. */
-function distrust(path: string, what: 'file' | 'directory' | 'link', stats: Stats, uid: number): string | undefined {
-  if (stats.uid !== uid && stats.uid !== 0) {
-    return `${path}: refusing the keys file: its ${what} is owned by uid ${stats.uid}, not by the user running mcp-warden (uid ${uid}) or root; chown it`;
-  }
-  if (what === 'link' || (stats.mode & GROUP_OTHER_WRITE) === 0) return undefined;
-  // A sticky directory lets others add entries but not replace or remove ours (/tmp, Kubernetes volume roots).
-  if (what === 'directory' && (stats.mode & STICKY) !== 0) return undefined;
-  return `${path}: refusing the keys file: its ${what} is writable by group or others (mode ${octal(stats.mode)}); run chmod go-w ${path}`;
-}
-
 /**
  * Reads the keys file's text for the server, refusing (KeysFileError) a file that someone other
  * than the process's user or root could change: the file (its target, if a symlink), the link
  * itself, and the directories holding each must be owned by that user or root, and neither file
  * nor directory may be writable by group or others (a sticky directory may). The file is checked
  * through the descriptor it is read from, so it cannot be swapped between check and read.
- * No checks where the platform has no uids (Windows).
+ * No checks where the platform has no uids (Windows). See {@link readTrustedFile}.
  *
  * @example
  * const text = readTrustedKeysFile('/etc/mcp-warden/keys.json'); // throws on mode 0664
  */
 export function readTrustedKeysFile(path: string, uid: number | undefined = process.getuid?.()): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (cause) {
-    throw new KeysFileError(`${path}: cannot be read`, cause);
-  }
-  try {
-    if (uid !== undefined) {
-      const absolute = resolve(path);
-      const problems = [distrust(path, 'file', fstatSync(fd), uid), distrust(path, 'link', lstatSync(absolute), uid)];
-      const directories = new Set([dirname(absolute), dirname(realpathSync(absolute))]);
-      for (const directory of directories) problems.push(distrust(directory, 'directory', statSync(directory), uid));
-      const problem = problems.find((text) => text !== undefined);
-      if (problem !== undefined) throw new KeysFileError(problem);
-    }
-    return readFileSync(fd, 'utf8');
-  } catch (cause) {
-    if (cause instanceof KeysFileError) throw cause;
-    throw new KeysFileError(`${path}: cannot be read`, cause);
-  } finally {
-    closeSync(fd);
-  }
+  return readTrustedFile(path, { label: 'keys file', uid, fail: (message, cause) => new KeysFileError(message, cause) });
 }
 
 /** Writes a keys file atomically with mode 0600 (temp file in the same directory, fsync, rename). */
 export function writeKeysFile(path: string, file: KeysFile): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(file, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    chmodSync(temp, 0o600);
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // the temp file may already be gone
-    }
-    throw error;
-  }
+  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
 /** The records the key ring needs, from a keys file. */
@@ -259,39 +202,20 @@ export function keyStatus(record: KeyFileRecord, now = Date.now()): 'active' | '
   return 'active';
 }
 
-const LOCK_STALE_MS = 30_000;
-
 /**
  * Runs `update` on the keys file under an exclusive lock file (`<file>.lock`, O_EXCL), so two
  * operators running `mcp-warden keys` at once cannot lose each other's changes. A lock older
  * than 30 s is considered abandoned.
  */
 export function updateKeysFile<T>(path: string, update: (file: KeysFile) => T): T {
-  const lock = `${path}.lock`;
-  let fd: number | undefined;
-  for (let attempt = 0; attempt < 2 && fd === undefined; attempt++) {
-    try {
-      fd = openSync(lock, 'wx', 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new KeysFileError(`${lock}: cannot create the lock file`, error);
-      let age = 0;
-      try {
-        age = Date.now() - statSync(lock).mtimeMs;
-      } catch {
-        continue;
-      }
-      if (age < LOCK_STALE_MS) throw new KeysFileError(`${path} is being changed by another process (lock ${lock}); try again`);
-      unlinkSync(lock);
-    }
-  }
-  if (fd === undefined) throw new KeysFileError(`${path}: could not take the lock ${lock}`);
-  try {
-    const file = readKeysFile(path, { allowMissing: true });
-    const result = update(file);
-    writeKeysFile(path, file);
-    return result;
-  } finally {
-    closeSync(fd);
-    unlinkSync(lock);
-  }
+  return withExclusiveLock(
+    path,
+    () => {
+      const file = readKeysFile(path, { allowMissing: true });
+      const result = update(file);
+      writeKeysFile(path, file);
+      return result;
+    },
+    { fail: (message, cause) => new KeysFileError(message, cause) },
+  );
 }
