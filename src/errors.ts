@@ -77,6 +77,14 @@ export const ERROR_CODES = {
   WARDEN_ERR_UNSUPPORTED_VERSION: { status: 400, rpc: RPC.UNSUPPORTED_PROTOCOL_VERSION, message: 'Unsupported protocol version' },
   WARDEN_ERR_INVALID_ENVELOPE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid params' },
   WARDEN_ERR_METHOD_NOT_FOUND: { status: 404, rpc: RPC.METHOD_NOT_FOUND, message: 'Method not found' },
+  // Gateway (issue 13): an upstream MCP server could not serve a call. The wire message names
+  // the upstream through `detail` (a config-validated name), never its stack or output.
+  WARDEN_ERR_UPSTREAM_UNAVAILABLE: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: upstream unavailable' },
+  WARDEN_ERR_UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.SERVER_ERROR, message: 'Gateway Timeout: upstream did not answer in time' },
+  WARDEN_ERR_UPSTREAM_RESULT_TOO_LARGE: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: upstream result too large' },
+  WARDEN_ERR_UPSTREAM_BUSY: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: upstream busy' },
+  WARDEN_ERR_UPSTREAM_CAPACITY: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: upstream capacity reached' },
+  WARDEN_ERR_UPSTREAM_KEY_CAPACITY: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-key upstream connection limit' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
