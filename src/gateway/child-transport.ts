@@ -108,6 +108,7 @@ export class ChildTransport implements Transport {
   #pendingBytes = 0;
   // stderr: the partial line, and the per-minute budget.
   #stderrLine = '';
+  #stderrSkipping = false;
   #stderrWindowStart = 0;
   #stderrWindowBytes = 0;
   #stderrDropped = 0;
@@ -287,16 +288,26 @@ export class ChildTransport implements Transport {
 
   #onStderr(chunk: string): void {
     const limit = this.#options.stderrLineChars ?? 2000;
-    let text = this.#stderrLine + chunk;
+    let text = chunk;
     let newline = text.indexOf('\n');
+    if (this.#stderrSkipping) {
+      // The rest of a line already logged clipped.
+      if (newline === -1) return;
+      this.#stderrSkipping = false;
+      text = text.slice(newline + 1);
+      newline = text.indexOf('\n');
+    }
+    text = this.#stderrLine + text;
+    if (this.#stderrLine !== '') newline = text.indexOf('\n');
     while (newline !== -1) {
       this.#logStderr(text.slice(0, newline), limit);
       text = text.slice(newline + 1);
       newline = text.indexOf('\n');
     }
-    // An endless line is logged in clipped pieces, never buffered whole.
+    // A line longer than the limit is logged clipped at once and its rest skipped: never buffered whole.
     if (text.length > limit) {
       this.#logStderr(text, limit);
+      this.#stderrSkipping = true;
       text = '';
     }
     this.#stderrLine = text;
@@ -311,7 +322,7 @@ export class ChildTransport implements Transport {
       this.#stderrWindowStart = now;
       this.#stderrWindowBytes = 0;
     }
-    const clipped = line.length > limit ? `${line.slice(0, limit)}…[clipped ${line.length - limit} chars]` : line;
+    const clipped = line.length > limit ? `${line.slice(0, limit)}…[clipped]` : line;
     const size = Buffer.byteLength(clipped);
     if (this.#stderrWindowBytes + size > (this.#options.stderrBytesPerMinute ?? 64 * 1024)) {
       this.#stderrDropped++;

@@ -120,7 +120,7 @@ const COMMON = {
   spawnTimeout: seconds(600).optional(),
   callTimeout: seconds(3600).optional(),
   maxConcurrency: int(1, 10_000).optional(),
-  maxResultBytes: int(1024, 256 * 1024 * 1024).optional(),
+  maxResultBytes: int(16_384, 256 * 1024 * 1024).optional(),
   versionNegotiation: z.enum(['legacy', 'auto'], { error: 'expected "legacy" or "auto"' }).optional(),
   /** Accepted from client configs: `disabled: true` leaves the upstream out. */
   disabled: z.boolean({ error: 'expected true or false' }).optional(),

@@ -52,7 +52,7 @@ describe('parseGatewayConfig', () => {
           maxChildren: 10,
           maxChildrenPerKey: 2,
           mcpServers: {
-            memory: { command: 'node', args: ['m.js'], cwd: '/tmp', isolation: 'shared', poolSize: 3, spawnTimeout: 2.5, callTimeout: 0.5, maxConcurrency: 4, maxResultBytes: 2048 },
+            memory: { command: 'node', args: ['m.js'], cwd: '/tmp', isolation: 'shared', poolSize: 3, spawnTimeout: 2.5, callTimeout: 0.5, maxConcurrency: 4, maxResultBytes: 16384 },
             api: { url: 'http://127.0.0.1:9/mcp', transport: 'sse', isolation: 'session', allowInsecureTls: true, oauth: { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'id', clientSecret: 's', scope: 'read' } },
           },
         },
@@ -60,7 +60,7 @@ describe('parseGatewayConfig', () => {
       {},
     );
     expect(config).toMatchObject({ separator: '.', maxChildren: 10, maxChildrenPerKey: 2 });
-    expect(config?.upstreams[0]).toMatchObject({ isolation: 'shared', poolSize: 3, spawnTimeoutMs: 2500, callTimeoutMs: 500, maxConcurrency: 4, maxResultBytes: 2048, cwd: '/tmp' });
+    expect(config?.upstreams[0]).toMatchObject({ isolation: 'shared', poolSize: 3, spawnTimeoutMs: 2500, callTimeoutMs: 500, maxConcurrency: 4, maxResultBytes: 16384, cwd: '/tmp' });
     expect(config?.upstreams[1]).toMatchObject({ transport: 'sse', isolation: 'session', allowInsecureTls: true, oauth: { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'id', clientSecret: 's', scope: 'read' } });
   });
 
@@ -147,7 +147,7 @@ describe('parseGatewayConfig', () => {
       'mcpServers.values.isolation: expected "session" or "shared"',
       'mcpServers.values.poolSize: expected an integer from 1 to 64',
       'mcpServers.values.callTimeout: expected seconds from 0.01 to 3600',
-      'mcpServers.values.maxResultBytes: expected an integer from 1024 to 268435456',
+      'mcpServers.values.maxResultBytes: expected an integer from 16384 to 268435456',
       'mcpServers.remote.transport: expected "streamable-http" or "sse"',
       'mcpServers.creds.url: credentials in the URL are not allowed (use headers or oauth)',
       'mcpServers.cross: "type" and "transport" disagree',
