@@ -165,6 +165,10 @@ export class UpstreamPool {
     const token = {};
     const owner: Owner = { principal: principalId, token, connection: this.#openOwned(ownerKey, token, principalId, options ?? {}) };
     this.#owners.set(ownerKey, owner);
+    // A refused or failed open leaves nothing behind: the next acquire tries again.
+    owner.connection.catch(() => {
+      if (this.#owners.get(ownerKey)?.token === token) this.#owners.delete(ownerKey);
+    });
     return owner.connection;
   }
 
@@ -215,7 +219,6 @@ export class UpstreamPool {
     try {
       await connection.ready();
     } catch (error) {
-      if (this.#owners.get(ownerKey)?.token === token) this.#owners.delete(ownerKey);
       await connection.close(); // releases the reservation
       throw error;
     }
