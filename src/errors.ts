@@ -85,6 +85,14 @@ export const ERROR_CODES = {
   // Thrown inside the engine by the requestState check (mcp/request-state). The SDK answers it in-band
   // (HTTP 200) with its frozen -32602 "Invalid or expired requestState", data.reason "invalid_request_state".
   WARDEN_ERR_INVALID_REQUEST_STATE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid or expired requestState' },
+  // Gateway (issue 13): an upstream MCP server could not serve a call. The wire message names
+  // the upstream through `detail` (a config-validated name), never its stack or output.
+  WARDEN_ERR_UPSTREAM_UNAVAILABLE: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: upstream unavailable' },
+  WARDEN_ERR_UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.SERVER_ERROR, message: 'Gateway Timeout: upstream did not answer in time' },
+  WARDEN_ERR_UPSTREAM_RESULT_TOO_LARGE: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: upstream result too large' },
+  WARDEN_ERR_UPSTREAM_BUSY: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: upstream busy' },
+  WARDEN_ERR_UPSTREAM_CAPACITY: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: upstream capacity reached' },
+  WARDEN_ERR_UPSTREAM_KEY_CAPACITY: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-key upstream connection limit' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
