@@ -178,8 +178,7 @@ export class UpstreamConnection {
   async request<T>(run: (client: Client, options: RequestOptions) => Promise<T>, options: CallOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.#upstream.config.callTimeoutMs;
     const controller = new AbortController();
-    const timeout = upstreamError('WARDEN_ERR_UPSTREAM_TIMEOUT', this.upstream, `no answer within ${timeoutMs} ms`);
-    const timer = this.#timers.setTimeout(() => controller.abort(timeout), timeoutMs);
+    const timer = this.#timers.setTimeout(() => controller.abort(upstreamError('WARDEN_ERR_UPSTREAM_TIMEOUT', this.upstream, `no answer within ${timeoutMs} ms`)), timeoutMs);
     const caller = options.signal;
     const onCallerAbort = (): void => controller.abort(caller?.reason);
     if (caller?.aborted === true) onCallerAbort();

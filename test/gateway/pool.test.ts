@@ -180,5 +180,6 @@ describe('closeAll', () => {
     }
     const refused = await rejection(sessions.acquire('c', 'k3'));
     expect(refused.code).toBe('WARDEN_ERR_SHUTTING_DOWN');
+    expect(refused.reason).toBe('gateway_pool_closed'); // refused before anything was spawned
   });
 });

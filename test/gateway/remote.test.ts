@@ -113,6 +113,24 @@ describe('remote upstream requests', () => {
   });
 });
 
+describe('response size cap', () => {
+  it('a JSON answer over maxResultBytes becomes a JSON-RPC error for the request id; without an id the fetch fails', async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 9, result: { content: [{ type: 'text', text: 'x'.repeat(40_000) }] } });
+    const upstream = await recorder((seen) => ({ status: 200, body: seen.url === '/small' ? '{"jsonrpc":"2.0","id":1,"result":{}}' : big }));
+    const http = upstreamFetch({ name: 'api', allowInsecureTls: false, spawnTimeoutMs: 5000, callTimeoutMs: 5000, maxResultBytes: 16_384 });
+    try {
+      const answer = await http.fetch(`${upstream.url}/mcp`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'x' } }) });
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({ jsonrpc: '2.0', id: 9, error: { code: -32000, message: 'Result too large', data: { warden: 'result_too_large' } } });
+      await expect(http.fetch(`${upstream.url}/mcp`)).rejects.toThrow('upstream "api": a response exceeds maxResultBytes (16384)');
+      const small = await http.fetch(`${upstream.url}/small`, { method: 'POST', body: '{}' });
+      expect(await small.json()).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+    } finally {
+      await http.close();
+    }
+  });
+});
+
 describe('TLS', () => {
   async function httpsServer(): Promise<string> {
     const server = createHttpsServer(

@@ -99,15 +99,16 @@ describe('stdio upstream (server-everything)', () => {
   it('a call over its timeout is refused with WARDEN_ERR_UPSTREAM_TIMEOUT; the connection keeps serving', async () => {
     const timers = manualTimers();
     const { logger } = memoryLogger();
-    const config = stdioUpstream('everything', 'server-everything', [], { callTimeout: 2 });
+    // 30 s: the SDK's own timeout (a backstop 1 s behind ours, on the wall clock) cannot fire within this test.
+    const config = stdioUpstream('everything', 'server-everything', [], { callTimeout: 30 });
     const connection = track(await new Upstream(config, { logger, parentEnv: process.env, timers }).connect());
     const pid = connection.pid;
     let progressed = false;
     const call = connection.request((client, options) =>
-      client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 3, steps: 30 } }, { ...options, onprogress: () => void (progressed = true) }),
+      client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 60, steps: 600 } }, { ...options, onprogress: () => void (progressed = true) }),
     );
     await within(5000, () => progressed);
-    timers.advance(2000);
+    timers.advance(30_000);
     const error = await rejection(call);
     expect(error.code).toBe('WARDEN_ERR_UPSTREAM_TIMEOUT');
     expect(error.status).toBe(504);
