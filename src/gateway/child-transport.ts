@@ -14,8 +14,8 @@
  *   must not grow our memory); a response line longer than `maxResultBytes` (but within the line
  *   cap) is replaced by a JSON-RPC error for the same request id (marked {@link RESULT_TOO_LARGE}),
  *   so the caller gets a clear refusal and the child lives on.
- * - stderr goes to our logger, one entry per line, lines clipped, at most `stderrBytesPerMinute`
- *   bytes per minute (the rest is dropped and counted).
+ * - stderr goes to our logger, one entry per line, lines clipped and secrets redacted, at most
+ *   `stderrBytesPerMinute` bytes per minute (the rest is dropped and counted).
  *
  * An unexpected exit reports `onerror` (naming the upstream, the exit code or signal) then
  * `onclose`; the SDK client then rejects every in-flight request.
@@ -25,6 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import { deserializeMessage, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import { RPC } from '../wire-codes.js';
+import { redactText } from './secrets.js';
 import { realTimers, type Timers } from './timers.js';
 import type { EnvMap } from './config.js';
 
@@ -329,7 +330,8 @@ export class ChildTransport implements Transport {
       return;
     }
     this.#stderrWindowBytes += size;
-    this.#options.logger.info({ upstream: this.#options.name, childPid: this.pid, stderr: clipped }, 'upstream stderr');
+    // A child may print a token it was given: the log gets the redacted line (gateway/secrets).
+    this.#options.logger.info({ upstream: this.#options.name, childPid: this.pid, stderr: redactText(clipped) }, 'upstream stderr');
   }
 
   #flushStderrDrops(): void {

@@ -17,11 +17,17 @@
  *
  * Durations are seconds (as every other mcp-warden option), fractions allowed; the parsed config
  * holds milliseconds.
+ *
+ * Gateway-level security options sit under `gateway` too: `pinLock` (the lock file of tool
+ * pinning; default `mcp-warden.lock.json` beside the config file, read when present),
+ * `newTools` (`allow` | `hold`) and `secrets` (`off` | `redact` | `block`).
  */
 
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../config/load.js';
 import { isLoopbackHost } from '../security/hosts.js';
+import { LOCK_FILE_NAME } from './pinning.js';
 
 /** How connections to an upstream are shared between client sessions. */
 export type Isolation = 'session' | 'shared';
@@ -79,6 +85,13 @@ export interface RemoteUpstreamConfig extends UpstreamLimits {
 
 export type UpstreamConfig = StdioUpstreamConfig | RemoteUpstreamConfig;
 
+/** The lock file of tool pinning: where, and whether a missing file is an empty lock. */
+export interface PinLockConfig {
+  readonly path: string;
+  /** True for the default beside the config file (missing: nothing pinned yet); false when named (missing: an error). */
+  readonly optional: boolean;
+}
+
 export interface GatewayConfig {
   /** In the order of the config file. */
   readonly upstreams: readonly UpstreamConfig[];
@@ -88,6 +101,12 @@ export interface GatewayConfig {
   readonly maxChildren: number;
   /** Child processes at once owned by one principal (credential). */
   readonly maxChildrenPerKey: number;
+  /** Tool pinning's lock file; undefined: none (every tool is new). */
+  readonly pinLock: PinLockConfig | undefined;
+  /** Tools the lock does not name: shown and callable (`allow`), or hidden and refused until pinned (`hold`). */
+  readonly newTools: 'allow' | 'hold';
+  /** Secrets in tool results, in responses: `off` (sent as they are), `redact`, `block`. The audit trail and logs always redact. */
+  readonly secrets: 'off' | 'redact' | 'block';
 }
 
 /** Environment the `${VAR}` references read (the composition root passes `process.env`). */
@@ -106,7 +125,7 @@ export const UPSTREAM_DEFAULTS = {
   maxConcurrency: 64,
   maxResultBytes: 4 * 1024 * 1024,
 } as const;
-export const GATEWAY_DEFAULTS = { separator: '__', maxChildren: 64, maxChildrenPerKey: 8 } as const;
+export const GATEWAY_DEFAULTS = { separator: '__', maxChildren: 64, maxChildrenPerKey: 8, newTools: 'allow', secrets: 'off' } as const;
 
 const seconds = (max: number) => z.number({ error: `expected seconds from 0.01 to ${max}` }).min(0.01, { error: `expected seconds from 0.01 to ${max}` }).max(max, { error: `expected seconds from 0.01 to ${max}` });
 const int = (min: number, max: number) =>
@@ -162,6 +181,9 @@ const GATEWAY_KEYS = {
   separator: text.regex(SEPARATOR, { error: 'expected 1 to 8 of A-Z a-z 0-9 _ . - / :' }),
   maxChildren: int(1, 100_000),
   maxChildrenPerKey: int(1, 100_000),
+  pinLock: text.min(1, { error: 'must not be empty' }),
+  newTools: z.enum(['allow', 'hold'], { error: 'expected "allow" or "hold"' }),
+  secrets: z.enum(['off', 'redact', 'block'], { error: 'expected "off", "redact" or "block"' }),
 };
 type GatewayKeys = { -readonly [K in keyof typeof GATEWAY_KEYS]?: z.infer<(typeof GATEWAY_KEYS)[K]> };
 
@@ -349,7 +371,7 @@ function parseUpstream(name: string, raw: unknown, env: EnvMap, problems: string
  * // { upstreams: [{ kind: 'stdio', name: 'everything', command: 'npx', ... }], separator: '__', ... }
  * @throws ConfigError listing every problem (keys and variable names only, never values).
  */
-export function parseGatewayConfig(raw: unknown, env: EnvMap): Readonly<GatewayConfig> | undefined {
+export function parseGatewayConfig(raw: unknown, env: EnvMap, options: { readonly configPath?: string | undefined } = {}): Readonly<GatewayConfig> | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['config: expected a JSON object']);
   const file = raw as Record<string, unknown>;
   const problems: string[] = [];
@@ -375,9 +397,38 @@ export function parseGatewayConfig(raw: unknown, env: EnvMap): Readonly<GatewayC
     if (upstream !== undefined) upstreams.push(upstream);
   }
   if (servers !== undefined && Object.keys(servers).length === 0) problems.push('mcpServers: no server configured');
+  for (const problem of prefixCollisions(upstreams.map((upstream) => upstream.name), separator)) problems.push(problem);
   const maxChildren = gateway.maxChildren ?? GATEWAY_DEFAULTS.maxChildren;
   const maxChildrenPerKey = gateway.maxChildrenPerKey ?? GATEWAY_DEFAULTS.maxChildrenPerKey;
   if (maxChildrenPerKey > maxChildren) problems.push('gateway.maxChildrenPerKey: must not exceed gateway.maxChildren');
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ upstreams: Object.freeze(upstreams), separator, maxChildren, maxChildrenPerKey });
+  const pinLock: PinLockConfig | undefined =
+    gateway.pinLock !== undefined
+      ? { path: gateway.pinLock, optional: false }
+      : options.configPath === undefined
+        ? undefined
+        : { path: join(dirname(options.configPath), LOCK_FILE_NAME), optional: true };
+  return Object.freeze({
+    upstreams: Object.freeze(upstreams),
+    separator,
+    maxChildren,
+    maxChildrenPerKey,
+    pinLock: pinLock === undefined ? undefined : Object.freeze(pinLock),
+    newTools: gateway.newTools ?? GATEWAY_DEFAULTS.newTools,
+    secrets: gateway.secrets ?? GATEWAY_DEFAULTS.secrets,
+  });
+}
+
+/**
+ * Names that would make a prefixed name ambiguous: `<a><sep>` a prefix of `<b><sep>` (with
+ * separator `__`, upstreams `a` and `a_` both claim `a___x`). Each problem names both.
+ */
+export function prefixCollisions(names: readonly string[], separator: string): string[] {
+  const problems: string[] = [];
+  for (const a of names) {
+    for (const b of names) {
+      if (a !== b && `${b}${separator}`.startsWith(`${a}${separator}`)) problems.push(`mcpServers.${b}: "${b}${separator}…" also starts with "${a}${separator}" (prefixed names would be ambiguous; rename one)`);
+    }
+  }
+  return problems;
 }
