@@ -17,7 +17,7 @@ import { parseGatewayConfig, type EnvMap, type GatewayConfig } from '../gateway/
 /** Commands that run something named by their arguments (the name comes from what they run). */
 const LAUNCHERS = new Set(['npx', 'npm', 'pnpm', 'pnpx', 'yarn', 'bun', 'bunx', 'uv', 'uvx', 'pipx', 'node', 'nodejs', 'deno', 'python', 'python3', 'py', 'docker', 'podman', 'env', 'sh', 'bash']);
 /** Path segments and launcher subcommands that say nothing about the server. */
-const GENERIC = new Set(['index', 'main', 'dist', 'build', 'out', 'src', 'lib', 'bin', 'cli', 'run', 'exec', 'x', 'dlx', 'tool', 'start', 'serve', 'server', 'stdio', '.', '..', '']);
+const GENERIC = new Set(['index', 'main', 'dist', 'build', 'out', 'src', 'lib', 'bin', 'cli', 'run', 'exec', 'x', 'dlx', 'start', 'serve', 'server', 'stdio', '.', '..', '']);
 
 /** `name` without its directory-free extension and a version or tag (`pkg@1.2.3`, `image:latest`). */
 function bare(segment: string): string {
@@ -67,7 +67,8 @@ export function commandUpstreamName(argv: readonly string[]): string {
 
 /** `${` kept literally by the `${VAR}` expansion (the shell expanded the one-liner already). */
 function literal(value: string): string {
-  return value.replaceAll('${', '$${');
+  // A function replacement: in a replacement string `$$` would stand for one `$`.
+  return value.replaceAll('${', () => '$${');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -83,6 +83,11 @@ export interface OperationsOptions {
 /** How many tools' `readOnlyHint` is remembered for scope checks before dispatch. */
 const MAX_READ_ONLY = 10_000;
 
+/** Whether the upstream announced the capability (the SDK client would warn on stdout, our log stream, and answer empty). */
+function offers(client: Client, capability: 'tools' | 'prompts' | 'resources'): boolean {
+  return client.getServerCapabilities()?.[capability] !== undefined;
+}
+
 function isReadOnly(tool: { annotations?: { readOnlyHint?: unknown } | undefined }): boolean {
   return tool.annotations?.readOnlyHint === true;
 }
@@ -146,7 +151,7 @@ export class Operations {
   }
 
   async listPrompts(view: View, caller: Caller): Promise<{ prompts: Prompt[] }> {
-    const lists = await this.#each(view, caller, async (client, options) => (await client.listPrompts(undefined, { ...options, cacheMode: 'bypass' })).prompts);
+    const lists = await this.#each(view, caller, async (client, options) => (offers(client, 'prompts') ? (await client.listPrompts(undefined, { ...options, cacheMode: 'bypass' })).prompts : []));
     const prompts: Prompt[] = [];
     for (const [upstream, listed] of lists) for (const prompt of listed) prompts.push({ ...prompt, name: view.serve(upstream, prompt.name) });
     return { prompts };
@@ -161,7 +166,7 @@ export class Operations {
   }
 
   async listResources(view: View, caller: Caller): Promise<{ resources: Resource[] }> {
-    const lists = await this.#each(view, caller, async (client, options) => (await client.listResources(undefined, { ...options, cacheMode: 'bypass' })).resources);
+    const lists = await this.#each(view, caller, async (client, options) => (offers(client, 'resources') ? (await client.listResources(undefined, { ...options, cacheMode: 'bypass' })).resources : []));
     const resources: Resource[] = [];
     for (const [upstream, listed] of lists) {
       this.#options.uris.noteResources(upstream, listed.map((resource) => resource.uri));
@@ -171,7 +176,9 @@ export class Operations {
   }
 
   async listResourceTemplates(view: View, caller: Caller): Promise<{ resourceTemplates: ResourceTemplate[] }> {
-    const lists = await this.#each(view, caller, async (client, options) => (await client.listResourceTemplates(undefined, { ...options, cacheMode: 'bypass' })).resourceTemplates);
+    const lists = await this.#each(view, caller, async (client, options) =>
+      offers(client, 'resources') ? (await client.listResourceTemplates(undefined, { ...options, cacheMode: 'bypass' })).resourceTemplates : [],
+    );
     const resourceTemplates: ResourceTemplate[] = [];
     for (const [upstream, listed] of lists) {
       this.#options.uris.noteTemplates(upstream, listed.map((template) => template.uriTemplate));
@@ -234,7 +241,9 @@ export class Operations {
 
   #toolsOf(client: Client, link: ClientLink, options: RequestOptions, fresh: boolean): Promise<ReadonlyMap<string, Tool>> {
     if (fresh || link.tools === undefined) {
-      const listing = client.listTools(undefined, { ...options, cacheMode: 'bypass' }).then(({ tools }) => new Map(tools.map((tool) => [tool.name, tool] as const)));
+      const listing = (offers(client, 'tools') ? client.listTools(undefined, { ...options, cacheMode: 'bypass' }) : Promise.resolve({ tools: [] as Tool[] })).then(
+        ({ tools }) => new Map(tools.map((tool) => [tool.name, tool] as const)),
+      );
       link.tools = listing;
       listing.catch(() => {
         if (link.tools === listing) link.tools = undefined;

@@ -40,8 +40,9 @@ export function createGateway(options: WardenServerOptions, config: Readonly<Con
       pinTransition: (transition) => events.get()?.pinTransition(transition),
       secretFound: (event) => events.get()?.secretFound(event),
     },
-    // A principal's sessionless connections live as long as an unused session would.
+    // A principal's sessionless connections live as long as an idle session would.
     idleOwnerMs: config.sessions.ttl * 1000,
+    now: options.clock,
   });
   return { gateway, events };
 }
