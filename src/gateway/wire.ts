@@ -17,16 +17,26 @@ import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/ser
 import { isWardenError, upstreamWireError, UPSTREAM_WIRE_CODES, type WardenErrorCode } from '../errors.js';
 import { RPC } from '../wire-codes.js';
 
+/** Errors built here: passed on as they are (an upstream's own errors lose their data). */
+const ours = new WeakSet<ProtocolError>();
+
+function own(error: ProtocolError): ProtocolError {
+  ours.add(error);
+  return error;
+}
+
 /** The error a handler throws for a gateway failure of `upstream` (see the module header). */
 export function gatewayError(code: WardenErrorCode, upstream: string): ProtocolError {
   const wire = upstreamWireError(code, upstream);
-  if (wire === undefined) return new ProtocolError(RPC.INTERNAL_ERROR, 'Internal error');
-  return new ProtocolError(wire.code, wire.message, wire.data);
+  if (wire === undefined) return own(new ProtocolError(RPC.INTERNAL_ERROR, 'Internal error'));
+  return own(new ProtocolError(wire.code, wire.message, wire.data));
 }
 
 /** What `error`, thrown while serving a request through `upstream`, is answered with. */
 export function toWireError(error: unknown, upstream: string): ProtocolError {
+  if (error instanceof ProtocolError && ours.has(error)) return error;
   if (isWardenError(error)) return gatewayError(UPSTREAM_WIRE_CODES.has(error.code) ? error.code : 'WARDEN_ERR_UPSTREAM_UNAVAILABLE', upstream);
+  // The upstream's own answer: its code only (its message and data are the upstream's words).
   if (error instanceof ProtocolError) return new ProtocolError(error.code, error.message);
   if (error instanceof SdkError && error.code === SdkErrorCode.CapabilityNotSupported) return new ProtocolError(RPC.METHOD_NOT_FOUND, 'Method not found');
   return gatewayError('WARDEN_ERR_UPSTREAM_UNAVAILABLE', upstream);
@@ -42,10 +52,10 @@ export function describeFailure(error: unknown): Record<string, unknown> {
 
 /** `-32602` for a served name no upstream of the endpoint has (or a tool its connection never listed). */
 export function unknownName(kind: 'tool' | 'prompt'): ProtocolError {
-  return new ProtocolError(RPC.INVALID_PARAMS, kind === 'tool' ? 'Unknown tool' : 'Unknown prompt');
+  return own(new ProtocolError(RPC.INVALID_PARAMS, kind === 'tool' ? 'Unknown tool' : 'Unknown prompt'));
 }
 
 /** `-32002` for a URI no upstream of the endpoint claims (or two claim). */
 export function unknownResource(): ProtocolError {
-  return new ProtocolError(RPC.RESOURCE_NOT_FOUND, 'Resource not found');
+  return own(new ProtocolError(RPC.RESOURCE_NOT_FOUND, 'Resource not found'));
 }
