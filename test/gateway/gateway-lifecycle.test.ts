@@ -5,7 +5,7 @@
  * CLI one-liner (`mcp-warden --env-keys -- <command>`) and `gateway pin` as users run them.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,33 @@ describe('sessionless connections', () => {
       expect(response.text).toContain(`Echo: s${id}`);
     }
     expect(warden.server.gateway?.pids()).toHaveLength(1);
+  });
+});
+
+describe('the audit trail with secrets: off', () => {
+  it('answers the result as the upstream sent it, but records arguments and result redacted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-audit-off-'));
+    try {
+      const auditLog = join(dir, 'audit.jsonl');
+      const warden = await useWarden({ gateway: parseGatewayConfig({ mcpServers: { everything: npmServer('server-everything', ['stdio']) } }, {}), options: { auditLog, auditArguments: 'full' } });
+      const { client } = await legacyClient(warden.mcpUrl, warden.key);
+      const secret = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+      expect(text(await client.callTool({ name: 'everything__echo', arguments: { message: secret } }))).toBe(`Echo: ${secret}`);
+      expect(await until(() => readFileSync(auditLog, 'utf8').includes('"event":"tool_call"'), 3000)).toBe(true);
+      const trail = readFileSync(auditLog, 'utf8');
+      expect(trail).not.toContain(secret);
+      const call = trail
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((record) => record['event'] === 'tool_call');
+      expect(call?.['arguments']).toEqual({ message: '[REDACTED:github-token]' });
+      expect(call?.['result']).toEqual({ content: [{ type: 'text', text: 'Echo: [REDACTED:github-token]' }] });
+      expect(trail).toContain('"event":"secret_detected"');
+      await warden.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

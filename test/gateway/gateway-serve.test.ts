@@ -34,7 +34,8 @@ const dir = mkdtempSync(join(tmpdir(), 'warden-gateway-'));
 const files = join(dir, 'files');
 const auditLog = join(dir, 'audit.jsonl');
 const keysFile = tempKeysPath();
-const scoped = addKey(keysFile, { name: 'scoped', tools: ['everything__e*', 'readonly'] }).key;
+const scoped = addKey(keysFile, { name: 'scoped', tools: ['everything__toggle-*', 'readonly'] }).key;
+const memoryWriter = addKey(keysFile, { name: 'memory-writer', tools: ['memory__create_entities'] }).key;
 
 /** A remote MCP server (Streamable HTTP, JSON answers) recording the headers of every request. */
 const recorded: IncomingHttpHeaders[] = [];
@@ -182,16 +183,19 @@ describe('each upstream alone on /mcp/<name>', () => {
 });
 
 describe('scopes across upstreams', () => {
-  it('a key scoped to everything__e* and readonly sees and calls only those tools, in both eras', async () => {
+  it('a key scoped to everything__toggle-* and readonly sees and calls only those tools, in both eras', async () => {
     const { client } = await legacyClient(mcp(), scoped);
     const names = (await client.listTools()).tools.map((tool) => tool.name);
+    // By prefix (annotated readOnlyHint: false), and by readonly.
+    expect(names).toContain('everything__toggle-simulated-logging');
     expect(names).toContain('everything__echo');
     expect(names).toContain('memory__read_graph');
     expect(names).toContain('files__read_text_file');
     expect(names).not.toContain('memory__create_entities');
     expect(names).not.toContain('files__write_file');
-    expect(names).not.toContain('everything__toggle-simulated-logging');
+    expect(names).not.toContain('everything__gzip-file-as-resource');
     expect(text(await client.callTool({ name: 'memory__read_graph', arguments: {} }))).toContain('"entities"');
+    expect(text(await client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} }))).toMatch(/logging/i);
 
     const session = (await legacyClient(mcp(), scoped)).transport.sessionId as string;
     const refused = await send(mcp(), {
@@ -220,6 +224,15 @@ describe('scopes across upstreams', () => {
     const aloneNames = (await alone.client.listTools()).tools.map((tool) => tool.name);
     expect(aloneNames).toContain('read_graph');
     expect(aloneNames).not.toContain('create_entities');
+    const writer = await legacyClient(mcp('/memory'), memoryWriter);
+    expect((await writer.client.listTools()).tools.map((tool) => tool.name)).toEqual(['create_entities']);
+    await writer.client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'alone', entityType: 'test', observations: [] }] } });
+    const refusedAlone = await send(mcp('/memory'), {
+      method: 'POST',
+      headers: mcpHeaders(memoryWriter, { 'mcp-session-id': writer.transport.sessionId as string, 'mcp-protocol-version': '2025-11-25' }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'read_graph', arguments: {} } }),
+    });
+    expect(refusedAlone.status).toBe(403);
   });
 });
 
