@@ -62,7 +62,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const sessions = late.sessions.set(
     createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handlers: late.handlers, capabilities, gateway }),
   );
-  const summaries = createSummaries(config, { generatedKey, observed, shared, credentials });
+  const summaries = createSummaries(config, { generatedKey, observed, shared, credentials, gateway: gateway?.config });
   const engine = createEngine(options, config, logger, now, {
     mcpServer,
     gateway,

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { parseGatewayConfig } from '../../src/gateway/config.js';
 import { fixtureServer, legacyClient, modernClient, npmServer, rpcError, text } from '../helpers/gateway.js';
-import { initializeBody, MCP_ACCEPT, mcpHeaders, modernBody, modernHeaders, send } from '../helpers/http.js';
+import { apiStatus, apiTools, initializeBody, MCP_ACCEPT, mcpHeaders, modernBody, modernHeaders, send } from '../helpers/http.js';
 import { addKey, tempKeysPath } from '../helpers/keys.js';
 import { alive } from '../helpers/upstreams.js';
 import { until } from '../helpers/wait.js';
@@ -124,6 +124,10 @@ describe('several upstreams together on /mcp', () => {
     expect(text(await client.callTool({ name: 'memory__read_graph', arguments: {} }))).toContain('warden');
     expect(text(await client.callTool({ name: 'files__read_text_file', arguments: { path: join(files, 'hello.txt') } }))).toBe('hello from the filesystem');
     expect(text(await client.callTool({ name: 'remote__ping', arguments: {} }))).toBe('pong');
+
+    const status = (await apiStatus(warden, warden.key)).json<{ config: { gateway: { upstreams: Array<{ name: string }> } } }>();
+    expect(status.config.gateway.upstreams.map((upstream) => upstream.name)).toEqual(['everything', 'memory', 'files', 'fixture', 'remote']);
+    expect(JSON.stringify(status)).not.toContain(UPSTREAM_SECRET);
   });
 
   it('serves the v2 client pinned to 2026-07-28 the same upstreams', async () => {
@@ -219,6 +223,11 @@ describe('scopes across upstreams', () => {
     expect(modernNames).not.toContain('memory__create_entities');
     expect(text(await v2.callTool({ name: 'everything__echo', arguments: { message: 'scoped' } }))).toBe('Echo: scoped');
 
+    // The catalog (/api/tools) lists through the gateway and is reduced the same way.
+    const catalog = (await apiTools(warden, scoped)).json<{ tools: Array<{ name: string }> }>().tools.map((tool) => tool.name);
+    expect(catalog).toContain('everything__toggle-simulated-logging');
+    expect(catalog).not.toContain('memory__create_entities');
+
     // Alone on /mcp/memory the tools are scoped by their /mcp names.
     const alone = await legacyClient(mcp('/memory'), scoped);
     const aloneNames = (await alone.client.listTools()).tools.map((tool) => tool.name);
@@ -294,6 +303,20 @@ describe('server-to-client traffic', () => {
     expect(await until(() => changes > 0, 5000)).toBe(true);
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('fixture__added-1');
     expect(text(await client.callTool({ name: 'fixture__added-1', arguments: {} }))).toBe('added 1');
+  });
+});
+
+describe('list changes to 2026-07-28 clients', () => {
+  it('reach a subscriptions/listen stream through the modern engine', async () => {
+    const client = await modernClient(mcp(), warden.key);
+    let changes = 0;
+    client.setNotificationHandler('notifications/tools/list_changed', () => void changes++);
+    const subscription = await client.listen({ toolsListChanged: true });
+    expect(subscription.honoredFilter).toEqual({ toolsListChanged: true });
+    const added = text(await client.callTool({ name: 'fixture__add-tool', arguments: {} }));
+    expect(await until(() => changes > 0, 5000)).toBe(true);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain(`fixture__${added}`);
+    await subscription.close();
   });
 });
 
