@@ -85,6 +85,18 @@ export const ERROR_CODES = {
   // Thrown inside the engine by the requestState check (mcp/request-state). The SDK answers it in-band
   // (HTTP 200) with its frozen -32602 "Invalid or expired requestState", data.reason "invalid_request_state".
   WARDEN_ERR_INVALID_REQUEST_STATE: { status: 400, rpc: RPC.INVALID_PARAMS, message: 'Invalid or expired requestState' },
+  // Gateway (issue 13): an upstream MCP server could not serve a call. The wire message names
+  // the upstream through `detail` (a config-validated name), never its stack or output.
+  WARDEN_ERR_UPSTREAM_UNAVAILABLE: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: upstream unavailable' },
+  WARDEN_ERR_UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.SERVER_ERROR, message: 'Gateway Timeout: upstream did not answer in time' },
+  WARDEN_ERR_UPSTREAM_RESULT_TOO_LARGE: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: upstream result too large' },
+  WARDEN_ERR_UPSTREAM_BUSY: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: upstream busy' },
+  WARDEN_ERR_UPSTREAM_CAPACITY: { status: 503, rpc: RPC.SERVER_ERROR, message: 'Service Unavailable: upstream capacity reached' },
+  WARDEN_ERR_UPSTREAM_KEY_CAPACITY: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests: per-key upstream connection limit' },
+  // Gateway security: a tool whose definition changed since it was pinned (or a new tool while new
+  // tools are held), and a result withheld because it carried a secret (`secrets: block`).
+  WARDEN_ERR_UPSTREAM_TOOL_HELD: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: tool held until an operator pins its current definition' },
+  WARDEN_ERR_UPSTREAM_SECRET_BLOCKED: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: the upstream result held a secret and was withheld' },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
@@ -141,6 +153,39 @@ export class WardenError extends Error {
   get publicMessage(): string {
     return ERROR_CODES[this.code].message;
   }
+}
+
+/** The gateway codes an engine answers in-band, naming the upstream (see {@link upstreamWireError}). */
+export const UPSTREAM_WIRE_CODES: ReadonlySet<WardenErrorCode> = new Set<WardenErrorCode>([
+  'WARDEN_ERR_UPSTREAM_UNAVAILABLE',
+  'WARDEN_ERR_UPSTREAM_TIMEOUT',
+  'WARDEN_ERR_UPSTREAM_RESULT_TOO_LARGE',
+  'WARDEN_ERR_UPSTREAM_BUSY',
+  'WARDEN_ERR_UPSTREAM_CAPACITY',
+  'WARDEN_ERR_UPSTREAM_KEY_CAPACITY',
+  'WARDEN_ERR_UPSTREAM_TOOL_HELD',
+  'WARDEN_ERR_UPSTREAM_SECRET_BLOCKED',
+]);
+
+/** Upstream names as the gateway config allows them (so one may appear in a wire message). */
+const WIRE_UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The JSON-RPC error a gateway handler answers for one of {@link UPSTREAM_WIRE_CODES}: the
+ * code's public message naming the upstream, `data: { warden, upstream }`. Built from
+ * constants and a config-validated name only; the response policy rebuilds it the same way, so
+ * nothing else a handler (or an upstream) put in such an error reaches a client. Undefined for
+ * any other code or name.
+ *
+ * @example
+ * upstreamWireError('WARDEN_ERR_UPSTREAM_UNAVAILABLE', 'everything');
+ * // { code: -32000, message: 'Bad Gateway: upstream unavailable (upstream "everything")', data: { warden: 'WARDEN_ERR_UPSTREAM_UNAVAILABLE', upstream: 'everything' } }
+ */
+export function upstreamWireError(code: unknown, upstream: unknown): { code: number; message: string; data: { warden: WardenErrorCode; upstream: string } } | undefined {
+  if (typeof code !== 'string' || !UPSTREAM_WIRE_CODES.has(code as WardenErrorCode)) return undefined;
+  if (typeof upstream !== 'string' || !WIRE_UPSTREAM_NAME.test(upstream)) return undefined;
+  const definition = ERROR_CODES[code as WardenErrorCode];
+  return { code: definition.rpc, message: `${definition.message} (upstream "${upstream}")`, data: { warden: code as WardenErrorCode, upstream } };
 }
 
 /** True when `value` is a WardenError. */

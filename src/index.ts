@@ -20,3 +20,5 @@ export type { RequestStateTools } from './mcp/request-state-hook.js';
 export type { RateLimitStore, RateLimitDecision } from './store/types.js';
 export { MemoryRateLimitStore } from './store/memory/rate-limit.js';
 export { SUPPORTED_PROTOCOL_VERSIONS, LATEST_PROTOCOL_VERSION } from './mcp/protocol-versions.js';
+export { parseGatewayConfig, type GatewayConfig, type UpstreamConfig, type EnvMap } from './gateway/config.js';
+export { Gateway, type GatewayOptions, type GatewayEventSink } from './gateway/router.js';

@@ -17,7 +17,8 @@
  *   (no config, unknown upstream, invalid config, untrusted or invalid lock file).
  *
  * The listing itself (reading the config, connecting through the upstream layer, `tools/list`)
- * is a {@link ToolLister} passed in by the caller, so this module stays the command's own logic.
+ * is a {@link ToolLister}: `gateway/lister` by default, injectable so tests can drive the
+ * command's own logic alone.
  *
  * @example
  * mcp-warden gateway pin --config ./mcp-warden.json                 # pin everything
@@ -183,8 +184,16 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** The lister until the gateway's upstream layer provides one. */
-const unavailable: ToolLister = () => Promise.reject(new Error('this build has no upstream connector yet'));
+/**
+ * The real lister (`gateway/lister`): connects to each upstream through the upstream layer,
+ * lists, closes. Loaded on use; the upstream layer's log lines (a child's stderr, warnings) go
+ * to stderr, so stdout carries only the report.
+ */
+const realLister: ToolLister = async (request) => {
+  const [{ upstreamToolLister }, { default: pino }] = await Promise.all([import('../gateway/lister.js'), import('pino')]);
+  const logger = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
+  return upstreamToolLister({ env: process.env, logger })(request);
+};
 
 /**
  * Adds `mcp-warden gateway pin` to `program`. `list` connects to the upstreams (injectable);
@@ -200,7 +209,7 @@ export function registerGateway(program: Command, dependencies: Partial<PinDepen
     .option('--upstream <name>', 'pin only this upstream (repeatable); others keep their pins', collect)
     .option('--dry-run', 'print what would change and write nothing')
     .action(async (options: PinCommandOptions) => {
-      const code = await runGatewayPin(options, { list: dependencies.list ?? unavailable, io: dependencies.io ?? processIo(), now: dependencies.now ?? Date.now });
+      const code = await runGatewayPin(options, { list: dependencies.list ?? realLister, io: dependencies.io ?? processIo(), now: dependencies.now ?? Date.now });
       if (code !== EXIT_OK) (dependencies.exit ?? ((exitCode: number) => (process.exitCode = exitCode)))(code);
     });
 }

@@ -2,6 +2,7 @@
  * @module cli/serve
  * `mcp-warden serve` (the default command): loads the configuration, starts the server,
  * prints the one-time key when none was configured, and stops gracefully on SIGTERM/SIGINT.
+ * `mcp-warden [options] -- <command> [args...]` serves one stdio MCP server through the gateway.
  */
 
 import type { Command } from 'commander';
@@ -38,6 +39,8 @@ export const SERVE_EXAMPLES = [
   '  mcp-warden keys create --keys-file k.json --name ci  store a key hashed (mode 0600)',
   '  mcp-warden --keys-file k.json                      serve the keys file (hot-reloaded)',
   '  mcp-warden --generate-key                          print a new key and exit',
+  '  mcp-warden --env-keys -- npx -y @modelcontextprotocol/server-everything',
+  '                                                     secure a stdio MCP server (the gateway, README "Gateway")',
 ].join('\n');
 
 /**
@@ -86,9 +89,15 @@ export async function runServe(command: Command): Promise<void> {
     printNewKey();
     return;
   }
+  const upstreamCommand = command.args.length > 0 ? command.args : undefined;
+  if (upstreamCommand !== undefined && !process.argv.includes('--')) {
+    // Without `--` a mistyped subcommand would be spawned as an upstream server.
+    process.stderr.write(`mcp-warden: unknown command or argument "${upstreamCommand[0] ?? ''}"; to front a stdio MCP server give it after "--": mcp-warden [options] -- <command> [args...]\n`);
+    process.exit(EXIT_USAGE);
+  }
   let config;
   try {
-    config = loadConfig({ flags: givenFlags(command), env: process.env, configFile: options.config });
+    config = loadConfig({ flags: givenFlags(command), env: process.env, configFile: options.config, ...(upstreamCommand === undefined ? {} : { upstreamCommand }) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`mcp-warden: ${error.message}\n`);
@@ -154,9 +163,10 @@ export async function runServe(command: Command): Promise<void> {
 export function registerServe(program: Command): Command {
   const serve = program
     .command('serve', { isDefault: true })
-    .description('serve MCP over Streamable HTTP with authentication, rate limiting and logging (default command)');
+    .description('serve MCP over Streamable HTTP with authentication, rate limiting and logging (default command)')
+    .argument('[command...]', 'after "--": a stdio MCP server to serve through the gateway (mcp-warden [options] -- <command> [args...])');
   addServeOptions(serve);
   serve.addHelpText('after', `\n${SERVE_EXAMPLES}`);
-  serve.action(async (_options: unknown, command: Command) => runServe(command));
+  serve.action(async (_upstream: string[], _options: unknown, command: Command) => runServe(command));
   return serve;
 }

@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { WardenError } from '../errors.js';
+import type { GatewayConfig } from '../gateway/config.js';
 import { OPTION_SPECS, type OptionSpec } from './options.js';
 
 type Spec = (typeof OPTION_SPECS)[number];
@@ -148,6 +149,8 @@ export type Config = Readonly<ReturnType<typeof topLevel>> & {
   readonly connections: ConnectionsConfig;
   readonly sessions: SessionsConfig;
   readonly eventStore: EventStoreConfig;
+  /** The upstream MCP servers mcp-warden fronts (config file `gateway`/`mcpServers`, or the `--` one-liner); undefined: none. */
+  readonly gateway: Readonly<GatewayConfig> | undefined;
   /** Path of the config file that was read, if any. */
   readonly configFile: string | undefined;
   /** Non-fatal findings to log at start (e.g. keys passed on the command line). */
@@ -190,7 +193,7 @@ function redisOf(values: OptionValues): RedisConfig | undefined {
  * @example
  * const config = groupConfig(OPTIONS_SCHEMA.parse(values), undefined, []);
  */
-export function groupConfig(values: OptionValues, configFile: string | undefined, warnings: readonly string[]): Readonly<Config> {
+export function groupConfig(values: OptionValues, configFile: string | undefined, warnings: readonly string[], gateway?: Readonly<GatewayConfig>): Readonly<Config> {
   return Object.freeze({
     ...topLevel(values),
     oauth: oauthOf(values),
@@ -224,6 +227,7 @@ export function groupConfig(values: OptionValues, configFile: string | undefined
       streamMaxLifetime: values.streamMaxLifetime,
     },
     eventStore: { bytes: values.eventStoreBytes, principalBytes: values.eventStorePrincipalBytes, streamBytes: values.eventStoreStreamBytes },
+    gateway,
     configFile,
     warnings: Object.freeze([...warnings]),
   });

@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { WardenError } from '../errors.js';
 import { isLoopbackHost } from '../security/hosts.js';
 import { groupConfig, OPTIONS_SCHEMA, type Config } from './config.js';
+import { gatewayOf } from './gateway.js';
 import { JWT_ALGORITHMS, OPTION_SPECS, type OptionSource, type OptionSpec } from './options.js';
 import { sharedSecret } from './validators.js';
 
@@ -23,6 +24,8 @@ export interface ConfigInput {
   readonly values?: Readonly<Record<string, unknown>>;
   /** Config file path; overrides `MCP_CONFIG`. */
   readonly configFile?: string;
+  /** The one-liner's upstream: the command and arguments given after `--` (the gateway). */
+  readonly upstreamCommand?: readonly string[];
   readonly readFile?: (path: string) => string;
 }
 
@@ -35,7 +38,9 @@ export class ConfigError extends WardenError {
   }
 }
 
-const FILE_KEYS = new Set<string>(OPTION_SPECS.filter((spec) => spec.key !== 'envKeys').map((spec) => spec.key));
+/** Config-file keys besides the options: the gateway's upstreams and options (`config/gateway`). */
+const GATEWAY_FILE_KEYS = ['gateway', 'mcpServers'];
+const FILE_KEYS = new Set<string>([...OPTION_SPECS.filter((spec) => spec.key !== 'envKeys').map((spec) => spec.key), ...GATEWAY_FILE_KEYS]);
 
 function describe(spec: OptionSpec, source: OptionSource, file: string | undefined): string {
   switch (source) {
@@ -206,9 +211,17 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     problems.push('MCP_SHARED_SECRET_PREVIOUS needs MCP_SHARED_SECRET (the secret that replaces it)');
   }
 
+  const gateway = gatewayOf(
+    file,
+    env,
+    configFile,
+    input.upstreamCommand === undefined ? (values['upstreamName'] === undefined ? undefined : { argv: [], name: values['upstreamName'] as string }) : { argv: input.upstreamCommand, name: values['upstreamName'] as string | undefined },
+    problems,
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
   // Every value passed its option's schema above; this parse types them (no assertion needed).
-  return groupConfig(OPTIONS_SCHEMA.parse(values), configFile, warnings);
+  return groupConfig(OPTIONS_SCHEMA.parse(values), configFile, warnings, gateway);
 }
 
 /**

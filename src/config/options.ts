@@ -252,7 +252,7 @@ export const OPTION_SPECS = [
     key: 'auditArguments',
     flag: '--audit-arguments <mode>',
     env: 'MCP_AUDIT_ARGUMENTS',
-    description: 'tool arguments in the audit trail: none, hash (SHA-256) or full',
+    description: 'tool arguments in the audit trail: none, hash (SHA-256) or full (arguments and results, secrets redacted)',
     schema: v.auditArguments,
     default: 'none',
   },
@@ -423,6 +423,13 @@ export const OPTION_SPECS = [
     env: 'MCP_MAX_CONNECTIONS_PER_IP',
     description: 'TCP connections one client address (IPv6: one /64) may hold at once; trusted proxies are exempt (default: a tenth of --max-connections, 16 to 256)',
     schema: v.integer(1, 10_000_000),
+  },
+  {
+    key: 'upstreamName',
+    flag: '--upstream-name <name>',
+    env: 'MCP_UPSTREAM_NAME',
+    description: 'name of the upstream given after `--` (mcp-warden [options] -- <command> [args...]); default: from the command (e.g. server-everything)',
+    schema: v.upstreamName,
   },
   { key: 'shutdownTimeout', flag: '--shutdown-timeout <seconds>', env: 'MCP_SHUTDOWN_TIMEOUT', description: 'how long in-flight requests may run after SIGTERM/SIGINT', schema: v.integer(0, 600), default: 10 },
 ] as const satisfies readonly OptionSpec[];

@@ -211,6 +211,9 @@ export const jwtAlgorithms = z.preprocess(
 
 export const scopePrefix = z.string().max(64).regex(/^[\x21-\x7e]*$/, { error: 'expected printable characters without spaces' });
 
+/** A gateway upstream's name (`gateway/config` UPSTREAM_NAME). */
+export const upstreamName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected 1 to 64 of A-Z a-z 0-9 _ -' });
+
 export const auditArguments = z.enum(['none', 'hash', 'full'], { error: 'expected none, hash or full' });
 
 /** The audit chain's HMAC key. */

@@ -82,6 +82,8 @@ export interface AppDependencies {
   readonly events: SecurityEvents;
   readonly metrics: Metrics | undefined;
   readonly mcp: StreamableHttpHandler;
+  /** A gateway's upstreams alone (`/mcp/<name>`), and how their tools are named in scopes and limits. */
+  readonly upstreams?: { readonly handlers: ReadonlyMap<string, StreamableHttpHandler>; readonly separator: string } | undefined;
   readonly catalog: ToolCatalog;
   readonly stats: ServerStats;
   readonly configSummary: () => Readonly<Record<string, unknown>>;
@@ -290,6 +292,12 @@ function registerRoutes(app: FastifyInstance, deps: AppDependencies): void {
   registerApiRoutes(app, { guards, operatorGuards, catalog: deps.catalog, stats, configSummary: deps.configSummary, securityStatus: deps.securityStatus });
   const toolLimits = secured ? createToolLimits({ limits: config.toolRateLimit, stores: deps.toolRateLimitStores, events }) : undefined;
   registerMcpRoutes(app, { handler: deps.mcp, guards, toolLimits: toolLimits?.enabled === true ? toolLimits : undefined });
+  for (const [name, handler] of deps.upstreams?.handlers ?? []) {
+    const separator = deps.upstreams?.separator ?? '__';
+    // Per-tool limits name the gateway's tools as /mcp does: one count on both paths.
+    const limits = secured ? createToolLimits({ limits: config.toolRateLimit, stores: deps.toolRateLimitStores, events, limitedName: (tool) => `${name}${separator}${tool}` }) : undefined;
+    registerMcpRoutes(app, { handler, url: `/mcp/${name}`, guards, toolLimits: limits?.enabled === true ? limits : undefined });
+  }
   if (deps.metrics !== undefined) {
     registerMetricsRoute(app, { metrics: deps.metrics, guards: operatorGuards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }

@@ -10,6 +10,15 @@
  *   completions of its template's argument list only usable tools;
  * - an operator-only prompt (`security_review`) needs an operator, to list, get or complete.
  *
+ * Tool scopes (a key's `tools`, a token's `<prefix>tools:<name>` scopes) name tools exactly, or
+ * by prefix with a trailing `*` (`everything__*`: every tool whose name starts `everything__`;
+ * `*` alone: every tool), or with the word `readonly`: every tool annotated
+ * `readOnlyHint: true`, when the rules can tell ({@link AccessRules.readOnlyTool}: the gateway
+ * can, from its upstreams' listings; elsewhere `readonly` names only a tool called `readonly`).
+ * A server served under other names than its scopes use (a gateway upstream alone on
+ * `/mcp/<name>`, whose tools are scoped as `<name>__<tool>`) maps them with
+ * {@link AccessRules.scopeName}.
+ *
  * Requests naming something the credential may not use are refused before dispatch
  * ({@link refusedRequest}: 403 insufficient_scope, like an out-of-scope tool call); list and
  * completion results are reduced to what it may use ({@link visibleResult}).
@@ -28,6 +37,14 @@ export interface AccessRules {
   readonly operatorPrompts: ReadonlySet<string>;
   /** Resources `<prefix><tool name>` describing one tool each, from the template `template` with argument `argument`. */
   readonly toolResources?: { readonly prefix: string; readonly template: string; readonly argument: string } | undefined;
+  /** The name a served tool has in tool scopes (default: as served). */
+  readonly scopeName?: ((name: string) => string) | undefined;
+  /**
+   * Whether a served tool is annotated `readOnlyHint: true`, for the `readonly` scope of a
+   * `tools/call` (lists read the annotation of each entry). Undefined: the `readonly` scope
+   * grants nothing beyond a tool named `readonly`.
+   */
+  readonly readOnlyTool?: ((name: string) => boolean) | undefined;
 }
 
 /** No operator-only parts: tool scopes filter tools only. */
@@ -74,10 +91,57 @@ export function unrestricted(principal: Principal): boolean {
   return principal.tools === undefined && principal.operator === true;
 }
 
-function toolDenial(principal: Principal, rules: AccessRules, name: string): Denial | undefined {
-  if (principal.tools !== undefined && !principal.tools.has(name)) return { kind: 'tool', name: clip(name) };
+/** The scope word granting every tool annotated `readOnlyHint: true`. */
+export const READONLY_SCOPE = 'readonly';
+
+/** A tool scope, split once per scope set: exact names, `*` prefixes, the `readonly` word. */
+interface CompiledScope {
+  readonly prefixes: readonly string[];
+  readonly readOnly: boolean;
+}
+
+const compiled = new WeakMap<ReadonlySet<string>, CompiledScope>();
+
+function compile(tools: ReadonlySet<string>): CompiledScope {
+  let scope = compiled.get(tools);
+  if (scope === undefined) {
+    const prefixes: string[] = [];
+    for (const entry of tools) if (entry.endsWith('*')) prefixes.push(entry.slice(0, -1));
+    scope = { prefixes, readOnly: tools.has(READONLY_SCOPE) };
+    compiled.set(tools, scope);
+  }
+  return scope;
+}
+
+/**
+ * Whether a tool scope grants the tool `name` (as scopes name it): by exact name, by a
+ * trailing-`*` prefix, or by `readonly` when `readOnly()` says the tool is read-only.
+ *
+ * @example
+ * toolInScope(new Set(['everything__*']), 'everything__echo', () => false); // true
+ * toolInScope(new Set(['readonly']), 'memory__read_graph', () => true);     // true
+ */
+export function toolInScope(tools: ReadonlySet<string>, name: string, readOnly: () => boolean): boolean {
+  if (tools.has(name)) return true;
+  const scope = compile(tools);
+  for (const prefix of scope.prefixes) if (name.startsWith(prefix)) return true;
+  return scope.readOnly && readOnly();
+}
+
+/** `readOnly`: the tool's annotation when the caller holds it (a list entry); else the rules are asked. */
+function toolDenial(principal: Principal, rules: AccessRules, name: string, readOnly?: boolean): Denial | undefined {
+  const scoped = rules.scopeName === undefined ? name : rules.scopeName(name);
+  if (principal.tools !== undefined && !toolInScope(principal.tools, scoped, () => rules.readOnlyTool !== undefined && (readOnly ?? rules.readOnlyTool(name)))) {
+    return { kind: 'tool', name: clip(scoped) };
+  }
   if (principal.operator !== true && rules.operatorTools.has(name)) return { kind: 'operator', name: clip(name) };
   return undefined;
+}
+
+/** The `readOnlyHint` annotation of a tools/list entry. */
+function annotatedReadOnly(tool: { annotations?: unknown }): boolean {
+  const annotations = tool.annotations;
+  return typeof annotations === 'object' && annotations !== null && (annotations as { readOnlyHint?: unknown }).readOnlyHint === true;
 }
 
 /** The tool a tool-describing resource URI names (decoded), '' when undecodable, undefined when not one. */
@@ -158,7 +222,7 @@ export function visibleResult(principal: Principal, rules: AccessRules, method: 
   if (unrestricted(principal)) return result;
   switch (method) {
     case 'tools/list':
-      return keep<{ name?: unknown }>(result, 'tools', (tool) => typeof tool.name === 'string' && toolDenial(principal, rules, tool.name) === undefined);
+      return keep<{ name?: unknown; annotations?: unknown }>(result, 'tools', (tool) => typeof tool.name === 'string' && toolDenial(principal, rules, tool.name, annotatedReadOnly(tool)) === undefined);
     case 'resources/list':
       return keep<{ uri?: unknown }>(result, 'resources', (resource) => typeof resource.uri === 'string' && resourceDenial(principal, rules, resource.uri) === undefined);
     case 'resources/templates/list':

@@ -2,7 +2,8 @@
  * @module mcp/policy
  * What happens to a response after it leaves the protocol engine: the default policy keeps
  * error answers generic (the engine may put library messages in them) except those whose message
- * and data MCP fixes (URL elicitation, -32020/-32021/-32022, the refused `requestState`), restores `RPC.INVALID_PARAMS` for
+ * and data MCP fixes (URL elicitation, -32020/-32021/-32022, the refused `requestState`, a
+ * gateway error naming its upstream, rebuilt from constants), restores `RPC.INVALID_PARAMS` for
  * parameter errors the SDK reports as internal errors, reduces list and completion results to
  * what the caller may use, and counts tool calls. Requests naming a tool, resource or prompt
  * outside the caller's scope are refused before dispatch ({@link MessagePolicy.refuse}); the
@@ -12,6 +13,7 @@
 import { isSpecType, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { Principal } from '../security/identity.js';
 import { NO_OPERATOR_PARTS, refusedRequest, visibleResult, type AccessRules, type Denial } from './access.js';
+import { upstreamWireError } from '../errors.js';
 import { RPC, RPC_MESSAGES } from '../wire-codes.js';
 
 /** One request in flight, as the policy sees it. */
@@ -53,6 +55,8 @@ export interface ToolCallEvent {
   readonly clientIp: string;
   /** The request (arguments included), for the audit trail's argument policy. */
   readonly request: JSONRPCRequest | undefined;
+  /** The result answered (`ok`, `tool_error`), for the audit trail in `full` mode. */
+  readonly result?: unknown;
 }
 
 /** Receives notable MCP-level events. */
@@ -94,6 +98,10 @@ export function toolNameOf(request: JSONRPCRequest): string | undefined {
 function sanitizeError(context: CallContext, error: RpcError): RpcError {
   if (PASS_THROUGH_CODES.has(error.code)) return error;
   if (isRequestStateRefusal(error)) return REQUEST_STATE_REFUSED;
+  // A gateway error naming its upstream: rebuilt from constants (errors.upstreamWireError).
+  const data = error.data as { warden?: unknown; upstream?: unknown } | undefined;
+  const upstream = typeof data === 'object' && data !== null ? upstreamWireError(data.warden, data.upstream) : undefined;
+  if (upstream !== undefined && upstream.code === error.code) return upstream;
   let code = error.code;
   // The SDK answers a params schema failure thrown by its own parser as `RPC.INTERNAL_ERROR`; a request its
   // schemas reject is the client's error, so report it as such (JSON-RPC §5.1).
@@ -169,15 +177,15 @@ export class DefaultPolicy implements MessagePolicy {
     if (tool === undefined || !('result' in response)) return response;
     const result = response.result as Record<string, unknown>;
     if (result['isError'] !== true) {
-      this.#recordTool(context, tool, 'ok');
+      this.#recordTool(context, tool, 'ok', result);
       return response;
     }
     const clean = sanitizeToolError(tool, result);
-    this.#recordTool(context, clean.unknown ? UNKNOWN_TOOL : tool, 'tool_error');
+    this.#recordTool(context, clean.unknown ? UNKNOWN_TOOL : tool, 'tool_error', clean.result);
     return { ...response, result: clean.result };
   }
 
-  #recordTool(context: CallContext, tool: string, outcome: ToolOutcome): void {
+  #recordTool(context: CallContext, tool: string, outcome: ToolOutcome, result?: unknown): void {
     this.#events?.toolCall({
       tool,
       outcome,
@@ -186,6 +194,7 @@ export class DefaultPolicy implements MessagePolicy {
       sessionId: context.sessionId,
       clientIp: context.clientIp,
       request: context.request,
+      result,
     });
   }
 }

@@ -51,6 +51,8 @@ export interface LiveSession {
   /** When the credential last presented by the owner stops being accepted (JWT `exp`); undefined: no fixed end. */
   credentialExpiresAt: number | undefined;
   readonly channel: SessionChannel;
+  /** The path that opened it (`/mcp`, or a gateway upstream's `/mcp/<name>`); undefined: `/mcp`. */
+  readonly endpoint?: string | undefined;
   /** The session's own engine, closed with it; undefined when one engine serves every session. */
   readonly server: ServerLike | undefined;
 }

@@ -41,6 +41,8 @@ export class Metrics {
   readonly #busDropped: Counter<'reason'>;
   readonly #recordsRejected: Counter<'record'>;
   readonly #connectionsRefused: Counter<'reason'>;
+  readonly #pinTransitions: Counter<'upstream' | 'verdict'>;
+  readonly #secrets: Counter<'where' | 'action'>;
   #redisUp: (() => boolean) | undefined;
   readonly #requestChildren = new Map<string, { inc(): void }>();
   readonly #toolChildren = new Map<string, { inc(): void }>();
@@ -73,6 +75,18 @@ export class Metrics {
       name: `${PREFIX}connections_refused_total`,
       help: 'TCP connections refused over a connection cap, by cap (total, per_address)',
       labelNames: ['reason'],
+      registers,
+    });
+    this.#pinTransitions = new Counter({
+      name: `${PREFIX}gateway_pin_transitions_total`,
+      help: 'Gateway tool pin verdict changes, by upstream and new verdict (pinned, changed, new-allowed, new-held)',
+      labelNames: ['upstream', 'verdict'],
+      registers,
+    });
+    this.#secrets = new Counter({
+      name: `${PREFIX}gateway_secrets_total`,
+      help: 'Gateway values in which secrets were found, by where (arguments, result) and action (pass, redacted, blocked)',
+      labelNames: ['where', 'action'],
       registers,
     });
     const openConnections = options.openConnections;
@@ -180,6 +194,16 @@ export class Metrics {
 
   denied(reason: string): void {
     this.#denied.labels(reason).inc();
+  }
+
+  /** A gateway tool's pin verdict changed (upstream names come from the config: bounded). */
+  pinTransition(upstream: string, verdict: string): void {
+    this.#pinTransitions.labels(upstream, verdict).inc();
+  }
+
+  /** The gateway found secrets in a tool's arguments or a result. */
+  secretFound(where: 'arguments' | 'result', action: 'pass' | 'redacted' | 'blocked'): void {
+    this.#secrets.labels(where, action).inc();
   }
 
   /** The exposition text and its content type. */

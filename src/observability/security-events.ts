@@ -23,6 +23,7 @@ import type { AuditLog } from './audit.js';
 import type { Metrics, RateLimitKind } from './metrics.js';
 import { RefusalAggregator, type RefusalSummary } from './refusal-aggregator.js';
 import type { ServerStats } from './stats.js';
+import { redactText, redactValue } from '../gateway/secrets.js';
 
 const RECENT_LIMIT = 100;
 
@@ -60,13 +61,52 @@ interface RefusalLabel {
   readonly principal: string | undefined;
 }
 
-/** Tool arguments as the audit trail records them. */
+/** Tool arguments as the audit trail records them (`full`: with every secret redacted). */
 function auditedArguments(mode: 'none' | 'hash' | 'full', request: CallContext['request']): unknown {
   if (mode === 'none') return undefined;
   const args = request.params?.['arguments'] ?? {};
-  const text = JSON.stringify(args);
-  return mode === 'hash' ? `sha256:${createHash('sha256').update(text).digest('hex')}` : args;
+  if (mode === 'full') return redactValue(args);
+  return `sha256:${createHash('sha256').update(JSON.stringify(args)).digest('hex')}`;
 }
+
+/** Largest tool result (JSON characters) the audit trail records in `full` mode; a larger one is recorded as its hash. */
+export const MAX_AUDITED_RESULT_CHARS = 8192;
+
+/** A tool result as the `full` audit trail records it: redacted, or its hash when large. */
+function auditedResult(mode: 'none' | 'hash' | 'full', result: unknown): unknown {
+  if (mode !== 'full' || result === undefined) return undefined;
+  const redacted = redactValue(result);
+  const text = JSON.stringify(redacted);
+  return text.length <= MAX_AUDITED_RESULT_CHARS ? redacted : `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/** A tool's pin verdict changed (gateway). */
+export interface PinTransitionEvent {
+  readonly upstream: string;
+  readonly tool: string;
+  readonly digest: string;
+  readonly verdict: string;
+  readonly previous: string | undefined;
+  readonly pinnedDigest: string | undefined;
+}
+
+/** Secrets found in what passed through the gateway (kinds and JSON Pointers, never a value). */
+export interface SecretFoundEvent {
+  readonly upstream: string;
+  readonly kind: 'tool' | 'prompt' | 'resource';
+  readonly name: string | undefined;
+  readonly where: 'arguments' | 'result';
+  readonly findings: ReadonlyArray<{ readonly kind: string; readonly path: string; readonly where: 'key' | 'value' }>;
+  readonly truncated: boolean;
+  readonly action: 'pass' | 'redacted' | 'blocked';
+  readonly principal: string;
+  readonly session: string | undefined;
+}
+
+/** Findings one audit record lists at most (the count is recorded too). */
+const MAX_AUDITED_FINDINGS = 20;
+
+const ALLOWED_VERDICTS = new Set(['pinned', 'new-allowed']);
 
 export class SecurityEvents implements McpEventSink {
   readonly #stats: ServerStats;
@@ -159,11 +199,47 @@ export class SecurityEvents implements McpEventSink {
       outcome: event.outcome,
       durationMs: Math.round(event.durationMs * 100) / 100,
       arguments: event.request === undefined ? undefined : auditedArguments(this.#auditArguments, event.request),
+      result: auditedResult(this.#auditArguments, event.result),
     });
   }
 
   rpcError(context: CallContext, original: RpcError): void {
-    this.#logger.debug({ method: context.method, code: original.code, detail: original.message }, 'mcp error answer');
+    this.#logger.debug({ method: context.method, code: original.code, detail: redactText(original.message.slice(0, 2000)) }, 'mcp error answer');
+  }
+
+  /**
+   * A gateway tool's pin verdict changed: a `tool_pin` audit record, a log line (warn when the
+   * tool is now hidden and refused, info when it is allowed again) and a metric.
+   */
+  pinTransition(event: PinTransitionEvent): void {
+    const held = !ALLOWED_VERDICTS.has(event.verdict);
+    const fields = { upstream: event.upstream, tool: event.tool, verdict: event.verdict, previous: event.previous, digest: event.digest, pinnedDigest: event.pinnedDigest };
+    if (held) this.#logger.warn(fields, event.verdict === 'changed' ? 'upstream tool definition changed since it was pinned; hidden and refused until re-pinned' : 'new upstream tool held until pinned');
+    else this.#logger.info(fields, 'upstream tool allowed');
+    this.#audit?.record({ event: 'tool_pin', ...fields });
+    this.#metrics?.pinTransition(event.upstream, event.verdict);
+    this.#remember({ type: 'tool_pin', reason: event.verdict, tool: `${event.upstream}/${event.tool}` });
+  }
+
+  /** Secrets passed through the gateway: a `secret_detected` audit record, a warn line, a metric. */
+  secretFound(event: SecretFoundEvent): void {
+    const findings = event.findings.slice(0, MAX_AUDITED_FINDINGS).map((finding) => ({ kind: finding.kind, path: finding.path, where: finding.where }));
+    const fields = {
+      upstream: event.upstream,
+      kind: event.kind,
+      name: event.name,
+      in: event.where,
+      action: event.action,
+      findings,
+      findingCount: event.findings.length,
+      truncated: event.truncated,
+      principal: event.principal,
+      session: event.session,
+    };
+    this.#logger.warn(fields, `secret found in upstream ${event.where === 'arguments' ? 'call arguments' : 'result'}`);
+    this.#audit?.record({ event: 'secret_detected', ...fields });
+    this.#metrics?.secretFound(event.where, event.action);
+    this.#remember({ type: 'secret_detected', principal: event.principal, reason: `${event.where}:${event.action}`, tool: event.name === undefined ? event.upstream : `${event.upstream}/${event.name}` });
   }
 
   keysReload(event: ReloadEvent): void {

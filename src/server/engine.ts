@@ -10,7 +10,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Challenges } from '../http/challenge.js';
-import { accessRules } from '../mcp/access.js';
+import { accessRules, type AccessRules } from '../mcp/access.js';
+import type { Gateway } from '../gateway/router.js';
+import { redactText } from '../gateway/secrets.js';
+import type { Principal } from '../security/identity.js';
 import { BUILTIN_ACCESS, createBuiltinServer } from '../mcp/builtin-server.js';
 import { ToolCatalog } from '../mcp/catalog.js';
 import { DefaultPolicy } from '../mcp/policy.js';
@@ -41,11 +44,15 @@ export function createSessions(
   parts: {
     readonly authenticator: Authenticator;
     readonly sharing: SessionSharing | undefined;
-    readonly handler: LateParts['handler'];
+    /** Every handler sharing the registry (`/mcp`, and the gateway's `/mcp/<upstream>` paths). */
+    readonly handlers: LateParts['handlers'];
     readonly capabilities: SessionCapabilities;
+    /** Ends the gateway connections of ended credentials (sessionless requests' connections). */
+    readonly gateway: Gateway | undefined;
   },
 ): SessionRegistry {
-  const { authenticator, sharing } = parts;
+  const { authenticator, sharing, gateway } = parts;
+  const handlers = (): readonly StreamableHttpHandler[] => parts.handlers.get() ?? [];
   return new SessionRegistry({
     max: config.sessions.max,
     maxPerPrincipal: config.sessions.maxPerKey,
@@ -57,7 +64,7 @@ export function createSessions(
     credentialValid: (session, at) => authenticator.stillValid({ kind: session.principalKind, id: session.principalId }, session.credentialExpiresAt, at),
     now,
     onClosed: (session, reason) => {
-      parts.handler.get()?.forgetSession(session.id);
+      for (const handler of handlers()) handler.forgetSession(session.id);
       parts.capabilities.forget(session.id);
       // A session that idled out or was evicted here may live on at another replica, and every
       // replica closes its own sessions of an ended credential: only forget our bookkeeping.
@@ -65,13 +72,19 @@ export function createSessions(
       sharing?.forget(session.id);
       if (reason === 'revoked') logger.info({ sessionId: session.id, principal: session.principalId }, 'session closed: its credential was revoked or expired');
     },
-    onCheck: (at) => parts.handler.get()?.endRequestsOfEndedCredentials((principal, when) => authenticator.stillValid(principal, principal.expiresAt, when), at),
+    onCheck: (at) => {
+      const valid = (principal: Principal, when: number): boolean => authenticator.stillValid(principal, principal.expiresAt, when);
+      for (const handler of handlers()) handler.endRequestsOfEndedCredentials(valid, at);
+      void gateway?.endOwners((principal) => valid(principal, at));
+    },
   });
 }
 
 export interface EngineParts {
   /** Your factory (checked and given the codec by `createServer`); undefined: the built-in server. */
   readonly mcpServer: ServerFactory | undefined;
+  /** Upstream servers served instead of yours or the built-in one (`server/gateway`). */
+  readonly gateway: Gateway | undefined;
   readonly requestState: RequestStateTools;
   readonly capabilities: SessionCapabilities;
   readonly sessions: SessionRegistry;
@@ -88,46 +101,62 @@ export interface EngineParts {
 
 export interface Engine {
   readonly mcp: StreamableHttpHandler;
+  /** The gateway's upstreams alone, by name (served on `/mcp/<name>`); empty without a gateway. */
+  readonly upstreams: ReadonlyMap<string, StreamableHttpHandler>;
+  /** `mcp` and every upstream handler. */
+  readonly handlers: readonly StreamableHttpHandler[];
   /** The `subscriptions/listen` streams; its notifier is `warden.notify`. */
   readonly listen: ListenHub;
   readonly catalog: ToolCatalog;
 }
 
 export function createEngine(options: WardenServerOptions, config: Readonly<Config>, logger: Logger, now: () => number, parts: EngineParts): Engine {
-  const { mcpServer, requestState, capabilities, sessions, sharing, changes, sharedState, events, stats, challenges, configSummary, streamOwner } = parts;
-  const factory: ServerFactory = mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary, requestState, capabilities }));
-  // The built-in tools keep no per-session engine state, so one engine serves every session.
-  const shareEngine = mcpServer === undefined ? true : options.shareServer === true;
-  const access = mcpServer === undefined ? BUILTIN_ACCESS : accessRules(options.operatorOnly);
-  const policy = new DefaultPolicy({ events, access });
-  const listen = new ListenHub({ maxStreams: config.sessions.maxListen, maxPerPrincipal: config.sessions.maxListenPerKey, relay: changes });
-  const mcp = new StreamableHttpHandler({
-    listen,
-    factory,
-    policy,
-    sessions,
-    stateless: config.stateless,
-    shareEngine,
-    sharing,
-    now,
-    eventStore: {
-      local: new MemoryEventStore({
-        maxBytes: config.eventStore.bytes,
-        maxPrincipalBytes: config.eventStore.principalBytes,
-        maxStreamBytes: config.eventStore.streamBytes,
-        ownerOf: streamOwner,
-      }),
-      shared: sharedState.eventStore,
-    },
-    scopeChallenge: (_principal, denial) => challenges.scope(denial),
-    events: {
-      toolThrew: (message) => logger.warn({ detail: message.slice(0, 500) }, 'a tool handler threw; the client got a generic tool error'),
-      scopeDenied: (ip, principal, tool) => events.scopeDenied(ip, principal, tool),
-      sessionCreated: (ip, principal, sessionId) => events.sessionCreated(ip, principal, sessionId),
-      headerMismatch: (ip, principal) => events.denied(ip, 'header_mismatch', principal),
-      modernRequest: () => stats.modernRequest(),
-    },
-  });
+  const { mcpServer, gateway, requestState, capabilities, sessions, sharing, changes, sharedState, events, stats, challenges, configSummary, streamOwner } = parts;
+  const factory: ServerFactory = gateway?.factory() ?? mcpServer ?? (() => createBuiltinServer({ status: () => stats.snapshot(), configSummary, requestState, capabilities }));
+  // The built-in tools keep no per-session engine state, so one engine serves every session;
+  // a gateway's sessions each own their upstream connections (and relays), so never share.
+  const shareEngine = gateway !== undefined ? false : mcpServer === undefined ? true : options.shareServer === true;
+  const access = gateway?.accessRules() ?? (mcpServer === undefined ? BUILTIN_ACCESS : accessRules(options.operatorOnly));
+  const listenHub = (): ListenHub => new ListenHub({ maxStreams: config.sessions.maxListen, maxPerPrincipal: config.sessions.maxListenPerKey, relay: changes });
+  const eventStore = {
+    local: new MemoryEventStore({
+      maxBytes: config.eventStore.bytes,
+      maxPrincipalBytes: config.eventStore.principalBytes,
+      maxStreamBytes: config.eventStore.streamBytes,
+      ownerOf: streamOwner,
+    }),
+    shared: sharedState.eventStore,
+  };
+  const handlerEvents = {
+    toolThrew: (message: string) => logger.warn({ detail: redactText(message.slice(0, 500)) }, 'a tool handler threw; the client got a generic tool error'),
+    scopeDenied: (ip: string, principal: Principal, tool: string) => events.scopeDenied(ip, principal, tool),
+    sessionCreated: (ip: string, principal: Principal, sessionId: string) => events.sessionCreated(ip, principal, sessionId),
+    headerMismatch: (ip: string, principal: Principal) => events.denied(ip, 'header_mismatch', principal),
+    modernRequest: () => stats.modernRequest(),
+  };
+  const handlerFor = (serve: ServerFactory, rules: AccessRules, listen: ListenHub, endpoint: string, shared: SessionSharing | undefined): StreamableHttpHandler =>
+    new StreamableHttpHandler({
+      listen,
+      factory: serve,
+      policy: new DefaultPolicy({ events, access: rules }),
+      sessions,
+      stateless: config.stateless,
+      shareEngine,
+      sharing: shared,
+      now,
+      eventStore,
+      scopeChallenge: (_principal, denial) => challenges.scope(denial),
+      events: handlerEvents,
+      endpoint,
+    });
+  const listen = listenHub();
+  const mcp = handlerFor(factory, access, listen, '/mcp', sharing);
+  // Each upstream alone on /mcp/<name>. Its sessions hold this replica's children, so they are
+  // not shared with other replicas (route them with session affinity; README "Gateway").
+  const upstreams = new Map<string, StreamableHttpHandler>();
+  for (const name of gateway?.upstreams ?? []) {
+    upstreams.set(name, handlerFor((gateway as Gateway).factory(name), (gateway as Gateway).accessRules(name), listenHub(), `/mcp/${name}`, undefined));
+  }
   const catalog = new ToolCatalog(factory, access);
-  return { mcp, listen, catalog };
+  return { mcp, upstreams, handlers: [mcp, ...upstreams.values()], listen, catalog };
 }

@@ -41,6 +41,7 @@ export function createHttpApp(options: WardenServerOptions, config: Readonly<Con
     events: observed.events,
     metrics: observed.metrics,
     mcp: engine.mcp,
+    upstreams: engine.upstreams.size === 0 ? undefined : { handlers: engine.upstreams, separator: (options.gateway ?? config.gateway)?.separator ?? '__' },
     catalog: engine.catalog,
     stats: observed.stats,
     configSummary: summaries.configSummary,

@@ -10,6 +10,7 @@
 import { checkedFactory } from '../mcp/sdk-version.js';
 import { createCredentials, withCredential } from './credentials.js';
 import { createEngine, createSessions, streamOwnerOf } from './engine.js';
+import { createGateway } from './gateway.js';
 import { createHttpApp } from './http.js';
 import { lateParts } from './late.js';
 import { installLifecycle, lifecycle } from './lifecycle.js';
@@ -47,19 +48,24 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const requestState = createRequestState(config, logger, now);
   // Before anything is started: a server built with SDK v1 is refused here (WARDEN_ERR_UNSUPPORTED_SDK).
   const mcpServer = options.mcpServer === undefined ? undefined : await checkedFactory(withRequestState(options.mcpServer, requestState));
+  // Upstream servers instead (refused together with mcpServer; a bad pin lock is refused here).
+  const gatewayPart = createGateway(options, config, logger);
+  const gateway = gatewayPart?.gateway;
   const capabilities = createSessionCapabilities(config);
   const late = lateParts();
 
   const observed = await createObservability(config, logger, now, late);
+  gatewayPart?.events.set(observed.events);
   const shared = await createServerSharedState(config, logger, now, observed.metrics, late, options.clock);
   const credentials = await createCredentials(config, options.clock, observed.events, late);
   shared.sharedState.shareKeys(credentials.keySource);
   const sessions = late.sessions.set(
-    createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handler: late.handler, capabilities }),
+    createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handlers: late.handlers, capabilities, gateway }),
   );
-  const summaries = createSummaries(config, { generatedKey, observed, shared, credentials });
+  const summaries = createSummaries(config, { generatedKey, observed, shared, credentials, gateway: gateway?.config });
   const engine = createEngine(options, config, logger, now, {
     mcpServer,
+    gateway,
     requestState,
     capabilities,
     sessions,
@@ -73,13 +79,14 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
     streamOwner: streamOwnerOf(late.sessions),
   });
   late.handler.set(engine.mcp);
+  late.handlers.set(engine.handlers);
 
   const app = await createHttpApp(options, config, logger, { observed, shared, credentials, engine, summaries });
-  const parts = { observed, shared, credentials, sessions, engine };
+  const parts = { observed, shared, credentials, sessions, engine, gateway };
   installLifecycle(app, parts);
   const processError: WardenServer['processError'] = (kind, error) => {
     logger.error({ err: error, kind }, kind === 'uncaught_exception' ? 'uncaught exception; stopping gracefully' : 'unhandled promise rejection; still serving');
     observed.metrics?.processError(kind);
   };
-  return { config, app, logger, generatedKey, keySource: credentials.keySource, notify: engine.listen.notifier, requestState, processError, ...lifecycle(config, logger, app, parts) };
+  return { config, app, logger, generatedKey, keySource: credentials.keySource, notify: engine.listen.notifier, requestState, gateway, processError, ...lifecycle(config, logger, app, parts) };
 }

@@ -32,8 +32,10 @@ export interface LateParts {
   readonly sessions: Late<SessionRegistry>;
   readonly bans: Late<BanList>;
   readonly handler: Late<StreamableHttpHandler>;
+  /** Every handler (`/mcp` and the gateway's `/mcp/<upstream>` paths), bound with `handler`. */
+  readonly handlers: Late<readonly StreamableHttpHandler[]>;
 }
 
 export function lateParts(): LateParts {
-  return { sessions: new Late(), bans: new Late(), handler: new Late() };
+  return { sessions: new Late(), bans: new Late(), handler: new Late(), handlers: new Late() };
 }

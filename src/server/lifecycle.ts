@@ -12,6 +12,7 @@ import type { Config } from '../config/load.js';
 import type { SessionRegistry } from '../mcp/sessions.js';
 import { VERSION } from '../version.js';
 import type { Credentials } from './credentials.js';
+import type { Gateway } from '../gateway/router.js';
 import type { Engine } from './engine.js';
 import type { Observability } from './observability.js';
 import type { ServerSharedState } from './shared-state.js';
@@ -23,11 +24,12 @@ export interface LifecycleParts {
   readonly credentials: Credentials;
   readonly sessions: SessionRegistry;
   readonly engine: Engine;
+  readonly gateway: Gateway | undefined;
 }
 
 /** Installs the connection guard and the close hooks on the app. */
 export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): void {
-  const { observed: { connections }, shared: { sharedState, bans, rateLimitStore, keyRateLimitStore, toolRateLimitStores }, credentials: { keySource }, sessions, engine: { mcp, catalog } } = parts;
+  const { observed: { connections }, shared: { sharedState, bans, rateLimitStore, keyRateLimitStore, toolRateLimitStores }, credentials: { keySource }, sessions, engine: { handlers, catalog }, gateway } = parts;
   // Before listen: refused connections never reach Node's HTTP parser.
   connections.install(app.server);
 
@@ -35,13 +37,15 @@ export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): v
   // their graceful result), in-flight requests may finish.
   app.addHook('preClose', async () => {
     sessions.endStreams();
-    mcp.modern.endStreams();
+    for (const handler of handlers) handler.modern.endStreams();
   });
   app.addHook('onClose', async () => {
     keySource.close();
     connections.close();
-    await mcp.close();
+    for (const handler of handlers) await handler.close();
     await catalog.close();
+    // After the sessions (whose children go with them): no child survives the server.
+    await gateway?.close();
     await rateLimitStore.close();
     await keyRateLimitStore.close();
     for (const store of toolRateLimitStores.values()) await store.close();
@@ -52,13 +56,14 @@ export function installLifecycle(app: FastifyInstance, parts: LifecycleParts): v
 
 /** Listens on `config.host:config.port` once everything is started; resolves to the base URL. */
 export async function start(config: Readonly<Config>, logger: Logger, app: FastifyInstance, parts: LifecycleParts): Promise<string> {
-  const { observed: { audit, refusalAudit }, shared: { sharedState, readiness }, credentials: { keySource, jwt }, engine: { mcp, catalog } } = parts;
+  const { observed: { audit, refusalAudit }, shared: { sharedState, readiness }, credentials: { keySource, jwt }, engine: { handlers, catalog }, gateway } = parts;
   readiness.start();
   if (!(await sharedState.ready(2000))) {
     logger.warn({ policy: config.redis?.failure, syncTimeoutSeconds: config.redis?.syncTimeout }, 'redis not reachable at start; not ready (503) until the shared state is synced');
   }
-  await mcp.start();
+  for (const handler of handlers) await handler.start();
   await catalog.start();
+  gateway?.start();
   keySource.start();
   const url = await app.listen({ host: config.host, port: config.port });
   audit?.record({ event: 'server_start', version: VERSION, url });
@@ -73,6 +78,7 @@ export async function start(config: Readonly<Config>, logger: Logger, app: Fasti
       oauth: jwt !== undefined,
       sharedState: sharedState.mode,
       replica: sharedState.replicaId,
+      upstreams: gateway?.upstreams,
     },
     'mcp-warden listening',
   );

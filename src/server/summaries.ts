@@ -6,6 +6,7 @@
  */
 
 import type { Config } from '../config/load.js';
+import type { GatewayConfig } from '../gateway/config.js';
 import { ALL_SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS } from '../mcp/protocol-versions.js';
 import type { PageInfo } from '../http/page.js';
 import { isLoopbackHost } from '../security/hosts.js';
@@ -40,6 +41,8 @@ export interface SummaryParts {
   readonly observed: Observability;
   readonly shared: ServerSharedState;
   readonly credentials: Credentials;
+  /** The gateway's configuration, when upstream servers are served. */
+  readonly gateway?: Readonly<GatewayConfig> | undefined;
 }
 
 export interface Summaries {
@@ -61,6 +64,17 @@ function configSummaryOf(config: Readonly<Config>, parts: SummaryParts): () => R
     // Both eras on one endpoint, chosen by how the client opens (README "Protocol eras").
     eras: { modern: [...MODERN_PROTOCOL_VERSIONS], legacy: [...SUPPORTED_PROTOCOL_VERSIONS] },
     stateless: config.stateless,
+    // Names and modes only: commands, URLs and headers may hold credentials.
+    gateway:
+      parts.gateway === undefined
+        ? false
+        : {
+            upstreams: parts.gateway.upstreams.map((upstream) => ({ name: upstream.name, kind: upstream.kind, isolation: upstream.isolation, path: `/mcp/${upstream.name}` })),
+            separator: parts.gateway.separator,
+            newTools: parts.gateway.newTools,
+            secrets: parts.gateway.secrets,
+            pinLock: parts.gateway.pinLock !== undefined,
+          },
     auth: {
       scheme: 'bearer',
       apiKeys: keySource.activeCount(),

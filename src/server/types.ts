@@ -13,6 +13,8 @@ import type { RequestStateTools } from '../mcp/request-state-hook.js';
 import type { ServerLike, SessionContext } from '../mcp/sessions.js';
 import type { ListenNotifier } from '../mcp/transport/listen.js';
 import type { KeySource } from '../security/key-source.js';
+import type { GatewayConfig } from '../gateway/config.js';
+import type { Gateway } from '../gateway/router.js';
 
 /** What your factory is called with: the session context, and this server's request-state codec. */
 export interface FactoryContext extends SessionContext {
@@ -36,6 +38,12 @@ export interface WardenServerOptions {
    * each call unless stateless; an SDK v1 server makes `createServer` reject (`WARDEN_ERR_UNSUPPORTED_SDK`).
    */
   readonly mcpServer?: WardenServerFactory;
+  /**
+   * Upstream MCP servers to serve instead of your own (`parseGatewayConfig` builds it from the
+   * `mcpServers` shape): all of them on `/mcp`, names prefixed, and each alone on `/mcp/<name>`.
+   * Takes precedence over the config's gateway; not together with `mcpServer`.
+   */
+  readonly gateway?: Readonly<GatewayConfig>;
   /**
    * Options in code, validated over the defaults (environment variables are not read).
    * Invalid options make `createServer` reject with a ConfigError listing every problem.
@@ -84,6 +92,8 @@ export interface WardenServer {
   readonly keySource: KeySource;
   /** The request-state codec (also handed to the factory as `context.requestState`). */
   readonly requestState: RequestStateTools;
+  /** The gateway in front of the configured upstream servers; undefined when none is configured. */
+  readonly gateway: Gateway | undefined;
   /**
    * Announces a change to the `subscriptions/listen` streams (MCP 2026-07-28) of every replica
    * (through Redis when configured), for changes your server's engine does not announce itself

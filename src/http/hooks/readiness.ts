@@ -1,6 +1,6 @@
 /**
  * @module http/hooks/readiness
- * Holds `/mcp` and `/api/*` at 503 (with Retry-After) until the replica is ready (see
+ * Holds `/mcp` (and a gateway's `/mcp/<upstream>`) and `/api/*` at 503 (with Retry-After) until the replica is ready (see
  * shared-state/readiness): a replica that has not yet applied the revocations and bans stored in
  * Redis must not authenticate anyone. Probes, the home page and metrics are not held.
  */
@@ -17,7 +17,7 @@ export function createReadinessGate(ready: () => boolean): onRequestHookHandler 
       return;
     }
     const route = request.routeOptions.url ?? '';
-    if (!(route === '/mcp' || route.startsWith('/api/'))) {
+    if (!(route === '/mcp' || route.startsWith('/mcp/') || route.startsWith('/api/'))) {
       done();
       return;
     }

@@ -39,6 +39,12 @@ export interface ToolLimitsOptions {
   /** One store per distinct window of `limits` (window ms → store). */
   readonly stores: ReadonlyMap<number, RateLimitStore>;
   readonly events: SecurityEvents;
+  /**
+   * The configured name of a tool as the route serves it (a gateway upstream alone on
+   * `/mcp/<name>` serves `echo`, limited as `<name>__echo`); default: the same name. Calls on
+   * both paths then share one count.
+   */
+  readonly limitedName?: (served: string) => string;
 }
 
 /** The per-tool limits of both eras (see the module header). */
@@ -105,6 +111,7 @@ function subjectOf(request: FastifyRequest): string {
 export function createToolLimits(options: ToolLimitsOptions): ToolLimits {
   const { events } = options;
   const rules = rulesOf(options.limits, options.stores);
+  const limitedName = options.limitedName ?? ((served: string) => served);
   /** Requests whose calls `consume` counted from headers (the body is not counted again). */
   const counted = new WeakSet<FastifyRequest>();
 
@@ -112,7 +119,7 @@ export function createToolLimits(options: ToolLimitsOptions): ToolLimits {
   function ruleOf(message: unknown): Rule | undefined {
     if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'tools/call') return undefined;
     const name = (message as { params?: { name?: unknown } | null }).params?.name;
-    return typeof name === 'string' ? rules.get(name) : undefined;
+    return typeof name === 'string' ? rules.get(limitedName(name)) : undefined;
   }
 
   function refuse(request: FastifyRequest, reply: FastifyReply, rule: Rule, decision: RateLimitDecision): void {
@@ -158,7 +165,7 @@ export function createToolLimits(options: ToolLimitsOptions): ToolLimits {
 
   function consume(request: FastifyRequest, reply: FastifyReply, tool: string, done: HookHandlerDoneFunction): void {
     counted.add(request);
-    const rule = rules.get(tool);
+    const rule = rules.get(limitedName(tool));
     if (rule === undefined) {
       done();
       return;

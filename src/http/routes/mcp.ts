@@ -66,6 +66,8 @@ export interface McpRouteOptions {
    * before the body is read, 2025-era calls from the parsed body.
    */
   readonly toolLimits?: ToolLimits | undefined;
+  /** The path (default `/mcp`; a gateway upstream alone: `/mcp/<name>`). */
+  readonly url?: string;
 }
 
 export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions): void {
@@ -73,7 +75,7 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
   app.route({
     // Every method reaches the transport, which answers 405 with Allow for the ones MCP has no use for.
     method: ['POST', 'GET', 'DELETE', 'PUT', 'PATCH', 'TRACE', 'OPTIONS'],
-    url: '/mcp',
+    url: options.url ?? '/mcp',
     config: { surface: 'mcp' },
     // After authentication: scope refusals decided from modern headers, before the body is read.
     onRequest: [...options.guards, createModernPreflight(handler, options.toolLimits)],

@@ -80,6 +80,12 @@ export interface StreamableHttpOptions {
   readonly now?: () => number;
   /** The `subscriptions/listen` streams (default: this process only, session-cap defaults). */
   readonly listen?: ListenHub;
+  /**
+   * The path this handler serves (default `/mcp`). Handlers may share one session registry
+   * (the gateway's `/mcp/<upstream>` paths): a session is usable only on the path that opened
+   * it (elsewhere 404, as for an unknown id).
+   */
+  readonly endpoint?: string;
 }
 
 /** Caps of the default listen hub: the session caps' defaults. */
@@ -107,6 +113,7 @@ export class StreamableHttpHandler {
   #engine: { server: ServerLike; link: EngineLink } | undefined;
   #statelessChannel: SessionChannel | undefined;
   readonly #now: () => number;
+  readonly #endpoint: string;
   /** The 2026-07-28 side of the endpoint (one long-lived engine, no sessions). */
   readonly modern: ModernEndpoint;
   /** The `subscriptions/listen` streams of the modern side. */
@@ -124,6 +131,7 @@ export class StreamableHttpHandler {
     this.#sharing = options.sharing;
     this.#eventStore = options.eventStore;
     this.#now = options.now ?? Date.now;
+    this.#endpoint = options.endpoint ?? '/mcp';
     const stores = options.eventStore === undefined ? [] : [options.eventStore.local, ...(options.eventStore.shared === undefined ? [] : [options.eventStore.shared])];
     this.#recorder =
       stores.length === 0
@@ -365,10 +373,12 @@ export class StreamableHttpHandler {
    * version other than the negotiated one is accepted (as the SDK's server does; the spec asks
    * for 400 only on an invalid or unsupported version, transports §protocol version header).
    */
-  #checkOwner(request: McpHttpRequest, session: { principalId: string; protocolVersion: string } | undefined): McpHttpResponse | undefined {
+  #checkOwner(request: McpHttpRequest, session: { principalId: string; protocolVersion: string; endpoint?: string | undefined } | undefined): McpHttpResponse | undefined {
     if (session === undefined) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'unknown_session');
     // Same answer as an unknown id: a stolen session id must not even be confirmed to exist.
     if (session.principalId !== request.principal.id) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'foreign_session');
+    // A session serves the path that opened it (another path would be another server).
+    if ((session.endpoint ?? '/mcp') !== this.#endpoint) return fail('WARDEN_ERR_SESSION_NOT_FOUND', 'foreign_endpoint');
     const header = request.protocolVersion;
     if (header !== undefined && !isSupportedProtocolVersion(header)) return unsupportedVersion(header);
     return undefined;
@@ -408,6 +418,7 @@ export class StreamableHttpHandler {
         // It is being used (on this replica now, and before on the one that created it).
         used: true,
         credentialExpiresAt: request.principal.expiresAt,
+        endpoint: this.#endpoint,
       };
       if (this.#engine !== undefined) {
         // A shared engine keeps no per-session state: the session needs only its channel here.
@@ -514,6 +525,7 @@ export class StreamableHttpHandler {
           lastSeen: now,
           used: false,
           credentialExpiresAt: request.principal.expiresAt,
+          endpoint: this.#endpoint,
           channel,
           server,
         });
