@@ -97,6 +97,12 @@ export const ERROR_CODES = {
   // tools are held), and a result withheld because it carried a secret (`secrets: block`).
   WARDEN_ERR_UPSTREAM_TOOL_HELD: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: tool held until an operator pins its current definition' },
   WARDEN_ERR_UPSTREAM_SECRET_BLOCKED: { status: 502, rpc: RPC.SERVER_ERROR, message: 'Bad Gateway: the upstream result held a secret and was withheld' },
+  // A 2026-07-28 retry whose (valid) requestState names an upstream request no longer waiting.
+  WARDEN_ERR_UPSTREAM_INPUT_GONE: {
+    status: 400,
+    rpc: RPC.INVALID_PARAMS,
+    message: 'Invalid params: the upstream request this input answers is no longer waiting (expired, answered or unknown); call the tool again',
+  },
   // Start-up only (createServer): a library server built with SDK v1. Never answered on the wire.
   WARDEN_ERR_UNSUPPORTED_SDK: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Unsupported MCP server: built with SDK v1' },
 } as const satisfies Record<string, ErrorDefinition>;
@@ -165,6 +171,7 @@ export const UPSTREAM_WIRE_CODES: ReadonlySet<WardenErrorCode> = new Set<WardenE
   'WARDEN_ERR_UPSTREAM_KEY_CAPACITY',
   'WARDEN_ERR_UPSTREAM_TOOL_HELD',
   'WARDEN_ERR_UPSTREAM_SECRET_BLOCKED',
+  'WARDEN_ERR_UPSTREAM_INPUT_GONE',
 ]);
 
 /** Upstream names as the gateway config allows them (so one may appear in a wire message). */

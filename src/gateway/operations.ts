@@ -16,13 +16,18 @@
  *   found is reported (kinds and JSON Pointers, never a value: the audit trail and the log), and
  *   the result is answered by the `secrets` policy: as it is (`off`), redacted, or withheld
  *   (`block`: `WARDEN_ERR_UPSTREAM_SECRET_BLOCKED`).
+ * - A 2026-07-28 `tools/call` through a principal's connection may span several client round
+ *   trips: what the upstream asks meanwhile is answered `input_required` (`gateway/input-rounds`).
  * Failures become wire errors naming the upstream (`gateway/wire`).
  */
 
 import type { Logger } from 'pino';
 import type { Client, RequestOptions, Tool } from '@modelcontextprotocol/client';
-import type { CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResult, Prompt, ListResourceTemplatesResult, ReadResourceResult, Resource, Server, ServerContext } from '@modelcontextprotocol/server';
+import { inputRequired } from '@modelcontextprotocol/server';
+import type { CallToolRequestParams, CallToolResult, InputRequiredResult, CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResult, Prompt, ListResourceTemplatesResult, ReadResourceResult, Resource, Server, ServerContext } from '@modelcontextprotocol/server';
 import { toolInScope } from '../mcp/access.js';
+import { toolError } from '../mcp/tools/context.js';
+import { declaredCapabilities, Exchange, INPUT_KEY, isRoundState, type InputRounds, type RoundState } from './input-rounds.js';
 import type { Principal } from '../security/identity.js';
 import type { PinGuard } from './pin-guard.js';
 import { redactWithFindings, scanValue, type SecretFinding, type SecretPolicy } from './secrets.js';
@@ -40,6 +45,12 @@ export interface Caller {
   readonly ctx: ServerContext;
   /** The server answering it (projects tool results for its era). */
   readonly product: Server;
+  /** A 2026-07-28 request (its client answers server requests only through `input_required`). */
+  readonly modern?: boolean | undefined;
+  /** The modern tools/call exchange this upstream call belongs to (`gateway/input-rounds`). */
+  readonly exchange?: Exchange | undefined;
+  /** Cancels the upstream call instead of the request's own signal (an exchange outlives its first request). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What the gateway keeps per upstream client (per connection, renewed when it reopens). */
@@ -78,6 +89,8 @@ export interface OperationsOptions {
   readonly onSecrets?: ((event: SecretEvent) => void) | undefined;
   /** String characters scanned per value at most (set above the largest result let through). */
   readonly maxScanChars: number;
+  /** Modern tools/call exchanges and our requestState minting; without them nothing is relayed to modern clients. */
+  readonly rounds?: { readonly table: InputRounds; mint(payload: RoundState, ctx: ServerContext): string } | undefined;
 }
 
 /** How many tools' `readOnlyHint` is remembered for scope checks before dispatch. */
@@ -119,10 +132,52 @@ export class Operations {
     return { tools };
   }
 
-  async callTool(view: View, caller: Caller, params: CallToolRequestParams): Promise<CallToolResult> {
+  async callTool(view: View, caller: Caller, params: CallToolRequestParams): Promise<CallToolResult | InputRequiredResult> {
     const routed = view.route(params.name);
     if (routed === undefined) throw unknownName('tool');
     const { upstream, name } = routed;
+    const rounds = this.#options.rounds;
+    if (rounds !== undefined && caller.modern === true) return this.#callInRounds(rounds, upstream, name, caller, params);
+    return this.#callOnce(upstream, name, caller, params);
+  }
+
+  /**
+   * A modern tools/call: the first round starts the upstream call, a retry (its requestState
+   * verified by the SDK seam) answers the upstream's pending request; both then wait for the
+   * upstream's result or its next request (see `gateway/input-rounds`).
+   */
+  async #callInRounds(rounds: NonNullable<OperationsOptions['rounds']>, upstream: string, name: string, caller: Caller, params: CallToolRequestParams): Promise<CallToolResult | InputRequiredResult> {
+    const ctx = caller.ctx;
+    const state = ctx.mcpReq.requestState<unknown>();
+    let exchange: Exchange;
+    if (state !== undefined) {
+      // Sealed by us, for this principal, tool and arguments (or the SDK refused it already).
+      const answer = ctx.mcpReq.inputResponses?.[INPUT_KEY];
+      if (!isRoundState(state) || typeof answer !== 'object' || answer === null) throw gatewayError('WARDEN_ERR_UPSTREAM_INPUT_GONE', upstream);
+      try {
+        exchange = rounds.table.resume(state.g, caller.principal.id, upstream);
+      } catch (error) {
+        this.#options.logger.info({ upstream, principal: caller.principal.id, ...describeFailure(error) }, 'input round retry refused');
+        throw gatewayError('WARDEN_ERR_UPSTREAM_INPUT_GONE', upstream);
+      }
+      exchange.capabilities = declaredCapabilities(ctx);
+      exchange.pending?.resolve(answer);
+      exchange.pending = undefined;
+    } else {
+      exchange = new Exchange(caller.ownerKey, caller.principal.id, upstream, declaredCapabilities(ctx));
+      exchange.attach(this.#callOnce(upstream, name, { ...caller, exchange, signal: exchange.controller.signal }, params));
+    }
+    const step = await exchange.next(ctx.mcpReq.signal);
+    if (step.kind === 'done') return step.result;
+    if (step.kind === 'failed') throw step.error;
+    if (step.kind === 'refused') {
+      exchange.controller.abort();
+      return toolError(step.message);
+    }
+    return inputRequired({ inputRequests: { [INPUT_KEY]: step.request }, requestState: rounds.mint({ g: step.id }, ctx) });
+  }
+
+  async #callOnce(upstream: string, name: string, caller: Caller, params: CallToolRequestParams): Promise<CallToolResult> {
     const token = caller.ctx.mcpReq._meta?.progressToken;
     let definition: Tool | undefined;
     const result = await this.#run(upstream, caller, async (client, options, link) => {

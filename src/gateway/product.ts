@@ -7,10 +7,13 @@
  * not registered here, they are whatever the upstreams list at the time of each request.
  *
  * It advertises tools, prompts and resources with `listChanged` (an upstream's list changes are
- * relayed) and completions; an upstream without one of them simply contributes nothing.
+ * relayed) and completions; an upstream without one of them simply contributes nothing. Given
+ * the request-state codec, it is bound to it (`requestState.bind`, `ServerOptions.requestState`),
+ * so a 2026-07-28 retry's state is verified before a handler runs (`gateway/input-rounds`).
  */
 
 import { Server, type ServerContext } from '@modelcontextprotocol/server';
+import type { RequestStateTools } from '../mcp/request-state-hook.js';
 import type { SessionContext } from '../mcp/sessions.js';
 import { VERSION } from '../version.js';
 import type { View } from './names.js';
@@ -28,7 +31,7 @@ export interface ProductHost {
  * @example
  * const server = buildProduct(new View(['everything'], '__', true), operations, host, { sessionId, principal, era: 'legacy' });
  */
-export function buildProduct(view: View, operations: Operations, host: ProductHost, context: SessionContext): Server {
+export function buildProduct(view: View, operations: Operations, host: ProductHost, context: SessionContext, requestState?: RequestStateTools): Server {
   const server = new Server(
     { name: 'mcp-warden-gateway', version: VERSION, title: view.prefixed ? 'mcp-warden gateway' : `mcp-warden gateway: ${view.upstreams[0] as string}` },
     {
@@ -36,8 +39,10 @@ export function buildProduct(view: View, operations: Operations, host: ProductHo
       instructions: view.prefixed
         ? `A gateway to several MCP servers; each name starts with its server's name and "${view.separator}".`
         : undefined,
+      ...(requestState === undefined ? {} : { requestState: { verify: requestState.verify } }),
     },
   );
+  requestState?.bind(server);
   const serve = async <T>(ctx: ServerContext, work: (caller: Caller) => Promise<T>): Promise<T> => {
     const { caller, done } = host.enter(context, ctx, server);
     try {

@@ -17,7 +17,8 @@
  * product only); 2026-07-28 listeners get it through the modern engine's listen streams. A
  * re-pin (the lock file watched, or {@link Gateway.reloadPins}) re-evaluates every listed tool
  * and announces a tool list change everywhere. Server-to-client requests of an upstream are
- * relayed to 2025 sessions (`gateway/relay`).
+ * relayed to 2025 sessions (`gateway/relay`) and, through `input_required` with our sealed
+ * requestState, to 2026-07-28 clients (`gateway/input-rounds`; the products are bound to the codec).
  *
  * Our clients' credentials never go upstream: products see a principal, the upstream layer
  * sends only the headers its config names (the MCP spec's no-token-passthrough rule).
@@ -27,6 +28,7 @@ import type { Logger } from 'pino';
 import type { Client, RequestOptions } from '@modelcontextprotocol/client';
 import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { NO_OPERATOR_PARTS, type AccessRules } from '../mcp/access.js';
+import type { RequestStateTools } from '../mcp/request-state-hook.js';
 import type { ServerFactory, SessionContext } from '../mcp/sessions.js';
 import { principalOfAuthInfo } from '../security/identity.js';
 import type { EnvMap, GatewayConfig } from './config.js';
@@ -38,6 +40,7 @@ import type { PinReload, PinTransition } from './pin-guard.js';
 import { PinGuard } from './pin-guard.js';
 import { ChildBudget, UpstreamPool } from './pool.js';
 import { buildProduct, type ProductHost } from './product.js';
+import { InputRounds, MODERN_RELAY_CAPABILITIES } from './input-rounds.js';
 import { forwardRootsChanges, installRelay, relayCapabilities } from './relay.js';
 import { DEFAULT_MAX_SCAN_CHARS } from './secrets.js';
 import type { Timers } from './timers.js';
@@ -63,8 +66,18 @@ export interface GatewayOptions {
   readonly idleOwnerMs?: number | undefined;
   /** How often idle principal connections are looked for, ms (default 30 s; 0: only by {@link Gateway.sweep}). */
   readonly sweepEveryMs?: number | undefined;
-  /** Clock of owner idleness (default the timers' clock). */
+  /** Clock of owner idleness and of input rounds (default the timers' clock). */
   readonly now?: (() => number) | undefined;
+  /**
+   * The request-state codec: products verify retries with it, and 2026-07-28 clients get the
+   * upstreams' sampling, elicitation and roots requests as `input_required` (without it, not at all).
+   */
+  readonly requestState?: RequestStateTools | undefined;
+  /** How long a modern call waits for its client's input, ms (the requestState TTL; default 10 min). */
+  readonly inputTtlMs?: number | undefined;
+  /** Modern calls waiting for client input at once: in total (default 1000) and per principal (default 16). */
+  readonly maxInputRounds?: number | undefined;
+  readonly maxInputRoundsPerKey?: number | undefined;
 }
 
 /** One live product: what it serves, and the session owning it (2025 sessions). */
@@ -107,6 +120,8 @@ export class Gateway implements ProductHost {
   readonly #alone = new Map<string, View>();
   readonly #idleOwnerMs: number;
   readonly #sweepEveryMs: number;
+  readonly #requestState: RequestStateTools | undefined;
+  readonly #rounds: InputRounds | undefined;
   #watch: LockWatch | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
@@ -131,7 +146,15 @@ export class Gateway implements ProductHost {
     }
     this.#all = new View(config.upstreams.map((upstream) => upstream.name), config.separator, true);
     const timers = options.timers;
-    this.#owners = new Owners(options.now ?? (timers === undefined ? Date.now : () => timers.now()));
+    const now = options.now ?? (timers === undefined ? Date.now : () => timers.now());
+    this.#owners = new Owners(now);
+    const requestState = options.requestState;
+    this.#requestState = requestState;
+    this.#rounds =
+      requestState === undefined
+        ? undefined
+        : new InputRounds({ ttlMs: options.inputTtlMs ?? 10 * 60_000, now, maxTotal: options.maxInputRounds, maxPerPrincipal: options.maxInputRoundsPerKey });
+    const rounds = this.#rounds;
     this.#operations = new Operations({
       guard: this.guard,
       secrets: config.secrets,
@@ -141,6 +164,7 @@ export class Gateway implements ProductHost {
       logger: options.logger,
       onSecrets: (event) => this.#events?.secretFound?.(event),
       maxScanChars: Math.max(DEFAULT_MAX_SCAN_CHARS, ...config.upstreams.map((upstream) => upstream.maxResultBytes)),
+      rounds: rounds === undefined || requestState === undefined ? undefined : { table: rounds, mint: (payload, ctx) => requestState.mint(payload, ctx) },
     });
   }
 
@@ -184,8 +208,21 @@ export class Gateway implements ProductHost {
     }
   }
 
+  /** Modern calls waiting for their client's input now. */
+  get waitingForInput(): number {
+    return this.#rounds?.size ?? 0;
+  }
+
+  /** Calls in flight / waiting for a slot on `upstream` now. */
+  load(upstream: string): { readonly active: number; readonly waiting: number } {
+    const pool = this.#pools.get(upstream);
+    if (pool === undefined) throw new Error(`no upstream named ${upstream}`);
+    return pool.load;
+  }
+
   /** Closes every connection; resolves once no child is left. */
   async close(): Promise<void> {
+    this.#rounds?.clear();
     this.#watch?.close();
     this.#watch = undefined;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
@@ -212,7 +249,9 @@ export class Gateway implements ProductHost {
 
   /** Releases the connections of principals idle for `idleOwnerMs` (run periodically by {@link start}). */
   async sweep(): Promise<void> {
-    await Promise.all(this.#owners.idle(this.#idleOwnerMs).map((owner) => this.#release(owner.key)));
+    this.#rounds?.sweep();
+    const idle = this.#owners.idle(this.#idleOwnerMs).filter((owner) => this.#rounds?.holds(owner.key) !== true);
+    await Promise.all(idle.map((owner) => this.#release(owner.key)));
   }
 
   /** Releases the connections of owners whose credential `valid` no longer accepts. */
@@ -227,7 +266,7 @@ export class Gateway implements ProductHost {
     const principal = session ? context.principal : (principalOfAuthInfo(ctx.http?.authInfo) ?? context.principal);
     const key = session ? sessionOwnerKey(context.sessionId as string) : principalOwnerKey(principal);
     const owner = this.#owners.enter(key, principal, session, ctx);
-    const caller: Caller = { ownerKey: key, principal, sessionId: session ? context.sessionId : undefined, ctx, product };
+    const caller: Caller = { ownerKey: key, principal, sessionId: session ? context.sessionId : undefined, ctx, product, modern: context.era === 'modern' };
     return { caller, done: () => this.#owners.leave(owner, ctx) };
   }
 
@@ -239,7 +278,7 @@ export class Gateway implements ProductHost {
   }
 
   #build(view: View, context: SessionContext): Server {
-    const server = buildProduct(view, this.#operations, this, context);
+    const server = buildProduct(view, this.#operations, this, context, this.#requestState);
     const ownerKey = context.era !== 'modern' && context.sessionId !== undefined ? sessionOwnerKey(context.sessionId) : undefined;
     const product: Product = { server, view, ownerKey };
     this.#products.add(product);
@@ -261,10 +300,17 @@ export class Gateway implements ProductHost {
 
   #call<T>(upstream: string, caller: Caller, run: (client: Client, options: RequestOptions, link: ClientLink) => Promise<T>): Promise<T> {
     const pool = this.#pools.get(upstream) as UpstreamPool;
-    // Relays need a session to relay to (gateway/relay).
+    // 2025 relays need a session to relay to (gateway/relay); modern ones go through input rounds.
     const product = caller.sessionId === undefined ? undefined : caller.product;
-    return pool.call(caller.ownerKey, caller.principal.id, (client, options) => run(client, options, this.#linkOf(client, upstream)), {
-      signal: caller.ctx.mcpReq.signal,
+    const rounds = this.#rounds;
+    // Every call is counted on its connection, so an upstream request is relayed only when one call can be its cause.
+    const tracked = (client: Client, options: RequestOptions): Promise<T> => {
+      const link = this.#linkOf(client, upstream);
+      return rounds === undefined ? run(client, options, link) : rounds.track(client, caller.exchange, () => run(client, options, link));
+    };
+    return pool.call(caller.ownerKey, caller.principal.id, tracked, {
+      // An exchange's upstream call outlives its first request: it has its own signal.
+      signal: caller.signal ?? caller.ctx.mcpReq.signal,
       connection: this.#connectionOptions(upstream, caller.ownerKey, product),
     });
   }
@@ -277,11 +323,13 @@ export class Gateway implements ProductHost {
 
   /**
    * How a connection of `upstream` is set up (for `ownerKey`, undefined for a shared one): every
-   * new client (first open and reopen) gets the list_changed handlers and, for a 2025 session,
-   * the relays.
+   * new client (first open and reopen) gets the list_changed handlers and the relays: for a 2025
+   * session, to the session (`gateway/relay`); for a principal's own connection, to modern
+   * clients through input rounds (`gateway/input-rounds`).
    */
   #connectionOptions(upstream: string, ownerKey: string | undefined, product: Server | undefined): ConnectionOptions {
-    const capabilities = relayCapabilities(product);
+    const rounds = ownerKey !== undefined && product === undefined ? this.#rounds : undefined;
+    const capabilities = rounds === undefined ? relayCapabilities(product) : MODERN_RELAY_CAPABILITIES;
     let current: Client | undefined;
     return {
       capabilities,
@@ -298,6 +346,7 @@ export class Gateway implements ProductHost {
           });
         }
         if (product !== undefined && ownerKey !== undefined) installRelay(client, product, () => this.#owners.get(ownerKey), capabilities);
+        rounds?.install(client);
       },
     };
   }

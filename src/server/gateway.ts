@@ -9,6 +9,7 @@
 
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import type { RequestStateTools } from '../mcp/request-state-hook.js';
 import { WardenError } from '../errors.js';
 import { Gateway } from '../gateway/router.js';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -25,7 +26,7 @@ export interface GatewayPart {
  * The gateway to serve, if any.
  * @throws WardenError `WARDEN_ERR_CONFIG` when both `mcpServer` and a gateway are given, or the pin lock is invalid.
  */
-export function createGateway(options: WardenServerOptions, config: Readonly<Config>, logger: Logger): GatewayPart | undefined {
+export function createGateway(options: WardenServerOptions, config: Readonly<Config>, logger: Logger, requestState: RequestStateTools): GatewayPart | undefined {
   const gatewayConfig = options.gateway ?? config.gateway;
   if (gatewayConfig === undefined) return undefined;
   if (options.mcpServer !== undefined) {
@@ -43,6 +44,9 @@ export function createGateway(options: WardenServerOptions, config: Readonly<Con
     // A principal's sessionless connections live as long as an idle session would.
     idleOwnerMs: config.sessions.ttl * 1000,
     now: options.clock,
+    // Modern clients answer upstream requests through input_required, as long as a requestState lives.
+    requestState,
+    inputTtlMs: config.requestState.ttl * 1000,
   });
   return { gateway, events };
 }

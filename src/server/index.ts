@@ -49,7 +49,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   // Before anything is started: a server built with SDK v1 is refused here (WARDEN_ERR_UNSUPPORTED_SDK).
   const mcpServer = options.mcpServer === undefined ? undefined : await checkedFactory(withRequestState(options.mcpServer, requestState));
   // Upstream servers instead (refused together with mcpServer; a bad pin lock is refused here).
-  const gatewayPart = createGateway(options, config, logger);
+  const gatewayPart = createGateway(options, config, logger, requestState);
   const gateway = gatewayPart?.gateway;
   const capabilities = createSessionCapabilities(config);
   const late = lateParts();
