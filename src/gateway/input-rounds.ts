@@ -20,7 +20,9 @@
  * several calls are in flight on the connection (whose client would answer?), while the call in
  * flight is not a modern `tools/call` (a `--stateless` 2025 request, a listing), a kind the
  * client did not declare in the request's `_meta` client capabilities (MRTR server requirement
- * 7; the call then ends with a tool error saying so), or when the table is full. An entry that
+ * 7; for sampling and elicitation the call then ends with a tool error saying so, while an
+ * undeclared `roots/list` is only refused: servers ask for roots on their own schedule, not for
+ * the call), or when the table is full. An entry that
  * expires cancels its upstream call (`notifications/cancelled` upstream) and answers the pending
  * request with an error. Hand-written: the SDK's own shim re-enters handlers, it cannot park an
  * upstream call across client round trips.
@@ -224,6 +226,14 @@ export class InputRounds {
     }
   }
 
+  /** Ends the waiting exchange `id` (its client could not be told about it). */
+  abandon(id: string, why: string): void {
+    const exchange = this.#waiting.get(id);
+    if (exchange === undefined) return;
+    this.#waiting.delete(id);
+    this.#end(exchange, why);
+  }
+
   /** Ends every waiting exchange (shutdown). */
   clear(): void {
     for (const exchange of this.#waiting.values()) this.#end(exchange, 'the gateway is shutting down');
@@ -245,6 +255,9 @@ export class InputRounds {
     if (!(call instanceof Exchange)) throw refusal(`${method} refused: the request in flight cannot carry it to its client (only 2026-07-28 tools/call can)`);
     if (call.pending !== undefined) throw refusal(`${method} refused: an earlier request of this call is still waiting for the client`);
     if (!declares(call.capabilities, method, params)) {
+      // Servers ask for roots on their own schedule (server-everything: right after initialize),
+      // not for the call in flight: refused upstream, the call goes on.
+      if (method === 'roots/list') throw refusal(`${method} refused: the client did not declare this capability`);
       call.push({ kind: 'refused', message: `the upstream "${call.upstream}" asked for ${method}, which this client did not declare; the call was ended` });
       throw refusal(`${method} refused: the client did not declare this capability`);
     }

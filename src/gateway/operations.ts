@@ -174,7 +174,14 @@ export class Operations {
       exchange.controller.abort();
       return toolError(step.message);
     }
-    return inputRequired({ inputRequests: { [INPUT_KEY]: step.request }, requestState: rounds.mint({ g: step.id }, ctx) });
+    let requestState: string;
+    try {
+      requestState = rounds.mint({ g: step.id }, ctx);
+    } catch (error) {
+      rounds.table.abandon(step.id, 'the client could not be asked');
+      throw error;
+    }
+    return inputRequired({ inputRequests: { [INPUT_KEY]: step.request }, requestState });
   }
 
   async #callOnce(upstream: string, name: string, caller: Caller, params: CallToolRequestParams): Promise<CallToolResult> {

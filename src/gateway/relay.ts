@@ -3,18 +3,23 @@
  * Requests an upstream sends back to its client (sampling, elicitation, roots: 2025-era
  * server-to-client requests), relayed to the gateway's own client where one can answer.
  *
- * Only a 2025 session can: its connection to a `session`-isolation upstream belongs to it
- * alone, so the request has one possible recipient. That connection announces upstream the
- * capabilities (`sampling`, `elicitation`, `roots`) the session's client announced to us
- * ({@link relayCapabilities}); the upstream's request is then sent to the session, as a request
- * related to the session's oldest request in flight (so it rides that request's response
- * stream, as the 2025 Streamable HTTP transport wants), or on the session's GET stream when
- * nothing is in flight. Everywhere else nothing is announced, so a conforming upstream does
- * not ask, and one that does is refused by the SDK (method not found):
- * - a `shared` upstream's connections serve many sessions at once (whose client would answer?);
+ * This module relays to 2025 sessions: a session's connection to a `session`-isolation
+ * upstream belongs to it alone, so the request has one possible recipient. That connection
+ * announces upstream the capabilities (`sampling`, `elicitation`, `roots`) the session's client
+ * announced to us ({@link relayCapabilities}); the upstream's request is then sent to the
+ * session, as a request related to the session's oldest request in flight (so it rides that
+ * request's response stream, as the 2025 Streamable HTTP transport wants), or on the session's
+ * GET stream when nothing is in flight.
+ *
+ * Elsewhere:
  * - 2026-07-28 clients get server-to-client requests only through `input_required` results with
- *   sealed state, which the gateway does not translate yet (a follow-up);
- * - `--stateless` 2025 requests have no session to send to.
+ *   sealed state: their principal's own connections announce the three capabilities and relay
+ *   through `gateway/input-rounds`;
+ * - `--stateless` 2025 requests share those principal connections but have no session to send
+ *   to: `gateway/input-rounds` refuses what the upstream asks while serving one;
+ * - a `shared` upstream's connections serve many clients at once (whose client would answer?):
+ *   nothing is announced, so a conforming upstream does not ask, and one that does is refused
+ *   by the SDK (method not found).
  * Roots changes the session's client announces (`notifications/roots/list_changed`) are
  * forwarded to its upstream connections.
  */
