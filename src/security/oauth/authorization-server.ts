@@ -252,8 +252,7 @@ export class AuthorizationServer {
 
   /** RFC 8707 §2.2: the resource of a token request must be the one the grant was for. */
   #checkResource(params: Params, granted: string): void {
-    const resource = required(params, 'resource');
-    if (resource !== granted) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
+    if (required(params, 'resource') !== granted) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
   }
 
   async #redeemCode(params: Params): Promise<TokenResponse> {
@@ -261,6 +260,7 @@ export class AuthorizationServer {
     const code = required(params, 'code');
     const redirectUri = required(params, 'redirect_uri');
     const verifier = required(params, 'code_verifier');
+    const resource = required(params, 'resource');
     const now = this.#now();
     // Taken first, so a code is spent by its first redemption whatever that redemption's outcome (RFC 6749 §4.1.2).
     const record = await this.#options.store.takeCode(digestOf(code), now);
@@ -268,7 +268,7 @@ export class AuthorizationServer {
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The code was issued to another client', 'code_other_client');
     if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'The redirect_uri does not match the authorization request', 'code_redirect_mismatch');
     if (!pkceMatches(verifier, record.codeChallenge)) throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge', 'pkce_mismatch');
-    this.#checkResource(params, record.resource);
+    if (resource !== record.resource) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
     const familyId = randomUUID();
     await this.#options.store.putFamily({
       familyId,
