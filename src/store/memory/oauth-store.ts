@@ -101,8 +101,12 @@ export class MemoryOAuthStore implements OAuthStore {
     return this.#revoked.has(familyId);
   }
 
-  /** Drops expired refresh tokens and families (and the revocation marks of ended families). */
+  #sweptAt = Number.NEGATIVE_INFINITY;
+
+  /** Drops expired refresh tokens and families (and the revocation marks of ended families), at most once a minute. */
   #sweep(now: number): void {
+    if (now - this.#sweptAt < 60_000) return;
+    this.#sweptAt = now;
     for (const [digest, entry] of this.#refresh) if (!(now < entry.expiresAt)) this.#refresh.delete(digest);
     for (const [id, family] of this.#families) {
       if (!(now < family.expiresAt)) {
