@@ -16,7 +16,8 @@ import { initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/h
 import { manualClock } from '../helpers/clock.js';
 import { addKey, tempKeysPath } from '../helpers/keys.js';
 import { authorizeUrl, openConsent, pkce, postForm, REDIRECT_URI, registerClient, signIn, submitConsent, useOAuthWarden } from '../helpers/oauth.js';
-import { stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSession, stillServing, type RunningWarden } from '../helpers/warden.js';
+import { openSse } from '../helpers/sse.js';
 
 async function initialize(warden: RunningWarden, token: string): Promise<RawResponse> {
   return send(warden.mcpUrl, { method: 'POST', headers: mcpHeaders(token), body: initializeBody() });
@@ -369,6 +370,43 @@ describe('OAuth front door: tokens', () => {
     // The same forgery with the right audience passes: the audience alone made the difference.
     expect((await initialize(warden, await forge(`${warden.issuer}/mcp`))).status).toBe(200);
     expect(await stillServing(warden)).toBe(true);
+  });
+});
+
+describe('OAuth front door: the key behind the token', () => {
+  it('a session opened with a token ends (its GET stream closes) when the signing-in key is revoked', async () => {
+    const path = tempKeysPath();
+    const victim = addKey(path, { name: 'victim' });
+    const warden = await useOAuthWarden({ options: { keysFile: path } });
+    const { tokens } = await signIn(warden.issuer, victim.key);
+    const session = await openSession(warden, '2025-11-25', tokens.access_token);
+    const stream = await openSse(warden.mcpUrl, { headers: mcpHeaders(tokens.access_token, { 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.version, accept: 'text/event-stream' }) });
+    try {
+      expect(stream.status).toBe(200);
+      updateKeysFile(path, (file) => {
+        (file.keys.find((record) => record.id === victim.record.id) as KeyFileRecord).disabled = true;
+      });
+      await stream.ended(2000);
+      expect(warden.logs().some((line) => line['msg'] === 'session closed: its credential was revoked or expired' && line['principal'] === victim.record.id)).toBe(true);
+    } finally {
+      stream.close();
+    }
+    expect(await stillServing(warden)).toBe(true);
+  });
+
+  it('a key bound to source addresses cannot sign in from elsewhere; wrong keys on the page count toward the ban', async () => {
+    const path = tempKeysPath();
+    const bound = addKey(path, { name: 'bound', allowIps: ['10.0.0.0/8'] });
+    const warden = await useOAuthWarden({ options: { keysFile: path, banThreshold: 3 } });
+    const { url } = await authorization(warden);
+    const form = await openConsent(url);
+    const refused = await submitConsent(warden.issuer, form, { api_key: bound.key });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['location']).toBeUndefined();
+    for (let attempt = 0; attempt < 3; attempt++) await submitConsent(warden.issuer, form, { api_key: `wrong-key-${attempt}-0123456789abcdefghijklmnop` });
+    const banned = await send(`${warden.issuer}/api/tools`, { headers: { authorization: `Bearer ${warden.key}` } });
+    expect(banned.status).toBe(403);
+    expect(banned.json()).toMatchObject({ error: 'ip_banned' });
   });
 });
 

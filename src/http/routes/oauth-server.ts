@@ -158,7 +158,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
       }
       const apiKey = params['api_key'] ?? '';
-      const approved = apiKey === '' || apiKey.length > 512 ? undefined : await server.approve(authorization, apiKey);
+      const approved = apiKey === '' || apiKey.length > 512 ? undefined : await server.approve(authorization, apiKey, request.ip);
       if (approved === undefined) {
         request.failure = 'consent_key_refused';
         options.events.authFailure(request.ip, 'consent_key_refused', '/oauth/authorize');

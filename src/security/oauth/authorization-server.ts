@@ -211,12 +211,14 @@ export class AuthorizationServer {
 
   /**
    * The user approved with an API key: issues a code and returns the redirect (RFC 6749 §4.1.2,
-   * RFC 9207 `iss`). Undefined when the key is not accepted (the page asks again).
+   * RFC 9207 `iss`). Undefined when the key is not accepted, or not from `clientIp` (the page asks again).
    */
-  async approve(request: AuthorizationRequest, apiKey: string): Promise<{ readonly url: string; readonly keyId: string } | undefined> {
+  async approve(request: AuthorizationRequest, apiKey: string, clientIp: string): Promise<{ readonly url: string; readonly keyId: string } | undefined> {
     const now = this.#now();
     const verdict = this.#options.keyRing().verify(apiKey, now);
     if (!verdict.ok) return undefined;
+    // A key bound to source addresses signs in only from them, as it would authenticate.
+    if (verdict.principal.allowIps !== undefined && !verdict.principal.allowIps.matches(clientIp)) return undefined;
     const code = newSecret('mcpwc_');
     await this.#options.store.putCode(digestOf(code), {
       clientId: request.client.clientId,
