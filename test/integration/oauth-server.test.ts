@@ -235,6 +235,10 @@ describe('OAuth front door: bad input at the token endpoint', () => {
     // RFC 6749 §3.2: a parameter sent twice.
     const twice = await send(`${warden.issuer}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=authorization_code&client_id=${clientId}&code=a&code=b` });
     expectOAuthError(twice, 400, 'invalid_request');
+    // Even where the request would otherwise succeed (a refresh asking for the same scope twice).
+    const signedIn = await signIn(warden.issuer, warden.key);
+    const body = `grant_type=refresh_token&client_id=${signedIn.clientId}&refresh_token=${signedIn.tokens.refresh_token}&scope=mcp:tools&scope=mcp:tools`;
+    expectOAuthError(await send(`${warden.issuer}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }), 400, 'invalid_request');
     expect(await stillServing(warden)).toBe(true);
   });
 
@@ -320,8 +324,9 @@ describe('OAuth front door: tokens', () => {
     expectOAuthError(await revoke({ token: 'x', token_type_hint: 'id_token' }), 400, 'unsupported_token_type');
     expect((await initialize(warden, tokens.access_token)).status).toBe(200);
     expect((await revoke({ token: tokens.refresh_token, token_type_hint: 'refresh_token' })).status).toBe(200);
-    expectOAuthError(await refresh(warden, clientId, tokens.refresh_token), 400, 'invalid_grant');
+    // The family ends at once, before anyone presents the refresh token again.
     expect((await initialize(warden, tokens.access_token)).status).toBe(401);
+    expectOAuthError(await refresh(warden, clientId, tokens.refresh_token), 400, 'invalid_grant');
 
     const another = await signIn(warden.issuer, warden.key);
     expect((await revoke({ token: another.tokens.access_token })).status).toBe(200);
