@@ -287,6 +287,24 @@ describe('OAuth front door: tokens', () => {
     expect(await stillServing(warden)).toBe(true);
   });
 
+  it('the audit trail records the sign-in (key and client) and the reuse (warn log too); no token or key is logged', async () => {
+    const auditLog = join(mkdtempSync(join(tmpdir(), 'warden-oauth-audit-')), 'audit.log');
+    const warden = await useOAuthWarden({ options: { auditLog } });
+    const { tokens, clientId } = await signIn(warden.issuer, warden.key);
+    expect((await refresh(warden, clientId, tokens.refresh_token)).status).toBe(200);
+    expectOAuthError(await refresh(warden, clientId, tokens.refresh_token), 400, 'invalid_grant');
+    expect(warden.logs().some((line) => line['level'] === 40 && line['msg'] === 'refresh token reused: its grant is revoked')).toBe(true);
+    await warden.stop();
+    const audit = readFileSync(auditLog, 'utf8');
+    expect(audit).toMatch(/"event":"oauth_sign_in","ip":"127\.0\.0\.1","principal":"key_[0-9a-f]{12}","client":"mcpw_/);
+    expect(audit).toContain('"event":"oauth_refused"');
+    expect(audit).toContain('"error":"invalid_grant","reason":"refresh_reused","route":"/oauth/token"');
+    for (const secret of [warden.key, tokens.access_token, tokens.refresh_token]) {
+      expect(audit).not.toContain(secret);
+      expect(warden.logText()).not.toContain(secret);
+    }
+  });
+
   it('a refresh token of another client is invalid_grant', async () => {
     const warden = await useOAuthWarden();
     const { tokens } = await signIn(warden.issuer, warden.key);

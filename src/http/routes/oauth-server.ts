@@ -66,9 +66,9 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
-function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: OAuthError): FastifyReply {
+function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: OAuthError, events: SecurityEvents): FastifyReply {
   request.failure = error.reason;
-  request.log.info({ reqId: request.id, oauthError: error.error, reason: error.reason }, 'oauth request refused');
+  events.oauthRefused(request.ip, error.error, error.reason, request.routeOptions.url ?? '');
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   // RFC 6749 §5.2: invalid_client at the token endpoint is a 401; public clients have no scheme to challenge with but Bearer's realm.
   if (error.status === 401) headers['www-authenticate'] = 'Bearer realm="mcp-warden", error="invalid_client"';
@@ -114,7 +114,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       try {
         return reply.code(201).header('cache-control', 'no-store').send(await server.register(request.body));
       } catch (error) {
-        if (error instanceof OAuthError) return sendOAuthError(request, reply, error);
+        if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);
         throw error;
       }
     });
@@ -125,10 +125,12 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       const check = await server.checkAuthorize(params);
       if (check.kind === 'show') {
         request.failure = check.error.reason;
+        options.events.oauthRefused(request.ip, check.error.error, check.error.reason, '/oauth/authorize');
         return sendPage(reply, 400, renderConsentError(check.error.message));
       }
       if (check.kind === 'redirect') {
         request.failure = check.error.reason;
+        options.events.oauthRefused(request.ip, check.error.error, check.error.reason, '/oauth/authorize');
         return reply.code(302).header('location', check.url).header('cache-control', 'no-store').send();
       }
       const { id, nonce, csrf } = consents.open(check.request);
@@ -148,7 +150,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       const nonce = cookie(request, csrfCookie);
       if (!consents.csrfValid(id, nonce, params['csrf'])) {
         request.failure = 'csrf';
-        options.events.denied(request.ip, 'origin');
+        options.events.oauthRefused(request.ip, 'access_denied', 'csrf', '/oauth/authorize');
         return sendPage(reply, 403, renderConsentError('The form could not be verified (CSRF check). Start again from your client.'));
       }
       const { request: authorization } = pending;
@@ -177,7 +179,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         });
       }
       consents.close(id);
-      request.log.info({ reqId: request.id, clientId: authorization.client.clientId, keyId: approved.keyId }, 'oauth sign-in approved');
+      options.events.oauthSignIn(request.ip, approved.keyId, authorization.client.clientId);
       return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
     });
 
@@ -188,7 +190,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         const tokens = await server.token(params);
         return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(tokens);
       } catch (error) {
-        if (error instanceof OAuthError) return sendOAuthError(request, reply, error);
+        if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);
         throw error;
       }
     });
@@ -200,7 +202,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         await server.revoke(params);
         return reply.code(200).header('cache-control', 'no-store').send();
       } catch (error) {
-        if (error instanceof OAuthError) return sendOAuthError(request, reply, error);
+        if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);
         throw error;
       }
     });
