@@ -157,15 +157,15 @@ export class JwtVerifier {
     const scopes = scopesOf(payload);
     const client = payload['client_id'] ?? payload['azp'];
     const principal: Principal = Object.freeze({
-        kind: 'jwt',
-        id: `sub:${subject}`,
-        name: typeof client === 'string' ? client.slice(0, 128) : undefined,
-        scopes,
-        tools: toolsOfScopes(scopes, this.#options.scopePrefix),
-        // Refused from then on (the same leeway as above), so its sessions end then too.
-        expiresAt: ((payload.exp as number) + (this.#options.clockToleranceSeconds ?? 30)) * 1000,
-        operator: isOperatorScope(scopes, this.#options.scopePrefix),
-      });
+      kind: 'jwt',
+      id: `sub:${subject}`,
+      name: typeof client === 'string' ? client.slice(0, 128) : undefined,
+      scopes,
+      tools: toolsOfScopes(scopes, this.#options.scopePrefix),
+      // Refused from then on (the same leeway as above), so its sessions end then too.
+      expiresAt: ((payload.exp as number) + (this.#options.clockToleranceSeconds ?? 30)) * 1000,
+      operator: isOperatorScope(scopes, this.#options.scopePrefix),
+    });
     if (this.#options.bind === undefined) return { ok: true, principal };
     const bound = this.#options.bind(payload, principal);
     return bound === undefined ? { ok: false, reason: 'jwt_revoked' } : { ok: true, principal: bound };

@@ -104,6 +104,8 @@ export class SigningKeys {
   readonly #options: SigningKeysOptions;
   readonly #now: () => number;
   #keys: readonly LiveKey[] = [];
+  /** When each key stopped signing (this process's rotations; loaded keys: the next key's creation). */
+  readonly #retiredAt = new Map<string, number | undefined>();
   #verifySet: JWTVerifyGetKey = createLocalJWKSet({ keys: [] });
 
   private constructor(options: SigningKeysOptions) {
@@ -173,8 +175,6 @@ export class SigningKeys {
       this.#publish();
     }
   }
-
-  readonly #retiredAt = new Map<string, number | undefined>();
 
   #publish(): void {
     this.#verifySet = createLocalJWKSet({ keys: this.#keys.map((key) => key.publicJwk) });
