@@ -45,7 +45,6 @@ export function renderConsentPage(input: ConsentPageInput): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>Sign in to mcp-warden</title>
 </head>
 <body>

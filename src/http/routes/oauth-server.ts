@@ -76,7 +76,12 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: OAu
 }
 
 function sendPage(reply: FastifyReply, status: number, html: string, csp = "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"): FastifyReply {
-  return reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).send(html);
+  return reply
+    .code(status)
+    // same-origin, not the global no-referrer: under no-referrer browsers send `Origin: null` with
+    // the form post, which the Origin guard refuses; the redirect to the client still carries no Referer.
+    .headers({ 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store', 'referrer-policy': 'same-origin' })
+    .send(html);
 }
 
 /** Registers the authorization server's routes (inside their own plugin scope, for the form parser). */
