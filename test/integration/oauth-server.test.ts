@@ -242,13 +242,19 @@ describe('OAuth front door: bad input at the token endpoint', () => {
     expect(await stillServing(warden)).toBe(true);
   });
 
-  it('a reused code and an expired code are invalid_grant (manual clock)', async () => {
+  it('a reused code is invalid_grant and revokes the grant it made; an expired code is invalid_grant (manual clock)', async () => {
     const clock = manualClock();
     const warden = await useOAuthWarden({ clock: clock.now });
     const first = await authorization(warden);
     const code = await codeFor(warden, first.url, warden.key);
-    expect((await redeem(warden, { client_id: first.clientId, code, code_verifier: first.verifier })).status).toBe(200);
+    const granted = await redeem(warden, { client_id: first.clientId, code, code_verifier: first.verifier });
+    expect(granted.status).toBe(200);
+    const grant = granted.json<{ access_token: string; refresh_token: string }>();
+    expect((await initialize(warden, grant.access_token)).status).toBe(200);
     expectOAuthError(await redeem(warden, { client_id: first.clientId, code, code_verifier: first.verifier }), 400, 'invalid_grant');
+    // A replayed code means it was intercepted: the grant its first redemption made is revoked.
+    expect((await initialize(warden, grant.access_token)).status).toBe(401);
+    expectOAuthError(await refresh(warden, first.clientId, grant.refresh_token), 400, 'invalid_grant');
 
     const late = await authorization(warden);
     const lateCode = await codeFor(warden, late.url, warden.key);

@@ -1,7 +1,7 @@
 /**
  * The contract every OAuthStore must keep (security/oauth/store), run against each
  * implementation: clients expire when unused and a use moves the expiry; a code is returned
- * once; a refresh token is `fresh` once, then `reused`; a revoked family answers `revoked`;
+ * once, then answers `spent` with the grant it made; a refresh token is `fresh` once, then `reused`; a revoked family answers `revoked`;
  * expired records are gone. Time is passed in (no clock inside the store).
  */
 
@@ -29,15 +29,24 @@ export function oauthStoreContract(name: string, create: OAuthStoreFactory): voi
       expect(await store.getClient('c1', T0 + 5000)).toBeUndefined();
     });
 
-    it('codes: taken once; an expired code is not returned', async () => {
+    it('codes: taken once, then spent (with the grant bound to it); an expired code is unknown', async () => {
       const store = await create();
       const code = { clientId: 'c1', redirectUri: 'https://a.example/cb', codeChallenge: 'x'.repeat(43), resource: 'r', scopes: [], keyId: 'k1', expiresAt: T0 + 60_000 };
       await store.putCode('d1', code);
-      expect(await store.takeCode('d1', T0)).toEqual(code);
-      expect(await store.takeCode('d1', T0)).toBeUndefined();
+      expect(await store.takeCode('d1', T0)).toEqual({ kind: 'fresh', code });
+      expect(await store.bindCode('d1', 'f1')).toBe(true);
+      expect(await store.takeCode('d1', T0 + 1)).toEqual({ kind: 'spent', familyId: 'f1' });
       await store.putCode('d2', code);
-      expect(await store.takeCode('d2', T0 + 60_000)).toBeUndefined();
-      expect(await store.takeCode('unknown', T0)).toBeUndefined();
+      expect(await store.takeCode('d2', T0 + 60_000)).toEqual({ kind: 'unknown' });
+      expect(await store.takeCode('unknown', T0)).toEqual({ kind: 'unknown' });
+    });
+
+    it('a code replayed before its grant is bound: binding reports it', async () => {
+      const store = await create();
+      await store.putCode('d3', { clientId: 'c1', redirectUri: 'u', codeChallenge: 'x'.repeat(43), resource: 'r', scopes: [], keyId: 'k1', expiresAt: T0 + 60_000 });
+      const kinds = (await Promise.all([store.takeCode('d3', T0), store.takeCode('d3', T0)])).map((take) => take.kind).sort();
+      expect(kinds).toEqual(['fresh', 'spent']);
+      expect(await store.bindCode('d3', 'f9')).toBe(false);
     });
 
     it('refresh tokens: fresh once, then reused; a revoked family answers revoked for every token of it', async () => {

@@ -15,7 +15,7 @@ describe('MemoryOAuthStore caps', () => {
     expect(await store.getClient('c4', 1)).toBeDefined();
     const code = { clientId: 'c', redirectUri: 'u', codeChallenge: 'x', resource: 'r', scopes: [], keyId: 'k', expiresAt: 10 };
     for (let index = 0; index < 3; index++) await store.putCode(`d${index}`, code);
-    expect(await store.takeCode('d0', 1)).toBeUndefined();
-    expect(await store.takeCode('d2', 1)).toBeDefined();
+    expect((await store.takeCode('d0', 1)).kind).toBe('unknown');
+    expect((await store.takeCode('d2', 1)).kind).toBe('fresh');
   });
 });

@@ -265,8 +265,15 @@ export class AuthorizationServer {
     const resource = required(params, 'resource');
     const now = this.#now();
     // Taken first, so a code is spent by its first redemption whatever that redemption's outcome (RFC 6749 §4.1.2).
-    const record = await this.#options.store.takeCode(digestOf(code), now);
-    if (record === undefined) throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_unknown');
+    const digest = digestOf(code);
+    const taken = await this.#options.store.takeCode(digest, now);
+    if (taken.kind === 'unknown') throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_unknown');
+    if (taken.kind === 'spent') {
+      // A code presented twice was intercepted: the grant its first redemption made is revoked (OAuth 2.1 §4.1.3).
+      if (taken.familyId !== undefined) await this.#options.store.revokeFamily(taken.familyId);
+      throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_reused');
+    }
+    const record = taken.code;
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The code was issued to another client', 'code_other_client');
     if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'The redirect_uri does not match the authorization request', 'code_redirect_mismatch');
     if (!pkceMatches(verifier, record.codeChallenge)) throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge', 'pkce_mismatch');
@@ -280,6 +287,11 @@ export class AuthorizationServer {
       scopes: record.scopes,
       expiresAt: now + this.#lifetimes.refreshToken * 1000,
     });
+    if (!(await this.#options.store.bindCode(digest, familyId))) {
+      // Replayed while this redemption ran: nothing is issued.
+      await this.#options.store.revokeFamily(familyId);
+      throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_reused');
+    }
     return this.#issue(familyId, client.clientId, record.keyId, record.resource, record.scopes, now);
   }
 

@@ -48,13 +48,28 @@ export type RefreshLookup =
   | { readonly kind: 'reused'; readonly family: FamilyRecord }
   | { readonly kind: 'fresh'; readonly family: FamilyRecord };
 
+/**
+ * What taking a code found. A spent code is remembered for a while: presented again, it revokes
+ * the grant its first redemption made (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3).
+ */
+export type CodeTake =
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'fresh'; readonly code: CodeRecord }
+  /** Already redeemed; `familyId` is the grant it made (undefined while that redemption is still running). */
+  | { readonly kind: 'spent'; readonly familyId: string | undefined };
+
 export interface OAuthStore {
   putClient(client: ClientRecord): Promise<void>;
   /** The client, its expiry moved to `touchUntil` when given; undefined when unknown or expired. */
   getClient(clientId: string, now: number, touchUntil?: number): Promise<ClientRecord | undefined>;
   putCode(digest: string, code: CodeRecord): Promise<void>;
-  /** Returns the code and deletes it (single use); undefined when unknown or expired. */
-  takeCode(digest: string, now: number): Promise<CodeRecord | undefined>;
+  /** Returns the code and marks it spent (single use, atomically); an expired code is unknown. */
+  takeCode(digest: string, now: number): Promise<CodeTake>;
+  /**
+   * Records the grant a spent code made. False when the code was presented again meanwhile:
+   * the caller revokes that grant.
+   */
+  bindCode(digest: string, familyId: string): Promise<boolean>;
   putFamily(family: FamilyRecord): Promise<void>;
   /** Adds a refresh token (by digest) to its family, valid until `expiresAt`. */
   putRefresh(digest: string, familyId: string, expiresAt: number): Promise<void>;

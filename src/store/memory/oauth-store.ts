@@ -5,7 +5,7 @@
  * past the cap the oldest entry goes). Revoked families are remembered until they expire.
  */
 
-import type { ClientRecord, CodeRecord, FamilyRecord, OAuthStore, RefreshLookup } from '../../security/oauth/store.js';
+import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup } from '../../security/oauth/store.js';
 
 export interface MemoryOAuthStoreOptions {
   /** Caps per kind of record (default 10,000 clients, 10,000 codes, 100,000 refresh tokens). */
@@ -13,6 +13,17 @@ export interface MemoryOAuthStoreOptions {
   readonly maxCodes?: number;
   readonly maxRefreshTokens?: number;
 }
+
+/** A redeemed code, kept to recognise a replay. */
+interface SpentCode {
+  readonly spent: true;
+  familyId: string | undefined;
+  replayed: boolean;
+  readonly expiresAt: number;
+}
+
+/** How long a spent code is remembered after it would have expired. */
+const SPENT_CODE_MEMORY_MS = 600_000;
 
 interface RefreshEntry {
   readonly familyId: string;
@@ -32,7 +43,7 @@ function boundedSet<V>(map: Map<string, V>, key: string, value: V, max: number):
 
 export class MemoryOAuthStore implements OAuthStore {
   readonly #clients = new Map<string, ClientRecord>();
-  readonly #codes = new Map<string, CodeRecord>();
+  readonly #codes = new Map<string, CodeRecord | SpentCode>();
   readonly #families = new Map<string, FamilyRecord>();
   readonly #refresh = new Map<string, RefreshEntry>();
   readonly #revoked = new Map<string, number>();
@@ -65,10 +76,30 @@ export class MemoryOAuthStore implements OAuthStore {
     boundedSet(this.#codes, digest, code, this.#max.maxCodes);
   }
 
-  async takeCode(digest: string, now: number): Promise<CodeRecord | undefined> {
-    const code = this.#codes.get(digest);
-    this.#codes.delete(digest);
-    return code !== undefined && now < code.expiresAt ? code : undefined;
+  async takeCode(digest: string, now: number): Promise<CodeTake> {
+    const held = this.#codes.get(digest);
+    if (held === undefined) return { kind: 'unknown' };
+    if ('spent' in held) {
+      if (!(now < held.expiresAt)) {
+        this.#codes.delete(digest);
+        return { kind: 'unknown' };
+      }
+      held.replayed = true;
+      return { kind: 'spent', familyId: held.familyId };
+    }
+    if (!(now < held.expiresAt)) {
+      this.#codes.delete(digest);
+      return { kind: 'unknown' };
+    }
+    this.#codes.set(digest, { spent: true, familyId: undefined, replayed: false, expiresAt: held.expiresAt + SPENT_CODE_MEMORY_MS });
+    return { kind: 'fresh', code: held };
+  }
+
+  async bindCode(digest: string, familyId: string): Promise<boolean> {
+    const held = this.#codes.get(digest);
+    if (held === undefined || !('spent' in held)) return true;
+    held.familyId = familyId;
+    return !held.replayed;
   }
 
   async putFamily(family: FamilyRecord): Promise<void> {
