@@ -31,6 +31,17 @@ async function verifies(keys: SigningKeys, token: string): Promise<boolean> {
 }
 
 describe('OAuth signing keys', () => {
+  it('token requests arriving together when rotation is due rotate once: the previous key stays published', async () => {
+    const clock = manualClock();
+    const keys = await SigningKeys.open({ store: new MemorySigningKeyStore(), overlapMs: 660_000, rotateAfterMs: 1000, now: clock.now });
+    const old = await signWith(keys);
+    clock.advance(1000);
+    const rotated = await Promise.all([keys.rotateIfDue(), keys.rotateIfDue(), keys.rotateIfDue()]);
+    expect(rotated.filter(Boolean)).toHaveLength(1);
+    expect(keys.jwks().keys).toHaveLength(2);
+    expect(await verifies(keys, old)).toBe(true);
+  });
+
   it('persist to a 0600 file and are the same after a restart; the JWKS holds no private part', async () => {
     const path = keyFile();
     const first = await SigningKeys.open({ store: new FileSigningKeyStore(path), overlapMs: 60_000 });

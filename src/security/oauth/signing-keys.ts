@@ -139,13 +139,26 @@ export class SigningKeys {
 
   /** Makes a new current key when the current one is older than the rotation period (or absent); drops keys past their overlap. */
   async rotateIfDue(): Promise<boolean> {
+    // Token requests arriving together at the rotation instant wait for the one rotation, rather
+    // than each rotating (which would push the still-valid previous key out of the JWKS).
+    if (this.#rotating !== undefined) {
+      await this.#rotating;
+      return false;
+    }
     const now = this.#now();
     const current = this.#keys[0];
     const rotateAfter = this.#options.rotateAfterMs ?? 30 * DAY_MS;
     if (current !== undefined && now - current.stored.createdAt < rotateAfter) return false;
-    await this.rotate();
+    this.#rotating = this.rotate();
+    try {
+      await this.#rotating;
+    } finally {
+      this.#rotating = undefined;
+    }
     return true;
   }
+
+  #rotating: Promise<void> | undefined;
 
   /** A new current key now; the previous one stays published for the overlap. */
   async rotate(): Promise<void> {
