@@ -37,3 +37,27 @@ export const RPC_MESSAGES: Readonly<Record<number, string>> = {
   [RPC.INTERNAL_ERROR]: 'Internal error',
   [RPC.RESOURCE_NOT_FOUND]: 'Resource not found',
 };
+
+/**
+ * OAuth error codes mcp-warden's authorization server answers with (`--oauth-issuer`), with the
+ * HTTP status each takes at the token, registration and revocation endpoints: RFC 6749 §4.1.2.1
+ * and §5.2, RFC 7591 §3.2.2, RFC 7009 §2.2.1, RFC 8707 §2 (`invalid_target`).
+ */
+export const OAUTH_ERRORS = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  unsupported_response_type: 400,
+  unsupported_token_type: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  access_denied: 403,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+  temporarily_unavailable: 503,
+  server_error: 500,
+} as const;
+
+export type OAuthErrorCode = keyof typeof OAUTH_ERRORS;

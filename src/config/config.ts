@@ -43,6 +43,15 @@ export interface OAuthConfig {
   readonly scopePrefix: string;
 }
 
+/** mcp-warden as the authorization server for its own /mcp; present only with `--oauth-issuer`. */
+export interface AuthorizationServerConfig {
+  /** The issuer: the public origin, no trailing slash. */
+  readonly issuer: string;
+  /** Signing keys persist here (a secret file); undefined: in memory only. */
+  readonly keyFile: string | undefined;
+  readonly scopePrefix: string;
+}
+
 /** What replicas share through Redis; present only with `--redis-url`. */
 export interface RedisConfig {
   /** May hold a password: never logged. */
@@ -127,7 +136,7 @@ export interface EventStoreConfig {
 /** The options kept at the top of {@link Config}: every option not gathered into a group. */
 function topLevel(values: OptionValues) {
   const {
-    jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix,
+    jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix, oauthIssuer, oauthKeyFile,
     redisUrl, redisFailure, redisTimeout, redisSyncTimeout, redisPrefix,
     sharedSecret, sharedSecretPrevious, sharedSecretFile, sharedSecretPreviousFile, requestStateTtl,
     auditLog, auditRefusalsLog, auditMaxBytes, auditMaxFiles, auditKey, auditArguments, auditAggregateInterval,
@@ -143,6 +152,7 @@ function topLevel(values: OptionValues) {
 export type Config = Readonly<ReturnType<typeof topLevel>> & {
   readonly apiKeys: readonly string[];
   readonly oauth: OAuthConfig | undefined;
+  readonly authorizationServer: AuthorizationServerConfig | undefined;
   readonly redis: RedisConfig | undefined;
   readonly requestState: RequestStateConfig;
   readonly audit: AuditConfig;
@@ -196,7 +206,10 @@ function redisOf(values: OptionValues): RedisConfig | undefined {
 export function groupConfig(values: OptionValues, configFile: string | undefined, warnings: readonly string[], gateway?: Readonly<GatewayConfig>): Readonly<Config> {
   return Object.freeze({
     ...topLevel(values),
+    // The issuer is this server's public origin: the Host/Origin guard and the page use it.
+    publicUrl: values.publicUrl ?? values.oauthIssuer,
     oauth: oauthOf(values),
+    authorizationServer: values.oauthIssuer === undefined ? undefined : { issuer: values.oauthIssuer, keyFile: values.oauthKeyFile, scopePrefix: values.jwtScopePrefix },
     redis: redisOf(values),
     requestState: { ttl: values.requestStateTtl, secret: values.sharedSecret, previousSecret: values.sharedSecretPrevious },
     audit: {

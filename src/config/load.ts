@@ -187,6 +187,13 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   } else if (values['jwtIssuer'] !== undefined || values['jwtAudience'] !== undefined) {
     problems.push('--jwt-issuer/--jwt-audience have no effect without --jwt-jwks-url');
   }
+  if (values['oauthIssuer'] !== undefined && values['jwtJwksUrl'] !== undefined) {
+    problems.push('--oauth-issuer and --jwt-jwks-url exclude each other: mcp-warden is either its own authorization server or trusts another one');
+  }
+  if (values['oauthKeyFile'] !== undefined && values['oauthIssuer'] === undefined) problems.push('--oauth-key-file has no effect without --oauth-issuer');
+  if (values['oauthIssuer'] !== undefined && values['publicUrl'] !== undefined && new URL(values['publicUrl'] as string).origin !== values['oauthIssuer']) {
+    problems.push('--oauth-issuer must be the origin of --public-url (tokens are issued for <issuer>/mcp)');
+  }
   if (typeof values['headersTimeout'] === 'number' && typeof values['requestTimeout'] === 'number' && values['headersTimeout'] > values['requestTimeout']) {
     problems.push('--headers-timeout must not exceed --request-timeout (the headers are part of the request)');
   }

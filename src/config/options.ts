@@ -230,6 +230,20 @@ export const OPTION_SPECS = [
     default: 'mcp:',
   },
   {
+    key: 'oauthIssuer',
+    flag: '--oauth-issuer <url>',
+    env: 'MCP_OAUTH_ISSUER',
+    description: 'be the OAuth authorization server for this server\'s /mcp, with key sign-in: this public origin is the issuer (https, or http on loopback)',
+    schema: v.oauthIssuer,
+  },
+  {
+    key: 'oauthKeyFile',
+    flag: '--oauth-key-file <file>',
+    env: 'MCP_OAUTH_KEY_FILE',
+    description: 'where the OAuth token signing keys persist (JSON, mode 0600; created when missing); none: new keys at every start',
+    schema: v.nonEmpty,
+  },
+  {
     key: 'allowIps',
     flag: '--allow-ip <cidr>',
     repeatable: true,

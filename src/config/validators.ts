@@ -169,6 +169,22 @@ function isJwksUrl(value: string): boolean {
   }
 }
 
+/**
+ * An OAuth issuer identifier (RFC 8414 §2): https, no query or fragment, and here no path (the
+ * metadata lives at the origin's /.well-known/oauth-authorization-server); plain http only on
+ * loopback (tests, a local try-out).
+ */
+function isIssuerUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.search !== '' || url.hash !== '' || url.pathname !== '/' || url.username !== '' || url.password !== '') return false;
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
 function isRedisUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -201,6 +217,12 @@ export const addresses = z.preprocess(
 );
 
 export const jwksUrl = z.string().refine(isJwksUrl, { error: 'expected an https URL (http only for loopback hosts)' });
+
+/** `--oauth-issuer`: the origin, normalised without a trailing slash (the `iss` clients compare byte for byte, RFC 9207). */
+export const oauthIssuer = z
+  .string()
+  .refine(isIssuerUrl, { error: 'expected the public https origin of this server, without path, query or fragment (http only for loopback hosts)' })
+  .transform((value) => new URL(value).origin);
 
 export const jwtAlgorithms = z.preprocess(
   list,

@@ -65,6 +65,9 @@ import { registerMcpRoutes } from './routes/mcp.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOAuthMetadata, type ProtectedResourceMetadata } from './routes/oauth-metadata.js';
 import { registerPublicRoutes } from './routes/public.js';
+import { registerOAuthServerRoutes } from './routes/oauth-server.js';
+import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
+import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import { replyError, toWardenError } from './error-reply.js';
 
 export interface AppDependencies {
@@ -95,6 +98,8 @@ export interface AppDependencies {
   readonly pageInfo: (host: string | undefined, protocol: string) => PageInfo;
   /** Protected resource metadata, when OAuth bearer JWTs are accepted. */
   readonly oauthMetadata?: (() => Promise<ProtectedResourceMetadata>) | undefined;
+  /** mcp-warden's own authorization server (`--oauth-issuer`): its routes are served. */
+  readonly authorizationServer?: { readonly server: AuthorizationServer; readonly signingKeys: SigningKeys; readonly now: () => number } | undefined;
   /** Aggregates the log lines of refused requests per client and failure (absent: a line each). */
   readonly refusedRequests?: RefusedRequestLog | undefined;
   /**
@@ -278,7 +283,7 @@ function setErrorHandlers(app: FastifyInstance): void {
 }
 
 /** The routes, each with its route hooks: authentication and per-credential limits, the operator role. */
-function registerRoutes(app: FastifyInstance, deps: AppDependencies): void {
+async function registerRoutes(app: FastifyInstance, deps: AppDependencies): Promise<void> {
   const { config, stats, events } = deps;
   const secured = deps.security !== false;
   const guards: onRequestHookHandler[] = secured
@@ -302,6 +307,11 @@ function registerRoutes(app: FastifyInstance, deps: AppDependencies): void {
     registerMetricsRoute(app, { metrics: deps.metrics, guards: operatorGuards, token: config.metricsToken, challenges: deps.challenges, events, bans: deps.bans });
   }
   if (deps.oauthMetadata !== undefined) registerOAuthMetadata(app, deps.oauthMetadata);
+  const own = deps.authorizationServer;
+  const metadata = deps.oauthMetadata;
+  if (own !== undefined && metadata !== undefined) {
+    await registerOAuthServerRoutes(app, { ...own, scopes: async () => [...(await metadata()).scopes_supported], events, bans: deps.bans });
+  }
 }
 
 /** Builds the Fastify app (not listening yet). */
@@ -312,6 +322,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   acceptJsonOnly(app, deps.config.bodyLimit);
   await addGlobalHooks(app, deps, guards);
   setErrorHandlers(app);
-  registerRoutes(app, deps);
+  await registerRoutes(app, deps);
   return app;
 }

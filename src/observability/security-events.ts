@@ -155,6 +155,23 @@ export class SecurityEvents implements McpEventSink {
     if (this.#first('auth_failure', reason, ip, undefined)) this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
   }
 
+  /** Key sign-in at mcp-warden's own authorization server: which key let which client in (main trail, like auth_success). */
+  oauthSignIn(ip: string, keyId: string, clientId: string): void {
+    this.#remember({ type: 'oauth_sign_in', ip, principal: keyId });
+    this.#audit?.record({ event: 'oauth_sign_in', ip, principal: keyId, client: clientId.slice(0, 64) });
+  }
+
+  /**
+   * A refusal at the authorization server's endpoints: `error` is the RFC code sent, `reason`
+   * the tagged internal reason (`pkce_mismatch`, `refresh_reused`, `csrf`...). A reused refresh
+   * token is a theft signal: it is logged at warn too.
+   */
+  oauthRefused(ip: string, error: string, reason: string, route: string): void {
+    this.#remember({ type: 'oauth_refused', ip, reason });
+    if (reason === 'refresh_reused') this.#logger.warn({ ip, reason }, 'refresh token reused: its grant is revoked');
+    if (this.#first('oauth_refused', reason, ip, undefined)) this.#refusalAudit?.record({ event: 'oauth_refused', ip, error, reason, route });
+  }
+
   /** `tool`: the configured name of the tool whose per-tool limit refused the call (never a name from the request). */
   rateLimited(ip: string, limit: RateLimitKind, principal?: Principal, tool?: string): void {
     this.#stats.limited();

@@ -80,11 +80,12 @@ function principalOf(record: KeyRecord): Principal {
 /** An immutable set of accepted keys. A reload builds a new ring. */
 export class KeyRing {
   readonly #byDigest: Map<string, Entry>;
-  readonly #byId: Map<string, KeyRecord>;
+  readonly #byId: Map<string, Entry>;
 
   constructor(records: readonly KeyRecord[]) {
-    this.#byDigest = new Map(records.map((record) => [record.hash.toString('base64'), { record, verdict: Object.freeze({ ok: true, principal: principalOf(record) }) }]));
-    this.#byId = new Map(records.map((record) => [record.id, record]));
+    const entries = records.map((record): Entry => ({ record, verdict: Object.freeze({ ok: true, principal: principalOf(record) }) }));
+    this.#byDigest = new Map(entries.map((entry) => [entry.record.hash.toString('base64'), entry]));
+    this.#byId = new Map(entries.map((entry) => [entry.record.id, entry]));
   }
 
   /**
@@ -120,8 +121,14 @@ export class KeyRing {
 
   /** True when the key with this id is held, not revoked and not expired at `now` (its sessions may go on). */
   isActive(id: string, now = Date.now()): boolean {
-    const record = this.#byId.get(id);
+    const record = this.#byId.get(id)?.record;
     return record !== undefined && record.disabled !== true && (record.expiresAt === undefined || now < record.expiresAt);
+  }
+
+  /** The principal of the key with this id while it is active (tokens issued at key sign-in take its limits from here). */
+  activePrincipal(id: string, now = Date.now()): Principal | undefined {
+    const entry = this.#byId.get(id);
+    return entry !== undefined && this.isActive(id, now) && entry.verdict.ok ? entry.verdict.principal : undefined;
   }
 
   /** The principal for a presented token, or why it is refused. */

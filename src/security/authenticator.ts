@@ -31,17 +31,24 @@ export interface AuthenticatorOptions {
   readonly jwt?: JwtVerifier | undefined;
   /** Clock for key expiry (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Tokens are mcp-warden's own (`--oauth-issuer`) and name the API key that signed in as their
+   * principal id: a session opened with one ends when that key is revoked or expires, too.
+   */
+  readonly tokensBoundToKeys?: boolean;
 }
 
 export class Authenticator {
   readonly #keys: () => KeyRing;
   readonly #jwt: JwtVerifier | undefined;
   readonly #now: () => number;
+  readonly #tokensBoundToKeys: boolean;
 
   constructor(options: AuthenticatorOptions) {
     this.#keys = options.keys;
     this.#jwt = options.jwt;
     this.#now = options.now ?? Date.now;
+    this.#tokensBoundToKeys = options.tokensBoundToKeys === true;
   }
 
   /**
@@ -54,6 +61,7 @@ export class Authenticator {
       case 'api-key':
         return this.#keys().isActive(principal.id, now);
       case 'jwt':
+        if (this.#tokensBoundToKeys && !this.#keys().isActive(principal.id, now)) return false;
         return expiresAt === undefined || now < expiresAt;
       case 'anonymous':
         return true;

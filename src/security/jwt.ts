@@ -11,12 +11,20 @@
  * with no scope may authenticate but use nothing.
  */
 
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from './identity.js';
 import { looksLikeJwt } from './jwt-shape.js';
 
 export interface JwtVerifierOptions {
-  readonly jwksUrl: string;
+  /** The authorization server's JWKS; or `keys` when the keys are at hand (our own issuer). */
+  readonly jwksUrl?: string | undefined;
+  /** Keys to verify with instead of fetching `jwksUrl` (`--oauth-issuer`: mcp-warden's own). */
+  readonly keys?: JWTVerifyGetKey | undefined;
+  /**
+   * A last check after signature and claims, for tokens this server issued itself: the principal
+   * to use (with the signing-in key's limits), or undefined to refuse (`jwt_revoked`).
+   */
+  readonly bind?: ((payload: JWTPayload, principal: Principal) => Principal | undefined) | undefined;
   readonly issuer: string;
   readonly audience: string;
   readonly algorithms: readonly string[];
@@ -42,6 +50,7 @@ export type JwtRefusal =
   | 'jwt_bad_issuer'
   | 'jwt_bad_audience'
   | 'jwt_no_subject'
+  | 'jwt_revoked'
   | 'jwks_unavailable';
 
 export type JwtVerdict = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: JwtRefusal };
@@ -105,18 +114,21 @@ function refusalOf(error: unknown): JwtRefusal {
 }
 
 export class JwtVerifier {
-  readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
+  readonly #jwks: JWTVerifyGetKey;
   readonly #options: JwtVerifierOptions;
   readonly #algorithms: string[];
 
   constructor(options: JwtVerifierOptions) {
     this.#options = options;
     this.#algorithms = [...options.algorithms];
-    this.#jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
-      cooldownDuration: options.cooldownMs ?? 30_000,
-      timeoutDuration: options.timeoutMs ?? 5_000,
-      cacheMaxAge: 10 * 60_000,
-    });
+    if (options.keys !== undefined) this.#jwks = options.keys;
+    else if (options.jwksUrl !== undefined) {
+      this.#jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
+        cooldownDuration: options.cooldownMs ?? 30_000,
+        timeoutDuration: options.timeoutMs ?? 5_000,
+        cacheMaxAge: 10 * 60_000,
+      });
+    } else throw new Error('JwtVerifier needs jwksUrl or keys');
   }
 
   /** Scopes this server understands, for the protected resource metadata. */
@@ -144,18 +156,18 @@ export class JwtVerifier {
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) return { ok: false, reason: 'jwt_no_subject' };
     const scopes = scopesOf(payload);
     const client = payload['client_id'] ?? payload['azp'];
-    return {
-      ok: true,
-      principal: Object.freeze({
-        kind: 'jwt',
-        id: `sub:${subject}`,
-        name: typeof client === 'string' ? client.slice(0, 128) : undefined,
-        scopes,
-        tools: toolsOfScopes(scopes, this.#options.scopePrefix),
-        // Refused from then on (the same leeway as above), so its sessions end then too.
-        expiresAt: ((payload.exp as number) + (this.#options.clockToleranceSeconds ?? 30)) * 1000,
-        operator: isOperatorScope(scopes, this.#options.scopePrefix),
-      }),
-    };
+    const principal: Principal = Object.freeze({
+      kind: 'jwt',
+      id: `sub:${subject}`,
+      name: typeof client === 'string' ? client.slice(0, 128) : undefined,
+      scopes,
+      tools: toolsOfScopes(scopes, this.#options.scopePrefix),
+      // Refused from then on (the same leeway as above), so its sessions end then too.
+      expiresAt: ((payload.exp as number) + (this.#options.clockToleranceSeconds ?? 30)) * 1000,
+      operator: isOperatorScope(scopes, this.#options.scopePrefix),
+    });
+    if (this.#options.bind === undefined) return { ok: true, principal };
+    const bound = this.#options.bind(payload, principal);
+    return bound === undefined ? { ok: false, reason: 'jwt_revoked' } : { ok: true, principal: bound };
   }
 }

@@ -12,6 +12,8 @@ import type { ToolCatalog } from '../mcp/catalog.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import { Authenticator } from '../security/authenticator.js';
 import type { JwtVerifier } from '../security/jwt.js';
+import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
+import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import { KeySource } from '../security/key-source.js';
 import { generateApiKey } from '../security/keygen.js';
 import type { LateParts } from './late.js';
@@ -20,6 +22,7 @@ import type { WardenServerOptions } from './types.js';
 /** The configuration to serve, with the one-time key when no credential was configured. */
 export function withCredential(options: WardenServerOptions): { readonly config: Readonly<Config>; readonly generatedKey: string | undefined } {
   const config = options.config ?? configFromValues(options.options ?? {});
+  // Key sign-in (--oauth-issuer) needs a key to sign in with, so it gets the one-time key too.
   if (config.apiKeys.length === 0 && config.keysFile === undefined && config.oauth === undefined) {
     // Secure by default: loopback without a credential gets a one-time key, never an open server.
     const generatedKey = generateApiKey();
@@ -34,6 +37,32 @@ export interface Credentials {
   readonly jwt: JwtVerifier | undefined;
   readonly authenticator: Authenticator;
   readonly challenges: Challenges;
+  /** Present with `--oauth-issuer` only. */
+  readonly authorizationServer: OwnAuthorizationServer | undefined;
+}
+
+/** mcp-warden's own authorization server and the keys its tokens are signed with. */
+export interface OwnAuthorizationServer {
+  readonly server: AuthorizationServer;
+  readonly signingKeys: SigningKeys;
+  /** The server's clock (consent pages and registration counts expire by it). */
+  readonly now: () => number;
+}
+
+/** With `--oauth-issuer`: signing keys (file or memory), the in-memory grant store, the server. */
+async function createOwnAuthorizationServer(config: Readonly<Config>, keySource: KeySource, now: () => number): Promise<OwnAuthorizationServer | undefined> {
+  const own = config.authorizationServer;
+  if (own === undefined) return undefined;
+  const [{ AuthorizationServer, DEFAULT_LIFETIMES }, { SigningKeys, FileSigningKeyStore, MemorySigningKeyStore }, { MemoryOAuthStore }] = await Promise.all([
+    import('../security/oauth/authorization-server.js'),
+    import('../security/oauth/signing-keys.js'),
+    import('../store/memory/oauth-store.js'),
+  ]);
+  const store = own.keyFile === undefined ? new MemorySigningKeyStore() : new FileSigningKeyStore(own.keyFile);
+  // A retired key stays published while tokens it signed can still be accepted (lifetime plus leeway).
+  const signingKeys = await SigningKeys.open({ store, overlapMs: (DEFAULT_LIFETIMES.accessToken + 60) * 1000, now });
+  const server = new AuthorizationServer({ issuer: own.issuer, scopePrefix: own.scopePrefix, keys: signingKeys, store: new MemoryOAuthStore(), keyRing: () => keySource.ring, now });
+  return { server, signingKeys, now };
 }
 
 /** Builds the credentials; throws KeysFileError (a config error) when the keys file is missing or invalid at start. */
@@ -51,16 +80,42 @@ export async function createCredentials(config: Readonly<Config>, clock: (() => 
   });
   // jose is loaded only in OAuth mode.
   const oauth = config.oauth;
-  const jwt = oauth === undefined ? undefined : new (await import('../security/jwt.js')).JwtVerifier({ ...oauth, now: clock });
-  const authenticator = new Authenticator({ keys: () => keySource.ring, jwt, now });
+  const own = await createOwnAuthorizationServer(config, keySource, now);
+  const JwtVerifierClass = oauth === undefined && own === undefined ? undefined : (await import('../security/jwt.js')).JwtVerifier;
+  const jwt =
+    JwtVerifierClass === undefined
+      ? undefined
+      : own === undefined
+        ? new JwtVerifierClass({ ...(oauth as NonNullable<typeof oauth>), now: clock })
+        : // Our own tokens meet the same verification as any authorization server's, then the key binding.
+          new JwtVerifierClass({
+            keys: own.signingKeys.verifyKey,
+            issuer: own.server.issuer,
+            audience: own.server.resource,
+            algorithms: ['ES256'],
+            scopePrefix: config.authorizationServer?.scopePrefix ?? 'mcp:',
+            bind: (payload, principal) => own.server.bindToKey(payload, principal),
+            now: clock,
+          });
+  const authenticator = new Authenticator({ keys: () => keySource.ring, jwt, now, tokensBoundToKeys: own !== undefined });
   const resourceMetadataUrl =
     jwt === undefined ? undefined : new URL(METADATA_PATH, config.publicUrl ?? oauth?.audience ?? `http://${config.host}:${config.port}`).href;
-  const challenges = createChallenges({ realm: 'mcp-warden', resourceMetadataUrl, scopePrefix: oauth?.scopePrefix });
-  return { keySource, jwt, authenticator, challenges };
+  const challenges = createChallenges({ realm: 'mcp-warden', resourceMetadataUrl, scopePrefix: oauth?.scopePrefix ?? config.authorizationServer?.scopePrefix });
+  return { keySource, jwt, authenticator, challenges, authorizationServer: own };
 }
 
 /** The protected resource metadata (RFC 9728), served in OAuth mode only. */
-export function oauthMetadataFor(config: Readonly<Config>, jwt: JwtVerifier | undefined, catalog: ToolCatalog): (() => Promise<ProtectedResourceMetadata>) | undefined {
+export function oauthMetadataFor(config: Readonly<Config>, jwt: JwtVerifier | undefined, catalog: ToolCatalog, own?: OwnAuthorizationServer): (() => Promise<ProtectedResourceMetadata>) | undefined {
+  if (own !== undefined && jwt !== undefined) {
+    // Our own authorization server: the resource is /mcp, the tokens' audience (RFC 8707).
+    return async () => ({
+      resource: own.server.resource,
+      authorization_servers: [own.server.issuer],
+      scopes_supported: jwt.scopesSupported((await catalog.list()).map((tool) => tool.name)),
+      bearer_methods_supported: ['header'],
+      resource_name: 'mcp-warden',
+    });
+  }
   const oauth = config.oauth;
   return jwt === undefined || oauth === undefined
     ? undefined

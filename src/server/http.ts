@@ -49,7 +49,8 @@ export function createHttpApp(options: WardenServerOptions, config: Readonly<Con
     health: () => shared.sharedState.health(),
     readiness: shared.readiness,
     refusedRequests: observed.refusedRequests,
-    oauthMetadata: oauthMetadataFor(config, credentials.jwt, engine.catalog),
+    oauthMetadata: oauthMetadataFor(config, credentials.jwt, engine.catalog, credentials.authorizationServer),
+    authorizationServer: credentials.authorizationServer,
     pageInfo: summaries.pageInfo,
   });
 }

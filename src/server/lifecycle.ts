@@ -76,6 +76,7 @@ export async function start(config: Readonly<Config>, logger: Logger, app: Fasti
       rateLimit: `${config.rateLimit}/${config.rateWindow}s`,
       stateless: config.stateless,
       oauth: jwt !== undefined,
+      oauthIssuer: config.authorizationServer?.issuer,
       sharedState: sharedState.mode,
       replica: sharedState.replicaId,
       upstreams: gateway?.upstreams,

@@ -81,6 +81,8 @@ function configSummaryOf(config: Readonly<Config>, parts: SummaryParts): () => R
       keysFile: config.keysFile !== undefined,
       oneTimeKey: generatedKey !== undefined,
       oauth: jwt === undefined || config.oauth === undefined ? false : { issuer: config.oauth.issuer, audience: config.oauth.audience, algorithms: [...config.oauth.algorithms] },
+      // mcp-warden as its own authorization server (key sign-in); never the key file's path or keys.
+      authorizationServer: config.authorizationServer === undefined ? false : { issuer: config.authorizationServer.issuer, keysPersisted: config.authorizationServer.keyFile !== undefined },
     },
     rateLimit: {
       limit: config.rateLimit,

@@ -172,6 +172,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { MCP_SHARED_SECRET: secret, MCP_SHARED_SECRET_PREVIOUS: previous } }).requestState).toEqual({ ttl: 600, secret, previousSecret: previous });
   });
 
+  it('--oauth-issuer: an https origin (http on loopback), normalised, defaulting --public-url; excludes --jwt-jwks-url', () => {
+    const config = loadConfig({ flags: { oauthIssuer: 'https://mcp.example.com/', oauthKeyFile: '/var/lib/mcp-warden/oauth-keys.json' } });
+    expect(config.authorizationServer).toEqual({ issuer: 'https://mcp.example.com', keyFile: '/var/lib/mcp-warden/oauth-keys.json', scopePrefix: 'mcp:' });
+    expect(config.publicUrl).toBe('https://mcp.example.com');
+    expect(loadConfig({ env: { MCP_OAUTH_ISSUER: 'http://127.0.0.1:8080' } }).authorizationServer?.issuer).toBe('http://127.0.0.1:8080');
+    expect(loadConfig().authorizationServer).toBeUndefined();
+    const refused = 'expected the public https origin of this server, without path, query or fragment (http only for loopback hosts)';
+    for (const issuer of ['http://mcp.example.com', 'https://mcp.example.com/tenant', 'https://mcp.example.com/?x=1', 'ftp://mcp.example.com', 'not a url']) {
+      expect(problems(() => loadConfig({ flags: { oauthIssuer: issuer } })), issuer).toEqual([`--oauth-issuer: ${refused}`]);
+    }
+    expect(problems(() => loadConfig({ flags: { oauthIssuer: 'https://mcp.example.com', jwtJwksUrl: 'https://auth.example.com/jwks', jwtIssuer: 'https://auth.example.com' } }))).toContain(
+      '--oauth-issuer and --jwt-jwks-url exclude each other: mcp-warden is either its own authorization server or trusts another one',
+    );
+    expect(problems(() => loadConfig({ flags: { oauthKeyFile: '/tmp/k.json' } }))).toEqual(['--oauth-key-file has no effect without --oauth-issuer']);
+    expect(problems(() => loadConfig({ flags: { oauthIssuer: 'https://mcp.example.com', publicUrl: 'https://other.example.com' } }))).toEqual([
+      '--oauth-issuer must be the origin of --public-url (tokens are issued for <issuer>/mcp)',
+    ]);
+  });
+
   it('validates options given in code', () => {
     expect(configFromValues({ port: 0, apiKeys: [KEY_A] }).port).toBe(0);
     expect(problems(() => configFromValues({ port: -1 }))[0]).toBe('option port: expected an integer from 0 to 65535');

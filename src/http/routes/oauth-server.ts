@@ -1,0 +1,215 @@
+/**
+ * @module http/routes/oauth-server
+ * The HTTP face of mcp-warden's own authorization server (`--oauth-issuer`; the logic is
+ * security/oauth/authorization-server): RFC 8414 metadata, the JWKS, RFC 7591 registration
+ * (rate-limited per address), the key sign-in consent page and its post, the token endpoint
+ * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
+ * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
+ * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only.
+ */
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SecurityEvents } from '../../observability/security-events.js';
+import type { BanList } from '../../security/ban-list.js';
+import { clientKey } from '../../security/client-ip.js';
+import type { AuthorizationServer } from '../../security/oauth/authorization-server.js';
+import { ConsentTransactions } from '../../security/oauth/consent.js';
+import { OAuthError } from '../../security/oauth/grants.js';
+import type { SigningKeys } from '../../security/oauth/signing-keys.js';
+import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
+import { afterCounting, countTowardBan } from '../hooks/auth.js';
+import { consentCsp, renderConsentError, renderConsentPage } from '../oauth-consent-page.js';
+
+export interface OAuthServerRoutesOptions {
+  readonly server: AuthorizationServer;
+  readonly signingKeys: SigningKeys;
+  /** Scopes for the metadata (the tool list can change). */
+  readonly scopes: () => Promise<string[]>;
+  readonly events: SecurityEvents;
+  readonly bans: BanList;
+  /** Registrations per client address per hour (default 20). */
+  readonly registrationsPerHour?: number;
+  readonly now?: () => number;
+}
+
+export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server';
+const FORM_LIMIT = 16_384;
+type Params = Record<string, string | undefined>;
+
+/** Single-valued parameters, or undefined when one was sent twice. */
+function singleValued(input: unknown): Params | undefined {
+  const params: Params = {};
+  if (typeof input !== 'object' || input === null) return params;
+  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
+    if (typeof value !== 'string') return undefined;
+    params[name] = value;
+  }
+  return params;
+}
+
+function parseForm(body: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(body)) {
+    const held = result[name];
+    result[name] = held === undefined ? value : [...(Array.isArray(held) ? held : [held]), value];
+  }
+  return result;
+}
+
+function cookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: OAuthError, events: SecurityEvents): FastifyReply {
+  request.failure = error.reason;
+  events.oauthRefused(request.ip, error.error, error.reason, request.routeOptions.url ?? '');
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  // RFC 6749 §5.2: invalid_client at the token endpoint is a 401; public clients have no scheme to challenge with but Bearer's realm.
+  if (error.status === 401) headers['www-authenticate'] = 'Bearer realm="mcp-warden", error="invalid_client"';
+  return reply.code(error.status).headers(headers).send(error.body());
+}
+
+function sendPage(reply: FastifyReply, status: number, html: string, csp = "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"): FastifyReply {
+  return reply
+    .code(status)
+    // same-origin, not the global no-referrer: under no-referrer browsers send `Origin: null` with
+    // the form post, which the Origin guard refuses; the redirect to the client still carries no Referer.
+    .headers({ 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store', 'referrer-policy': 'same-origin' })
+    .send(html);
+}
+
+/** Registers the authorization server's routes (inside their own plugin scope, for the form parser). */
+export async function registerOAuthServerRoutes(app: FastifyInstance, options: OAuthServerRoutesOptions): Promise<void> {
+  const { server, signingKeys } = options;
+  const now = options.now ?? Date.now;
+  const consents = new ConsentTransactions({ now });
+  const registrations = new MemoryRateLimitStore({ windowMs: 3_600_000, maxLimit: 1000, maxClients: 10_000, sweep: false, now });
+  const perHour = options.registrationsPerHour ?? 20;
+  const secureCookie = server.issuer.startsWith('https://');
+  // __Host- binds the cookie to this origin (no Domain, Path=/, Secure): only possible over https.
+  const csrfCookie = secureCookie ? '__Host-mcpw-oauth' : 'mcpw-oauth';
+
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
+      done(null, parseForm(body as string));
+    });
+
+    scope.get(AUTHORIZATION_SERVER_METADATA_PATH, async () => server.metadata(await options.scopes()));
+
+    scope.get('/oauth/jwks', async (_request, reply) => {
+      signingKeys.prune();
+      return reply.header('cache-control', 'public, max-age=300').send(signingKeys.jwks());
+    });
+
+    scope.post('/oauth/register', async (request, reply) => {
+      const decision = await registrations.consume(clientKey(request.ip), perHour);
+      if (!decision.allowed) {
+        options.events.rateLimited(request.ip, 'ip');
+        return reply
+          .code(429)
+          .headers({ 'retry-after': String(Math.ceil(decision.resetMs / 1000)), 'cache-control': 'no-store' })
+          .send({ error: 'temporarily_unavailable', error_description: 'Too many registrations from this address; try again later' });
+      }
+      try {
+        return reply.code(201).header('cache-control', 'no-store').send(await server.register(request.body));
+      } catch (error) {
+        if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);
+        throw error;
+      }
+    });
+
+    scope.get('/oauth/authorize', async (request, reply) => {
+      const params = singleValued(request.query);
+      if (params === undefined) return sendPage(reply, 400, renderConsentError('A parameter was sent more than once.'));
+      const check = await server.checkAuthorize(params);
+      if (check.kind === 'show') {
+        request.failure = check.error.reason;
+        options.events.oauthRefused(request.ip, check.error.error, check.error.reason, '/oauth/authorize');
+        return sendPage(reply, 400, renderConsentError(check.error.message));
+      }
+      if (check.kind === 'redirect') {
+        request.failure = check.error.reason;
+        options.events.oauthRefused(request.ip, check.error.error, check.error.reason, '/oauth/authorize');
+        return reply.code(302).header('location', check.url).header('cache-control', 'no-store').send();
+      }
+      const { id, nonce, csrf } = consents.open(check.request);
+      const { client, redirectUri, scopes } = check.request;
+      reply.header('set-cookie', `${csrfCookie}=${nonce}; Path=/; HttpOnly; SameSite=Strict; Max-Age=600${secureCookie ? '; Secure' : ''}`);
+      return sendPage(reply, 200, renderConsentPage({ clientName: client.clientName, clientId: client.clientId, redirectUri, scopes, transaction: id, csrf }), consentCsp(redirectUri));
+    });
+
+    scope.post('/oauth/authorize', async (request, reply) => {
+      const params = singleValued(request.body);
+      const id = params?.['transaction'];
+      const pending = id === undefined ? undefined : consents.get(id);
+      if (params === undefined || id === undefined || pending === undefined) {
+        request.failure = 'consent_unknown';
+        return sendPage(reply, 400, renderConsentError('This sign-in has expired or was already used; start again from your client.'));
+      }
+      const nonce = cookie(request, csrfCookie);
+      if (!consents.csrfValid(id, nonce, params['csrf'])) {
+        request.failure = 'csrf';
+        options.events.oauthRefused(request.ip, 'access_denied', 'csrf', '/oauth/authorize');
+        return sendPage(reply, 403, renderConsentError('The form could not be verified (CSRF check). Start again from your client.'));
+      }
+      const { request: authorization } = pending;
+      if (params['action'] === 'deny') {
+        consents.close(id);
+        const url = server.errorRedirect(authorization.redirectUri, new OAuthError('access_denied', 'The user denied the request'), authorization.state);
+        return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
+      }
+      const apiKey = params['api_key'] ?? '';
+      const approved = apiKey === '' || apiKey.length > 512 ? undefined : await server.approve(authorization, apiKey, request.ip);
+      if (approved === undefined) {
+        request.failure = 'consent_key_refused';
+        options.events.authFailure(request.ip, 'consent_key_refused', '/oauth/authorize');
+        const page = renderConsentPage({
+          clientName: authorization.client.clientName,
+          clientId: authorization.client.clientId,
+          redirectUri: authorization.redirectUri,
+          scopes: authorization.scopes,
+          transaction: id,
+          csrf: consents.csrfFor(id, nonce as string),
+          notice: 'That API key was not accepted.',
+        });
+        // A wrong key counts toward the brute-force ban, like a wrong Bearer key.
+        return new Promise<FastifyReply>((resolve) => {
+          afterCounting(countTowardBan(options.bans, options.events, request.ip), () => resolve(sendPage(reply, 401, page, consentCsp(authorization.redirectUri))));
+        });
+      }
+      consents.close(id);
+      options.events.oauthSignIn(request.ip, approved.keyId, authorization.client.clientId);
+      return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
+    });
+
+    scope.post('/oauth/token', async (request, reply) => {
+      const params = singleValued(request.body);
+      try {
+        if (params === undefined) throw new OAuthError('invalid_request', 'A parameter was sent more than once', 'duplicate_param');
+        const tokens = await server.token(params);
+        return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(tokens);
+      } catch (error) {
+        if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);
+        throw error;
+      }
+    });
+
+    scope.post('/oauth/revoke', async (request, reply) => {
+      const params = singleValued(request.body);
+      try {
+        if (params === undefined) throw new OAuthError('invalid_request', 'A parameter was sent more than once', 'duplicate_param');
+        await server.revoke(params);
+        return reply.code(200).header('cache-control', 'no-store').send();
+      } catch (error) {
+        if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);
+        throw error;
+      }
+    });
+  });
+}

@@ -1,0 +1,385 @@
+/**
+ * @module security/oauth/authorization-server
+ * mcp-warden as the OAuth 2.1 authorization server for its own `/mcp` (`--oauth-issuer`), with
+ * no HTTP in it (the routes are http/routes/oauth-server): RFC 8414 metadata, RFC 7591 dynamic
+ * registration of public clients, the authorization code grant with PKCE S256 only, RFC 8707
+ * resource indicators (the one resource is this server's `/mcp`, bound into `aud`), refresh
+ * tokens rotated on every use with reuse detection (a reused token revokes its whole family,
+ * RFC 9700 §4.14.2), and RFC 7009 revocation.
+ *
+ * Who signs in is an API key (key sign-in): the tokens carry that key's scopes, name the key as
+ * `sub`, and stop working when the key is revoked or expires (the authenticator asks the key
+ * ring on every request). Access tokens are ES256 JWTs that the existing resource-server path
+ * (security/jwt) verifies against our own JWKS; refresh tokens and codes are opaque and stored
+ * as digests. Every expiry reads the injected clock.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { KeyRing } from '../api-keys.js';
+import type { Principal } from '../identity.js';
+import { scopesOf } from '../jwt.js';
+import { digestOf, grantedScopes, isS256Challenge, newSecret, OAuthError, pkceMatches } from './grants.js';
+import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
+import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
+import type { ClientRecord, OAuthStore } from './store.js';
+
+/** Lifetimes, seconds. */
+export interface OAuthLifetimes {
+  readonly accessToken: number;
+  readonly refreshToken: number;
+  readonly code: number;
+  /** A registered client unused for this long is dropped. */
+  readonly unusedClient: number;
+}
+
+export const DEFAULT_LIFETIMES = { accessToken: 600, refreshToken: 30 * 86_400, code: 60, unusedClient: 30 * 86_400 } as const satisfies OAuthLifetimes;
+
+export interface AuthorizationServerOptions {
+  /** The issuer identifier: this server's public origin, no trailing slash. */
+  readonly issuer: string;
+  readonly scopePrefix: string;
+  readonly keys: SigningKeys;
+  readonly store: OAuthStore;
+  readonly keyRing: () => KeyRing;
+  readonly lifetimes?: Partial<OAuthLifetimes>;
+  readonly now?: () => number;
+}
+
+/** A checked authorization request, waiting for the user's consent. */
+export interface AuthorizationRequest {
+  readonly client: ClientRecord;
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  readonly scopes: readonly string[] | undefined;
+}
+
+/**
+ * What checking an authorization request gave: a request to ask consent for, an error to send
+ * back to the client's redirect URI, or an error to show the user only (unknown client or
+ * redirect URI: never redirect there, RFC 6749 §4.1.2.1).
+ */
+export type AuthorizeCheck =
+  | { readonly kind: 'ok'; readonly request: AuthorizationRequest }
+  | { readonly kind: 'redirect'; readonly url: string; readonly error: OAuthError }
+  | { readonly kind: 'show'; readonly error: OAuthError };
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly refresh_token: string;
+  readonly scope: string;
+}
+
+/** Claim naming the refresh token family an access token came from (revoking the family ends it). */
+export const FAMILY_CLAIM = 'warden_fam';
+const MAX_PARAM = 2000;
+const MAX_REDIRECT_URIS = 10;
+
+type Params = Readonly<Record<string, string | undefined>>;
+
+function param(params: Params, name: string): string | undefined {
+  const value = params[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function required(params: Params, name: string): string {
+  const value = param(params, name);
+  if (value === undefined) throw new OAuthError('invalid_request', `The ${name} parameter is required`, `missing_${name}`);
+  if (value.length > MAX_PARAM) throw new OAuthError('invalid_request', `The ${name} parameter is too long`, `long_${name}`);
+  return value;
+}
+
+function scopeList(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(' ').filter((scope) => scope.length > 0);
+}
+
+export class AuthorizationServer {
+  readonly issuer: string;
+  /** The one resource tokens are for: this server's MCP endpoint (RFC 8707 canonical URI). */
+  readonly resource: string;
+  readonly #options: AuthorizationServerOptions;
+  readonly #lifetimes: OAuthLifetimes;
+  readonly #now: () => number;
+
+  constructor(options: AuthorizationServerOptions) {
+    this.#options = options;
+    this.issuer = options.issuer;
+    this.resource = `${options.issuer}/mcp`;
+    this.#lifetimes = { ...DEFAULT_LIFETIMES, ...options.lifetimes };
+    this.#now = options.now ?? Date.now;
+  }
+
+  get lifetimes(): OAuthLifetimes {
+    return this.#lifetimes;
+  }
+
+  /** RFC 8414 authorization server metadata. */
+  metadata(scopes: readonly string[]): Record<string, unknown> {
+    const at = (path: string): string => `${this.issuer}${path}`;
+    return {
+      issuer: this.issuer,
+      authorization_endpoint: at('/oauth/authorize'),
+      token_endpoint: at('/oauth/token'),
+      registration_endpoint: at('/oauth/register'),
+      revocation_endpoint: at('/oauth/revoke'),
+      jwks_uri: at('/oauth/jwks'),
+      scopes_supported: scopes,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: false,
+    };
+  }
+
+  /** RFC 7591 §3: registers a public client from its metadata; returns the client information response. */
+  async register(body: unknown): Promise<Record<string, unknown>> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError('invalid_client_metadata', 'The body must be a JSON object of client metadata', 'not_object');
+    const metadata = body as Record<string, unknown>;
+    const uris = metadata['redirect_uris'];
+    if (!Array.isArray(uris) || uris.length === 0 || uris.length > MAX_REDIRECT_URIS || !uris.every((uri): uri is string => typeof uri === 'string')) {
+      throw new OAuthError('invalid_redirect_uri', `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} URIs`, 'redirect_uris_shape');
+    }
+    for (const uri of uris) {
+      if (redirectUriProblem(uri) !== undefined) throw new OAuthError('invalid_redirect_uri', 'A redirect URI must be https, http on a loopback address, or a reverse-domain private-use scheme, without fragment', 'redirect_uri_refused');
+    }
+    const grantTypes = metadata['grant_types'] ?? ['authorization_code'];
+    if (!Array.isArray(grantTypes) || !grantTypes.every((grant) => grant === 'authorization_code' || grant === 'refresh_token')) {
+      throw new OAuthError('invalid_client_metadata', 'Only the authorization_code and refresh_token grants are supported', 'grant_types');
+    }
+    const responseTypes = metadata['response_types'] ?? ['code'];
+    if (!Array.isArray(responseTypes) || !responseTypes.every((type) => type === 'code')) throw new OAuthError('invalid_client_metadata', 'Only the code response type is supported', 'response_types');
+    const rawName = metadata['client_name'];
+    // Shown on the consent page (escaped there); printable characters only, bounded.
+    const clientName = typeof rawName === 'string' ? rawName.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '').slice(0, 100) || undefined : undefined;
+    const now = this.#now();
+    const client: ClientRecord = { clientId: `mcpw_${randomUUID()}`, clientName, redirectUris: [...uris], createdAt: now, expiresAt: now + this.#lifetimes.unusedClient * 1000 };
+    await this.#options.store.putClient(client);
+    return {
+      client_id: client.clientId,
+      client_id_issued_at: Math.floor(now / 1000),
+      client_name: clientName,
+      redirect_uris: client.redirectUris,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      // Public clients only (RFC 7591 §2: the server may replace a requested method).
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  /** RFC 6749 §4.1.1 with PKCE (RFC 7636) and RFC 8707: checks a request before the consent page. */
+  async checkAuthorize(params: Params): Promise<AuthorizeCheck> {
+    const clientId = param(params, 'client_id');
+    const client = clientId === undefined || clientId.length > MAX_PARAM ? undefined : await this.#options.store.getClient(clientId, this.#now());
+    if (client === undefined) return { kind: 'show', error: new OAuthError('invalid_client', 'Unknown client', 'unknown_client') };
+    const redirectUri = param(params, 'redirect_uri');
+    if (redirectUri === undefined || !redirectUriMatches(redirectUri, client.redirectUris)) {
+      return { kind: 'show', error: new OAuthError('invalid_request', 'The redirect URI is not registered for this client', 'redirect_uri_mismatch') };
+    }
+    const state = param(params, 'state');
+    const refuse = (error: OAuthError): AuthorizeCheck => ({ kind: 'redirect', url: this.errorRedirect(redirectUri, error, state), error });
+    if (state !== undefined && state.length > MAX_PARAM) return refuse(new OAuthError('invalid_request', 'The state parameter is too long', 'long_state'));
+    if (param(params, 'response_type') !== 'code') return refuse(new OAuthError('unsupported_response_type', 'Only response_type=code is supported', 'response_type'));
+    const challenge = param(params, 'code_challenge');
+    if (challenge === undefined) return refuse(new OAuthError('invalid_request', 'PKCE is required: send code_challenge with code_challenge_method=S256', 'pkce_missing'));
+    // OAuth 2.1 §4.1.1: S256 only; `plain` (or a missing method, which means plain) is refused.
+    if (param(params, 'code_challenge_method') !== 'S256') return refuse(new OAuthError('invalid_request', 'Only code_challenge_method=S256 is supported', 'pkce_not_s256'));
+    if (!isS256Challenge(challenge)) return refuse(new OAuthError('invalid_request', 'The code_challenge is not an S256 challenge', 'pkce_challenge_shape'));
+    const resource = param(params, 'resource');
+    if (resource === undefined) return refuse(new OAuthError('invalid_target', `The resource parameter is required (${this.resource})`, 'resource_missing'));
+    if (resource !== this.resource) return refuse(new OAuthError('invalid_target', 'This authorization server issues tokens for its own MCP endpoint only', 'resource_other'));
+    const scopes = scopeList(param(params, 'scope'));
+    return { kind: 'ok', request: { client, redirectUri, state, codeChallenge: challenge, resource, scopes } };
+  }
+
+  /** The redirect carrying an error (RFC 6749 §4.1.2.1) with `iss` (RFC 9207). */
+  errorRedirect(redirectUri: string, error: OAuthError, state: string | undefined): string {
+    const url = new URL(redirectUri);
+    url.searchParams.set('error', error.error);
+    url.searchParams.set('error_description', error.message);
+    if (state !== undefined) url.searchParams.set('state', state);
+    url.searchParams.set('iss', this.issuer);
+    return url.href;
+  }
+
+  /**
+   * The user approved with an API key: issues a code and returns the redirect (RFC 6749 §4.1.2,
+   * RFC 9207 `iss`). Undefined when the key is not accepted, or not from `clientIp` (the page asks again).
+   */
+  async approve(request: AuthorizationRequest, apiKey: string, clientIp: string): Promise<{ readonly url: string; readonly keyId: string } | undefined> {
+    const now = this.#now();
+    const verdict = this.#options.keyRing().verify(apiKey, now);
+    if (!verdict.ok) return undefined;
+    // A key bound to source addresses signs in only from them, as it would authenticate.
+    if (verdict.principal.allowIps !== undefined && !verdict.principal.allowIps.matches(clientIp)) return undefined;
+    const code = newSecret('mcpwc_');
+    await this.#options.store.putCode(digestOf(code), {
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      resource: request.resource,
+      scopes: grantedScopes(request.scopes, verdict.principal, this.#options.scopePrefix),
+      keyId: verdict.principal.id,
+      expiresAt: now + this.#lifetimes.code * 1000,
+    });
+    const url = new URL(request.redirectUri);
+    url.searchParams.set('code', code);
+    if (request.state !== undefined) url.searchParams.set('state', request.state);
+    url.searchParams.set('iss', this.issuer);
+    return { url: url.href, keyId: verdict.principal.id };
+  }
+
+  /** The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}. */
+  async token(params: Params): Promise<TokenResponse> {
+    const grant = required(params, 'grant_type');
+    if (grant === 'authorization_code') return this.#redeemCode(params);
+    if (grant === 'refresh_token') return this.#refresh(params);
+    throw new OAuthError('unsupported_grant_type', 'Supported grants: authorization_code, refresh_token', 'grant_type');
+  }
+
+  async #client(params: Params): Promise<ClientRecord> {
+    const clientId = required(params, 'client_id');
+    const now = this.#now();
+    const client = await this.#options.store.getClient(clientId, now, now + this.#lifetimes.unusedClient * 1000);
+    if (client === undefined) throw new OAuthError('invalid_client', 'Unknown client', 'unknown_client');
+    return client;
+  }
+
+  /** RFC 8707 §2.2: the resource of a token request must be the one the grant was for. */
+  #checkResource(params: Params, granted: string): void {
+    if (required(params, 'resource') !== granted) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
+  }
+
+  async #redeemCode(params: Params): Promise<TokenResponse> {
+    const client = await this.#client(params);
+    const code = required(params, 'code');
+    const redirectUri = required(params, 'redirect_uri');
+    const verifier = required(params, 'code_verifier');
+    const resource = required(params, 'resource');
+    const now = this.#now();
+    // Taken first, so a code is spent by its first redemption whatever that redemption's outcome (RFC 6749 §4.1.2).
+    const digest = digestOf(code);
+    const taken = await this.#options.store.takeCode(digest, now);
+    if (taken.kind === 'unknown') throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_unknown');
+    if (taken.kind === 'spent') {
+      // A code presented twice was intercepted: the grant its first redemption made is revoked (OAuth 2.1 §4.1.3).
+      if (taken.familyId !== undefined) await this.#options.store.revokeFamily(taken.familyId);
+      throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_reused');
+    }
+    const record = taken.code;
+    if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The code was issued to another client', 'code_other_client');
+    if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'The redirect_uri does not match the authorization request', 'code_redirect_mismatch');
+    if (!pkceMatches(verifier, record.codeChallenge)) throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge', 'pkce_mismatch');
+    if (resource !== record.resource) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
+    const familyId = randomUUID();
+    await this.#options.store.putFamily({
+      familyId,
+      clientId: client.clientId,
+      keyId: record.keyId,
+      resource: record.resource,
+      scopes: record.scopes,
+      expiresAt: now + this.#lifetimes.refreshToken * 1000,
+    });
+    if (!(await this.#options.store.bindCode(digest, familyId))) {
+      // Replayed while this redemption ran: nothing is issued.
+      await this.#options.store.revokeFamily(familyId);
+      throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used', 'code_reused');
+    }
+    return this.#issue(familyId, client.clientId, record.keyId, record.resource, record.scopes, now);
+  }
+
+  async #refresh(params: Params): Promise<TokenResponse> {
+    const client = await this.#client(params);
+    const token = required(params, 'refresh_token');
+    const now = this.#now();
+    const lookup = await this.#options.store.useRefresh(digestOf(token), now);
+    if (lookup.kind === 'unknown') throw new OAuthError('invalid_grant', 'The refresh token is unknown or expired', 'refresh_unknown');
+    const family = lookup.family;
+    if (lookup.kind === 'reused') {
+      // RFC 9700 §4.14.2: a rotated-out token presented again means one of two holders is an attacker.
+      await this.#options.store.revokeFamily(family.familyId);
+      throw new OAuthError('invalid_grant', 'The refresh token was already used; its grant is revoked', 'refresh_reused');
+    }
+    if (lookup.kind === 'revoked') throw new OAuthError('invalid_grant', 'The grant was revoked', 'refresh_revoked');
+    if (family.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client', 'refresh_other_client');
+    if (!this.#options.keyRing().isActive(family.keyId, now)) {
+      await this.#options.store.revokeFamily(family.familyId);
+      throw new OAuthError('invalid_grant', 'The API key that signed in is no longer accepted', 'key_inactive');
+    }
+    if (param(params, 'resource') !== undefined) this.#checkResource(params, family.resource);
+    // RFC 6749 §6: a requested scope may only narrow the grant.
+    const requested = scopeList(param(params, 'scope'));
+    const scopes = requested === undefined ? family.scopes : family.scopes.filter((scope) => requested.includes(scope));
+    if (requested !== undefined && requested.some((scope) => !family.scopes.includes(scope))) throw new OAuthError('invalid_scope', 'The scope exceeds the grant', 'scope_exceeds');
+    return this.#issue(family.familyId, client.clientId, family.keyId, family.resource, scopes, now);
+  }
+
+  async #issue(familyId: string, clientId: string, keyId: string, resource: string, scopes: readonly string[], now: number): Promise<TokenResponse> {
+    await this.#options.keys.rotateIfDue();
+    const { kid, privateKey } = this.#options.keys.current;
+    const seconds = Math.floor(now / 1000);
+    const accessToken = await new SignJWT({ scope: scopes.join(' '), client_id: clientId, [FAMILY_CLAIM]: familyId })
+      // RFC 9068 §2.1: access tokens are typed at+jwt.
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid, typ: 'at+jwt' })
+      .setIssuer(this.issuer)
+      .setAudience(resource)
+      .setSubject(keyId)
+      .setIssuedAt(seconds)
+      .setExpirationTime(seconds + this.#lifetimes.accessToken)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    const refreshToken = newSecret('mcpwr_');
+    await this.#options.store.putRefresh(digestOf(refreshToken), familyId, now + this.#lifetimes.refreshToken * 1000);
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: this.#lifetimes.accessToken, refresh_token: refreshToken, scope: scopes.join(' ') };
+  }
+
+  /**
+   * RFC 7009: revokes a refresh token's family, or an access token's family. Unknown or invalid
+   * tokens are not an error (§2.2): the answer is the same, so it reveals nothing.
+   */
+  async revoke(params: Params): Promise<void> {
+    const token = required(params, 'token');
+    const hint = param(params, 'token_type_hint');
+    if (hint !== undefined && hint !== 'refresh_token' && hint !== 'access_token') throw new OAuthError('unsupported_token_type', 'Supported token types: refresh_token, access_token', 'token_type_hint');
+    if (token.startsWith('mcpwr_')) {
+      const lookup = await this.#options.store.useRefresh(digestOf(token), this.#now());
+      if (lookup.kind !== 'unknown') await this.#options.store.revokeFamily(lookup.family.familyId);
+      return;
+    }
+    const payload = await this.#ownAccessToken(token);
+    const family = payload?.[FAMILY_CLAIM];
+    if (typeof family === 'string') await this.#options.store.revokeFamily(family);
+  }
+
+  /** The claims of an access token we signed (expired ones too: revoking them is harmless), else undefined. */
+  async #ownAccessToken(token: string): Promise<JWTPayload | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.#options.keys.verifyKey, { issuer: this.issuer, audience: this.resource, algorithms: [SIGNING_ALGORITHM], currentDate: new Date(0) });
+      return payload;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The check every access token we issued meets after its signature and claims (security/jwt):
+   * its family not revoked, its key still active. Returns the principal with the key's limits
+   * (rate limit, source addresses) and the key's id as identity, so the key and its tokens share
+   * one rate limit and one session quota; or undefined when refused.
+   */
+  bindToKey(payload: JWTPayload, principal: Principal): Principal | undefined {
+    const family = payload[FAMILY_CLAIM];
+    if (typeof family !== 'string' || this.#options.store.isFamilyRevoked(family)) return undefined;
+    const keyId = payload.sub;
+    const key = keyId === undefined ? undefined : this.#options.keyRing().activePrincipal(keyId, this.#now());
+    if (key === undefined || keyId === undefined) return undefined;
+    return Object.freeze({ ...principal, id: keyId, name: key.name ?? principal.name, rateLimit: key.rateLimit, allowIps: key.allowIps, scopes: scopesOf(payload) });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * @module security/oauth/store
+ * What the authorization server remembers, behind one narrow interface so that a Redis
+ * implementation can share it between replicas later: registered clients, authorization codes
+ * (single use), refresh token families (rotation with reuse detection, OAuth 2.1 §4.3.1 and
+ * RFC 9700 §4.14.2). Secrets are stored as SHA-256 digests (base64url), never as issued.
+ * Every record has an expiry; implementations drop what has expired.
+ */
+
+/** A registered client (RFC 7591). Public clients only: PKCE instead of a secret. */
+export interface ClientRecord {
+  readonly clientId: string;
+  readonly clientName: string | undefined;
+  readonly redirectUris: readonly string[];
+  readonly createdAt: number;
+  /** Dropped when unused until then; each use moves it forward. */
+  readonly expiresAt: number;
+}
+
+/** An issued authorization code, by the digest of the code. */
+export interface CodeRecord {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  readonly scopes: readonly string[];
+  /** The API key that signed in (its id in the key ring). */
+  readonly keyId: string;
+  readonly expiresAt: number;
+}
+
+/** A refresh token family: one sign-in, all the refresh tokens rotated from it. */
+export interface FamilyRecord {
+  readonly familyId: string;
+  readonly clientId: string;
+  readonly keyId: string;
+  readonly resource: string;
+  readonly scopes: readonly string[];
+  /** Absolute end of the family, whatever the rotations. */
+  readonly expiresAt: number;
+}
+
+/** What redeeming a refresh token found. */
+export type RefreshLookup =
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'revoked'; readonly family: FamilyRecord }
+  /** The token was already used: the caller revokes the family (reuse detection). */
+  | { readonly kind: 'reused'; readonly family: FamilyRecord }
+  | { readonly kind: 'fresh'; readonly family: FamilyRecord };
+
+/**
+ * What taking a code found. A spent code is remembered for a while: presented again, it revokes
+ * the grant its first redemption made (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3).
+ */
+export type CodeTake =
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'fresh'; readonly code: CodeRecord }
+  /** Already redeemed; `familyId` is the grant it made (undefined while that redemption is still running). */
+  | { readonly kind: 'spent'; readonly familyId: string | undefined };
+
+export interface OAuthStore {
+  putClient(client: ClientRecord): Promise<void>;
+  /** The client, its expiry moved to `touchUntil` when given; undefined when unknown or expired. */
+  getClient(clientId: string, now: number, touchUntil?: number): Promise<ClientRecord | undefined>;
+  putCode(digest: string, code: CodeRecord): Promise<void>;
+  /** Returns the code and marks it spent (single use, atomically); an expired code is unknown. */
+  takeCode(digest: string, now: number): Promise<CodeTake>;
+  /**
+   * Records the grant a spent code made. False when the code was presented again meanwhile:
+   * the caller revokes that grant.
+   */
+  bindCode(digest: string, familyId: string): Promise<boolean>;
+  putFamily(family: FamilyRecord): Promise<void>;
+  /** Adds a refresh token (by digest) to its family, valid until `expiresAt`. */
+  putRefresh(digest: string, familyId: string, expiresAt: number): Promise<void>;
+  /** Looks a refresh token up and marks it used (atomically): a second call finds it `reused`. */
+  useRefresh(digest: string, now: number): Promise<RefreshLookup>;
+  revokeFamily(familyId: string): Promise<void>;
+  /** True when the family was revoked (access tokens carry their family and are refused then). */
+  isFamilyRevoked(familyId: string): boolean;
+}

@@ -1,0 +1,149 @@
+/**
+ * @module store/memory/oauth-store
+ * The in-process {@link OAuthStore}: maps with expiry, swept as they are used, each bounded
+ * (a registration flood or a flood of abandoned sign-ins cannot grow memory without limit:
+ * past the cap the oldest entry goes). Revoked families are remembered until they expire.
+ */
+
+import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup } from '../../security/oauth/store.js';
+
+export interface MemoryOAuthStoreOptions {
+  /** Caps per kind of record (default 10,000 clients, 10,000 codes, 100,000 refresh tokens). */
+  readonly maxClients?: number;
+  readonly maxCodes?: number;
+  readonly maxRefreshTokens?: number;
+}
+
+/** A redeemed code, kept to recognise a replay. */
+interface SpentCode {
+  readonly spent: true;
+  familyId: string | undefined;
+  replayed: boolean;
+  readonly expiresAt: number;
+}
+
+/** How long a spent code is remembered after it would have expired. */
+const SPENT_CODE_MEMORY_MS = 600_000;
+
+interface RefreshEntry {
+  readonly familyId: string;
+  readonly expiresAt: number;
+  used: boolean;
+}
+
+/** Sets `key` in a bounded map: at the cap, the oldest insertion goes first. */
+function boundedSet<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  while (map.size >= max) {
+    const oldest = map.keys().next().value as string;
+    map.delete(oldest);
+  }
+  map.set(key, value);
+}
+
+export class MemoryOAuthStore implements OAuthStore {
+  readonly #clients = new Map<string, ClientRecord>();
+  readonly #codes = new Map<string, CodeRecord | SpentCode>();
+  readonly #families = new Map<string, FamilyRecord>();
+  readonly #refresh = new Map<string, RefreshEntry>();
+  readonly #revoked = new Map<string, number>();
+  readonly #max: Required<MemoryOAuthStoreOptions>;
+
+  constructor(options: MemoryOAuthStoreOptions = {}) {
+    this.#max = { maxClients: options.maxClients ?? 10_000, maxCodes: options.maxCodes ?? 10_000, maxRefreshTokens: options.maxRefreshTokens ?? 100_000 };
+  }
+
+  async putClient(client: ClientRecord): Promise<void> {
+    boundedSet(this.#clients, client.clientId, client, this.#max.maxClients);
+  }
+
+  async getClient(clientId: string, now: number, touchUntil?: number): Promise<ClientRecord | undefined> {
+    const client = this.#clients.get(clientId);
+    if (client === undefined) return undefined;
+    if (!(now < client.expiresAt)) {
+      this.#clients.delete(clientId);
+      return undefined;
+    }
+    if (touchUntil !== undefined && touchUntil > client.expiresAt) {
+      const touched = { ...client, expiresAt: touchUntil };
+      this.#clients.set(clientId, touched);
+      return touched;
+    }
+    return client;
+  }
+
+  async putCode(digest: string, code: CodeRecord): Promise<void> {
+    boundedSet(this.#codes, digest, code, this.#max.maxCodes);
+  }
+
+  async takeCode(digest: string, now: number): Promise<CodeTake> {
+    const held = this.#codes.get(digest);
+    if (held === undefined) return { kind: 'unknown' };
+    if ('spent' in held) {
+      if (!(now < held.expiresAt)) {
+        this.#codes.delete(digest);
+        return { kind: 'unknown' };
+      }
+      held.replayed = true;
+      return { kind: 'spent', familyId: held.familyId };
+    }
+    if (!(now < held.expiresAt)) {
+      this.#codes.delete(digest);
+      return { kind: 'unknown' };
+    }
+    this.#codes.set(digest, { spent: true, familyId: undefined, replayed: false, expiresAt: held.expiresAt + SPENT_CODE_MEMORY_MS });
+    return { kind: 'fresh', code: held };
+  }
+
+  async bindCode(digest: string, familyId: string): Promise<boolean> {
+    const held = this.#codes.get(digest);
+    if (held === undefined || !('spent' in held)) return true;
+    held.familyId = familyId;
+    return !held.replayed;
+  }
+
+  async putFamily(family: FamilyRecord): Promise<void> {
+    // Families are bounded through their refresh tokens (one live token each).
+    this.#families.set(family.familyId, family);
+  }
+
+  async putRefresh(digest: string, familyId: string, expiresAt: number): Promise<void> {
+    boundedSet(this.#refresh, digest, { familyId, expiresAt, used: false }, this.#max.maxRefreshTokens);
+  }
+
+  async useRefresh(digest: string, now: number): Promise<RefreshLookup> {
+    this.#sweep(now);
+    const entry = this.#refresh.get(digest);
+    const family = entry === undefined ? undefined : this.#families.get(entry.familyId);
+    if (entry === undefined || family === undefined || !(now < entry.expiresAt) || !(now < family.expiresAt)) return { kind: 'unknown' };
+    if (this.#revoked.has(family.familyId)) return { kind: 'revoked', family };
+    if (entry.used) return { kind: 'reused', family };
+    entry.used = true;
+    return { kind: 'fresh', family };
+  }
+
+  async revokeFamily(familyId: string): Promise<void> {
+    const family = this.#families.get(familyId);
+    // Kept until the family would have ended anyway: its access tokens end before then.
+    this.#revoked.set(familyId, family?.expiresAt ?? Number.POSITIVE_INFINITY);
+  }
+
+  isFamilyRevoked(familyId: string): boolean {
+    return this.#revoked.has(familyId);
+  }
+
+  #sweptAt = Number.NEGATIVE_INFINITY;
+
+  /** Drops expired refresh tokens and families (and the revocation marks of ended families), at most once a minute. */
+  #sweep(now: number): void {
+    if (now - this.#sweptAt < 60_000) return;
+    this.#sweptAt = now;
+    for (const [digest, entry] of this.#refresh) if (!(now < entry.expiresAt)) this.#refresh.delete(digest);
+    for (const [id, family] of this.#families) {
+      if (!(now < family.expiresAt)) {
+        this.#families.delete(id);
+        this.#revoked.delete(id);
+      }
+    }
+  }
+}

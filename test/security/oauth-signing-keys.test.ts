@@ -1,0 +1,85 @@
+/**
+ * Signing keys of mcp-warden's own authorization server: generated once and persisted 0600,
+ * reloaded at the next start (tokens survive a restart), refused from a file others can write,
+ * rotated after the period with the previous key published for the overlap only (manual clock).
+ */
+
+import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SignJWT, jwtVerify } from 'jose';
+import { FileSigningKeyStore, MemorySigningKeyStore, SigningKeys } from '../../src/security/oauth/signing-keys.js';
+import { manualClock } from '../helpers/clock.js';
+
+function keyFile(): string {
+  return join(mkdtempSync(join(tmpdir(), 'warden-signing-')), 'oauth-keys.json');
+}
+
+async function signWith(keys: SigningKeys): Promise<string> {
+  const { kid, privateKey } = keys.current;
+  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('s').sign(privateKey);
+}
+
+async function verifies(keys: SigningKeys, token: string): Promise<boolean> {
+  try {
+    await jwtVerify(token, keys.verifyKey, { algorithms: ['ES256'] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('OAuth signing keys', () => {
+  it('token requests arriving together when rotation is due rotate once: the previous key stays published', async () => {
+    const clock = manualClock();
+    const keys = await SigningKeys.open({ store: new MemorySigningKeyStore(), overlapMs: 660_000, rotateAfterMs: 1000, now: clock.now });
+    const old = await signWith(keys);
+    clock.advance(1000);
+    const rotated = await Promise.all([keys.rotateIfDue(), keys.rotateIfDue(), keys.rotateIfDue()]);
+    expect(rotated.filter(Boolean)).toHaveLength(1);
+    expect(keys.jwks().keys).toHaveLength(2);
+    expect(await verifies(keys, old)).toBe(true);
+  });
+
+  it('persist to a 0600 file and are the same after a restart; the JWKS holds no private part', async () => {
+    const path = keyFile();
+    const first = await SigningKeys.open({ store: new FileSigningKeyStore(path), overlapMs: 60_000 });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const token = await signWith(first);
+    const again = await SigningKeys.open({ store: new FileSigningKeyStore(path), overlapMs: 60_000 });
+    expect(again.current.kid).toBe(first.current.kid);
+    expect(await verifies(again, token)).toBe(true);
+    expect(JSON.stringify(again.jwks())).not.toContain('"d"');
+    expect(readFileSync(path, 'utf8')).toContain('"d"');
+  });
+
+  it('refuses a key file that group or others can write', async () => {
+    const path = keyFile();
+    await SigningKeys.open({ store: new FileSigningKeyStore(path), overlapMs: 60_000 });
+    chmodSync(path, 0o666);
+    await expect(SigningKeys.open({ store: new FileSigningKeyStore(path), overlapMs: 60_000 })).rejects.toThrow(/writable by group or others/);
+  });
+
+  it('rotate after the period; the previous key verifies during the overlap and is dropped after it', async () => {
+    const clock = manualClock();
+    const keys = await SigningKeys.open({ store: new MemorySigningKeyStore(), overlapMs: 660_000, rotateAfterMs: 86_400_000, now: clock.now });
+    const old = await signWith(keys);
+    const oldKid = keys.current.kid;
+    clock.advance(86_399_999);
+    expect(await keys.rotateIfDue()).toBe(false);
+    clock.advance(1);
+    expect(await keys.rotateIfDue()).toBe(true);
+    expect(keys.current.kid).not.toBe(oldKid);
+    expect(keys.jwks().keys.map((key) => key.kid)).toEqual([keys.current.kid, oldKid]);
+    expect(await verifies(keys, old)).toBe(true);
+    expect(await verifies(keys, await signWith(keys))).toBe(true);
+    clock.advance(659_999);
+    keys.prune();
+    expect(keys.jwks().keys).toHaveLength(2);
+    clock.advance(1);
+    keys.prune();
+    expect(keys.jwks().keys.map((key) => key.kid)).toEqual([keys.current.kid]);
+    expect(await verifies(keys, old)).toBe(false);
+  });
+});
