@@ -212,6 +212,15 @@ describe('Kubernetes', () => {
     expect(policy.spec.egress.flatMap((rule: Json) => rule.ports.map((port: Json) => `${port.protocol}/${port.port}`))).toEqual(['UDP/53', 'TCP/53', 'TCP/6379']);
   });
 
+  it('with several replicas, keeps each client on one pod (a gateway session lives with its children on one replica)', () => {
+    const ingress = ofKind(documents(), 'Ingress');
+    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/upstream-hash-by']).toBe('$binary_remote_addr');
+    const service = ofKind(documents(), 'Service');
+    expect(service.spec.sessionAffinity).toBe('ClientIP');
+    expect(service.spec.sessionAffinityConfig).toEqual({ clientIP: { timeoutSeconds: 10_800 } });
+    expect(file('SECURITY_CHECKLIST.md')).toContain('Session affinity (gateway with stdio upstreams)');
+  });
+
   it('terminates TLS for the domain at the Ingress, with annotations that stay strings in YAML 1.1', () => {
     const ingress = ofKind(documents(), 'Ingress');
     expect(ingress.spec.tls).toEqual([{ hosts: ['mcp.example.com'], secretName: 'mcp-warden-tls' }]);
@@ -241,6 +250,10 @@ describe('Cloud Run', () => {
     expect(container().startupProbe.httpGet).toEqual({ path: '/ready', port: 8443 });
     expect(container().livenessProbe.httpGet).toEqual({ path: '/health', port: 8443 });
     expect(container().ports).toEqual([{ name: 'http1', containerPort: 8443 }]);
+  });
+
+  it('turns on session affinity with several instances', () => {
+    expect(yamlDocuments(file('cloud-run/service.yaml'))[0].spec.template.metadata.annotations['run.googleapis.com/sessionAffinity']).toBe('true');
   });
 
   it('sets the front end\'s trust-proxy hop and never sets the reserved PORT', () => {

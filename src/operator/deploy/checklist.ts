@@ -144,6 +144,11 @@ function scaling(deployment: Deployment): ChecklistSection {
               done: false,
               why: 'Redis carries a revocation to the running replicas, but whoever can write to Redis can delete it, and a replica started later with keys that still hold it would accept the key: remove a revoked key from `MCP_API_KEYS` (or the keys file) every replica starts with (see the README trust model).',
             },
+            {
+              title: 'Session affinity (gateway with stdio upstreams)',
+              done: includes(deployment, 'kubernetes') || includes(deployment, 'cloud-run'),
+              why: 'a 2025-era session of a gateway lives with its stdio children on the replica that created it; 2026-07-28 requests may go anywhere. The Kubernetes Ingress hashes each client address to one pod (`upstream-hash-by: $binary_remote_addr`) and the Service keeps `sessionAffinity: ClientIP`; Cloud Run turns on its session affinity. Hashing `Mcp-Session-Id` alone is not enough (the initialize that creates a session has no id yet): behind HAProxy, learn the id from the response with a stick table instead (README "Gateway replicas"). On Heroku run `heroku features:enable http-session-affinity`; Railway and Render have no affinity: run one replica of a gateway with per-session children there.',
+            },
           ]
         : []),
       {

@@ -43,6 +43,9 @@ function service(deployment: Deployment): Record<string, unknown> {
             'autoscaling.knative.dev/maxScale': String(max),
             'run.googleapis.com/execution-environment': 'gen2',
             'run.googleapis.com/startup-cpu-boost': 'true',
+            // Several instances: Cloud Run's session affinity (a cookie) keeps a client on one
+            // instance, where its 2025 session's gateway children live (best effort).
+            ...(max > 1 ? { 'run.googleapis.com/sessionAffinity': 'true' } : {}),
           },
         },
         spec: {

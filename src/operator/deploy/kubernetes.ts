@@ -113,13 +113,24 @@ function deploymentManifest(deployment: Deployment): Record<string, unknown> {
   };
 }
 
+/**
+ * Session affinity of several replicas (README "Gateway replicas"): a 2025-era session's stdio
+ * children live on the replica that created it, so every request of the session must go back
+ * there. A hash of `Mcp-Session-Id` alone cannot do it: the `initialize` that creates a session
+ * carries no id, lands on any replica, and the new id's hash may point at another one. The
+ * client's address is the key a proxy can use for both (an HAProxy stick table learning the
+ * id from the response also works; see the README).
+ */
+const AFFINITY_SECONDS = 10_800;
+
 function service(deployment: Deployment): Record<string, unknown> {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: APP_NAME, labels: LABELS },
-    spec: { type: 'ClusterIP', selector: LABELS, ports: [{ name: 'http', port: deployment.config.port, targetPort: 'http', protocol: 'TCP' }] },
-  };
+  const spec: Record<string, unknown> = { type: 'ClusterIP', selector: LABELS, ports: [{ name: 'http', port: deployment.config.port, targetPort: 'http', protocol: 'TCP' }] };
+  if (isReplicated(deployment)) {
+    // In-cluster clients (and ingress controllers that route through the Service) stay on one pod.
+    spec['sessionAffinity'] = 'ClientIP';
+    spec['sessionAffinityConfig'] = { clientIP: { timeoutSeconds: AFFINITY_SECONDS } };
+  }
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name: APP_NAME, labels: LABELS }, spec };
 }
 
 function disruptionBudget(): Record<string, unknown> {
@@ -169,6 +180,9 @@ function ingress(deployment: Deployment, domain: string): Record<string, unknown
         'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
         'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
         'nginx.ingress.kubernetes.io/ssl-redirect': 'true',
+        // Several replicas: each client address goes to one pod (ingress-nginx hashes to endpoints
+        // directly), so a 2025 session's initialize and its later requests meet the same children.
+        ...(isReplicated(deployment) ? { 'nginx.ingress.kubernetes.io/upstream-hash-by': '$binary_remote_addr' } : {}),
       },
     },
     spec: {
