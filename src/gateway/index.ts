@@ -1,8 +1,8 @@
 /**
  * @module gateway
- * The gateway's upstream layer (issue 13, design note §1): configuration, the stdio child
- * transport, upstream connections and their pools. The router, pinning and secret scanning
- * build on these exports.
+ * The gateway (issue 13, design note §1): configuration, the stdio child transport, upstream
+ * connections and their pools (the upstream layer), and on top of them the router that serves
+ * them through mcp-warden ({@link Gateway}), tool pinning and secret scanning.
  */
 
 export {
@@ -11,6 +11,8 @@ export {
   UPSTREAM_NAME,
   UPSTREAM_DEFAULTS,
   GATEWAY_DEFAULTS,
+  prefixCollisions,
+  type PinLockConfig,
   type EnvMap,
   type GatewayConfig,
   type Isolation,
@@ -35,3 +37,7 @@ export {
 } from './upstream.js';
 export { ChildBudget, UpstreamPool, type PoolOptions } from './pool.js';
 export { realTimers, delay, type Timers } from './timers.js';
+export { Gateway, type GatewayEventSink, type GatewayOptions } from './router.js';
+export { View, UriRoutes, type Routed } from './names.js';
+export type { Caller, ClientLink, SecretEvent } from './operations.js';
+export { upstreamToolLister, type ListerOptions } from './lister.js';

@@ -156,6 +156,8 @@ describe('several upstreams together on /mcp', () => {
     const templates = (await client.listResourceTemplates()).resourceTemplates;
     const dynamic = templates.find((template) => template.name.startsWith('everything__'));
     expect(dynamic?.uriTemplate).toMatch(/^demo:\/\/.*\{/);
+    const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'everything__completable-prompt' }, argument: { name: 'department', value: 'Eng' } });
+    expect(completion.completion.values).toEqual(['Engineering']);
     const unknown = await rpcError(client.readResource({ uri: 'nowhere://at-all' }));
     // Resource not found: the SDK answers it as invalid params on 2025-11-25.
     expect(unknown.code).toBe(-32602);
