@@ -268,10 +268,12 @@ async function startRow(entry, options, key, files) {
   await pause(1000);
   entry.idle = await entry.gateway.memory();
   entry.workload = await prepareGatewayWorkload(entry, key, options.connections);
-  // The sequential-latency connection has a session of its own.
+  // The sequential-latency connection has a session of its own, used at once: mcp-warden closes
+  // a session that did nothing after initialize within --session-unused-ttl (60 s).
   const seqAgent = boundedAgent(1);
   entry.seqAgent = seqAgent;
   entry.seqHeaders = entry.era === 'modern' ? entry.workload.headers[0] : (await openSession(entry.gateway.mcpUrl, key, seqAgent)).headers;
+  await verifyEcho(entry.gateway.mcpUrl, entry.seqHeaders, { body: entry.workload.body, era: entry.workload.era, expected: ECHO_EXPECTED, agent: seqAgent });
   if (entry.sdkLatency) {
     const { Client, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
     const transport = new StreamableHTTPClientTransport(new URL(entry.gateway.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
