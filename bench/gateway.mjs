@@ -279,6 +279,8 @@ async function startRow(entry, options, key, files) {
     const transport = new StreamableHTTPClientTransport(new URL(entry.gateway.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
     entry.sdkClient = new Client({ name: 'mcp-warden-bench', version: '1.0.0' });
     await entry.sdkClient.connect(transport);
+    const first = await entry.sdkClient.callTool({ name: GATEWAY_ECHO_TOOL, arguments: { ...ECHO_ARGUMENTS } });
+    if (first?.content?.[0]?.text !== ECHO_EXPECTED) throw new Error(`${entry.name}: the SDK client's echo call answered ${JSON.stringify(first).slice(0, 200)}`);
   }
   if (entry.kind !== 'supergateway') entry.facts = await wardenFacts(entry.gateway.url, key);
 }
