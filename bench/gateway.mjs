@@ -409,9 +409,11 @@ async function measureRow(entry, entries, options, round) {
   const seq = entry.kind === 'direct' ? await sequentialDirect(entry, options.seqDuration) : await sequentialHttp(entry, options.seqDuration);
   const result = { round: round + 1, load, seq: latencySummary(seq, meter.stop()) };
   if (entry.sdkLatency) {
-    const sdkMeter = cpuMeter(entry.pids());
+    // The direct SDK client spawns its own child, which the meter cannot name in advance: no
+    // "other processes" figure for it (it would count that child).
+    const sdkMeter = entry.kind === 'direct' ? undefined : cpuMeter(entry.pids());
     const sdk = entry.kind === 'direct' ? await sdkStdioSequential(options.seqDuration * 1000) : await sdkSequential(entry.sdkClient, GATEWAY_ECHO_TOOL, options.seqDuration * 1000, 50);
-    result.sdkSeq = latencySummary(sdk, sdkMeter.stop());
+    result.sdkSeq = latencySummary(sdk, sdkMeter?.stop());
   }
   log(
     `           ${''.padEnd(17)} sequential p50 ${ms2(result.seq.p50)} ms (p99 ${ms2(result.seq.p99)}, ${result.seq.samples} calls)` +
