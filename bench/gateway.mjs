@@ -515,12 +515,13 @@ async function main() {
   if (!existsSync(WARDEN_CLI)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench:gateway does it).');
   const key = randomBytes(32).toString('base64url');
   const machine = machineInfo();
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-warden-gwbench-'));
   const versions = {
     supergateway: packageVersion('supergateway'),
     '@modelcontextprotocol/server-everything': packageVersion('@modelcontextprotocol/server-everything'),
     '@modelcontextprotocol/client': packageVersion('@modelcontextprotocol/client'),
   };
+  // Config files, the pin lock and the audit trails; removed however the run ends.
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-warden-gwbench-'));
 
   log('mcp-warden gateway benchmark');
   log(`machine : ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}`);
