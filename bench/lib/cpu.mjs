@@ -18,7 +18,8 @@ function machineTicks() {
   return { busy, total: busy + idle + iowait + steal, steal };
 }
 
-function processTicks(pid) {
+/** CPU ticks (utime + stime) of one process so far; throws when it is gone. */
+export function processTicks(pid) {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at state (field 3).
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -27,14 +28,17 @@ function processTicks(pid) {
 
 /**
  * Starts counting; `stop()` returns the cores used by the server, by the runner (autocannon),
- * by every other process, and stolen by the hypervisor, averaged over the run.
+ * by every other process, and stolen by the hypervisor, averaged over the run. The server may
+ * be several processes (the gateway benchmark: a gateway and its children), counted together.
  *
- * @param {number} serverPid
+ * @param {number | readonly number[]} serverPids
  */
-export function cpuMeter(serverPid) {
+export function cpuMeter(serverPids) {
+  const pids = typeof serverPids === 'number' ? [serverPids] : serverPids;
+  const serverTicks = () => pids.reduce((sum, pid) => sum + processTicks(pid), 0);
   let start;
   try {
-    start = { machine: machineTicks(), server: processTicks(serverPid), runner: processTicks(process.pid) };
+    start = { machine: machineTicks(), server: serverTicks(), runner: processTicks(process.pid) };
   } catch {
     return { stop: () => undefined };
   }
@@ -42,7 +46,7 @@ export function cpuMeter(serverPid) {
     stop() {
       try {
         const machine = machineTicks();
-        const server = processTicks(serverPid) - start.server;
+        const server = serverTicks() - start.server;
         const runner = processTicks(process.pid) - start.runner;
         const total = machine.total - start.machine.total;
         const busy = machine.busy - start.machine.busy;

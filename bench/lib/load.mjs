@@ -15,7 +15,8 @@ import { Samples } from './stats.mjs';
 const RSS_SAMPLE_MS = 250;
 
 /**
- * @param {import('./proc.mjs').ServerHandle} server
+ * @param {Pick<import('./proc.mjs').ServerHandle, 'mcpUrl' | 'memory'> & { child: { pid: number }, pids?: () => number[] }} server
+ *   `memory()` is sampled for RSS; `pids()`, when given, names every process whose CPU counts as the server's
  * @param {{ body: string, headers: Array<Readonly<Record<string,string>>>, verify: (body: string) => boolean }} workload
  *   the request body, the header sets (connection i uses set i modulo their number: one per
  *   session, or one for all), and the check every response body must pass
@@ -42,7 +43,8 @@ export async function runLoad(server, workload, options) {
     }, RSS_SAMPLE_MS);
   }
 
-  const meter = cpuMeter(server.child.pid);
+  // A gateway counts with its children (`pids()`); a plain server is its one process.
+  const meter = cpuMeter(server.pids?.() ?? server.child.pid);
   const instance = autocannon({
     url: server.mcpUrl,
     method: 'POST',

@@ -28,12 +28,12 @@ export declare function openSession(
   key: string,
   agent?: Agent,
 ): Promise<{ sessionId: string; version: string; headers: Record<string, string> }>;
-export declare function echoProblem(answer: unknown, era: Era): string | undefined;
-export declare function answerCheck(era: Era): (body: string) => boolean;
+export declare function echoProblem(answer: unknown, era: Era, expected?: string, id?: number): string | undefined;
+export declare function answerCheck(era: Era, expected?: string): (body: string) => boolean;
 export declare function verifyEcho(
   mcpUrl: string,
   headers: Readonly<Record<string, string>>,
-  request?: { body?: string; era?: Era },
+  request?: { body?: string; era?: Era; expected?: string; agent?: Agent },
 ): Promise<{ bytes: number; contentType: string }>;
 export declare function modernCall(
   name: string,

@@ -114,21 +114,24 @@ export async function openSession(mcpUrl, key, agent) {
 
 /**
  * Why a parsed answer is not the echo result, or undefined when it is: a JSON-RPC 2.0 result
- * with the call's id, the text sent, no tool error, and for the modern era `resultType:
+ * with the call's id, the expected text (default: the text sent; the gateway benchmark's
+ * upstream answers `Echo: hello`), no tool error, and for the modern era `resultType:
  * "complete"` (every 2026-07-28 result carries it).
  *
  * @param {any} answer
  * @param {'legacy' | 'modern'} era
+ * @param {string} [expected] the text the result must carry
+ * @param {number} [id] the id of the call answered
  */
-export function echoProblem(answer, era) {
+export function echoProblem(answer, era, expected = ECHO_TEXT, id = CALL_ID) {
   if (answer === null || typeof answer !== 'object' || answer.jsonrpc !== '2.0') return 'not a JSON-RPC 2.0 message';
-  if (answer.id !== CALL_ID) return `id ${JSON.stringify(answer.id)} instead of ${CALL_ID}`;
+  if (answer.id !== id) return `id ${JSON.stringify(answer.id)} instead of ${id}`;
   if (answer.error !== undefined) return `JSON-RPC error ${JSON.stringify(answer.error?.code)}`;
   const result = answer.result;
   if (result === null || typeof result !== 'object') return 'no result';
   if (era === 'modern' && result.resultType !== 'complete') return `resultType ${JSON.stringify(result.resultType)} instead of "complete"`;
   if (result.isError === true) return 'tool error (isError)';
-  if (result.content?.[0]?.text !== ECHO_TEXT) return 'not the echoed text';
+  if (result.content?.[0]?.text !== expected) return 'not the echoed text';
   return undefined;
 }
 
@@ -144,12 +147,13 @@ function parseBody(text) {
  * result. One JSON.parse per response in the load generator, the same cost for every server.
  *
  * @param {'legacy' | 'modern'} era
+ * @param {string} [expected] the text the result must carry (see {@link echoProblem})
  * @returns {(body: string) => boolean}
  */
-export function answerCheck(era) {
+export function answerCheck(era, expected = ECHO_TEXT) {
   return (body) => {
     try {
-      return echoProblem(parseBody(body), era) === undefined;
+      return echoProblem(parseBody(body), era, expected) === undefined;
     } catch {
       return false;
     }
@@ -163,10 +167,10 @@ export function answerCheck(era) {
  *
  * @param {string} mcpUrl
  * @param {Record<string,string>} headers
- * @param {{ body?: string, era?: 'legacy' | 'modern' }} [request]
+ * @param {{ body?: string, era?: 'legacy' | 'modern', expected?: string, agent?: Agent }} [request]
  */
-export async function verifyEcho(mcpUrl, headers, { body = CALL_BODY, era = 'legacy' } = {}) {
-  const response = await post(mcpUrl, headers, body);
+export async function verifyEcho(mcpUrl, headers, { body = CALL_BODY, era = 'legacy', expected = ECHO_TEXT, agent } = {}) {
+  const response = await post(mcpUrl, headers, body, agent);
   if (response.status !== 200) throw new Error(`tools/call answered HTTP ${response.status}: ${short(response.text)}`);
   let answer;
   try {
@@ -174,7 +178,7 @@ export async function verifyEcho(mcpUrl, headers, { body = CALL_BODY, era = 'leg
   } catch (error) {
     throw new Error(`tools/call answer is not JSON-RPC: ${short(response.text)} (${error.message})`);
   }
-  const problem = echoProblem(answer, era);
+  const problem = echoProblem(answer, era, expected);
   if (problem !== undefined) throw new Error(`tools/call answer is wrong (${problem}): ${short(response.text)}`);
   return { bytes: Buffer.byteLength(response.text), contentType: String(response.headers['content-type'] ?? '') };
 }
