@@ -6,9 +6,7 @@
  * tool; any other credential only the tools it may call (`mcp/access`).
  */
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Client, InMemoryTransport, type Tool } from '@modelcontextprotocol/client';
 import { ANONYMOUS, type Principal } from '../security/identity.js';
 import { NO_OPERATOR_PARTS, visibleResult, type AccessRules } from './access.js';
 import { VERSION } from '../version.js';

@@ -7,9 +7,7 @@
  * that speaks only the 2026-07-28 era (the client opens with initialize).
  */
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Client, ProtocolError, SdkError, SdkErrorCode, SdkHttpError, StreamableHTTPClientTransport, type Tool } from '@modelcontextprotocol/client';
 import { VERSION } from '../../../version.js';
 import { noSessionsReason, speaksOnlyModern } from '../eras.js';
 import { describeNetworkError, displayUrl } from '../net-errors.js';
@@ -33,14 +31,14 @@ export interface ToolCallReport {
 
 /** A failure to connect, in words, with whether it is for want of a key. */
 function connectFailure(error: unknown, options: CheckOptions): CheckOutcome {
-  const code = error instanceof StreamableHTTPError ? error.code : undefined;
+  const code = error instanceof SdkHttpError ? error.status : undefined;
   if (code === 401 || code === 403) {
     if (options.apiKey === undefined) return { status: 'SKIP', reason: `the server requires authentication (${code}); pass --api-key`, reference: REF.mcp };
     return { status: 'FAIL', reason: `initialize with the given key → ${code}`, reference: REF.mcp };
   }
   if (code === 429) return { status: 'SKIP', reason: 'initialize: rate limited (429); try again later', reference: REF.mcp };
   if (typeof code === 'number' && code > 0) return { status: 'FAIL', reason: `initialize → HTTP ${code}`, reference: REF.mcp };
-  if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
     return { status: 'FAIL', reason: `no initialize result within ${options.timeoutMs} ms`, reference: REF.mcp };
   }
   const [kind, detail] = describeNetworkError(error);
@@ -70,12 +68,12 @@ async function callTool(client: Client, tool: Tool, timeout: number): Promise<To
   const args = minimalArguments(tool.inputSchema);
   if (args === undefined) return { tool: tool.name, status: 'skipped', note: 'cannot build arguments from its input schema' };
   try {
-    const result = await client.callTool({ name: tool.name, arguments: args }, undefined, { timeout });
+    const result = await client.callTool({ name: tool.name, arguments: args }, { timeout });
     const note = firstText(result.content);
     return { tool: tool.name, status: result.isError === true ? 'tool error' : 'ok', arguments: args, ...(note === undefined ? {} : { note }) };
   } catch (error) {
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return { tool: tool.name, status: 'timeout', arguments: args, note: `no result within ${timeout} ms` };
-    if (error instanceof McpError) return { tool: tool.name, status: 'protocol error', arguments: args, note: `${error.code}` };
+    if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { tool: tool.name, status: 'timeout', arguments: args, note: `no result within ${timeout} ms` };
+    if (error instanceof ProtocolError) return { tool: tool.name, status: 'protocol error', arguments: args, note: `${error.code}` };
     return { tool: tool.name, status: 'failed', arguments: args, note: (error as Error).message.slice(0, MAX_EXCERPT) };
   }
 }
