@@ -19,7 +19,7 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { KeyRing } from '../api-keys.js';
 import type { Principal } from '../identity.js';
 import { scopesOf } from '../jwt.js';
-import { digestOf, grantedScopes, isS256Challenge, newSecret, OAuthError, pkceMatches } from './grants.js';
+import { digestOf, grantedFrom, grantedScopes, isS256Challenge, newSecret, OAuthError, pkceMatches } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
 import type { ClientRecord, OAuthStore } from './store.js';
@@ -76,6 +76,9 @@ export interface TokenResponse {
 
 /** Claim naming the refresh token family an access token came from (revoking the family ends it). */
 export const FAMILY_CLAIM = 'warden_fam';
+/** Prefix of the `sub` of grants made through the upstream identity provider. */
+export const UPSTREAM_SUBJECT_PREFIX = 'oidc:';
+const isUpstream = (id: string): boolean => id.startsWith(UPSTREAM_SUBJECT_PREFIX);
 const MAX_PARAM = 2000;
 const MAX_REDIRECT_URIS = 10;
 
@@ -236,6 +239,33 @@ export class AuthorizationServer {
     return { url: url.href, keyId: verdict.principal.id };
   }
 
+  /**
+   * The upstream identity provider vouched for a user (security/oauth/upstream-oidc): issues a
+   * code for the scopes its rules gave (narrowed to those requested) and returns the redirect.
+   * The grant names `oidc:<subject>` (API key ids cannot contain `:`), so no key is consulted.
+   */
+  async approveIdentity(request: AuthorizationRequest, subject: string, allowed: readonly string[]): Promise<{ readonly url: string; readonly principal: string } | OAuthError> {
+    const scopes = grantedFrom(request.scopes, allowed, this.#options.scopePrefix);
+    if (scopes.length === 0) return new OAuthError('access_denied', 'None of the requested scopes is allowed for this account', 'upstream_scope_none');
+    const now = this.#now();
+    const code = newSecret('mcpwc_');
+    const principal = `${UPSTREAM_SUBJECT_PREFIX}${subject}`;
+    await this.#options.store.putCode(digestOf(code), {
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      resource: request.resource,
+      scopes,
+      keyId: principal,
+      expiresAt: now + this.#lifetimes.code * 1000,
+    });
+    const url = new URL(request.redirectUri);
+    url.searchParams.set('code', code);
+    if (request.state !== undefined) url.searchParams.set('state', request.state);
+    url.searchParams.set('iss', this.issuer);
+    return { url: url.href, principal };
+  }
+
   /** The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}. */
   async token(params: Params): Promise<TokenResponse> {
     const grant = required(params, 'grant_type');
@@ -309,7 +339,7 @@ export class AuthorizationServer {
     }
     if (lookup.kind === 'revoked') throw new OAuthError('invalid_grant', 'The grant was revoked', 'refresh_revoked');
     if (family.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client', 'refresh_other_client');
-    if (!this.#options.keyRing().isActive(family.keyId, now)) {
+    if (!isUpstream(family.keyId) && !this.#options.keyRing().isActive(family.keyId, now)) {
       await this.#options.store.revokeFamily(family.familyId);
       throw new OAuthError('invalid_grant', 'The API key that signed in is no longer accepted', 'key_inactive');
     }
@@ -378,6 +408,8 @@ export class AuthorizationServer {
     const family = payload[FAMILY_CLAIM];
     if (typeof family !== 'string' || this.#options.store.isFamilyRevoked(family)) return undefined;
     const keyId = payload.sub;
+    // Signed in through the identity provider: the subject is the identity, the token's scopes its rights.
+    if (keyId !== undefined && isUpstream(keyId)) return Object.freeze({ ...principal, id: keyId, scopes: scopesOf(payload) });
     const key = keyId === undefined ? undefined : this.#options.keyRing().activePrincipal(keyId, this.#now());
     if (key === undefined || keyId === undefined) return undefined;
     return Object.freeze({ ...principal, id: keyId, name: key.name ?? principal.name, rateLimit: key.rateLimit, allowIps: key.allowIps, scopes: scopesOf(payload) });

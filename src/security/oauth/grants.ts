@@ -66,8 +66,12 @@ export function scopesOfKey(principal: Principal, prefix: string): string[] {
  * than the key (a token can only narrow what signed it in).
  */
 export function grantedScopes(requested: readonly string[] | undefined, principal: Principal, prefix: string): string[] {
-  const allowed = scopesOfKey(principal, prefix);
-  if (requested === undefined) return allowed;
+  return grantedFrom(requested, scopesOfKey(principal, prefix), prefix);
+}
+
+/** The scopes to grant out of `allowed` (a key's, or what upstream sign-in rules gave): as {@link grantedScopes}. */
+export function grantedFrom(requested: readonly string[] | undefined, allowed: readonly string[], prefix: string): string[] {
+  if (requested === undefined) return [...allowed];
   const granted = new Set<string>();
   for (const scope of requested) {
     if (allowed.includes(scope)) granted.add(scope);
