@@ -19,7 +19,7 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { KeyRing } from '../api-keys.js';
 import type { Principal } from '../identity.js';
 import { scopesOf } from '../jwt.js';
-import { digestOf, grantedFrom, grantedScopes, isS256Challenge, newSecret, OAuthError, pkceMatches } from './grants.js';
+import { digestOf, grantedFrom, grantedScopes, isS256Challenge, isUpstream, newSecret, OAuthError, pkceMatches, UPSTREAM_SUBJECT_PREFIX } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
 import type { ClientRecord, OAuthStore } from './store.js';
@@ -76,9 +76,7 @@ export interface TokenResponse {
 
 /** Claim naming the refresh token family an access token came from (revoking the family ends it). */
 export const FAMILY_CLAIM = 'warden_fam';
-/** Prefix of the `sub` of grants made through the upstream identity provider. */
-export const UPSTREAM_SUBJECT_PREFIX = 'oidc:';
-const isUpstream = (id: string): boolean => id.startsWith(UPSTREAM_SUBJECT_PREFIX);
+
 const MAX_PARAM = 2000;
 const MAX_REDIRECT_URIS = 10;
 

@@ -29,6 +29,17 @@ export class OAuthError extends Error {
   }
 }
 
+/**
+ * Prefix of the principal id (`sub`) of grants made through the upstream identity provider
+ * (`oidc:<subject>`). API key ids cannot contain `:` (security/keys-file), so the two never meet.
+ */
+export const UPSTREAM_SUBJECT_PREFIX = 'oidc:';
+
+/** True for a principal id signed in through the upstream identity provider, not by an API key. */
+export function isUpstream(id: string): boolean {
+  return id.startsWith(UPSTREAM_SUBJECT_PREFIX);
+}
+
 /** A fresh secret: `prefix` + 32 random bytes, base64url. */
 export function newSecret(prefix: string): string {
   return `${prefix}${randomBytes(32).toString('base64url')}`;
