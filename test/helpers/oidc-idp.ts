@@ -10,19 +10,23 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 import { onTestFinished } from 'vitest';
 import { send, type RawResponse } from './http.js';
 import { freePort } from './port.js';
 
 export const IDP_CLIENT_ID = 'mcp-warden';
+/** Seconds an ID token lives (short, so a test can outlive one with a manual clock). */
+export const ID_TOKEN_TTL = 120;
 export const IDP_CLIENT_SECRET = 'test-upstream-client-secret-0123456789';
 
 export interface TestIdp {
   readonly issuer: string;
   /** Replaces the ID token of the next token responses (undefined: leave them alone). */
   tamper: ((idToken: string) => Promise<string> | string) | undefined;
+  /** Signs claims with the provider's own key (a token the provider could have issued). */
+  sign(claims: Record<string, unknown>): Promise<string>;
 }
 
 /** Starts the provider with mcp-warden (`wardenIssuer`) as its one client; stopped when the test finishes. */
@@ -35,7 +39,7 @@ export async function useIdp(wardenIssuer: string, accounts: Record<string, Reco
   const provider = new Provider(issuer, {
     jwks: { keys: [signingKey as never] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { Interaction: 600, Session: 600, Grant: 600, AccessToken: 600, IdToken: 600 },
+    ttl: { Interaction: 600, Session: 600, Grant: 600, AccessToken: 600, IdToken: ID_TOKEN_TTL },
     clients: [
       {
         client_id: IDP_CLIENT_ID,
@@ -56,7 +60,11 @@ export async function useIdp(wardenIssuer: string, accounts: Record<string, Reco
       return { accountId: id, claims: () => ({ sub: id, ...claims }) };
     },
   });
-  const idp: TestIdp = { issuer, tamper: undefined };
+  const idp: TestIdp = {
+    issuer,
+    tamper: undefined,
+    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signingKey.kid }).sign(privateKey),
+  };
   provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body as Record<string, unknown> | undefined;

@@ -15,8 +15,9 @@ import { describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { authorizeUrl, pkce, postForm, registerClient, REDIRECT_URI } from '../helpers/oauth.js';
-import { Browser, IDP_CLIENT_ID, IDP_CLIENT_SECRET, useIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { Browser, ID_TOKEN_TTL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, useIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { freePort } from '../helpers/port.js';
+import { manualClock } from '../helpers/clock.js';
 import { openSession, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
 import { mcpHeaders, send } from '../helpers/http.js';
 import { addKey, tempKeysPath } from '../helpers/keys.js';
@@ -29,13 +30,14 @@ const ACCOUNTS = {
 };
 const RULES = [{ group: 'mcp-users', scopes: ['mcp:tools:echo'] }];
 
-async function setup(extra: Record<string, unknown> = {}): Promise<{ warden: RunningWarden; idp: TestIdp; issuer: string }> {
+async function setup(extra: Record<string, unknown> = {}, clock?: () => number): Promise<{ warden: RunningWarden; idp: TestIdp; issuer: string }> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const idp = await useIdp(issuer, ACCOUNTS);
   const rules = join(mkdtempSync(join(tmpdir(), 'mcpw-oidc-')), 'rules.json');
   writeFileSync(rules, JSON.stringify(RULES));
   const warden = await useWarden({
+    clock,
     options: {
       port,
       oauthIssuer: issuer,
@@ -180,7 +182,8 @@ describe('upstream OpenID Connect sign-in with a real provider', () => {
     idp.tamper = (token) => {
       const [header, payload, signature] = token.split('.') as [string, string, string];
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-      return [header, Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url'), signature].join('.');
+      // Mallory adds herself to the admitted group; the provider's signature no longer covers the payload.
+      return [header, Buffer.from(JSON.stringify({ ...claims, groups: ['mcp-users'] })).toString('base64url'), signature].join('.');
     };
     const { final, response } = await new Browser().walk(await mcpAuthorization(issuer), 'mallory', REDIRECT_URI);
     expectDenied(final, response.status);
@@ -200,6 +203,44 @@ describe('upstream OpenID Connect sign-in with a real provider', () => {
     const { final, response } = await new Browser().walk(await mcpAuthorization(issuer), 'mallory', REDIRECT_URI);
     expectDenied(final, response.status);
     expect(warden.logText()).toContain('upstream_id_token_invalid');
+    expect(await stillServing(warden)).toBe(true);
+  });
+
+  it('admits an ID token just before its expiry and refuses it after (manual clock)', async () => {
+    const clock = manualClock();
+    const { warden, issuer } = await setup({}, clock.now);
+    // Just inside exp plus the 60 s leeway (58 s: the provider's iat is whole seconds): admitted.
+    const inTime = await new Browser().walk(await mcpAuthorization(issuer), 'alice', REDIRECT_URI, (url) => {
+      if (url.pathname === '/oauth/callback') clock.advance((ID_TOKEN_TTL + 58) * 1000);
+      return url;
+    });
+    expect(inTime.final?.searchParams.get('code')).toMatch(/^mcpwc_/);
+    // The user takes long at the provider: by the callback, mcp-warden's clock is past the ID token's exp plus the leeway.
+    const late = await new Browser().walk(await mcpAuthorization(issuer), 'alice', REDIRECT_URI, (url) => {
+      if (url.pathname === '/oauth/callback') clock.advance((ID_TOKEN_TTL + 61) * 1000);
+      return url;
+    });
+    expectDenied(late.final, late.response.status);
+    expect(warden.logText()).toContain('upstream_id_token_invalid');
+    expect(await stillServing(warden)).toBe(true);
+  });
+
+  it('refuses ID tokens signed by the provider\'s own key but for another client or from another issuer', async () => {
+    const { warden, idp, issuer } = await setup();
+    const cases: Array<(claims: Record<string, unknown>) => Record<string, unknown>> = [
+      (claims) => ({ ...claims, aud: 'another-client' }),
+      (claims) => ({ ...claims, iss: 'https://idp.elsewhere.test' }),
+    ];
+    for (const change of cases) {
+      // Mallory, admitted by the group in each token: only the claim under test keeps her out.
+      idp.tamper = (token) => idp.sign(change({ ...decodeJwt(token), groups: ['mcp-users'] }));
+      const { final, response } = await new Browser().walk(await mcpAuthorization(issuer), 'mallory', REDIRECT_URI);
+      expectDenied(final, response.status);
+    }
+    // The same re-signing with nothing changed admits her: the claim alone made the difference.
+    idp.tamper = (token) => idp.sign({ ...decodeJwt(token), groups: ['mcp-users'] });
+    const admitted = await new Browser().walk(await mcpAuthorization(issuer), 'mallory', REDIRECT_URI);
+    expect(admitted.final?.searchParams.get('code')).toMatch(/^mcpwc_/);
     expect(await stillServing(warden)).toBe(true);
   });
 
