@@ -11,7 +11,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { createServer as createHttpServer } from 'node:http';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { authorizeUrl, pkce, postForm, registerClient, REDIRECT_URI } from '../helpers/oauth.js';
@@ -295,5 +296,48 @@ describe('upstream OpenID Connect sign-in with a real provider', () => {
     expect(call.status).toBe(200);
     expect(warden.logs().some((line) => line['msg'] === 'session closed: its credential was revoked or expired')).toBe(false);
     expect(await stillServing(warden)).toBe(true);
+  });
+
+  it('a user who declines at the provider comes back to the client with access_denied', async () => {
+    const { warden, issuer } = await setup();
+    const browser = new Browser();
+    const { final } = await browser.walk(await mcpAuthorization(issuer), 'alice', `${issuer}/oauth/callback`);
+    const declined = new URL(final as URL);
+    declined.searchParams.delete('code');
+    declined.searchParams.set('error', 'access_denied');
+    const back = await browser.request(declined.href);
+    expectDenied(new URL(back.headers['location'] as string), back.status);
+    expect(warden.logText()).toContain('upstream_error');
+    expect(await stillServing(warden)).toBe(true);
+  });
+
+  it('a provider that cannot be reached, or whose discovery names another issuer, gets temporarily_unavailable and no redirect to it', async () => {
+    // A discovery document that names another issuer (OIDC Discovery §4.3: must be refused).
+    const port = await freePort();
+    const impostor = createHttpServer((_request, response) => {
+      const at = `http://127.0.0.1:${port}`;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ issuer: 'https://idp.elsewhere.test', authorization_endpoint: `${at}/auth`, token_endpoint: `${at}/token`, jwks_uri: `${at}/jwks` }));
+    });
+    await new Promise<void>((resolve) => impostor.listen(port, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => impostor.close(() => resolve())));
+    for (const upstream of [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${port}`]) {
+      const { warden, issuer } = await setup({ oauthUpstreamIssuer: upstream });
+      const response = await new Browser().request(await mcpAuthorization(issuer));
+      expect(response.status, upstream).toBe(302);
+      const location = new URL(response.headers['location'] as string);
+      expect(location.origin + location.pathname).toBe(REDIRECT_URI);
+      expect(location.searchParams.get('error')).toBe('temporarily_unavailable');
+      expect(warden.logText()).toContain('upstream_discovery');
+      expect(await stillServing(warden)).toBe(true);
+    }
+  });
+
+  it('refuses to start with a rules file that is not a list of rules', async () => {
+    const port = await freePort();
+    const rules = join(mkdtempSync(join(tmpdir(), 'mcpw-oidc-')), 'rules.json');
+    writeFileSync(rules, JSON.stringify([{ scopes: ['mcp:tools'] }]));
+    const options = { port, oauthIssuer: `http://127.0.0.1:${port}`, oauthUpstreamIssuer: 'http://127.0.0.1:1', oauthUpstreamClientId: 'x', oauthUpstreamClientSecret: 'y', oauthUpstreamRules: rules };
+    await expect(useWarden({ options })).rejects.toThrow(/--oauth-upstream-rules .*a rule needs subject, emailDomain or group/);
   });
 });
