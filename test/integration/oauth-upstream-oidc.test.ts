@@ -340,4 +340,18 @@ describe('upstream OpenID Connect sign-in with a real provider', () => {
     const options = { port, oauthIssuer: `http://127.0.0.1:${port}`, oauthUpstreamIssuer: 'http://127.0.0.1:1', oauthUpstreamClientId: 'x', oauthUpstreamClientSecret: 'y', oauthUpstreamRules: rules };
     await expect(useWarden({ options })).rejects.toThrow(/--oauth-upstream-rules .*a rule needs subject, emailDomain or group/);
   });
+
+  it('an upstream grant ends after 12 hours, refreshes included: then the user signs in at the provider again (manual clock)', async () => {
+    const clock = manualClock();
+    const { warden, issuer } = await setup({}, clock.now);
+    const { tokens, clientId } = await oidcSignIn(issuer, 'alice');
+    clock.advance(12 * 3600_000 - 1000);
+    const before = await postForm(`${issuer}/oauth/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: clientId });
+    expect(before.status).toBe(200);
+    clock.advance(1000);
+    const after = await postForm(`${issuer}/oauth/token`, { grant_type: 'refresh_token', refresh_token: before.json<{ refresh_token: string }>().refresh_token, client_id: clientId });
+    expect(after.status).toBe(400);
+    expect(after.json<{ error: string }>().error).toBe('invalid_grant');
+    expect(await stillServing(warden)).toBe(true);
+  });
 });

@@ -9,7 +9,9 @@
  *
  * Who signs in is an API key (key sign-in): the tokens carry that key's scopes, name the key as
  * `sub`, and stop working when the key is revoked or expires (the authenticator asks the key
- * ring on every request). Access tokens are ES256 JWTs that the existing resource-server path
+ * ring on every request). Or a user of the upstream OpenID Connect provider (upstream-oidc):
+ * the tokens carry the scopes the rules gave, name `oidc:<subject>`, and their grant ends after
+ * `upstreamGrant` seconds. Access tokens are ES256 JWTs that the existing resource-server path
  * (security/jwt) verifies against our own JWKS; refresh tokens and codes are opaque and stored
  * as digests. Every expiry reads the injected clock.
  */
@@ -31,9 +33,15 @@ export interface OAuthLifetimes {
   readonly code: number;
   /** A registered client unused for this long is dropped. */
   readonly unusedClient: number;
+  /**
+   * A sign-in at the upstream identity provider lasts at most this long, refreshes included:
+   * then the user signs in there again, so a user removed at the provider, or from the rules,
+   * loses access within it (no API key stands behind such a grant to revoke).
+   */
+  readonly upstreamGrant: number;
 }
 
-export const DEFAULT_LIFETIMES = { accessToken: 600, refreshToken: 30 * 86_400, code: 60, unusedClient: 30 * 86_400 } as const satisfies OAuthLifetimes;
+export const DEFAULT_LIFETIMES = { accessToken: 600, refreshToken: 30 * 86_400, code: 60, unusedClient: 30 * 86_400, upstreamGrant: 12 * 3600 } as const satisfies OAuthLifetimes;
 
 export interface AuthorizationServerOptions {
   /** The issuer identifier: this server's public origin, no trailing slash. */
@@ -313,7 +321,7 @@ export class AuthorizationServer {
       keyId: record.keyId,
       resource: record.resource,
       scopes: record.scopes,
-      expiresAt: now + this.#lifetimes.refreshToken * 1000,
+      expiresAt: now + (isUpstream(record.keyId) ? Math.min(this.#lifetimes.upstreamGrant, this.#lifetimes.refreshToken) : this.#lifetimes.refreshToken) * 1000,
     });
     if (!(await this.#options.store.bindCode(digest, familyId))) {
       // Replayed while this redemption ran: nothing is issued.
