@@ -233,7 +233,7 @@ export const OPTION_SPECS = [
     key: 'oauthIssuer',
     flag: '--oauth-issuer <url>',
     env: 'MCP_OAUTH_ISSUER',
-    description: 'be the OAuth authorization server for this server\'s /mcp, with key sign-in: this public origin is the issuer (https, or http on loopback)',
+    description: 'be the OAuth authorization server for this server\'s /mcp, with key sign-in (or upstream OpenID Connect sign-in): this public origin is the issuer (https, or http on loopback)',
     schema: v.oauthIssuer,
   },
   {
