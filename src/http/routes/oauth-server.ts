@@ -2,7 +2,8 @@
  * @module http/routes/oauth-server
  * The HTTP face of mcp-warden's own authorization server (`--oauth-issuer`; the logic is
  * security/oauth/authorization-server): RFC 8414 metadata, the JWKS, RFC 7591 registration
- * (rate-limited per address), the key sign-in consent page and its post, the token endpoint
+ * (rate-limited per address), the key sign-in consent page and its post (or, with upstream
+ * OpenID Connect sign-in, the redirect to the provider and its `/oauth/callback`), the token endpoint
  * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
  * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
  * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only.

@@ -71,13 +71,33 @@ const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_BODY = 256 * 1024;
 
+function isLoopbackHostname(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
 const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+/** Reads at most MAX_BODY bytes of a response (a provider, or whatever answers at its address, cannot fill our memory). */
+async function boundedText(response: Response): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const chunk = reader === undefined ? { done: true as const, value: undefined } : await reader.read();
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > MAX_BODY) {
+      await reader?.cancel();
+      throw new Error('response too large');
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 async function fetchJson(url: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
   const response = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  const text = await response.text();
-  if (text.length > MAX_BODY) throw new Error('response too large');
-  const body = JSON.parse(text) as unknown;
+  const body = JSON.parse(await boundedText(response)) as unknown;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not a JSON object');
   if (!response.ok) throw Object.assign(new Error(`status ${response.status}`), { body });
   return body as Record<string, unknown>;
@@ -119,7 +139,10 @@ export class UpstreamOidc {
       const endpoint = (name: string): string => {
         const value = document[name];
         if (typeof value !== 'string') throw new Error(`discovery lacks ${name}`);
-        return new URL(value).href;
+        const url = new URL(value);
+        // The endpoints are held to the issuer's own rule: https, plain http only on loopback.
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHostname(url.hostname))) throw new Error(`discovery ${name} is not https`);
+        return url.href;
       };
       return { authorizationEndpoint: endpoint('authorization_endpoint'), tokenEndpoint: endpoint('token_endpoint'), jwks: createRemoteJWKSet(new URL(endpoint('jwks_uri')), { timeoutDuration: FETCH_TIMEOUT_MS }) };
     })().catch((error: unknown) => {
