@@ -50,6 +50,20 @@ export interface AuthorizationServerConfig {
   /** Signing keys persist here (a secret file); undefined: in memory only. */
   readonly keyFile: string | undefined;
   readonly scopePrefix: string;
+  /** Who signs in: undefined is key sign-in; else users sign in at this OpenID Connect provider. */
+  readonly upstream: UpstreamOidcConfig | undefined;
+}
+
+/** Upstream OpenID Connect sign-in (`--oauth-upstream-issuer`). */
+export interface UpstreamOidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** A secret: never logged. */
+  readonly clientSecret: string;
+  /** The rules file (read and checked at start). */
+  readonly rulesFile: string;
+  readonly groupsClaim: string;
+  readonly scopes: readonly string[];
 }
 
 /** What replicas share through Redis; present only with `--redis-url`. */
@@ -136,7 +150,7 @@ export interface EventStoreConfig {
 /** The options kept at the top of {@link Config}: every option not gathered into a group. */
 function topLevel(values: OptionValues) {
   const {
-    jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix, oauthIssuer, oauthKeyFile,
+    jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix, oauthIssuer, oauthKeyFile, oauthUpstreamIssuer, oauthUpstreamClientId, oauthUpstreamClientSecret, oauthUpstreamClientSecretFile, oauthUpstreamRules, oauthUpstreamGroupsClaim, oauthUpstreamScopes,
     redisUrl, redisFailure, redisTimeout, redisSyncTimeout, redisPrefix,
     sharedSecret, sharedSecretPrevious, sharedSecretFile, sharedSecretPreviousFile, requestStateTtl,
     auditLog, auditRefusalsLog, auditMaxBytes, auditMaxFiles, auditKey, auditArguments, auditAggregateInterval,
@@ -184,6 +198,18 @@ function oauthOf(values: OptionValues): OAuthConfig | undefined {
   };
 }
 
+function upstreamOf(values: OptionValues): UpstreamOidcConfig | undefined {
+  if (values.oauthUpstreamIssuer === undefined) return undefined;
+  return {
+    issuer: values.oauthUpstreamIssuer,
+    clientId: required(values.oauthUpstreamClientId, '--oauth-upstream-client-id'),
+    clientSecret: required(values.oauthUpstreamClientSecret, 'MCP_OAUTH_UPSTREAM_CLIENT_SECRET'),
+    rulesFile: required(values.oauthUpstreamRules, '--oauth-upstream-rules'),
+    groupsClaim: values.oauthUpstreamGroupsClaim,
+    scopes: values.oauthUpstreamScopes,
+  };
+}
+
 function redisOf(values: OptionValues): RedisConfig | undefined {
   if (values.redisUrl === undefined) return undefined;
   return {
@@ -209,7 +235,8 @@ export function groupConfig(values: OptionValues, configFile: string | undefined
     // The issuer is this server's public origin: the Host/Origin guard and the page use it.
     publicUrl: values.publicUrl ?? values.oauthIssuer,
     oauth: oauthOf(values),
-    authorizationServer: values.oauthIssuer === undefined ? undefined : { issuer: values.oauthIssuer, keyFile: values.oauthKeyFile, scopePrefix: values.jwtScopePrefix },
+    authorizationServer:
+      values.oauthIssuer === undefined ? undefined : { issuer: values.oauthIssuer, keyFile: values.oauthKeyFile, scopePrefix: values.jwtScopePrefix, upstream: upstreamOf(values) },
     redis: redisOf(values),
     requestState: { ttl: values.requestStateTtl, secret: values.sharedSecret, previousSecret: values.sharedSecretPrevious },
     audit: {

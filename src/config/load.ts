@@ -99,11 +99,13 @@ function readSecretFiles(values: Record<string, unknown>, reader: (path: string)
   for (const [fileKey, key, name] of [
     ['sharedSecretFile', 'sharedSecret', 'MCP_SHARED_SECRET'],
     ['sharedSecretPreviousFile', 'sharedSecretPrevious', 'MCP_SHARED_SECRET_PREVIOUS'],
+    ['oauthUpstreamClientSecretFile', 'oauthUpstreamClientSecret', 'MCP_OAUTH_UPSTREAM_CLIENT_SECRET'],
   ] as const) {
+    const flag = { sharedSecretFile: '--shared-secret-file', sharedSecretPreviousFile: '--shared-secret-previous-file', oauthUpstreamClientSecretFile: '--oauth-upstream-client-secret-file' }[fileKey];
     const path = values[fileKey];
     if (typeof path !== 'string') continue;
     if (values[key] !== undefined) {
-      problems.push(`${fileKey === 'sharedSecretFile' ? '--shared-secret-file' : '--shared-secret-previous-file'} and ${name} are both set; give one`);
+      problems.push(`${flag} and ${name} are both set; give one`);
       continue;
     }
     let text: string;
@@ -114,7 +116,13 @@ function readSecretFiles(values: Record<string, unknown>, reader: (path: string)
       continue;
     }
     // One trailing newline is what `echo` and editors add; it is not part of the secret.
-    const result = sharedSecret.safeParse(text.replace(/\r?\n$/, ''));
+    const trimmed = text.replace(/\r?\n$/, '');
+    if (key === 'oauthUpstreamClientSecret') {
+      if (trimmed === '') problems.push(`client secret file ${path}: empty`);
+      else values[key] = trimmed;
+      continue;
+    }
+    const result = sharedSecret.safeParse(trimmed);
     if (result.success) values[key] = result.data;
     else problems.push(`shared secret file ${path}: ${result.error.issues[0]?.message ?? 'invalid'}`);
   }
@@ -209,6 +217,14 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   }
 
   readSecretFiles(values, input.readFile ?? ((path) => readFileSync(path, 'utf8')), problems);
+  if (values['oauthUpstreamIssuer'] !== undefined) {
+    if (values['oauthIssuer'] === undefined) problems.push('--oauth-upstream-issuer needs --oauth-issuer (mcp-warden is the authorization server the clients see)');
+    if (values['oauthUpstreamClientId'] === undefined) problems.push('--oauth-upstream-issuer needs --oauth-upstream-client-id');
+    if (values['oauthUpstreamClientSecret'] === undefined) problems.push('--oauth-upstream-issuer needs MCP_OAUTH_UPSTREAM_CLIENT_SECRET or --oauth-upstream-client-secret-file');
+    if (values['oauthUpstreamRules'] === undefined) problems.push('--oauth-upstream-issuer needs --oauth-upstream-rules (who gets which scopes)');
+  } else if (['oauthUpstreamClientId', 'oauthUpstreamClientSecret', 'oauthUpstreamRules'].some((key) => values[key] !== undefined)) {
+    problems.push('the --oauth-upstream-* options have no effect without --oauth-upstream-issuer');
+  }
   if (values['redisUrl'] !== undefined && values['sharedSecret'] === undefined) {
     problems.push(
       '--redis-url needs a shared secret that the replicas hold and Redis does not: set MCP_SHARED_SECRET or --shared-secret-file (the same value on every replica, at least 32 characters; `mcp-warden keygen` makes one)',

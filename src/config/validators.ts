@@ -224,6 +224,19 @@ export const oauthIssuer = z
   .refine(isIssuerUrl, { error: 'expected the public https origin of this server, without path, query or fragment (http only for loopback hosts)' })
   .transform((value) => new URL(value).origin);
 
+/** `--oauth-upstream-issuer`: an issuer identifier (may have a path, as Keycloak realms and Okta servers do), no trailing slash. */
+export const upstreamIssuer = z
+  .string()
+  .refine((value) => isJwksUrl(value) && !value.includes('?') && !value.includes('#'), { error: 'expected the provider\'s https issuer URL, without query or fragment (http only for loopback hosts)' })
+  .transform((value) => value.replace(/\/$/, ''));
+
+export const upstreamScopes = z.preprocess(
+  list,
+  z
+    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected scope tokens (RFC 6749 §3.3)' }))
+    .refine((scopes) => scopes.includes('openid'), { error: 'expected the list to include openid' }),
+);
+
 export const jwtAlgorithms = z.preprocess(
   list,
   z

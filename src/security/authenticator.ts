@@ -10,6 +10,7 @@ import type { Principal } from './identity.js';
 import { readBearer } from './bearer.js';
 import type { JwtVerifier } from './jwt.js';
 import { looksLikeJwt } from './jwt-shape.js';
+import { isUpstream } from './oauth/grants.js';
 
 /** Outcome of authentication. `reason` is internal (logs, audit); clients see a generic 401. */
 export type AuthVerdict =
@@ -61,7 +62,8 @@ export class Authenticator {
       case 'api-key':
         return this.#keys().isActive(principal.id, now);
       case 'jwt':
-        if (this.#tokensBoundToKeys && !this.#keys().isActive(principal.id, now)) return false;
+        // A user signed in at the upstream identity provider has no key to lose; the token's lifetime bounds it.
+        if (this.#tokensBoundToKeys && !isUpstream(principal.id) && !this.#keys().isActive(principal.id, now)) return false;
         return expiresAt === undefined || now < expiresAt;
       case 'anonymous':
         return true;

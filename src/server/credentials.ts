@@ -14,6 +14,10 @@ import { Authenticator } from '../security/authenticator.js';
 import type { JwtVerifier } from '../security/jwt.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
 import type { SigningKeys } from '../security/oauth/signing-keys.js';
+import type { ScopeRule, UpstreamOidc } from '../security/oauth/upstream-oidc.js';
+import { WardenError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { KeySource } from '../security/key-source.js';
 import { generateApiKey } from '../security/keygen.js';
 import type { LateParts } from './late.js';
@@ -47,6 +51,25 @@ export interface OwnAuthorizationServer {
   readonly signingKeys: SigningKeys;
   /** The server's clock (consent pages and registration counts expire by it). */
   readonly now: () => number;
+  /** Upstream OpenID Connect sign-in; undefined: key sign-in. */
+  readonly upstream: UpstreamOidc | undefined;
+}
+
+/** Reads and checks the upstream sign-in rules file at start (a config error when invalid). */
+function readScopeRules(path: string): ScopeRule[] {
+  const rule = z
+    .object({ subject: z.string().min(1).optional(), emailDomain: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(), group: z.string().min(1).optional(), scopes: z.array(z.string().regex(/^[\x21-\x7e]+$/)).min(1) })
+    .strict()
+    .refine((item) => item.subject !== undefined || item.emailDomain !== undefined || item.group !== undefined, { error: 'a rule needs subject, emailDomain or group' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new WardenError('WARDEN_ERR_CONFIG', { message: `Invalid configuration: --oauth-upstream-rules ${path}: cannot be read as JSON` });
+  }
+  const result = z.array(rule).min(1).max(1000).safeParse(parsed);
+  if (!result.success) throw new WardenError('WARDEN_ERR_CONFIG', { message: `Invalid configuration: --oauth-upstream-rules ${path}: ${result.error.issues[0]?.message ?? 'invalid'} at ${result.error.issues[0]?.path.join('.') ?? ''}` });
+  return result.data;
 }
 
 /** With `--oauth-issuer`: signing keys (file or memory), the in-memory grant store, the server. */
@@ -62,7 +85,17 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
   // A retired key stays published while tokens it signed can still be accepted (lifetime plus leeway).
   const signingKeys = await SigningKeys.open({ store, overlapMs: (DEFAULT_LIFETIMES.accessToken + 60) * 1000, now });
   const server = new AuthorizationServer({ issuer: own.issuer, scopePrefix: own.scopePrefix, keys: signingKeys, store: new MemoryOAuthStore(), keyRing: () => keySource.ring, now });
-  return { server, signingKeys, now };
+  const upstreamConfig = own.upstream;
+  const upstream =
+    upstreamConfig === undefined
+      ? undefined
+      : new (await import('../security/oauth/upstream-oidc.js')).UpstreamOidc({
+          ...upstreamConfig,
+          redirectUri: `${own.issuer}/oauth/callback`,
+          rules: readScopeRules(upstreamConfig.rulesFile),
+          now,
+        });
+  return { server, signingKeys, now, upstream };
 }
 
 /** Builds the credentials; throws KeysFileError (a config error) when the keys file is missing or invalid at start. */

@@ -191,6 +191,38 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('--oauth-upstream-*: OpenID Connect sign-in needs --oauth-issuer, a client id, a secret (environment or file, never a flag) and rules', () => {
+    const secret = 'upstream-secret-value';
+    const base = { oauthIssuer: 'https://mcp.example.com', oauthUpstreamIssuer: 'https://login.example.com/realms/team/', oauthUpstreamClientId: 'mcp-warden', oauthUpstreamRules: '/etc/mcp-warden/rules.json' };
+    const config = loadConfig({ flags: base, env: { MCP_OAUTH_UPSTREAM_CLIENT_SECRET: secret } });
+    expect(config.authorizationServer?.upstream).toEqual({
+      issuer: 'https://login.example.com/realms/team',
+      clientId: 'mcp-warden',
+      clientSecret: secret,
+      rulesFile: '/etc/mcp-warden/rules.json',
+      groupsClaim: 'groups',
+      scopes: ['openid', 'email'],
+    });
+    expect(loadConfig({ flags: { ...base, oauthUpstreamClientSecretFile: tempFile(`${secret}\n`) } }).authorizationServer?.upstream?.clientSecret).toBe(secret);
+    expect(loadConfig({ flags: { oauthIssuer: 'https://mcp.example.com' } }).authorizationServer?.upstream).toBeUndefined();
+    expect(problems(() => loadConfig({ flags: { ...base, oauthIssuer: undefined }, env: { MCP_OAUTH_UPSTREAM_CLIENT_SECRET: secret } }))).toEqual([
+      '--oauth-upstream-issuer needs --oauth-issuer (mcp-warden is the authorization server the clients see)',
+    ]);
+    expect(problems(() => loadConfig({ flags: { oauthIssuer: base.oauthIssuer, oauthUpstreamIssuer: base.oauthUpstreamIssuer } }))).toEqual([
+      '--oauth-upstream-issuer needs --oauth-upstream-client-id',
+      '--oauth-upstream-issuer needs MCP_OAUTH_UPSTREAM_CLIENT_SECRET or --oauth-upstream-client-secret-file',
+      '--oauth-upstream-issuer needs --oauth-upstream-rules (who gets which scopes)',
+    ]);
+    const both = problems(() => loadConfig({ flags: { ...base, oauthUpstreamClientSecretFile: tempFile(secret) }, env: { MCP_OAUTH_UPSTREAM_CLIENT_SECRET: secret } }));
+    expect(both).toContain('--oauth-upstream-client-secret-file and MCP_OAUTH_UPSTREAM_CLIENT_SECRET are both set; give one');
+    expect(both.join('\n')).not.toContain(secret);
+    expect(problems(() => loadConfig({ flags: { oauthUpstreamClientId: 'x' } }))).toEqual(['the --oauth-upstream-* options have no effect without --oauth-upstream-issuer']);
+    for (const issuer of ['http://login.example.com', 'https://login.example.com/?tenant=1', 'not a url']) {
+      expect(problems(() => loadConfig({ flags: { ...base, oauthUpstreamIssuer: issuer }, env: { MCP_OAUTH_UPSTREAM_CLIENT_SECRET: secret } }))[0], issuer).toMatch(/^--oauth-upstream-issuer: expected the provider's https issuer URL/);
+    }
+    expect(problems(() => loadConfig({ flags: { ...base, oauthUpstreamScopes: 'email,groups' }, env: { MCP_OAUTH_UPSTREAM_CLIENT_SECRET: secret } }))).toEqual(['--oauth-upstream-scopes: expected the list to include openid']);
+  });
+
   it('validates options given in code', () => {
     expect(configFromValues({ port: 0, apiKeys: [KEY_A] }).port).toBe(0);
     expect(problems(() => configFromValues({ port: -1 }))[0]).toBe('option port: expected an integer from 0 to 65535');

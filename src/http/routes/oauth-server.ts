@@ -2,7 +2,8 @@
  * @module http/routes/oauth-server
  * The HTTP face of mcp-warden's own authorization server (`--oauth-issuer`; the logic is
  * security/oauth/authorization-server): RFC 8414 metadata, the JWKS, RFC 7591 registration
- * (rate-limited per address), the key sign-in consent page and its post, the token endpoint
+ * (rate-limited per address), the key sign-in consent page and its post (or, with upstream
+ * OpenID Connect sign-in, the redirect to the provider and its `/oauth/callback`), the token endpoint
  * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
  * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
  * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only.
@@ -16,6 +17,7 @@ import type { AuthorizationServer } from '../../security/oauth/authorization-ser
 import { ConsentTransactions } from '../../security/oauth/consent.js';
 import { OAuthError } from '../../security/oauth/grants.js';
 import type { SigningKeys } from '../../security/oauth/signing-keys.js';
+import type { UpstreamOidc } from '../../security/oauth/upstream-oidc.js';
 import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
 import { afterCounting, countTowardBan } from '../hooks/auth.js';
 import { consentCsp, renderConsentError, renderConsentPage } from '../oauth-consent-page.js';
@@ -23,6 +25,8 @@ import { consentCsp, renderConsentError, renderConsentPage } from '../oauth-cons
 export interface OAuthServerRoutesOptions {
   readonly server: AuthorizationServer;
   readonly signingKeys: SigningKeys;
+  /** Upstream OpenID Connect sign-in instead of the key consent page. */
+  readonly upstream?: UpstreamOidc | undefined;
   /** Scopes for the metadata (the tool list can change). */
   readonly scopes: () => Promise<string[]>;
   readonly events: SecurityEvents;
@@ -94,6 +98,9 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
   const secureCookie = server.issuer.startsWith('https://');
   // __Host- binds the cookie to this origin (no Domain, Path=/, Secure): only possible over https.
   const csrfCookie = secureCookie ? '__Host-mcpw-oauth' : 'mcpw-oauth';
+  // Binds an upstream sign-in to the browser that started it. SameSite=Lax: the provider's redirect back is a cross-site top-level GET.
+  const browserCookie = secureCookie ? '__Host-mcpw-oidc' : 'mcpw-oidc';
+  const { upstream } = options;
 
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
@@ -137,6 +144,19 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         request.failure = check.error.reason;
         options.events.oauthRefused(request.ip, check.error.error, check.error.reason, '/oauth/authorize');
         return reply.code(302).header('location', check.url).header('cache-control', 'no-store').send();
+      }
+      if (upstream !== undefined) {
+        let started: { url: string; browser: string };
+        try {
+          started = await upstream.start(check.request);
+        } catch {
+          request.failure = 'upstream_discovery';
+          const error = new OAuthError('temporarily_unavailable', 'The identity provider cannot be reached', 'upstream_discovery');
+          options.events.oauthRefused(request.ip, error.error, error.reason, '/oauth/authorize');
+          return reply.code(302).header('location', server.errorRedirect(check.request.redirectUri, error, check.request.state)).header('cache-control', 'no-store').send();
+        }
+        reply.header('set-cookie', `${browserCookie}=${started.browser}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600${secureCookie ? '; Secure' : ''}`);
+        return reply.code(302).header('location', started.url).header('cache-control', 'no-store').send();
       }
       const { id, nonce, csrf } = consents.open(check.request);
       const { client, redirectUri, scopes } = check.request;
@@ -187,6 +207,37 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       options.events.oauthSignIn(request.ip, approved.keyId, authorization.client.clientId);
       return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
     });
+
+    if (upstream !== undefined) {
+      // The provider's redirect back (OIDC Core §3.1.2.5): state names the pending MCP authorization.
+      scope.get('/oauth/callback', async (request, reply) => {
+        const params = singleValued(request.query);
+        const pending = upstream.take(params?.['state'], cookie(request, browserCookie));
+        if (params === undefined || pending === undefined) {
+          request.failure = 'upstream_state';
+          options.events.oauthRefused(request.ip, 'invalid_request', 'upstream_state', '/oauth/callback');
+          return sendPage(reply, 400, renderConsentError('This sign-in has expired, was already used or was started in another browser; start again from your client.'));
+        }
+        const { request: authorization } = pending;
+        const back = (error: OAuthError): FastifyReply => {
+          request.failure = error.reason;
+          options.events.oauthRefused(request.ip, error.error, error.reason, '/oauth/callback');
+          return reply.code(302).header('location', server.errorRedirect(authorization.redirectUri, error, authorization.state)).header('cache-control', 'no-store').send();
+        };
+        const code = params['code'];
+        if (params['error'] !== undefined || code === undefined || code.length > 2000) return back(new OAuthError('access_denied', 'The identity provider did not sign the user in', 'upstream_error'));
+        try {
+          const identity = await upstream.finish(pending, code);
+          const approved = await server.approveIdentity(authorization, identity.subject, identity.scopes);
+          if (approved instanceof OAuthError) return back(approved);
+          options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId);
+          return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
+        } catch (error) {
+          if (error instanceof OAuthError) return back(error);
+          throw error;
+        }
+      });
+    }
 
     scope.post('/oauth/token', async (request, reply) => {
       const params = singleValued(request.body);

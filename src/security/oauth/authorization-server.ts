@@ -9,7 +9,9 @@
  *
  * Who signs in is an API key (key sign-in): the tokens carry that key's scopes, name the key as
  * `sub`, and stop working when the key is revoked or expires (the authenticator asks the key
- * ring on every request). Access tokens are ES256 JWTs that the existing resource-server path
+ * ring on every request). Or a user of the upstream OpenID Connect provider (upstream-oidc):
+ * the tokens carry the scopes the rules gave, name `oidc:<subject>`, and their grant ends after
+ * `upstreamGrant` seconds. Access tokens are ES256 JWTs that the existing resource-server path
  * (security/jwt) verifies against our own JWKS; refresh tokens and codes are opaque and stored
  * as digests. Every expiry reads the injected clock.
  */
@@ -19,7 +21,7 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { KeyRing } from '../api-keys.js';
 import type { Principal } from '../identity.js';
 import { scopesOf } from '../jwt.js';
-import { digestOf, grantedScopes, isS256Challenge, newSecret, OAuthError, pkceMatches } from './grants.js';
+import { digestOf, grantedFrom, grantedScopes, isS256Challenge, isUpstream, newSecret, OAuthError, pkceMatches, UPSTREAM_SUBJECT_PREFIX } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
 import type { ClientRecord, OAuthStore } from './store.js';
@@ -31,9 +33,15 @@ export interface OAuthLifetimes {
   readonly code: number;
   /** A registered client unused for this long is dropped. */
   readonly unusedClient: number;
+  /**
+   * A sign-in at the upstream identity provider lasts at most this long, refreshes included:
+   * then the user signs in there again, so a user removed at the provider, or from the rules,
+   * loses access within it (no API key stands behind such a grant to revoke).
+   */
+  readonly upstreamGrant: number;
 }
 
-export const DEFAULT_LIFETIMES = { accessToken: 600, refreshToken: 30 * 86_400, code: 60, unusedClient: 30 * 86_400 } as const satisfies OAuthLifetimes;
+export const DEFAULT_LIFETIMES = { accessToken: 600, refreshToken: 30 * 86_400, code: 60, unusedClient: 30 * 86_400, upstreamGrant: 12 * 3600 } as const satisfies OAuthLifetimes;
 
 export interface AuthorizationServerOptions {
   /** The issuer identifier: this server's public origin, no trailing slash. */
@@ -76,6 +84,7 @@ export interface TokenResponse {
 
 /** Claim naming the refresh token family an access token came from (revoking the family ends it). */
 export const FAMILY_CLAIM = 'warden_fam';
+
 const MAX_PARAM = 2000;
 const MAX_REDIRECT_URIS = 10;
 
@@ -236,6 +245,33 @@ export class AuthorizationServer {
     return { url: url.href, keyId: verdict.principal.id };
   }
 
+  /**
+   * The upstream identity provider vouched for a user (security/oauth/upstream-oidc): issues a
+   * code for the scopes its rules gave (narrowed to those requested) and returns the redirect.
+   * The grant names `oidc:<subject>` (API key ids cannot contain `:`), so no key is consulted.
+   */
+  async approveIdentity(request: AuthorizationRequest, subject: string, allowed: readonly string[]): Promise<{ readonly url: string; readonly principal: string } | OAuthError> {
+    const scopes = grantedFrom(request.scopes, allowed, this.#options.scopePrefix);
+    if (scopes.length === 0) return new OAuthError('access_denied', 'None of the requested scopes is allowed for this account', 'upstream_scope_none');
+    const now = this.#now();
+    const code = newSecret('mcpwc_');
+    const principal = `${UPSTREAM_SUBJECT_PREFIX}${subject}`;
+    await this.#options.store.putCode(digestOf(code), {
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      resource: request.resource,
+      scopes,
+      keyId: principal,
+      expiresAt: now + this.#lifetimes.code * 1000,
+    });
+    const url = new URL(request.redirectUri);
+    url.searchParams.set('code', code);
+    if (request.state !== undefined) url.searchParams.set('state', request.state);
+    url.searchParams.set('iss', this.issuer);
+    return { url: url.href, principal };
+  }
+
   /** The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}. */
   async token(params: Params): Promise<TokenResponse> {
     const grant = required(params, 'grant_type');
@@ -285,7 +321,7 @@ export class AuthorizationServer {
       keyId: record.keyId,
       resource: record.resource,
       scopes: record.scopes,
-      expiresAt: now + this.#lifetimes.refreshToken * 1000,
+      expiresAt: now + (isUpstream(record.keyId) ? Math.min(this.#lifetimes.upstreamGrant, this.#lifetimes.refreshToken) : this.#lifetimes.refreshToken) * 1000,
     });
     if (!(await this.#options.store.bindCode(digest, familyId))) {
       // Replayed while this redemption ran: nothing is issued.
@@ -309,7 +345,7 @@ export class AuthorizationServer {
     }
     if (lookup.kind === 'revoked') throw new OAuthError('invalid_grant', 'The grant was revoked', 'refresh_revoked');
     if (family.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client', 'refresh_other_client');
-    if (!this.#options.keyRing().isActive(family.keyId, now)) {
+    if (!isUpstream(family.keyId) && !this.#options.keyRing().isActive(family.keyId, now)) {
       await this.#options.store.revokeFamily(family.familyId);
       throw new OAuthError('invalid_grant', 'The API key that signed in is no longer accepted', 'key_inactive');
     }
@@ -378,6 +414,8 @@ export class AuthorizationServer {
     const family = payload[FAMILY_CLAIM];
     if (typeof family !== 'string' || this.#options.store.isFamilyRevoked(family)) return undefined;
     const keyId = payload.sub;
+    // Signed in through the identity provider: the subject is the identity, the token's scopes its rights.
+    if (keyId !== undefined && isUpstream(keyId)) return Object.freeze({ ...principal, id: keyId, scopes: scopesOf(payload) });
     const key = keyId === undefined ? undefined : this.#options.keyRing().activePrincipal(keyId, this.#now());
     if (key === undefined || keyId === undefined) return undefined;
     return Object.freeze({ ...principal, id: keyId, name: key.name ?? principal.name, rateLimit: key.rateLimit, allowIps: key.allowIps, scopes: scopesOf(payload) });

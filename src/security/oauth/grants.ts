@@ -29,6 +29,17 @@ export class OAuthError extends Error {
   }
 }
 
+/**
+ * Prefix of the principal id (`sub`) of grants made through the upstream identity provider
+ * (`oidc:<subject>`). API key ids cannot contain `:` (security/keys-file), so the two never meet.
+ */
+export const UPSTREAM_SUBJECT_PREFIX = 'oidc:';
+
+/** True for a principal id signed in through the upstream identity provider, not by an API key. */
+export function isUpstream(id: string): boolean {
+  return id.startsWith(UPSTREAM_SUBJECT_PREFIX);
+}
+
 /** A fresh secret: `prefix` + 32 random bytes, base64url. */
 export function newSecret(prefix: string): string {
   return `${prefix}${randomBytes(32).toString('base64url')}`;
@@ -66,8 +77,12 @@ export function scopesOfKey(principal: Principal, prefix: string): string[] {
  * than the key (a token can only narrow what signed it in).
  */
 export function grantedScopes(requested: readonly string[] | undefined, principal: Principal, prefix: string): string[] {
-  const allowed = scopesOfKey(principal, prefix);
-  if (requested === undefined) return allowed;
+  return grantedFrom(requested, scopesOfKey(principal, prefix), prefix);
+}
+
+/** The scopes to grant out of `allowed` (a key's, or what upstream sign-in rules gave): as {@link grantedScopes}. */
+export function grantedFrom(requested: readonly string[] | undefined, allowed: readonly string[], prefix: string): string[] {
+  if (requested === undefined) return [...allowed];
   const granted = new Set<string>();
   for (const scope of requested) {
     if (allowed.includes(scope)) granted.add(scope);
