@@ -374,9 +374,9 @@ export class AuthorizationServer {
    * (rate limit, source addresses) and the key's id as identity, so the key and its tokens share
    * one rate limit and one session quota; or undefined when refused.
    */
-  bindToKey(payload: JWTPayload, principal: Principal): Principal | undefined {
+  async bindToKey(payload: JWTPayload, principal: Principal): Promise<Principal | undefined> {
     const family = payload[FAMILY_CLAIM];
-    if (typeof family !== 'string' || this.#options.store.isFamilyRevoked(family)) return undefined;
+    if (typeof family !== 'string' || (await this.#options.store.isFamilyRevoked(family))) return undefined;
     const keyId = payload.sub;
     const key = keyId === undefined ? undefined : this.#options.keyRing().activePrincipal(keyId, this.#now());
     if (key === undefined || keyId === undefined) return undefined;
