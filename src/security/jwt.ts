@@ -24,7 +24,7 @@ export interface JwtVerifierOptions {
    * A last check after signature and claims, for tokens this server issued itself: the principal
    * to use (with the signing-in key's limits), or undefined to refuse (`jwt_revoked`).
    */
-  readonly bind?: ((payload: JWTPayload, principal: Principal) => Principal | undefined) | undefined;
+  readonly bind?: ((payload: JWTPayload, principal: Principal) => Promise<Principal | undefined>) | undefined;
   readonly issuer: string;
   readonly audience: string;
   readonly algorithms: readonly string[];
@@ -167,7 +167,7 @@ export class JwtVerifier {
       operator: isOperatorScope(scopes, this.#options.scopePrefix),
     });
     if (this.#options.bind === undefined) return { ok: true, principal };
-    const bound = this.#options.bind(payload, principal);
+    const bound = await this.#options.bind(payload, principal);
     return bound === undefined ? { ok: false, reason: 'jwt_revoked' } : { ok: true, principal: bound };
   }
 }

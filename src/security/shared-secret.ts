@@ -11,15 +11,19 @@
  * previous one; each tag names its key by a short id (a hash of the derived key, not the secret).
  */
 
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { sameBytes } from './constant-time.js';
 
 /** What a tag authenticates: messages on the bus, records stored in Redis, or request state held by clients. */
 export type SecretPurpose = 'bus' | 'record' | 'state';
 
+/** What is encrypted with a key derived from the shared secret (AES-256-GCM). */
+export type SealPurpose = 'oauth signing key v1';
+
 interface DerivedKey {
   readonly id: string;
   readonly keys: Readonly<Record<SecretPurpose, Buffer>>;
+  readonly sealKey: (purpose: SealPurpose) => Buffer;
 }
 
 function derive(secret: string): DerivedKey {
@@ -28,7 +32,7 @@ function derive(secret: string): DerivedKey {
   const keys = { bus: key('bus v1'), record: key('record v1'), state: key('request state v1') };
   // The id only tells replicas which key made a tag; derived one-way from a derived key.
   const id = createHash('sha256').update(key('key id v1')).digest('base64url').slice(0, 8);
-  return { id, keys };
+  return { id, keys, sealKey: (purpose) => key(purpose) };
 }
 
 /**
@@ -72,6 +76,34 @@ export class SharedSecret {
     const given = Buffer.from(tag.slice(dot + 1), 'base64url');
     const expected = this.#mac(key, purpose, data);
     return sameBytes(given, expected);
+  }
+
+  /**
+   * Encrypts `plaintext` with AES-256-GCM under a key derived (HKDF) for `purpose`, authenticating
+   * `aad` too (say the Redis key name, so a sealed value cannot be moved). Returns
+   * `<key id>.<iv>.<ciphertext>.<tag>` (base64url): for secrets at rest in Redis (private keys).
+   */
+  encrypt(purpose: SealPurpose, plaintext: string, aad: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#current.sealKey(purpose), iv);
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return [this.#current.id, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  }
+
+  /** The plaintext of {@link encrypt}'s output (current or previous secret); undefined when forged, moved or damaged. */
+  decrypt(purpose: SealPurpose, sealed: string, aad: string): string | undefined {
+    const [id, iv, body, tag, extra] = sealed.split('.');
+    const key = id === undefined ? undefined : this.#accepted.get(id);
+    if (key === undefined || iv === undefined || body === undefined || tag === undefined || extra !== undefined) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.sealKey(purpose), Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+      decipher.setAAD(Buffer.from(aad, 'utf8'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   #mac(key: DerivedKey, purpose: SecretPurpose, data: string): Buffer {

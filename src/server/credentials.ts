@@ -10,6 +10,7 @@ import { createChallenges, type Challenges } from '../http/challenge.js';
 import { METADATA_PATH, type ProtectedResourceMetadata } from '../http/routes/oauth-metadata.js';
 import type { ToolCatalog } from '../mcp/catalog.js';
 import type { SecurityEvents } from '../observability/security-events.js';
+import type { SharedState } from '../shared-state/index.js';
 import { Authenticator } from '../security/authenticator.js';
 import type { JwtVerifier } from '../security/jwt.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
@@ -72,8 +73,11 @@ function readScopeRules(path: string): ScopeRule[] {
   return result.data;
 }
 
-/** With `--oauth-issuer`: signing keys (file or memory), the in-memory grant store, the server. */
-async function createOwnAuthorizationServer(config: Readonly<Config>, keySource: KeySource, now: () => number): Promise<OwnAuthorizationServer | undefined> {
+/**
+ * With `--oauth-issuer`: signing keys and grants in Redis when it is configured (shared by the
+ * replicas), else keys in the key file (or memory) and grants in memory; then the server.
+ */
+async function createOwnAuthorizationServer(config: Readonly<Config>, keySource: KeySource, now: () => number, shared: SharedState): Promise<OwnAuthorizationServer | undefined> {
   const own = config.authorizationServer;
   if (own === undefined) return undefined;
   const [{ AuthorizationServer, DEFAULT_LIFETIMES }, { SigningKeys, FileSigningKeyStore, MemorySigningKeyStore }, { MemoryOAuthStore }] = await Promise.all([
@@ -81,10 +85,11 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
     import('../security/oauth/signing-keys.js'),
     import('../store/memory/oauth-store.js'),
   ]);
-  const store = own.keyFile === undefined ? new MemorySigningKeyStore() : new FileSigningKeyStore(own.keyFile);
+  const inRedis = await shared.oauthStores(now);
+  const store = inRedis?.signingKeys ?? (own.keyFile === undefined ? new MemorySigningKeyStore() : new FileSigningKeyStore(own.keyFile));
   // A retired key stays published while tokens it signed can still be accepted (lifetime plus leeway).
   const signingKeys = await SigningKeys.open({ store, overlapMs: (DEFAULT_LIFETIMES.accessToken + 60) * 1000, now });
-  const server = new AuthorizationServer({ issuer: own.issuer, scopePrefix: own.scopePrefix, keys: signingKeys, store: new MemoryOAuthStore(), keyRing: () => keySource.ring, now });
+  const server = new AuthorizationServer({ issuer: own.issuer, scopePrefix: own.scopePrefix, keys: signingKeys, store: inRedis?.store ?? new MemoryOAuthStore(), keyRing: () => keySource.ring, now });
   const upstreamConfig = own.upstream;
   const upstream =
     upstreamConfig === undefined
@@ -99,7 +104,13 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
 }
 
 /** Builds the credentials; throws KeysFileError (a config error) when the keys file is missing or invalid at start. */
-export async function createCredentials(config: Readonly<Config>, clock: (() => number) | undefined, events: SecurityEvents, late: Pick<LateParts, 'sessions'>): Promise<Credentials> {
+export async function createCredentials(
+  config: Readonly<Config>,
+  clock: (() => number) | undefined,
+  events: SecurityEvents,
+  late: Pick<LateParts, 'sessions'>,
+  shared: SharedState,
+): Promise<Credentials> {
   const now = clock ?? Date.now;
   const keySource = new KeySource({
     configKeys: config.apiKeys,
@@ -113,7 +124,7 @@ export async function createCredentials(config: Readonly<Config>, clock: (() => 
   });
   // jose is loaded only in OAuth mode.
   const oauth = config.oauth;
-  const own = await createOwnAuthorizationServer(config, keySource, now);
+  const own = await createOwnAuthorizationServer(config, keySource, now, shared);
   const JwtVerifierClass = oauth === undefined && own === undefined ? undefined : (await import('../security/jwt.js')).JwtVerifier;
   const jwt =
     JwtVerifierClass === undefined

@@ -57,7 +57,7 @@ export async function createServer(options: WardenServerOptions = {}): Promise<W
   const observed = await createObservability(config, logger, now, late);
   gatewayPart?.events.set(observed.events);
   const shared = await createServerSharedState(config, logger, now, observed.metrics, late, options.clock);
-  const credentials = await createCredentials(config, options.clock, observed.events, late);
+  const credentials = await createCredentials(config, options.clock, observed.events, late, shared.sharedState);
   shared.sharedState.shareKeys(credentials.keySource);
   const sessions = late.sessions.set(
     createSessions(config, logger, now, { authenticator: credentials.authenticator, sharing: shared.sharing, handlers: late.handlers, capabilities, gateway }),

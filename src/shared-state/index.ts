@@ -25,6 +25,8 @@ import { LocalEventBus } from '../store/memory/event-bus.js';
 import { MemoryRateLimitStore } from '../store/memory/rate-limit.js';
 import { MemorySessionStore } from '../store/memory/session-store.js';
 import type { RedisKeys } from '../store/redis/keys.js';
+import type { OAuthStore } from '../security/oauth/store.js';
+import type { SigningKeyStore } from '../security/oauth/signing-keys.js';
 import { SharedRateLimitStore } from './shared-rate-limit.js';
 import type { EventBus, EventStore, RateLimitStore, SessionStore } from '../store/types.js';
 
@@ -72,7 +74,18 @@ export interface SharedState {
   readonly fallbacks: number;
   /** Called after a Redis failure was absorbed (sessions, bus): counts it like a limiter fallback. */
   onFailure(error: unknown): void;
+  /**
+   * The authorization server's grant store and signing key store in Redis (`--oauth-issuer`
+   * with `--redis-url`), shared by the replicas; undefined in memory. `now` is the server clock.
+   */
+  oauthStores(now: () => number): Promise<SharedOAuthStores | undefined>;
   close(): Promise<void>;
+}
+
+/** What replicas share for the authorization server (issue 14, Must 6). */
+export interface SharedOAuthStores {
+  readonly store: OAuthStore;
+  readonly signingKeys: SigningKeyStore;
 }
 
 /** One process, no Redis: everything local. */
@@ -94,6 +107,7 @@ function memorySharedState(): SharedState {
     onRecovered: () => undefined,
     fallbacks: 0,
     onFailure: () => undefined,
+    oauthStores: async () => undefined,
     close: () => bus.close(),
   };
 }
@@ -242,6 +256,13 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
       return connection.fallbacks;
     },
     onFailure,
+    async oauthStores(now) {
+      const [{ RedisOAuthStore }, { RedisSigningKeyStore }] = await Promise.all([import('../store/redis/oauth-store.js'), import('../store/redis/signing-key-store.js')]);
+      return {
+        store: new RedisOAuthStore({ client, keys, seal, now, onError: onFailure }),
+        signingKeys: new RedisSigningKeyStore({ client, key: keys.oauthSigningKeys, secret: trust.secret }),
+      };
+    },
     async close() {
       await resilience.close();
       // The subscriber queues commands while Redis is down: never let UNSUBSCRIBE hold a shutdown.

@@ -56,9 +56,9 @@ export function oauthStoreContract(name: string, create: OAuthStoreFactory): voi
       await store.putRefresh('r2', 'f1', T0 + 1000);
       expect((await store.useRefresh('r1', T0)).kind).toBe('fresh');
       expect((await store.useRefresh('r1', T0)).kind).toBe('reused');
-      expect(store.isFamilyRevoked('f1')).toBe(false);
+      expect(await store.isFamilyRevoked('f1')).toBe(false);
       await store.revokeFamily('f1');
-      expect(store.isFamilyRevoked('f1')).toBe(true);
+      expect(await store.isFamilyRevoked('f1')).toBe(true);
       expect((await store.useRefresh('r2', T0)).kind).toBe('revoked');
       expect((await store.useRefresh('r1', T0)).kind).toBe('revoked');
       expect((await store.useRefresh('nope', T0)).kind).toBe('unknown');

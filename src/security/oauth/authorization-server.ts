@@ -410,9 +410,9 @@ export class AuthorizationServer {
    * (rate limit, source addresses) and the key's id as identity, so the key and its tokens share
    * one rate limit and one session quota; or undefined when refused.
    */
-  bindToKey(payload: JWTPayload, principal: Principal): Principal | undefined {
+  async bindToKey(payload: JWTPayload, principal: Principal): Promise<Principal | undefined> {
     const family = payload[FAMILY_CLAIM];
-    if (typeof family !== 'string' || this.#options.store.isFamilyRevoked(family)) return undefined;
+    if (typeof family !== 'string' || (await this.#options.store.isFamilyRevoked(family))) return undefined;
     const keyId = payload.sub;
     // Signed in through the identity provider: the subject is the identity, the token's scopes its rights.
     if (keyId !== undefined && isUpstream(keyId)) return Object.freeze({ ...principal, id: keyId, scopes: scopesOf(payload) });

@@ -6,8 +6,12 @@
  * signs from then on while the previous one stays in the JWKS until every token it signed has
  * expired (the overlap). With no store the keys live in memory and tokens end with the process.
  *
- * The store is an interface so that replicas can share keys later (Redis); everything else here
- * is in-process state rebuilt from what the store returns. jose does the cryptography.
+ * The store is an interface so that replicas share keys (store/redis/signing-key-store, sealed
+ * with the shared secret); everything else here is in-process state rebuilt from what the store
+ * returns. Changes go through a compare-and-set on the current key's id, so replicas starting or
+ * rotating together agree on one key (the loser adopts the winner's), and a token signed by a key
+ * this replica has not seen yet makes it reload the store (at most every 5 s). jose does the
+ * cryptography.
  */
 
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey, type CryptoKey } from 'jose';
@@ -20,10 +24,23 @@ export interface StoredSigningKey {
   readonly privateJwk: JWK;
 }
 
-/** Where signing keys persist; newest first. Shared by replicas when backed by Redis (later). */
+/** Where signing keys persist; newest first. Shared by replicas when backed by Redis. */
 export interface SigningKeyStore {
   load(): Promise<readonly StoredSigningKey[]>;
   save(keys: readonly StoredSigningKey[]): Promise<void>;
+  /**
+   * Stores `keys` only if the stored current key is still `expectedKid` (undefined: none stored),
+   * atomically; returns the keys stored afterwards (`keys` when replaced, else the winner's).
+   */
+  replace(expectedKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<readonly StoredSigningKey[]>;
+}
+
+/** Compare-and-set for a store used by one process (load, compare, save). */
+async function replaceLocally(store: SigningKeyStore, expectedKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<readonly StoredSigningKey[]> {
+  const stored = await store.load();
+  if (stored[0]?.kid !== expectedKid) return stored;
+  await store.save(keys);
+  return keys;
 }
 
 /** Keys in memory only: tokens end with the process. */
@@ -34,6 +51,9 @@ export class MemorySigningKeyStore implements SigningKeyStore {
   }
   async save(keys: readonly StoredSigningKey[]): Promise<void> {
     this.#keys = keys;
+  }
+  replace(expectedKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<readonly StoredSigningKey[]> {
+    return replaceLocally(this, expectedKid, keys);
   }
 }
 
@@ -60,6 +80,9 @@ export class FileSigningKeyStore implements SigningKeyStore {
   async save(keys: readonly StoredSigningKey[]): Promise<void> {
     writeFileAtomic(this.#path, `${JSON.stringify({ keys }, null, 2)}\n`);
   }
+  replace(expectedKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<readonly StoredSigningKey[]> {
+    return replaceLocally(this, expectedKid, keys);
+  }
 }
 
 export interface SigningKeysOptions {
@@ -79,6 +102,8 @@ interface LiveKey {
 
 export const SIGNING_ALGORITHM = 'ES256';
 const DAY_MS = 86_400_000;
+/** A token naming a key this replica does not know reloads the store at most this often. */
+const RELOAD_INTERVAL_MS = 5_000;
 
 async function generate(now: number): Promise<StoredSigningKey> {
   const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
@@ -116,8 +141,7 @@ export class SigningKeys {
   /** Loads the stored keys, generating (and storing) the first one or rotating when due. */
   static async open(options: SigningKeysOptions): Promise<SigningKeys> {
     const keys = new SigningKeys(options);
-    keys.#keys = await Promise.all((await options.store.load()).map(live));
-    keys.#publish();
+    await keys.#adopt(await options.store.load());
     await keys.rotateIfDue();
     return keys;
   }
@@ -134,8 +158,40 @@ export class SigningKeys {
     return { keys: this.#keys.map((key) => key.publicJwk) };
   }
 
-  /** Key lookup for `jwtVerify`: the published keys. */
-  readonly verifyKey: JWTVerifyGetKey = (header, token) => this.#verifySet(header, token);
+  /** Key lookup for `jwtVerify`: the published keys; an unknown `kid` reloads the store first (another replica rotated). */
+  readonly verifyKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await this.#verifySet(header, token);
+    } catch (error) {
+      if (!(await this.#reloadFor(header.kid))) throw error;
+      return this.#verifySet(header, token);
+    }
+  };
+
+  #lastReload = Number.NEGATIVE_INFINITY;
+
+  /** Reloads the stored keys when `kid` is not ours and the last reload is 5 s old; true when `kid` is known then. */
+  async #reloadFor(kid: string | undefined): Promise<boolean> {
+    const now = this.#now();
+    if (kid === undefined || this.#keys.some((key) => key.stored.kid === kid) || now - this.#lastReload < RELOAD_INTERVAL_MS) return false;
+    this.#lastReload = now;
+    let stored: readonly StoredSigningKey[];
+    try {
+      stored = await this.#options.store.load();
+    } catch {
+      return false;
+    }
+    if (!stored.some((key) => key.kid === kid)) return false;
+    await this.#adopt(stored);
+    return true;
+  }
+
+  /** Takes the stored keys as they are (loaded, or another replica's that won a race). */
+  async #adopt(stored: readonly StoredSigningKey[]): Promise<void> {
+    this.#keys = await Promise.all(stored.map(live));
+    this.#retiredAt.clear();
+    this.#publish();
+  }
 
   /** Makes a new current key when the current one is older than the rotation period (or absent); drops keys past their overlap. */
   async rotateIfDue(): Promise<boolean> {
@@ -149,6 +205,17 @@ export class SigningKeys {
     const current = this.#keys[0];
     const rotateAfter = this.#options.rotateAfterMs ?? 30 * DAY_MS;
     if (current !== undefined && now - current.stored.createdAt < rotateAfter) return false;
+    // Another replica (sharing the store) may have rotated already: its key is used, not replaced.
+    const stored = await this.#options.store.load();
+    const newest = stored[0];
+    if (newest !== undefined && newest.kid !== current?.stored.kid && now - newest.createdAt < rotateAfter) {
+      await this.#adopt(stored);
+      return false;
+    }
+    if (this.#rotating !== undefined) {
+      await this.#rotating;
+      return false;
+    }
     this.#rotating = this.rotate();
     try {
       await this.#rotating;
@@ -167,10 +234,16 @@ export class SigningKeys {
     const previous = this.#keys[0];
     // A retired key is kept while tokens it signed may still be live: until `overlap` after it stopped signing (now).
     const kept = previous === undefined ? [] : [previous];
-    this.#keys = [fresh, ...kept];
+    const proposed = [fresh, ...kept];
+    const stored = await this.#options.store.replace(previous?.stored.kid, proposed.map((key) => key.stored));
+    if (stored[0]?.kid !== fresh.stored.kid) {
+      // Another replica rotated first (or made the first key): one key for all, theirs.
+      await this.#adopt(stored);
+      return;
+    }
+    this.#keys = proposed;
     this.#retiredAt.set(fresh.stored.kid, undefined);
     if (previous !== undefined) this.#retiredAt.set(previous.stored.kid, now);
-    await this.#options.store.save(this.#keys.map((key) => key.stored));
     this.#publish();
   }
 
@@ -184,7 +257,8 @@ export class SigningKeys {
     });
     if (kept.length !== this.#keys.length) {
       this.#keys = kept;
-      void this.#options.store.save(this.#keys.map((key) => key.stored));
+      // Only over the keys this replica saw: a newer rotation by another replica is not undone.
+      void this.#options.store.replace(kept[0]?.stored.kid, kept.map((key) => key.stored)).catch(() => undefined);
       this.#publish();
     }
   }

@@ -1,7 +1,7 @@
 /**
  * @module security/oauth/store
  * What the authorization server remembers, behind one narrow interface so that a Redis
- * implementation can share it between replicas later: registered clients, authorization codes
+ * implementation (store/redis/oauth-store) shares it between replicas: registered clients, authorization codes
  * (single use), refresh token families (rotation with reuse detection, OAuth 2.1 §4.3.1 and
  * RFC 9700 §4.14.2). Secrets are stored as SHA-256 digests (base64url), never as issued.
  * Every record has an expiry; implementations drop what has expired.
@@ -76,6 +76,9 @@ export interface OAuthStore {
   /** Looks a refresh token up and marks it used (atomically): a second call finds it `reused`. */
   useRefresh(digest: string, now: number): Promise<RefreshLookup>;
   revokeFamily(familyId: string): Promise<void>;
-  /** True when the family was revoked (access tokens carry their family and are refused then). */
-  isFamilyRevoked(familyId: string): boolean;
+  /**
+   * True when the family was revoked (access tokens carry their family and are refused then).
+   * Asynchronous: with Redis, a revocation made on another replica counts at once.
+   */
+  isFamilyRevoked(familyId: string): Promise<boolean>;
 }

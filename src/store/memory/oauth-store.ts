@@ -128,7 +128,7 @@ export class MemoryOAuthStore implements OAuthStore {
     this.#revoked.set(familyId, family?.expiresAt ?? Number.POSITIVE_INFINITY);
   }
 
-  isFamilyRevoked(familyId: string): boolean {
+  async isFamilyRevoked(familyId: string): Promise<boolean> {
     return this.#revoked.has(familyId);
   }
 

@@ -29,6 +29,14 @@ export interface RedisKeys {
   readonly boot: string;
   /** The replicas' event channel. */
   readonly events: string;
+  /** The OAuth authorization server's records (see store/redis/oauth-store). */
+  oauthClient(clientId: string): string;
+  oauthCode(digest: string): string;
+  oauthFamily(familyId: string): string;
+  oauthRevoked(familyId: string): string;
+  oauthRefresh(digest: string): string;
+  /** The sealed signing keys and the current key's id (see store/redis/signing-key-store). */
+  readonly oauthSigningKeys: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -48,5 +56,11 @@ export function redisKeys(prefix: string): RedisKeys {
     replicas: `${prefix}replicas`,
     boot: `${prefix}boot`,
     events: `${prefix}events`,
+    oauthClient: (clientId) => `${prefix}oauth:client:${clientId}`,
+    oauthCode: (digest) => `${prefix}oauth:code:${digest}`,
+    oauthFamily: (familyId) => `${prefix}oauth:fam:${familyId}`,
+    oauthRevoked: (familyId) => `${prefix}oauth:revoked:${familyId}`,
+    oauthRefresh: (digest) => `${prefix}oauth:rt:${digest}`,
+    oauthSigningKeys: `${prefix}oauth:signing-keys`,
   };
 }

@@ -16,6 +16,8 @@ import { BusCodec, type BusDropReason } from './signed-bus.js';
 const REJECT_LOG_INTERVAL_MS = 10_000;
 
 export interface ReplicaTrust {
+  /** The shared secret itself (signing keys in Redis are encrypted with a key derived from it). */
+  readonly secret: SharedSecret;
   readonly codec: BusCodec;
   readonly seal: RecordSeal;
   /** Reports a dropped bus message (never throws). */
@@ -50,6 +52,7 @@ export function createReplicaTrust(options: ReplicaTrustOptions): ReplicaTrust {
     pending = {};
   };
   return {
+    secret,
     codec: new BusCodec({ secret, channel: options.channel, now }),
     seal: new RecordSeal(secret, (kind: RecordKind) => {
       metrics?.recordRejected(kind);

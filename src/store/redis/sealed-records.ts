@@ -14,7 +14,7 @@ import type { SharedSecret } from '../../security/shared-secret.js';
 import type { KeyRestriction } from '../types.js';
 
 /** Which kind of record failed its check (the label of the rejection counter). */
-export type RecordKind = 'session' | 'restriction' | 'ban' | 'event';
+export type RecordKind = 'session' | 'restriction' | 'ban' | 'event' | 'oauth';
 
 /**
  * Seals string payloads as `<tag> <payload>` and opens them, bound to a Redis key name.

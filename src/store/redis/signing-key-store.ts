@@ -1,0 +1,115 @@
+/**
+ * @module store/redis/signing-key-store
+ * The authorization server's signing keys in Redis, shared by the replicas so that a token one
+ * replica signed verifies on every other (issue 14, Must 6). They are private keys: the list is
+ * stored encrypted and authenticated with AES-256-GCM under a key derived by HKDF from the
+ * shared secret (purpose `oauth signing key v1`, the Redis key name as associated data), so
+ * whoever reads Redis cannot sign tokens and whoever writes it cannot plant a key of their own.
+ *
+ * One hash holds `cur` (the current key's id, public: a JWK thumbprint) and `keys` (the sealed
+ * list). A change is a compare-and-set on `cur` in one Lua script: two replicas starting (or
+ * rotating) together both propose a key, one wins, the other adopts it (security/oauth/signing-keys).
+ * No library: node:crypto's AES-GCM and HKDF are all it takes.
+ */
+
+import type { Redis } from 'ioredis';
+import type { SharedSecret } from '../../security/shared-secret.js';
+import type { SigningKeyStore, StoredSigningKey } from '../../security/oauth/signing-keys.js';
+
+const PURPOSE = 'oauth signing key v1';
+
+/** KEYS[1] the hash; ARGV expected kid ('' for none), new kid, sealed keys. {1} when replaced, else {0, stored sealed keys}. */
+const REPLACE = `
+local cur = redis.call('HGET', KEYS[1], 'cur') or ''
+if cur == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'keys', ARGV[3])
+  return {1}
+end
+return {0, redis.call('HGET', KEYS[1], 'keys') or ''}
+`;
+
+/** The stored keys fail their check (forged, or sealed with another shared secret). */
+export class SealedKeysError extends Error {
+  constructor() {
+    super('the OAuth signing keys stored in Redis failed their integrity check (forged, or sealed with another shared secret)');
+    this.name = 'SealedKeysError';
+  }
+}
+
+export interface RedisSigningKeyStoreOptions {
+  readonly client: Redis;
+  /** The hash's key name (RedisKeys.oauthSigningKeys). */
+  readonly key: string;
+  readonly secret: SharedSecret;
+  /** How long the first use waits for the connection, ms (default 10,000). */
+  readonly readyTimeoutMs?: number;
+}
+
+/**
+ * @example
+ * const store = new RedisSigningKeyStore({ client, key: keys.oauthSigningKeys, secret });
+ * const signingKeys = await SigningKeys.open({ store, overlapMs: 660_000 });
+ */
+export class RedisSigningKeyStore implements SigningKeyStore {
+  readonly #client: Redis;
+  readonly #key: string;
+  readonly #secret: SharedSecret;
+  readonly #readyTimeoutMs: number;
+
+  constructor(options: RedisSigningKeyStoreOptions) {
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+    this.#client = options.client;
+    this.#key = options.key;
+    this.#secret = options.secret;
+  }
+
+  /**
+   * Waits for the connection (at start it is still connecting and queues nothing): the keys are
+   * needed before the first token; a Redis that does not answer within `readyTimeoutMs` fails the start.
+   */
+  async #ready(): Promise<void> {
+    if (this.#client.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#client.off('ready', onReady);
+        reject(new Error(`Redis did not answer within ${this.#readyTimeoutMs} ms: the OAuth signing keys live there`));
+      }, this.#readyTimeoutMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#client.once('ready', onReady);
+    });
+  }
+
+  async load(): Promise<readonly StoredSigningKey[]> {
+    await this.#ready();
+    return this.#open(await this.#client.hget(this.#key, 'keys'));
+  }
+
+  async save(keys: readonly StoredSigningKey[]): Promise<void> {
+    await this.#client.hset(this.#key, { cur: keys[0]?.kid ?? '', keys: this.#seal(keys) });
+  }
+
+  async replace(expectedKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<readonly StoredSigningKey[]> {
+    await this.#ready();
+    const [replaced, stored] = (await this.#client.eval(REPLACE, 1, this.#key, expectedKid ?? '', keys[0]?.kid ?? '', this.#seal(keys))) as [number, string | undefined];
+    return replaced === 1 ? keys : this.#open(stored);
+  }
+
+  #seal(keys: readonly StoredSigningKey[]): string {
+    return this.#secret.encrypt(PURPOSE, JSON.stringify({ keys }), this.#key);
+  }
+
+  /** The sealed list's keys; [] when none is stored; throws {@link SealedKeysError} when it fails its check. */
+  #open(sealed: string | null | undefined): readonly StoredSigningKey[] {
+    if (sealed === null || sealed === undefined || sealed === '') return [];
+    const plain = this.#secret.decrypt(PURPOSE, sealed, this.#key);
+    if (plain === undefined) throw new SealedKeysError();
+    const parsed = JSON.parse(plain) as { keys?: unknown };
+    if (!Array.isArray(parsed.keys)) throw new SealedKeysError();
+    return parsed.keys.filter(
+      (key): key is StoredSigningKey => typeof key === 'object' && key !== null && typeof key.kid === 'string' && typeof key.createdAt === 'number' && typeof key.privateJwk === 'object',
+    );
+  }
+}
