@@ -36,6 +36,18 @@ async function verifies(keys: SigningKeys, token: string): Promise<boolean> {
 }
 
 describe('RedisSigningKeyStore', () => {
+  it('a Redis too busy for the 50 ms call timeout delays opening the keys, it does not fail it', async () => {
+    const key = `sk${++run}`;
+    // The request path's settings: 50 ms per call, nothing queued while disconnected.
+    const client = redis.connect({ commandTimeout: 50, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    await new Promise((resolve) => client.once('ready', resolve));
+    const store = new RedisSigningKeyStore({ client, key, secret, readyTimeoutMs: 5000 });
+    // Redis answers no one for 400 ms: the first calls time out, later ones succeed.
+    await redis.client.call('CLIENT', 'PAUSE', '400', 'ALL');
+    const keys = await SigningKeys.open({ store, overlapMs: 60_000 });
+    expect(await redis.client.hget(key, 'cur')).toBe(keys.current.kid);
+  });
+
   it('replicas opening together on an empty store agree on one key (compare-and-set)', async () => {
     const key = `sk${++run}`;
     const opened = await Promise.all([0, 1, 2, 3].map(() => SigningKeys.open({ store: keyStore(key), overlapMs: 60_000 })));

@@ -84,17 +84,40 @@ export class RedisSigningKeyStore implements SigningKeyStore {
 
   async load(): Promise<readonly StoredSigningKey[]> {
     await this.#ready();
-    return this.#open(await this.#client.hget(this.#key, 'keys'));
+    return this.#open(await this.#retrying(() => this.#client.hget(this.#key, 'keys')));
   }
 
   async save(keys: readonly StoredSigningKey[]): Promise<void> {
-    await this.#client.hset(this.#key, { cur: keys[0]?.kid ?? '', keys: this.#seal(keys) });
+    const sealed = this.#seal(keys);
+    await this.#retrying(() => this.#client.hset(this.#key, { cur: keys[0]?.kid ?? '', keys: sealed }));
   }
 
   async replace(expectedKid: string | undefined, keys: readonly StoredSigningKey[]): Promise<readonly StoredSigningKey[]> {
     await this.#ready();
-    const [replaced, stored] = (await this.#client.eval(REPLACE, 1, this.#key, expectedKid ?? '', keys[0]?.kid ?? '', this.#seal(keys))) as [number, string | undefined];
+    const sealed = this.#seal(keys);
+    // Safe to retry: if a timed-out attempt did replace, the retry finds our kid as current and
+    // returns the stored list, which is ours.
+    const [replaced, stored] = (await this.#retrying(() => this.#client.eval(REPLACE, 1, this.#key, expectedKid ?? '', keys[0]?.kid ?? '', sealed))) as [number, string | undefined];
     return replaced === 1 ? keys : this.#open(stored);
+  }
+
+  /**
+   * Runs a call again after a timeout or a dropped connection, for up to `readyTimeoutMs`: key
+   * loads and rotations are rare and off the request path, and the per-call timeout (`--redis-timeout`,
+   * 50 ms by default) is sized for the request path; a busy Redis or host must not fail a start.
+   */
+  async #retrying<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#readyTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const transient = error instanceof Error && /timed out|Connection is closed|Stream isn't writeable|ECONNRE/i.test(error.message);
+        if (!transient || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+        if (this.#client.status !== 'ready') await this.#ready();
+      }
+    }
   }
 
   #seal(keys: readonly StoredSigningKey[]): string {
