@@ -3,12 +3,15 @@
  * by playwright-core, and the steps a user takes in it: mcp-warden's key sign-in consent page
  * (type the key, Approve or Deny) and an OpenID Connect provider's login and consent pages
  * (oidc-provider's development interactions). Each step ends when the browser has been sent to
- * the MCP client's loopback redirect URI, which the client itself serves.
+ * the MCP client's loopback redirect URI, which the client itself serves (or, for a client that
+ * only hands over the authorization URL, {@link useCallbackListener}).
  *
  * Browser-side expressions are strings: the project compiles without the DOM lib.
  */
 
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 
@@ -83,4 +86,23 @@ export async function signInAtProvider(page: Page, authorizationUrl: string, log
   }
   await done;
   return { callback: new URL(page.url()), visited };
+}
+
+/**
+ * A native client's loopback redirect listener for one test, for a client that leaves it to its
+ * host (the SDK's `OAuthClientProvider`): answers a plain page and records each request. Its
+ * `redirectUri` is `http://127.0.0.1:<port>/callback`; it closes when the test finishes.
+ */
+export async function useCallbackListener(): Promise<{ readonly redirectUri: string; readonly received: readonly URL[] }> {
+  const received: URL[] = [];
+  const server = createServer((request, response) => {
+    received.push(new URL(request.url ?? '/', 'http://127.0.0.1'));
+    response.writeHead(200, { 'content-type': 'text/plain' }).end('signed in; you may close this window');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, received };
 }
