@@ -38,15 +38,15 @@ function toolNames(listed: { tools: Array<{ name: string }> }): string[] {
 }
 
 /** Starts mcp-remote's client and, when it opens the browser, approves in Chromium with `key`; resolves once the client is connected. */
-async function connectWithKey(remote: McpRemote, key: string): Promise<URL> {
+async function connectWithKey(remote: McpRemote, key: string): Promise<{ authorization: URL; shown: string }> {
   const browser = await useChromium();
   const connected = remote.client.connect(remote.transport);
   connected.catch(() => undefined);
   const authorization = await remote.browserUrl(1);
-  const { callback } = await consentWithKey(await newPage(browser), authorization.href, key, remote.redirectUri);
+  const { callback, shown } = await consentWithKey(await newPage(browser), authorization.href, key, remote.redirectUri);
   expect(callback.searchParams.get('code')).toMatch(/^mcpwc_/);
   await connected;
-  return authorization;
+  return { authorization, shown };
 }
 
 /** POSTs an initialize to /mcp with `token`, as mcp-remote would with the token it holds. */
@@ -60,14 +60,19 @@ describe.skipIf(!HAS_CHROMIUM)('mcp-remote through key sign-in (Chromium)', () =
     const limited = addKey(path, { name: 'limited', tools: ['echo'] });
     const warden = await useOAuthWarden({ options: { keysFile: path } });
     const remote = await useMcpRemote(warden.mcpUrl, AUTH_TIMEOUT);
-    const authorization = await connectWithKey(remote, limited.key);
+    const { authorization, shown } = await connectWithKey(remote, limited.key);
+    // The consent page named the client (mcp-remote registers as "MCP CLI Proxy") and where the browser goes back.
+    expect(shown).toContain('MCP CLI Proxy');
+    expect(shown).toContain(new URL(remote.redirectUri).host);
 
     // What mcp-remote asked for: our authorization endpoint, PKCE S256, the resource indicator (RFC 8707).
     expect(`${authorization.origin}${authorization.pathname}`).toBe(`${warden.issuer}/oauth/authorize`);
     expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorization.searchParams.get('resource')).toBe(warden.mcpUrl);
     expect(authorization.searchParams.get('redirect_uri')).toBe(remote.redirectUri);
-    // It asked for every scope the metadata lists; the key's tools are all it got.
+    // It asked for every scope the protected resource metadata lists; the key's tools are all it got.
+    const metadata = (await send(`${warden.issuer}/.well-known/oauth-protected-resource/mcp`)).json<{ scopes_supported: string[] }>();
+    expect(authorization.searchParams.get('scope')?.split(' ').sort()).toEqual([...metadata.scopes_supported].sort());
     expect(remote.savedTokens()?.scope).toBe('mcp:tools:echo');
 
     expect(toolNames(await remote.client.listTools())).toEqual(['echo']);

@@ -41,14 +41,16 @@ function arrivedAt(redirectUri: string): (url: URL) => boolean {
 
 /**
  * On mcp-warden's consent page at `authorizationUrl`: types `key` and presses Approve (or Deny);
- * resolves with the page the browser was sent to, once it is the client's `redirectUri`.
+ * resolves with the URL the browser was sent to, once it is the client's `redirectUri`, and the
+ * text the page showed (client name, redirect host, scopes).
  */
-export async function consentWithKey(page: Page, authorizationUrl: string, key: string, redirectUri: string, action: 'approve' | 'deny' = 'approve'): Promise<{ readonly callback: URL; readonly response: Response | null }> {
+export async function consentWithKey(page: Page, authorizationUrl: string, key: string, redirectUri: string, action: 'approve' | 'deny' = 'approve'): Promise<{ readonly callback: URL; readonly response: Response | null; readonly shown: string }> {
   const opened = await page.goto(authorizationUrl);
   if (opened?.status() !== 200) throw new Error(`consent page: ${opened?.status()}`);
+  const shown = (await page.locator('main').textContent()) ?? '';
   await page.fill('#api_key', key);
   const [response] = await Promise.all([page.waitForNavigation({ url: arrivedAt(redirectUri) }), page.click(`button[value="${action}"]`)]);
-  return { callback: new URL(page.url()), response };
+  return { callback: new URL(page.url()), response, shown };
 }
 
 /**
