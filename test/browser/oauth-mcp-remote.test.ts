@@ -30,7 +30,11 @@ import { freePort } from '../helpers/port.js';
 import { until } from '../helpers/wait.js';
 import { stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
 
-/** mcp-remote's wait for a browser sign-in it started mid-session, bounded for the tests (seconds). */
+/**
+ * mcp-remote's wait for a browser sign-in it started mid-session, bounded for the tests (seconds).
+ * The client is the v1 SDK's: the v2 SDK's stdio transport probes the protocol era on a second,
+ * short-lived child process, which here would be a second mcp-remote starting its own sign-in.
+ */
 const AUTH_TIMEOUT = ['--auth-timeout', '10'];
 
 function toolNames(listed: { tools: Array<{ name: string }> }): string[] {

@@ -104,7 +104,7 @@ describe.skipIf(!HAS_CHROMIUM)('official SDK v2 client OAuth against mcp-warden 
     const result = await signedIn.callTool({ name: 'echo', arguments: { text: 'through the front door' } });
     expect(result.content).toEqual([{ type: 'text', text: 'through the front door' }]);
     expect(await stillServing(warden)).toBe(true);
-  });
+  }, 40_000);
 
   it('refreshes by itself once its token expired; the replaced refresh token replayed revokes the family, and the next call is refused', async () => {
     const clock = manualClock();
@@ -151,5 +151,5 @@ describe.skipIf(!HAS_CHROMIUM)('official SDK v2 client OAuth against mcp-warden 
     const ownRefresh = await postForm(`${warden.issuer}/oauth/token`, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token as string, client_id: clientId });
     expect(ownRefresh.json<{ error: string }>().error).toBe('invalid_grant');
     expect(await stillServing(warden)).toBe(true);
-  });
+  }, 40_000);
 });
