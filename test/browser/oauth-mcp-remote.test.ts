@@ -19,6 +19,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
 import { updateKeysFile, type KeyFileRecord } from '../../src/security/keys-file.js';
 import { consentWithKey, HAS_CHROMIUM, newPage, refusedKey, signInAtProvider, useChromium } from '../helpers/chromium.js';
 import { initializeBody, mcpHeaders, send, type RawResponse } from '../helpers/http.js';
@@ -42,8 +43,7 @@ function toolNames(listed: { tools: Array<{ name: string }> }): string[] {
 }
 
 /** Starts mcp-remote's client and, when it opens the browser, approves in Chromium with `key`; resolves once the client is connected. */
-async function connectWithKey(remote: McpRemote, key: string): Promise<{ authorization: URL; shown: string }> {
-  const browser = await useChromium();
+async function connectWithKey(browser: Browser, remote: McpRemote, key: string): Promise<{ authorization: URL; shown: string }> {
   const connected = remote.client.connect(remote.transport);
   connected.catch(() => undefined);
   const authorization = await remote.browserUrl(1);
@@ -63,8 +63,9 @@ describe.skipIf(!HAS_CHROMIUM)('mcp-remote through key sign-in (Chromium)', () =
     const path = tempKeysPath();
     const limited = addKey(path, { name: 'limited', tools: ['echo'] });
     const warden = await useOAuthWarden({ options: { keysFile: path } });
+    const browser = await useChromium();
     const remote = await useMcpRemote(warden.mcpUrl, AUTH_TIMEOUT);
-    const { authorization, shown } = await connectWithKey(remote, limited.key);
+    const { authorization, shown } = await connectWithKey(browser, remote, limited.key);
     // The consent page named the client (mcp-remote registers as "MCP CLI Proxy") and where the browser goes back.
     expect(shown).toContain('MCP CLI Proxy');
     expect(shown).toContain(new URL(remote.redirectUri).host);
@@ -86,7 +87,6 @@ describe.skipIf(!HAS_CHROMIUM)('mcp-remote through key sign-in (Chromium)', () =
     // A tool outside the key's scopes: 403 insufficient_scope naming `mcp:tools:calculate`, so
     // mcp-remote opens the browser again asking for it (step-up); approving with the same key
     // still grants only echo, and the client gets the error.
-    const browser = await useChromium();
     const refused = remote.client.callTool({ name: 'calculate', arguments: { expression: '1+1' } });
     refused.catch(() => undefined);
     const stepUp = await remote.browserUrl(2);
@@ -112,8 +112,9 @@ describe.skipIf(!HAS_CHROMIUM)('mcp-remote through key sign-in (Chromium)', () =
     const path = tempKeysPath();
     const member = addKey(path, { name: 'member' });
     const warden = await useOAuthWarden({ options: { keysFile: path } });
+    const browser = await useChromium();
     const remote = await useMcpRemote(warden.mcpUrl, AUTH_TIMEOUT);
-    await connectWithKey(remote, member.key);
+    await connectWithKey(browser, remote, member.key);
     expect((await remote.client.callTool({ name: 'echo', arguments: { text: 'before' } })).content).toEqual([{ type: 'text', text: 'before' }]);
     const held = remote.savedTokens() as { access_token: string; refresh_token: string };
     expect(held.refresh_token).toMatch(/^mcpwr_/);
@@ -127,7 +128,6 @@ describe.skipIf(!HAS_CHROMIUM)('mcp-remote through key sign-in (Chromium)', () =
     expect(refusedToken.headers['www-authenticate']).toContain('error="invalid_token"');
 
     // The client's next call: 401, its refresh is refused, so mcp-remote sends the user to sign in again.
-    const browser = await useChromium();
     const call = remote.client.callTool({ name: 'echo', arguments: { text: 'after' } });
     call.catch(() => undefined);
     const again = await remote.browserUrl(2);
