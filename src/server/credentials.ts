@@ -98,6 +98,7 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
           ...upstreamConfig,
           redirectUri: `${own.issuer}/oauth/callback`,
           rules: readScopeRules(upstreamConfig.rulesFile),
+          pending: inRedis?.pendingSignIns ?? new (await import('../store/memory/pending-sign-ins.js')).MemoryPendingSignIns(),
           now,
         });
   return { server, signingKeys, now, upstream };

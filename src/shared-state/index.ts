@@ -27,6 +27,7 @@ import { MemorySessionStore } from '../store/memory/session-store.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import type { OAuthStore } from '../security/oauth/store.js';
 import type { SigningKeyStore } from '../security/oauth/signing-keys.js';
+import type { PendingSignInStore } from '../security/oauth/pending-sign-ins.js';
 import { SharedRateLimitStore } from './shared-rate-limit.js';
 import type { EventBus, EventStore, RateLimitStore, SessionStore } from '../store/types.js';
 
@@ -86,6 +87,8 @@ export interface SharedState {
 export interface SharedOAuthStores {
   readonly store: OAuthStore;
   readonly signingKeys: SigningKeyStore;
+  /** Upstream OpenID Connect sign-ins waiting for the provider's callback (it may land on any replica). */
+  readonly pendingSignIns: PendingSignInStore;
 }
 
 /** One process, no Redis: everything local. */
@@ -257,10 +260,15 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
     },
     onFailure,
     async oauthStores(now) {
-      const [{ RedisOAuthStore }, { RedisSigningKeyStore }] = await Promise.all([import('../store/redis/oauth-store.js'), import('../store/redis/signing-key-store.js')]);
+      const [{ RedisOAuthStore }, { RedisSigningKeyStore }, { RedisPendingSignIns }] = await Promise.all([
+        import('../store/redis/oauth-store.js'),
+        import('../store/redis/signing-key-store.js'),
+        import('../store/redis/pending-sign-ins.js'),
+      ]);
       return {
         store: new RedisOAuthStore({ client, keys, seal, now, onError: onFailure }),
         signingKeys: new RedisSigningKeyStore({ client, key: keys.oauthSigningKeys, secret: trust.secret }),
+        pendingSignIns: new RedisPendingSignIns({ client, keys, secret: trust.secret, onReject: () => metrics?.recordRejected('oauth') }),
       };
     },
     async close() {

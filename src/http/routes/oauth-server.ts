@@ -212,7 +212,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       // The provider's redirect back (OIDC Core §3.1.2.5): state names the pending MCP authorization.
       scope.get('/oauth/callback', async (request, reply) => {
         const params = singleValued(request.query);
-        const pending = upstream.take(params?.['state'], cookie(request, browserCookie));
+        const pending = await upstream.take(params?.['state'], cookie(request, browserCookie));
         if (params === undefined || pending === undefined) {
           request.failure = 'upstream_state';
           options.events.oauthRefused(request.ip, 'invalid_request', 'upstream_state', '/oauth/callback');

@@ -37,6 +37,8 @@ export interface RedisKeys {
   oauthRefresh(digest: string): string;
   /** The sealed signing keys and the current key's id (see store/redis/signing-key-store). */
   readonly oauthSigningKeys: string;
+  /** A pending upstream OpenID Connect sign-in, by the digest of its state (see store/redis/pending-sign-ins). */
+  oauthSignIn(stateDigest: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -62,5 +64,6 @@ export function redisKeys(prefix: string): RedisKeys {
     oauthRevoked: (familyId) => `${prefix}oauth:revoked:${familyId}`,
     oauthRefresh: (digest) => `${prefix}oauth:rt:${digest}`,
     oauthSigningKeys: `${prefix}oauth:signing-keys`,
+    oauthSignIn: (stateDigest) => `${prefix}oauth:signin:${stateDigest}`,
   };
 }
