@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KeySource } from '../security/key-source.js';
 import { generateApiKey } from '../security/keygen.js';
+import type { RateLimitStore } from '../store/types.js';
 import type { LateParts } from './late.js';
 import type { WardenServerOptions } from './types.js';
 
@@ -54,6 +55,8 @@ export interface OwnAuthorizationServer {
   readonly now: () => number;
   /** Upstream OpenID Connect sign-in; undefined: key sign-in. */
   readonly upstream: UpstreamOidc | undefined;
+  /** Dynamic registrations counted per client address over an hour (shared by the replicas with Redis). */
+  readonly registrations: RateLimitStore;
 }
 
 /** Reads and checks the upstream sign-in rules file at start (a config error when invalid). */
@@ -72,6 +75,9 @@ function readScopeRules(path: string): ScopeRule[] {
   if (!result.success) throw new WardenError('WARDEN_ERR_CONFIG', { message: `Invalid configuration: --oauth-upstream-rules ${path}: ${result.error.issues[0]?.message ?? 'invalid'} at ${result.error.issues[0]?.path.join('.') ?? ''}` });
   return result.data;
 }
+
+/** The window of the dynamic registration limit (`registrationsPerHour`). */
+const REGISTRATION_WINDOW_MS = 3_600_000;
 
 /**
  * With `--oauth-issuer`: signing keys and grants in Redis when it is configured (shared by the
@@ -101,7 +107,9 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
           pending: inRedis?.pendingSignIns ?? new (await import('../store/memory/pending-sign-ins.js')).MemoryPendingSignIns(),
           now,
         });
-  return { server, signingKeys, now, upstream };
+  // One count for all replicas with Redis (limiter `register`), per process without.
+  const registrations = shared.rateLimitStore('register', { windowMs: REGISTRATION_WINDOW_MS, maxLimit: 1000, maxClients: 10_000, now });
+  return { server, signingKeys, now, upstream, registrations };
 }
 
 /** Builds the credentials; throws KeysFileError (a config error) when the keys file is missing or invalid at start. */

@@ -1,6 +1,6 @@
 /**
  * mcp-warden's own authorization server on two replicas sharing one Redis (issue 14, Must 6):
- * a token issued by A is accepted by B, a refresh on B of a token from A works, a reuse on A of
+ * the registration limit counts across replicas, a token issued by A is accepted by B, a refresh on B of a token from A works, a reuse on A of
  * the token B rotated out revokes the family on both, a code is single use across replicas, the
  * signing keys in Redis are sealed (no private key in clear) and two replicas starting together
  * agree on one key.
@@ -34,7 +34,27 @@ function refresh(warden: RunningWarden, issuer: string, clientId: string, token:
   return postForm(`${warden.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: token, client_id: clientId, resource: `${issuer}/mcp` });
 }
 
+function registration(warden: RunningWarden): Promise<RawResponse> {
+  return send(`${warden.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }) });
+}
+
 describe('OAuth front door across replicas (Redis)', () => {
+  it('the registration limit (20 per address per hour) counts across replicas', async () => {
+    const { a, b } = await twoReplicas();
+    for (let index = 0; index < 10; index++) {
+      expect((await registration(a)).status).toBe(201);
+      expect((await registration(b)).status).toBe(201);
+    }
+    for (const replica of [a, b]) {
+      const refused = await registration(replica);
+      expect(refused.status).toBe(429);
+      expect(refused.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect(await stillServing(a)).toBe(true);
+    expect(await stillServing(b)).toBe(true);
+  });
+
   it('two replicas starting together publish one signing key; it is sealed in Redis', async () => {
     const { a, b, prefix } = await twoReplicas();
     const jwksA = (await send(`${a.url}/oauth/jwks`)).json<{ keys: Array<{ kid: string }> }>();

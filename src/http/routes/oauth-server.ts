@@ -2,7 +2,7 @@
  * @module http/routes/oauth-server
  * The HTTP face of mcp-warden's own authorization server (`--oauth-issuer`; the logic is
  * security/oauth/authorization-server): RFC 8414 metadata, the JWKS, RFC 7591 registration
- * (rate-limited per address), the key sign-in consent page and its post (or, with upstream
+ * (rate-limited per address, across replicas with Redis), the key sign-in consent page and its post (or, with upstream
  * OpenID Connect sign-in, the redirect to the provider and its `/oauth/callback`), the token endpoint
  * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
  * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
@@ -19,6 +19,7 @@ import { OAuthError } from '../../security/oauth/grants.js';
 import type { SigningKeys } from '../../security/oauth/signing-keys.js';
 import type { UpstreamOidc } from '../../security/oauth/upstream-oidc.js';
 import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
+import type { RateLimitStore } from '../../store/types.js';
 import { afterCounting, countTowardBan } from '../hooks/auth.js';
 import { consentCsp, renderConsentError, renderConsentPage } from '../oauth-consent-page.js';
 
@@ -33,6 +34,8 @@ export interface OAuthServerRoutesOptions {
   readonly bans: BanList;
   /** Registrations per client address per hour (default 20). */
   readonly registrationsPerHour?: number;
+  /** Where registrations are counted (a one-hour window; shared by the replicas with Redis); default: this process. */
+  readonly registrations?: RateLimitStore;
   readonly now?: () => number;
 }
 
@@ -93,7 +96,10 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
   const { server, signingKeys } = options;
   const now = options.now ?? Date.now;
   const consents = new ConsentTransactions({ now });
-  const registrations = new MemoryRateLimitStore({ windowMs: 3_600_000, maxLimit: 1000, maxClients: 10_000, sweep: false, now });
+  const registrations = options.registrations ?? new MemoryRateLimitStore({ windowMs: 3_600_000, maxLimit: 1000, maxClients: 10_000, sweep: false, now });
+  app.addHook('onClose', async () => {
+    await registrations.close();
+  });
   const perHour = options.registrationsPerHour ?? 20;
   const secureCookie = server.issuer.startsWith('https://');
   // __Host- binds the cookie to this origin (no Domain, Path=/, Secure): only possible over https.
