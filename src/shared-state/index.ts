@@ -28,6 +28,7 @@ import type { RedisKeys } from '../store/redis/keys.js';
 import type { OAuthStore } from '../security/oauth/store.js';
 import type { SigningKeyStore } from '../security/oauth/signing-keys.js';
 import type { PendingSignInStore } from '../security/oauth/pending-sign-ins.js';
+import { failClosed } from './fail-closed.js';
 import { SharedRateLimitStore } from './shared-rate-limit.js';
 import type { EventBus, EventStore, RateLimitStore, SessionStore } from '../store/types.js';
 
@@ -266,9 +267,10 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
         import('../store/redis/pending-sign-ins.js'),
       ]);
       return {
-        store: new RedisOAuthStore({ client, keys, seal, now, onError: onFailure }),
+        // Grants fail closed: without Redis no code, refresh token or sign-in can be proven single use (shared-state/fail-closed).
+        store: failClosed(new RedisOAuthStore({ client, keys, seal, now, onError: onFailure }), onFailure),
         signingKeys: new RedisSigningKeyStore({ client, key: keys.oauthSigningKeys, secret: trust.secret }),
-        pendingSignIns: new RedisPendingSignIns({ client, keys, secret: trust.secret, onReject: () => metrics?.recordRejected('oauth') }),
+        pendingSignIns: failClosed(new RedisPendingSignIns({ client, keys, secret: trust.secret, onReject: () => metrics?.recordRejected('oauth') }), onFailure),
       };
     },
     async close() {

@@ -21,7 +21,8 @@ async function twoReplicas(): Promise<{ a: RunningWarden; b: RunningWarden; issu
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const prefix = `oauthrep${++run}:`;
-  const shared = { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: prefix, oauthIssuer: issuer };
+  // A generous Redis timeout: on a loaded machine a 50 ms timeout would fall back to per-replica state, which is not what these tests test.
+  const shared = { redisUrl: redis.server.url, sharedSecret: TEST_SHARED_SECRET, redisPrefix: prefix, oauthIssuer: issuer, redisTimeout: 1000 };
   const [a, b] = await Promise.all([useWarden({ options: { ...shared, port } }), useWarden({ options: shared })]);
   return { a, b, issuer, prefix };
 }

@@ -34,6 +34,8 @@ describe('upstream OpenID Connect sign-in across replicas (Redis)', () => {
       redisUrl: redis.server.url,
       sharedSecret: TEST_SHARED_SECRET,
       redisPrefix: `oidcrep${++run}:`,
+      // Generous: on a loaded machine a 50 ms timeout would fail the grant steps (closed), which is not what this test tests.
+      redisTimeout: 1000,
       oauthIssuer: issuer,
       oauthUpstreamIssuer: idp.issuer,
       oauthUpstreamClientId: IDP_CLIENT_ID,

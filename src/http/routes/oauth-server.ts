@@ -15,6 +15,7 @@ import type { BanList } from '../../security/ban-list.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { AuthorizationServer } from '../../security/oauth/authorization-server.js';
 import { ConsentTransactions } from '../../security/oauth/consent.js';
+import { WardenError } from '../../errors.js';
 import { OAuthError } from '../../security/oauth/grants.js';
 import type { SigningKeys } from '../../security/oauth/signing-keys.js';
 import type { UpstreamOidc } from '../../security/oauth/upstream-oidc.js';
@@ -82,6 +83,19 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: OAu
   return reply.code(error.status).headers(headers).send(error.body());
 }
 
+/**
+ * A failure of the shared state (Redis down or slow: shared-state/fail-closed, or the registration
+ * limiter under `--redis-failure closed`) in OAuth's words; undefined for any other error. No grant
+ * is made then: the client is told to try again, not that its grant is bad.
+ */
+function sharedStateRefusal(error: unknown): OAuthError | undefined {
+  if (!(error instanceof WardenError) || error.code !== 'WARDEN_ERR_SHARED_STATE_UNAVAILABLE') return undefined;
+  return new OAuthError('temporarily_unavailable', 'The authorization server cannot reach its shared state; try again shortly', 'shared_state_unavailable');
+}
+
+/** Paths answered with an HTML page (a browser is there), not with JSON. */
+const PAGE_PATHS = new Set(['/oauth/authorize', '/oauth/callback']);
+
 function sendPage(reply: FastifyReply, status: number, html: string, csp = "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"): FastifyReply {
   return reply
     .code(status)
@@ -111,6 +125,18 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
       done(null, parseForm(body as string));
+    });
+
+    // Redis failed under a route: 503 temporarily_unavailable (a page for the browser's routes, JSON for the others); anything else goes to the app's handler.
+    scope.setErrorHandler((error, request, reply) => {
+      const refusal = sharedStateRefusal(error);
+      if (refusal === undefined) throw error;
+      const route = request.routeOptions.url ?? '';
+      reply.header('retry-after', '1');
+      if (!PAGE_PATHS.has(route)) return sendOAuthError(request, reply, refusal, options.events);
+      request.failure = refusal.reason;
+      options.events.oauthRefused(request.ip, refusal.error, refusal.reason, route);
+      return sendPage(reply, 503, renderConsentError('The sign-in service is briefly unavailable; try again in a moment.'));
     });
 
     scope.get(AUTHORIZATION_SERVER_METADATA_PATH, async () => server.metadata(await options.scopes()));
@@ -155,9 +181,9 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         let started: { url: string; browser: string };
         try {
           started = await upstream.start(check.request);
-        } catch {
-          request.failure = 'upstream_discovery';
-          const error = new OAuthError('temporarily_unavailable', 'The identity provider cannot be reached', 'upstream_discovery');
+        } catch (failure) {
+          const error = sharedStateRefusal(failure) ?? new OAuthError('temporarily_unavailable', 'The identity provider cannot be reached', 'upstream_discovery');
+          request.failure = error.reason;
           options.events.oauthRefused(request.ip, error.error, error.reason, '/oauth/authorize');
           return reply.code(302).header('location', server.errorRedirect(check.request.redirectUri, error, check.request.state)).header('cache-control', 'no-store').send();
         }
@@ -239,7 +265,9 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
           options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId);
           return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
         } catch (error) {
-          if (error instanceof OAuthError) return back(error);
+          // The sign-in is spent: the client hears why and starts again (RFC 6749 §4.1.2.1 temporarily_unavailable when Redis failed).
+          const refusal = error instanceof OAuthError ? error : sharedStateRefusal(error);
+          if (refusal !== undefined) return back(refusal);
           throw error;
         }
       });
