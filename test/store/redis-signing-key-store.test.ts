@@ -92,4 +92,16 @@ describe('RedisSigningKeyStore', () => {
     expect(await verifies(c, token)).toBe(true);
     expect(c.jwks().keys).toHaveLength(2);
   });
+
+  it('requests arriving together on a replica with tokens naming a key it has not loaded yet: every one verifies (one reload, shared)', async () => {
+    const key = `sk${++run}`;
+    const clock = manualClock();
+    const options = { overlapMs: 660_000, rotateAfterMs: 86_400_000, now: clock.now };
+    const a = await SigningKeys.open({ store: keyStore(key), ...options });
+    const b = await SigningKeys.open({ store: keyStore(key), ...options });
+    clock.advance(86_400_000);
+    expect(await a.rotateIfDue()).toBe(true);
+    const tokens = await Promise.all([signWith(a), signWith(a), signWith(a)]);
+    expect(await Promise.all(tokens.map((token) => verifies(b, token)))).toEqual([true, true, true]);
+  });
 });
