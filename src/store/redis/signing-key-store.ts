@@ -9,6 +9,7 @@
  * One hash holds `cur` (the current key's id, public: a JWK thumbprint) and `keys` (the sealed
  * list). A change is a compare-and-set on `cur` in one Lua script: two replicas starting (or
  * rotating) together both propose a key, one wins, the other adopts it (security/oauth/signing-keys).
+ * Keys found sealed under the previous shared secret are sealed again under the current one.
  * No library: node:crypto's AES-GCM and HKDF are all it takes.
  */
 
@@ -84,7 +85,15 @@ export class RedisSigningKeyStore implements SigningKeyStore {
 
   async load(): Promise<readonly StoredSigningKey[]> {
     await this.#ready();
-    return this.#open(await this.#client.hget(this.#key, 'keys'));
+    const [cur, sealed] = await this.#client.hmget(this.#key, 'cur', 'keys');
+    const keys = this.#open(sealed);
+    // Sealed under the previous shared secret (a rotation of it is under way): sealed again under
+    // the current one, so that dropping the previous secret (its step 3) does not lock every
+    // replica that starts afterwards out of the keys. A compare-and-set: a concurrent change wins.
+    if (sealed !== null && sealed !== undefined && keys.length > 0 && sealed.slice(0, sealed.indexOf('.')) !== this.#secret.keyId) {
+      await this.#client.eval(REPLACE, 1, this.#key, cur ?? '', cur ?? '', this.#seal(keys));
+    }
+    return keys;
   }
 
   async save(keys: readonly StoredSigningKey[]): Promise<void> {
