@@ -227,24 +227,31 @@ export class SigningKeys {
     const current = this.#keys[0];
     const rotateAfter = this.#options.rotateAfterMs ?? 30 * DAY_MS;
     if (current !== undefined && now - current.stored.createdAt < rotateAfter) return false;
-    // Another replica (sharing the store) may have rotated already: its key is used, not replaced.
-    const stored = await this.#options.store.load();
-    const newest = stored[0];
-    if (newest !== undefined && newest.kid !== current?.stored.kid && now - newest.createdAt < rotateAfter) {
-      await this.#adopt(stored);
-      return false;
-    }
-    if (this.#rotating !== undefined) {
-      await this.#rotating;
-      return false;
-    }
-    this.#rotating = this.rotate();
     try {
-      await this.#rotating;
-    } finally {
-      this.#rotating = undefined;
+      // Another replica (sharing the store) may have rotated already: its key is used, not replaced.
+      const stored = await this.#options.store.load();
+      const newest = stored[0];
+      if (newest !== undefined && newest.kid !== current?.stored.kid && now - newest.createdAt < rotateAfter) {
+        await this.#adopt(stored);
+        return false;
+      }
+      if (this.#rotating !== undefined) {
+        await this.#rotating;
+        return false;
+      }
+      this.#rotating = this.rotate();
+      try {
+        await this.#rotating;
+      } finally {
+        this.#rotating = undefined;
+      }
+      return true;
+    } catch (error) {
+      // The store failed (Redis down): a rotation is not urgent, the current key is still valid and
+      // published, so it keeps signing and the next token tries again. With no key at all, it fails.
+      if (current === undefined) throw error;
+      return false;
     }
-    return true;
   }
 
   #rotating: Promise<void> | undefined;
