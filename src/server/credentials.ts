@@ -14,6 +14,7 @@ import type { SharedState } from '../shared-state/index.js';
 import { Authenticator } from '../security/authenticator.js';
 import type { JwtVerifier } from '../security/jwt.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
+import { ConsentTransactions } from '../security/oauth/consent.js';
 import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import type { ScopeRule, UpstreamOidc } from '../security/oauth/upstream-oidc.js';
 import { WardenError } from '../errors.js';
@@ -57,6 +58,8 @@ export interface OwnAuthorizationServer {
   readonly upstream: UpstreamOidc | undefined;
   /** Dynamic registrations counted per client address over an hour (shared by the replicas with Redis). */
   readonly registrations: RateLimitStore;
+  /** Key sign-in consents between the page and its post (shared by the replicas with Redis). */
+  readonly consents: ConsentTransactions;
 }
 
 /** Reads and checks the upstream sign-in rules file at start (a config error when invalid). */
@@ -109,7 +112,8 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
         });
   // One count for all replicas with Redis (limiter `register`), per process without.
   const registrations = shared.rateLimitStore('register', { windowMs: REGISTRATION_WINDOW_MS, maxLimit: 1000, maxClients: 10_000, now });
-  return { server, signingKeys, now, upstream, registrations };
+  const consents = new ConsentTransactions({ store: inRedis?.consents, csrf: inRedis?.consentCsrf, now });
+  return { server, signingKeys, now, upstream, registrations, consents };
 }
 
 /** Builds the credentials; throws KeysFileError (a config error) when the keys file is missing or invalid at start. */

@@ -1,6 +1,6 @@
 /**
  * mcp-warden's own authorization server on two replicas sharing one Redis (issue 14, Must 6):
- * the registration limit counts across replicas, a token issued by A is accepted by B, a refresh on B of a token from A works, a reuse on A of
+ * the registration limit counts across replicas, a consent page served by A is posted to B, a token issued by A is accepted by B, a refresh on B of a token from A works, a reuse on A of
  * the token B rotated out revokes the family on both, a code is single use across replicas, the
  * signing keys in Redis are sealed (no private key in clear) and two replicas starting together
  * agree on one key.
@@ -116,6 +116,30 @@ describe('OAuth front door across replicas (Redis)', () => {
     const refused = await initialize(a, first.json<Tokens>().access_token);
     expect(refused.status).toBe(401);
     expect(refused.json()).toMatchObject({ error: { code: -32000 } });
+    expect(await stillServing(b)).toBe(true);
+  });
+
+  it('the consent page served by A is posted to B: B checks its CSRF tag and issues the code; a forged tag is refused on B', async () => {
+    const { a, b, issuer } = await twoReplicas();
+    const clientId = await registerClient(a.url);
+    const { verifier, challenge } = pkce();
+    const form = await openConsent(
+      authorizeUrl(a.url, { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256', resource: `${issuer}/mcp`, state: 's' }),
+    );
+    const forged = await submitConsent(b.url, { ...form, csrf: `${form.csrf.slice(0, -2)}AA` }, { api_key: b.key });
+    expect(forged.status).toBe(403);
+    expect(forged.headers['location']).toBeUndefined();
+    const approved = await submitConsent(b.url, form, { api_key: b.key });
+    expect(approved.status).toBe(302);
+    const location = new URL(approved.headers['location'] as string);
+    expect(location.searchParams.get('state')).toBe('s');
+    const token = await postForm(`${a.url}/oauth/token`, { grant_type: 'authorization_code', code: location.searchParams.get('code') ?? '', redirect_uri: REDIRECT_URI, client_id: clientId, code_verifier: verifier, resource: `${issuer}/mcp` });
+    expect(token.status).toBe(200);
+    expect((await initialize(a, token.json<Tokens>().access_token)).status).toBe(200);
+    // Closed on B: posting it again to A finds it gone.
+    const again = await submitConsent(a.url, form, { api_key: a.key });
+    expect(again.status).toBe(400);
+    expect(await stillServing(a)).toBe(true);
     expect(await stillServing(b)).toBe(true);
   });
 });

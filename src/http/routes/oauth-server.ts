@@ -35,6 +35,8 @@ export interface OAuthServerRoutesOptions {
   readonly bans: BanList;
   /** Registrations per client address per hour (default 20). */
   readonly registrationsPerHour?: number;
+  /** Pending consents of key sign-in (shared by the replicas with Redis); default: this process. */
+  readonly consents?: ConsentTransactions;
   /** Where registrations are counted (a one-hour window; shared by the replicas with Redis); default: this process. */
   readonly registrations?: RateLimitStore;
   readonly now?: () => number;
@@ -109,7 +111,7 @@ function sendPage(reply: FastifyReply, status: number, html: string, csp = "defa
 export async function registerOAuthServerRoutes(app: FastifyInstance, options: OAuthServerRoutesOptions): Promise<void> {
   const { server, signingKeys } = options;
   const now = options.now ?? Date.now;
-  const consents = new ConsentTransactions({ now });
+  const consents = options.consents ?? new ConsentTransactions({ now });
   const registrations = options.registrations ?? new MemoryRateLimitStore({ windowMs: 3_600_000, maxLimit: 1000, maxClients: 10_000, sweep: false, now });
   app.addHook('onClose', async () => {
     await registrations.close();
@@ -190,7 +192,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         reply.header('set-cookie', `${browserCookie}=${started.browser}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600${secureCookie ? '; Secure' : ''}`);
         return reply.code(302).header('location', started.url).header('cache-control', 'no-store').send();
       }
-      const { id, nonce, csrf } = consents.open(check.request);
+      const { id, nonce, csrf } = await consents.open(check.request);
       const { client, redirectUri, scopes } = check.request;
       reply.header('set-cookie', `${csrfCookie}=${nonce}; Path=/; HttpOnly; SameSite=Strict; Max-Age=600${secureCookie ? '; Secure' : ''}`);
       return sendPage(reply, 200, renderConsentPage({ clientName: client.clientName, clientId: client.clientId, redirectUri, scopes, transaction: id, csrf }), consentCsp(redirectUri));
@@ -199,7 +201,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
     scope.post('/oauth/authorize', async (request, reply) => {
       const params = singleValued(request.body);
       const id = params?.['transaction'];
-      const pending = id === undefined ? undefined : consents.get(id);
+      const pending = id === undefined ? undefined : await consents.get(id);
       if (params === undefined || id === undefined || pending === undefined) {
         request.failure = 'consent_unknown';
         return sendPage(reply, 400, renderConsentError('This sign-in has expired or was already used; start again from your client.'));

@@ -39,6 +39,8 @@ export interface RedisKeys {
   readonly oauthSigningKeys: string;
   /** A pending upstream OpenID Connect sign-in, by the digest of its state (see store/redis/pending-sign-ins). */
   oauthSignIn(stateDigest: string): string;
+  /** A pending consent of key sign-in, by its transaction id (see store/redis/consents). */
+  oauthConsent(id: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -65,5 +67,6 @@ export function redisKeys(prefix: string): RedisKeys {
     oauthRefresh: (digest) => `${prefix}oauth:rt:${digest}`,
     oauthSigningKeys: `${prefix}oauth:signing-keys`,
     oauthSignIn: (stateDigest) => `${prefix}oauth:signin:${stateDigest}`,
+    oauthConsent: (id) => `${prefix}oauth:consent:${id}`,
   };
 }

@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { PendingSignIn, PendingSignInStore } from '../../security/oauth/pending-sign-ins.js';
 import type { SharedSecret } from '../../security/shared-secret.js';
+import { authorizationRequestOf, authorizationRequestSchema } from './authorization-request.js';
 import type { RedisKeys } from './keys.js';
 
 const PURPOSE = 'oauth upstream sign-in v1';
@@ -35,25 +36,11 @@ redis.call('DEL', KEYS[1])
 return string.sub(value, space + 1)
 `;
 
-const text = (max: number) => z.string().max(max);
 const recordSchema = z.strictObject({
-  request: z.strictObject({
-    client: z.strictObject({
-      clientId: text(2000),
-      clientName: text(200).optional(),
-      redirectUris: z.array(text(2000)).max(10),
-      createdAt: z.number(),
-      expiresAt: z.number(),
-    }),
-    redirectUri: text(2000),
-    state: text(2000).optional(),
-    codeChallenge: text(128),
-    resource: text(2000),
-    scopes: z.array(text(256)).max(256).optional(),
-  }),
-  nonce: text(128),
-  verifier: text(128),
-  browser: text(128),
+  request: authorizationRequestSchema,
+  nonce: z.string().max(128),
+  verifier: z.string().max(128),
+  browser: z.string().max(128),
   expiresAt: z.number(),
 });
 
@@ -114,10 +101,6 @@ export class RedisPendingSignIns implements PendingSignInStore {
     } catch {
       return undefined;
     }
-    const { request } = parsed;
-    return {
-      ...parsed,
-      request: { ...request, client: { ...request.client, clientName: request.client.clientName }, state: request.state, scopes: request.scopes },
-    };
+    return { ...parsed, request: authorizationRequestOf(parsed.request) };
   }
 }
