@@ -6,7 +6,9 @@
  * OpenID Connect sign-in, the redirect to the provider and its `/oauth/callback`), the token endpoint
  * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
  * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
- * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only.
+ * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only. When
+ * the shared state fails (Redis down or slow), no grant is made and every route says so with 503
+ * `temporarily_unavailable` (a page where a browser is), never a 500.
  */
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
