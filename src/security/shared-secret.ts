@@ -18,7 +18,7 @@ import { sameBytes } from './constant-time.js';
 export type SecretPurpose = 'bus' | 'record' | 'state';
 
 /** What is encrypted with a key derived from the shared secret (AES-256-GCM). */
-export type SealPurpose = 'oauth signing key v1';
+export type SealPurpose = 'oauth signing key v1' | 'oauth upstream sign-in v1' | 'oauth consent v1';
 
 interface DerivedKey {
   readonly id: string;

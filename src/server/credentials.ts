@@ -14,6 +14,7 @@ import type { SharedState } from '../shared-state/index.js';
 import { Authenticator } from '../security/authenticator.js';
 import type { JwtVerifier } from '../security/jwt.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
+import { ConsentTransactions } from '../security/oauth/consent.js';
 import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import type { ScopeRule, UpstreamOidc } from '../security/oauth/upstream-oidc.js';
 import { WardenError } from '../errors.js';
@@ -21,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KeySource } from '../security/key-source.js';
 import { generateApiKey } from '../security/keygen.js';
+import type { RateLimitStore } from '../store/types.js';
 import type { LateParts } from './late.js';
 import type { WardenServerOptions } from './types.js';
 
@@ -54,6 +56,10 @@ export interface OwnAuthorizationServer {
   readonly now: () => number;
   /** Upstream OpenID Connect sign-in; undefined: key sign-in. */
   readonly upstream: UpstreamOidc | undefined;
+  /** Dynamic registrations counted per client address over an hour (shared by the replicas with Redis). */
+  readonly registrations: RateLimitStore;
+  /** Key sign-in consents between the page and its post (shared by the replicas with Redis). */
+  readonly consents: ConsentTransactions;
 }
 
 /** Reads and checks the upstream sign-in rules file at start (a config error when invalid). */
@@ -72,6 +78,9 @@ function readScopeRules(path: string): ScopeRule[] {
   if (!result.success) throw new WardenError('WARDEN_ERR_CONFIG', { message: `Invalid configuration: --oauth-upstream-rules ${path}: ${result.error.issues[0]?.message ?? 'invalid'} at ${result.error.issues[0]?.path.join('.') ?? ''}` });
   return result.data;
 }
+
+/** The window of the dynamic registration limit (`registrationsPerHour`). */
+const REGISTRATION_WINDOW_MS = 3_600_000;
 
 /**
  * With `--oauth-issuer`: signing keys and grants in Redis when it is configured (shared by the
@@ -98,9 +107,13 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
           ...upstreamConfig,
           redirectUri: `${own.issuer}/oauth/callback`,
           rules: readScopeRules(upstreamConfig.rulesFile),
+          pending: inRedis?.pendingSignIns ?? new (await import('../store/memory/pending-sign-ins.js')).MemoryPendingSignIns(),
           now,
         });
-  return { server, signingKeys, now, upstream };
+  // One count for all replicas with Redis (limiter `register`), per process without.
+  const registrations = shared.rateLimitStore('register', { windowMs: REGISTRATION_WINDOW_MS, maxLimit: 1000, maxClients: 10_000, now });
+  const consents = new ConsentTransactions({ store: inRedis?.consents, csrf: inRedis?.consentCsrf, now });
+  return { server, signingKeys, now, upstream, registrations, consents };
 }
 
 /** Builds the credentials; throws KeysFileError (a config error) when the keys file is missing or invalid at start. */

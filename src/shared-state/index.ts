@@ -27,6 +27,9 @@ import { MemorySessionStore } from '../store/memory/session-store.js';
 import type { RedisKeys } from '../store/redis/keys.js';
 import type { OAuthStore } from '../security/oauth/store.js';
 import type { SigningKeyStore } from '../security/oauth/signing-keys.js';
+import type { PendingSignInStore } from '../security/oauth/pending-sign-ins.js';
+import type { ConsentStore, CsrfSigner } from '../security/oauth/consent.js';
+import { failClosed } from './fail-closed.js';
 import { SharedRateLimitStore } from './shared-rate-limit.js';
 import type { EventBus, EventStore, RateLimitStore, SessionStore } from '../store/types.js';
 
@@ -86,6 +89,11 @@ export interface SharedState {
 export interface SharedOAuthStores {
   readonly store: OAuthStore;
   readonly signingKeys: SigningKeyStore;
+  /** Upstream OpenID Connect sign-ins waiting for the provider's callback (it may land on any replica). */
+  readonly pendingSignIns: PendingSignInStore;
+  /** Key sign-in consents waiting for the form post (it may land on any replica), and their CSRF tags. */
+  readonly consents: ConsentStore;
+  readonly consentCsrf: CsrfSigner;
 }
 
 /** One process, no Redis: everything local. */
@@ -257,10 +265,19 @@ async function redisSharedState(redis: RedisConfig, budgets: EventStoreConfig, l
     },
     onFailure,
     async oauthStores(now) {
-      const [{ RedisOAuthStore }, { RedisSigningKeyStore }] = await Promise.all([import('../store/redis/oauth-store.js'), import('../store/redis/signing-key-store.js')]);
+      const [{ RedisOAuthStore }, { RedisSigningKeyStore }, { RedisPendingSignIns }, { RedisConsentStore, sharedCsrfSigner }] = await Promise.all([
+        import('../store/redis/oauth-store.js'),
+        import('../store/redis/signing-key-store.js'),
+        import('../store/redis/pending-sign-ins.js'),
+        import('../store/redis/consents.js'),
+      ]);
       return {
-        store: new RedisOAuthStore({ client, keys, seal, now, onError: onFailure }),
+        // Grants fail closed: without Redis no code, refresh token or sign-in can be proven single use (shared-state/fail-closed).
+        store: failClosed(new RedisOAuthStore({ client, keys, seal, now, onError: onFailure }), onFailure),
         signingKeys: new RedisSigningKeyStore({ client, key: keys.oauthSigningKeys, secret: trust.secret }),
+        pendingSignIns: failClosed(new RedisPendingSignIns({ client, keys, secret: trust.secret, onReject: () => metrics?.recordRejected('oauth') }), onFailure),
+        consents: failClosed(new RedisConsentStore({ client, keys, secret: trust.secret, onReject: () => metrics?.recordRejected('oauth') }), onFailure),
+        consentCsrf: sharedCsrfSigner(trust.secret),
       };
     },
     async close() {

@@ -42,6 +42,21 @@ describe('OAuth signing keys', () => {
     expect(await verifies(keys, old)).toBe(true);
   });
 
+  it('a store that fails when rotation is due (Redis down) leaves the current key signing; the rotation happens once the store answers', async () => {
+    const clock = manualClock();
+    const store = new MemorySigningKeyStore();
+    const keys = await SigningKeys.open({ store, overlapMs: 660_000, rotateAfterMs: 1000, now: clock.now });
+    const before = keys.current.kid;
+    const load = store.load.bind(store);
+    store.load = () => Promise.reject(new Error('Connection is closed.'));
+    clock.advance(1000);
+    expect(await keys.rotateIfDue()).toBe(false);
+    expect(keys.current.kid).toBe(before);
+    store.load = load;
+    expect(await keys.rotateIfDue()).toBe(true);
+    expect(keys.current.kid).not.toBe(before);
+  });
+
   it('persist to a 0600 file and are the same after a restart; the JWKS holds no private part', async () => {
     const path = keyFile();
     const first = await SigningKeys.open({ store: new FileSigningKeyStore(path), overlapMs: 60_000 });

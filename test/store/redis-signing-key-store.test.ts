@@ -104,4 +104,27 @@ describe('RedisSigningKeyStore', () => {
     expect(await verifies(c, token)).toBe(true);
     expect(c.jwks().keys).toHaveLength(2);
   });
+
+  it('requests arriving together on a replica with tokens naming a key it has not loaded yet: every one verifies (one reload, shared)', async () => {
+    const key = `sk${++run}`;
+    const clock = manualClock();
+    const options = { overlapMs: 660_000, rotateAfterMs: 86_400_000, now: clock.now };
+    const a = await SigningKeys.open({ store: keyStore(key), ...options });
+    const b = await SigningKeys.open({ store: keyStore(key), ...options });
+    clock.advance(86_400_000);
+    expect(await a.rotateIfDue()).toBe(true);
+    const tokens = await Promise.all([signWith(a), signWith(a), signWith(a)]);
+    expect(await Promise.all(tokens.map((token) => verifies(b, token)))).toEqual([true, true, true]);
+  });
+
+  it('keys sealed under the previous shared secret are sealed again under the current one when loaded, so the previous secret can be dropped', async () => {
+    const key = `sk${++run}`;
+    const opened = await SigningKeys.open({ store: keyStore(key), overlapMs: 60_000 });
+    const next = 'rotated-secret-0123456789abcdefghijklmnopq';
+    // Step 2 of the secret's rotation: the new one signs, the old one is still accepted.
+    expect((await keyStore(key, new SharedSecret({ current: next, previous: TEST_SHARED_SECRET })).load()).map((stored) => stored.kid)).toEqual([opened.current.kid]);
+    // Step 3: the new secret alone still opens the keys.
+    const later = await SigningKeys.open({ store: keyStore(key, new SharedSecret({ current: next })), overlapMs: 60_000 });
+    expect(later.current.kid).toBe(opened.current.kid);
+  });
 });

@@ -2,11 +2,13 @@
  * @module http/routes/oauth-server
  * The HTTP face of mcp-warden's own authorization server (`--oauth-issuer`; the logic is
  * security/oauth/authorization-server): RFC 8414 metadata, the JWKS, RFC 7591 registration
- * (rate-limited per address), the key sign-in consent page and its post (or, with upstream
+ * (rate-limited per address, across replicas with Redis), the key sign-in consent page and its post (or, with upstream
  * OpenID Connect sign-in, the redirect to the provider and its `/oauth/callback`), the token endpoint
  * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
  * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
- * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only.
+ * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only. When
+ * the shared state fails (Redis down or slow), no grant is made and every route says so with 503
+ * `temporarily_unavailable` (a page where a browser is), never a 500.
  */
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,10 +17,12 @@ import type { BanList } from '../../security/ban-list.js';
 import { clientKey } from '../../security/client-ip.js';
 import type { AuthorizationServer } from '../../security/oauth/authorization-server.js';
 import { ConsentTransactions } from '../../security/oauth/consent.js';
+import { WardenError } from '../../errors.js';
 import { OAuthError } from '../../security/oauth/grants.js';
 import type { SigningKeys } from '../../security/oauth/signing-keys.js';
 import type { UpstreamOidc } from '../../security/oauth/upstream-oidc.js';
 import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
+import type { RateLimitStore } from '../../store/types.js';
 import { afterCounting, countTowardBan } from '../hooks/auth.js';
 import { consentCsp, renderConsentError, renderConsentPage } from '../oauth-consent-page.js';
 
@@ -33,6 +37,10 @@ export interface OAuthServerRoutesOptions {
   readonly bans: BanList;
   /** Registrations per client address per hour (default 20). */
   readonly registrationsPerHour?: number;
+  /** Pending consents of key sign-in (shared by the replicas with Redis); default: this process. */
+  readonly consents?: ConsentTransactions;
+  /** Where registrations are counted (a one-hour window; shared by the replicas with Redis); default: this process. */
+  readonly registrations?: RateLimitStore;
   readonly now?: () => number;
 }
 
@@ -79,6 +87,19 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: OAu
   return reply.code(error.status).headers(headers).send(error.body());
 }
 
+/**
+ * A failure of the shared state (Redis down or slow: shared-state/fail-closed, or the registration
+ * limiter under `--redis-failure closed`) in OAuth's words; undefined for any other error. No grant
+ * is made then: the client is told to try again, not that its grant is bad.
+ */
+function sharedStateRefusal(error: unknown): OAuthError | undefined {
+  if (!(error instanceof WardenError) || error.code !== 'WARDEN_ERR_SHARED_STATE_UNAVAILABLE') return undefined;
+  return new OAuthError('temporarily_unavailable', 'The authorization server cannot reach its shared state; try again shortly', 'shared_state_unavailable');
+}
+
+/** Paths answered with an HTML page (a browser is there), not with JSON. */
+const PAGE_PATHS = new Set(['/oauth/authorize', '/oauth/callback']);
+
 function sendPage(reply: FastifyReply, status: number, html: string, csp = "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"): FastifyReply {
   return reply
     .code(status)
@@ -92,8 +113,11 @@ function sendPage(reply: FastifyReply, status: number, html: string, csp = "defa
 export async function registerOAuthServerRoutes(app: FastifyInstance, options: OAuthServerRoutesOptions): Promise<void> {
   const { server, signingKeys } = options;
   const now = options.now ?? Date.now;
-  const consents = new ConsentTransactions({ now });
-  const registrations = new MemoryRateLimitStore({ windowMs: 3_600_000, maxLimit: 1000, maxClients: 10_000, sweep: false, now });
+  const consents = options.consents ?? new ConsentTransactions({ now });
+  const registrations = options.registrations ?? new MemoryRateLimitStore({ windowMs: 3_600_000, maxLimit: 1000, maxClients: 10_000, sweep: false, now });
+  app.addHook('onClose', async () => {
+    await registrations.close();
+  });
   const perHour = options.registrationsPerHour ?? 20;
   const secureCookie = server.issuer.startsWith('https://');
   // __Host- binds the cookie to this origin (no Domain, Path=/, Secure): only possible over https.
@@ -105,6 +129,18 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
       done(null, parseForm(body as string));
+    });
+
+    // Redis failed under a route: 503 temporarily_unavailable (a page for the browser's routes, JSON for the others); anything else goes to the app's handler.
+    scope.setErrorHandler((error, request, reply) => {
+      const refusal = sharedStateRefusal(error);
+      if (refusal === undefined) throw error;
+      const route = request.routeOptions.url ?? '';
+      reply.header('retry-after', '1');
+      if (!PAGE_PATHS.has(route)) return sendOAuthError(request, reply, refusal, options.events);
+      request.failure = refusal.reason;
+      options.events.oauthRefused(request.ip, refusal.error, refusal.reason, route);
+      return sendPage(reply, 503, renderConsentError('The sign-in service is briefly unavailable; try again in a moment.'));
     });
 
     scope.get(AUTHORIZATION_SERVER_METADATA_PATH, async () => server.metadata(await options.scopes()));
@@ -149,16 +185,16 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         let started: { url: string; browser: string };
         try {
           started = await upstream.start(check.request);
-        } catch {
-          request.failure = 'upstream_discovery';
-          const error = new OAuthError('temporarily_unavailable', 'The identity provider cannot be reached', 'upstream_discovery');
+        } catch (failure) {
+          const error = sharedStateRefusal(failure) ?? new OAuthError('temporarily_unavailable', 'The identity provider cannot be reached', 'upstream_discovery');
+          request.failure = error.reason;
           options.events.oauthRefused(request.ip, error.error, error.reason, '/oauth/authorize');
           return reply.code(302).header('location', server.errorRedirect(check.request.redirectUri, error, check.request.state)).header('cache-control', 'no-store').send();
         }
         reply.header('set-cookie', `${browserCookie}=${started.browser}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600${secureCookie ? '; Secure' : ''}`);
         return reply.code(302).header('location', started.url).header('cache-control', 'no-store').send();
       }
-      const { id, nonce, csrf } = consents.open(check.request);
+      const { id, nonce, csrf } = await consents.open(check.request);
       const { client, redirectUri, scopes } = check.request;
       reply.header('set-cookie', `${csrfCookie}=${nonce}; Path=/; HttpOnly; SameSite=Strict; Max-Age=600${secureCookie ? '; Secure' : ''}`);
       return sendPage(reply, 200, renderConsentPage({ clientName: client.clientName, clientId: client.clientId, redirectUri, scopes, transaction: id, csrf }), consentCsp(redirectUri));
@@ -167,7 +203,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
     scope.post('/oauth/authorize', async (request, reply) => {
       const params = singleValued(request.body);
       const id = params?.['transaction'];
-      const pending = id === undefined ? undefined : consents.get(id);
+      const pending = id === undefined ? undefined : await consents.get(id);
       if (params === undefined || id === undefined || pending === undefined) {
         request.failure = 'consent_unknown';
         return sendPage(reply, 400, renderConsentError('This sign-in has expired or was already used; start again from your client.'));
@@ -212,7 +248,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       // The provider's redirect back (OIDC Core §3.1.2.5): state names the pending MCP authorization.
       scope.get('/oauth/callback', async (request, reply) => {
         const params = singleValued(request.query);
-        const pending = upstream.take(params?.['state'], cookie(request, browserCookie));
+        const pending = await upstream.take(params?.['state'], cookie(request, browserCookie));
         if (params === undefined || pending === undefined) {
           request.failure = 'upstream_state';
           options.events.oauthRefused(request.ip, 'invalid_request', 'upstream_state', '/oauth/callback');
@@ -233,7 +269,9 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
           options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId);
           return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
         } catch (error) {
-          if (error instanceof OAuthError) return back(error);
+          // The sign-in is spent: the client hears why and starts again (RFC 6749 §4.1.2.1 temporarily_unavailable when Redis failed).
+          const refusal = error instanceof OAuthError ? error : sharedStateRefusal(error);
+          if (refusal !== undefined) return back(refusal);
           throw error;
         }
       });

@@ -5,6 +5,10 @@
  * signed double submit: the browser holds a random nonce in a SameSite=Strict cookie, the form
  * holds HMAC(secret, transaction id, nonce); a post is accepted only with both, matching, so a
  * page on another site can neither read the form nor make the browser send the cookie.
+ *
+ * The pending consents live in a {@link ConsentStore} and the CSRF tag is made by a
+ * {@link CsrfSigner}: with Redis both are shared (store/redis/consents, and a tag from the shared
+ * secret), so the form post may land on another replica than the page (issue 14, Must 6).
  */
 
 import { createHmac, randomBytes } from 'node:crypto';
@@ -17,36 +21,86 @@ export interface PendingConsent {
   readonly expiresAt: number;
 }
 
+/** Where pending consents wait for the form post (shared by the replicas with Redis). */
+export interface ConsentStore {
+  put(pending: PendingConsent, now: number): Promise<void>;
+  /** The pending consent, still open; undefined when unknown or expired. */
+  get(id: string, now: number): Promise<PendingConsent | undefined>;
+  delete(id: string): Promise<void>;
+}
+
+/** Makes and checks the form's CSRF tag over `data`; the same on every replica that shares a store. */
+export interface CsrfSigner {
+  sign(data: string): string;
+  verify(data: string, tag: string): boolean;
+}
+
+/** A CSRF signer with a random key of this process (one replica). */
+export function localCsrfSigner(): CsrfSigner {
+  const secret = randomBytes(32);
+  const sign = (data: string): string => createHmac('sha256', secret).update(data).digest('base64url');
+  return { sign, verify: (data, tag) => sameBytes(Buffer.from(tag), Buffer.from(sign(data))) };
+}
+
+/** Pending consents in process memory, bounded: past `max` (default 10,000) the oldest goes. */
+export class MemoryConsentStore implements ConsentStore {
+  readonly #pending = new Map<string, PendingConsent>();
+  readonly #max: number;
+
+  constructor(options: { readonly max?: number } = {}) {
+    this.#max = options.max ?? 10_000;
+  }
+
+  async put(pending: PendingConsent, now: number): Promise<void> {
+    for (const [id, held] of this.#pending) if (!(now < held.expiresAt)) this.#pending.delete(id);
+    while (this.#pending.size >= this.#max) this.#pending.delete(this.#pending.keys().next().value as string);
+    this.#pending.set(pending.id, pending);
+  }
+
+  async get(id: string, now: number): Promise<PendingConsent | undefined> {
+    const pending = this.#pending.get(id);
+    return pending !== undefined && now < pending.expiresAt ? pending : undefined;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#pending.delete(id);
+  }
+}
+
 export interface ConsentOptions {
   /** How long the page may stay open, ms (default 10 minutes). */
   readonly ttlMs?: number;
-  /** Pending sign-ins held at most (default 10,000; past it the oldest goes). */
-  readonly max?: number;
+  /** Where consents wait (default: this process's memory). */
+  readonly store?: ConsentStore;
+  /** Who makes the CSRF tags (default: a key of this process). */
+  readonly csrf?: CsrfSigner;
+  /** Called when closing a consent failed in the store (it then expires by itself). */
+  readonly onError?: (error: unknown) => void;
   readonly now?: () => number;
 }
 
 /** Pending consents and their CSRF tokens. */
 export class ConsentTransactions {
-  readonly #pending = new Map<string, PendingConsent>();
-  readonly #secret = randomBytes(32);
+  readonly #store: ConsentStore;
+  readonly #csrf: CsrfSigner;
   readonly #ttlMs: number;
-  readonly #max: number;
+  readonly #onError: (error: unknown) => void;
   readonly #now: () => number;
 
   constructor(options: ConsentOptions = {}) {
     this.#ttlMs = options.ttlMs ?? 600_000;
-    this.#max = options.max ?? 10_000;
+    this.#store = options.store ?? new MemoryConsentStore();
+    this.#csrf = options.csrf ?? localCsrfSigner();
+    this.#onError = options.onError ?? (() => undefined);
     this.#now = options.now ?? Date.now;
   }
 
   /** Holds a checked request for the page; returns its id, the cookie nonce and the form's CSRF token. */
-  open(request: AuthorizationRequest): { readonly id: string; readonly nonce: string; readonly csrf: string } {
+  async open(request: AuthorizationRequest): Promise<{ readonly id: string; readonly nonce: string; readonly csrf: string }> {
     const now = this.#now();
-    for (const [id, pending] of this.#pending) if (!(now < pending.expiresAt)) this.#pending.delete(id);
-    while (this.#pending.size >= this.#max) this.#pending.delete(this.#pending.keys().next().value as string);
     const id = randomBytes(24).toString('base64url');
     const nonce = randomBytes(24).toString('base64url');
-    this.#pending.set(id, { id, request, expiresAt: now + this.#ttlMs });
+    await this.#store.put({ id, request, expiresAt: now + this.#ttlMs }, now);
     return { id, nonce, csrf: this.#sign(id, nonce) };
   }
 
@@ -57,22 +111,21 @@ export class ConsentTransactions {
 
   /** True when the post's token was made for this transaction and the cookie's nonce. */
   csrfValid(id: string, nonce: string | undefined, csrf: string | undefined): boolean {
-    if (nonce === undefined || csrf === undefined || nonce.length > 100 || csrf.length > 100) return false;
-    return sameBytes(Buffer.from(csrf), Buffer.from(this.#sign(id, nonce)));
+    if (nonce === undefined || csrf === undefined || nonce.length > 100 || csrf.length > 200) return false;
+    return this.#csrf.verify(`${id}.${nonce}`, csrf);
   }
 
   /** The pending consent, still open; undefined when unknown or expired. */
-  get(id: string): PendingConsent | undefined {
-    const pending = this.#pending.get(id);
-    return pending !== undefined && this.#now() < pending.expiresAt ? pending : undefined;
+  get(id: string): Promise<PendingConsent | undefined> {
+    return this.#store.get(id, this.#now());
   }
 
-  /** Ends a consent (approved or denied): its id cannot be posted again. */
+  /** Ends a consent (approved or denied): its id cannot be posted again. A store failure leaves it to expire. */
   close(id: string): void {
-    this.#pending.delete(id);
+    this.#store.delete(id).catch(this.#onError);
   }
 
   #sign(id: string, nonce: string): string {
-    return createHmac('sha256', this.#secret).update(`${id}.${nonce}`).digest('base64url');
+    return this.#csrf.sign(`${id}.${nonce}`);
   }
 }

@@ -169,21 +169,43 @@ export class SigningKeys {
   };
 
   #lastReload = Number.NEGATIVE_INFINITY;
+  #reloading: Promise<void> | undefined;
 
-  /** Reloads the stored keys when `kid` is not ours and the last reload is 5 s old; true when `kid` is known then. */
+  /**
+   * Reloads the stored keys when `kid` is not ours and the last reload is 5 s old; true when `kid`
+   * is known then. Requests arriving together with the new kid share one reload (each would
+   * otherwise find the 5 s throttle taken by the first and be refused).
+   */
   async #reloadFor(kid: string | undefined): Promise<boolean> {
-    const now = this.#now();
-    if (kid === undefined || this.#keys.some((key) => key.stored.kid === kid) || now - this.#lastReload < RELOAD_INTERVAL_MS) return false;
-    this.#lastReload = now;
+    if (kid === undefined) return false;
+    if (this.#reloading === undefined) {
+      // Adopted since this request's lookup failed: the lookup is retried.
+      if (this.#knows(kid)) return true;
+      const now = this.#now();
+      if (now - this.#lastReload < RELOAD_INTERVAL_MS) return false;
+      this.#lastReload = now;
+      this.#reloading = this.#reload().finally(() => {
+        this.#reloading = undefined;
+      });
+    }
+    await this.#reloading;
+    return this.#knows(kid);
+  }
+
+  #knows(kid: string): boolean {
+    return this.#keys.some((key) => key.stored.kid === kid);
+  }
+
+  /** Adopts the stored keys when they differ from ours; a store that fails changes nothing. */
+  async #reload(): Promise<void> {
     let stored: readonly StoredSigningKey[];
     try {
       stored = await this.#options.store.load();
     } catch {
-      return false;
+      return;
     }
-    if (!stored.some((key) => key.kid === kid)) return false;
-    await this.#adopt(stored);
-    return true;
+    const ids = (keys: readonly { readonly kid: string }[]): string => keys.map((key) => key.kid).join(' ');
+    if (ids(stored) !== ids(this.#keys.map((key) => key.stored))) await this.#adopt(stored);
   }
 
   /** Takes the stored keys as they are (loaded, or another replica's that won a race). */
@@ -205,24 +227,31 @@ export class SigningKeys {
     const current = this.#keys[0];
     const rotateAfter = this.#options.rotateAfterMs ?? 30 * DAY_MS;
     if (current !== undefined && now - current.stored.createdAt < rotateAfter) return false;
-    // Another replica (sharing the store) may have rotated already: its key is used, not replaced.
-    const stored = await this.#options.store.load();
-    const newest = stored[0];
-    if (newest !== undefined && newest.kid !== current?.stored.kid && now - newest.createdAt < rotateAfter) {
-      await this.#adopt(stored);
-      return false;
-    }
-    if (this.#rotating !== undefined) {
-      await this.#rotating;
-      return false;
-    }
-    this.#rotating = this.rotate();
     try {
-      await this.#rotating;
-    } finally {
-      this.#rotating = undefined;
+      // Another replica (sharing the store) may have rotated already: its key is used, not replaced.
+      const stored = await this.#options.store.load();
+      const newest = stored[0];
+      if (newest !== undefined && newest.kid !== current?.stored.kid && now - newest.createdAt < rotateAfter) {
+        await this.#adopt(stored);
+        return false;
+      }
+      if (this.#rotating !== undefined) {
+        await this.#rotating;
+        return false;
+      }
+      this.#rotating = this.rotate();
+      try {
+        await this.#rotating;
+      } finally {
+        this.#rotating = undefined;
+      }
+      return true;
+    } catch (error) {
+      // The store failed (Redis down): a rotation is not urgent, the current key is still valid and
+      // published, so it keeps signing and the next token tries again. With no key at all, it fails.
+      if (current === undefined) throw error;
+      return false;
     }
-    return true;
   }
 
   #rotating: Promise<void> | undefined;

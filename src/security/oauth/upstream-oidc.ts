@@ -9,6 +9,9 @@
  * JWKS, iss, aud, exp, nonce). The identity (subject, email domain, groups claim) is mapped to
  * scopes by configured rules; no matching rule means access_denied.
  *
+ * Pending sign-ins (state, nonce, PKCE verifier, browser binding) wait in a
+ * {@link PendingSignInStore}, in Redis when replicas share state, so the callback may land on any replica.
+ *
  * Hand-written rather than openid-client: the relying-party part needed is one redirect and one
  * code exchange, and jose (already a dependency) does the security-critical token validation.
  */
@@ -17,6 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthorizationRequest } from './authorization-server.js';
 import { OAuthError } from './grants.js';
+import type { PendingSignIn, PendingSignInStore } from './pending-sign-ins.js';
 
 /** One mapping rule: every given condition must hold; the rule then grants its scopes. */
 export interface ScopeRule {
@@ -39,8 +43,9 @@ export interface UpstreamOidcOptions {
   /** The ID token claim listing groups (default `groups`). */
   readonly groupsClaim: string;
   readonly now?: () => number;
-  /** Pending sign-ins held at most (default 10,000) and how long each may take, ms (default 10 min). */
-  readonly max?: number;
+  /** Where sign-ins wait for the callback (shared by the replicas with Redis). */
+  readonly pending: PendingSignInStore;
+  /** How long a sign-in may take, ms (default 10 min). */
   readonly ttlMs?: number;
 }
 
@@ -48,15 +53,6 @@ interface Discovery {
   readonly authorizationEndpoint: string;
   readonly tokenEndpoint: string;
   readonly jwks: ReturnType<typeof createRemoteJWKSet>;
-}
-
-interface PendingUpstream {
-  readonly request: AuthorizationRequest;
-  readonly nonce: string;
-  readonly verifier: string;
-  /** Digest of the browser binding held in the cookie. */
-  readonly browser: string;
-  readonly expiresAt: number;
 }
 
 /** The identity the provider vouched for, and the scopes the rules give it. */
@@ -122,7 +118,6 @@ export function scopesForIdentity(rules: readonly ScopeRule[], claims: JWTPayloa
 /** The relying-party half: builds the redirect to the provider and checks what comes back. */
 export class UpstreamOidc {
   readonly #options: UpstreamOidcOptions;
-  readonly #pending = new Map<string, PendingUpstream>();
   readonly #now: () => number;
   #discovery: Promise<Discovery> | undefined;
 
@@ -159,13 +154,11 @@ export class UpstreamOidc {
   async start(request: AuthorizationRequest): Promise<{ readonly url: string; readonly browser: string }> {
     const { authorizationEndpoint } = await this.#discover();
     const now = this.#now();
-    for (const [key, pending] of this.#pending) if (!(now < pending.expiresAt)) this.#pending.delete(key);
-    while (this.#pending.size >= (this.#options.max ?? 10_000)) this.#pending.delete(this.#pending.keys().next().value as string);
     const state = randomBytes(24).toString('base64url');
     const nonce = randomBytes(24).toString('base64url');
     const verifier = randomBytes(32).toString('base64url');
     const browser = randomBytes(24).toString('base64url');
-    this.#pending.set(state, { request, nonce, verifier, browser: digest(browser), expiresAt: now + (this.#options.ttlMs ?? 600_000) });
+    await this.#options.pending.put(digest(state), { request, nonce, verifier, browser: digest(browser), expiresAt: now + (this.#options.ttlMs ?? 600_000) }, now);
     const url = new URL(authorizationEndpoint);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.#options.clientId);
@@ -179,17 +172,13 @@ export class UpstreamOidc {
   }
 
   /**
-   * Takes the pending sign-in a callback's `state` names (single use), if this browser started
-   * it; undefined otherwise.
+   * Takes the pending sign-in a callback's `state` names (single use, on whichever replica
+   * started it), if this browser started it; undefined otherwise.
    */
-  take(state: string | undefined, browser: string | undefined): PendingUpstream | undefined {
-    if (state === undefined || state.length > 100) return undefined;
-    const pending = this.#pending.get(state);
-    if (pending === undefined || !(this.#now() < pending.expiresAt)) return undefined;
+  async take(state: string | undefined, browser: string | undefined): Promise<PendingSignIn | undefined> {
     // A callback from another browser (login CSRF, a leaked URL) neither completes nor spends it.
-    if (browser === undefined || browser.length > 100 || digest(browser) !== pending.browser) return undefined;
-    this.#pending.delete(state);
-    return pending;
+    if (state === undefined || state.length > 100 || browser === undefined || browser.length > 100) return undefined;
+    return this.#options.pending.take(digest(state), digest(browser), this.#now());
   }
 
   /**
@@ -197,7 +186,7 @@ export class UpstreamOidc {
    * ID token (OIDC Core §3.1.3.7); returns the identity and its scopes. Throws {@link OAuthError}
    * (access_denied) when the token is refused or no rule matches; the reason says which.
    */
-  async finish(pending: PendingUpstream, code: string): Promise<UpstreamIdentity> {
+  async finish(pending: PendingSignIn, code: string): Promise<UpstreamIdentity> {
     const { tokenEndpoint, jwks } = await this.#discover();
     const credentials = Buffer.from(`${encodeURIComponent(this.#options.clientId)}:${encodeURIComponent(this.#options.clientSecret)}`).toString('base64');
     let body: Record<string, unknown>;

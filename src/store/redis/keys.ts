@@ -37,6 +37,10 @@ export interface RedisKeys {
   oauthRefresh(digest: string): string;
   /** The sealed signing keys and the current key's id (see store/redis/signing-key-store). */
   readonly oauthSigningKeys: string;
+  /** A pending upstream OpenID Connect sign-in, by the digest of its state (see store/redis/pending-sign-ins). */
+  oauthSignIn(stateDigest: string): string;
+  /** A pending consent of key sign-in, by its transaction id (see store/redis/consents). */
+  oauthConsent(id: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -62,5 +66,7 @@ export function redisKeys(prefix: string): RedisKeys {
     oauthRevoked: (familyId) => `${prefix}oauth:revoked:${familyId}`,
     oauthRefresh: (digest) => `${prefix}oauth:rt:${digest}`,
     oauthSigningKeys: `${prefix}oauth:signing-keys`,
+    oauthSignIn: (stateDigest) => `${prefix}oauth:signin:${stateDigest}`,
+    oauthConsent: (id) => `${prefix}oauth:consent:${id}`,
   };
 }

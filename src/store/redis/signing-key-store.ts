@@ -9,6 +9,7 @@
  * One hash holds `cur` (the current key's id, public: a JWK thumbprint) and `keys` (the sealed
  * list). A change is a compare-and-set on `cur` in one Lua script: two replicas starting (or
  * rotating) together both propose a key, one wins, the other adopts it (security/oauth/signing-keys).
+ * Keys found sealed under the previous shared secret are sealed again under the current one.
  * No library: node:crypto's AES-GCM and HKDF are all it takes.
  */
 
@@ -84,7 +85,16 @@ export class RedisSigningKeyStore implements SigningKeyStore {
 
   async load(): Promise<readonly StoredSigningKey[]> {
     await this.#ready();
-    return this.#open(await this.#retrying(() => this.#client.hget(this.#key, 'keys')));
+    const [cur, sealed] = await this.#retrying(() => this.#client.hmget(this.#key, 'cur', 'keys'));
+    const keys = this.#open(sealed);
+    // Sealed under the previous shared secret (a rotation of it is under way): sealed again under
+    // the current one, so that dropping the previous secret (its step 3) does not lock every
+    // replica that starts afterwards out of the keys. A compare-and-set: a concurrent change wins.
+    if (sealed !== null && sealed !== undefined && keys.length > 0 && sealed.slice(0, sealed.indexOf('.')) !== this.#secret.keyId) {
+      const resealed = this.#seal(keys);
+      await this.#retrying(() => this.#client.eval(REPLACE, 1, this.#key, cur ?? '', cur ?? '', resealed));
+    }
+    return keys;
   }
 
   async save(keys: readonly StoredSigningKey[]): Promise<void> {
@@ -101,19 +111,26 @@ export class RedisSigningKeyStore implements SigningKeyStore {
     return replaced === 1 ? keys : this.#open(stored);
   }
 
+  /** Whether a call has succeeded yet: after that, calls are on the request path and never retried. */
+  #started = false;
+
   /**
-   * Runs a call again after a timeout or a dropped connection, for up to `readyTimeoutMs`: key
-   * loads and rotations are rare and off the request path, and the per-call timeout (`--redis-timeout`,
-   * 50 ms by default) is sized for the request path; a busy Redis or host must not fail a start.
+   * At start (until a first call succeeds), runs a call again after a timeout or a dropped
+   * connection, for up to `readyTimeoutMs`: the per-call timeout (`--redis-timeout`, 50 ms by
+   * default) is sized for the request path, and a busy Redis or host must not fail a replica's
+   * start. Later calls (a reload for an unknown kid, a rotation during a token request) fail at
+   * once, and the caller keeps the keys it has.
    */
   async #retrying<T>(call: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#readyTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await call();
+        const result = await call();
+        this.#started = true;
+        return result;
       } catch (error) {
         const transient = error instanceof Error && /timed out|Connection is closed|Stream isn't writeable|ECONNRE/i.test(error.message);
-        if (!transient || Date.now() >= deadline) throw error;
+        if (this.#started || !transient || Date.now() >= deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
         if (this.#client.status !== 'ready') await this.#ready();
       }
