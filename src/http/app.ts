@@ -66,6 +66,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOAuthMetadata, type ProtectedResourceMetadata } from './routes/oauth-metadata.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { registerOAuthServerRoutes } from './routes/oauth-server.js';
+import { registerSignInCodeRoute } from './routes/oauth-codes.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
 import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import { replyError, toWardenError } from './error-reply.js';
@@ -311,6 +312,8 @@ async function registerRoutes(app: FastifyInstance, deps: AppDependencies): Prom
   const metadata = deps.oauthMetadata;
   if (own !== undefined && metadata !== undefined) {
     await registerOAuthServerRoutes(app, { ...own, scopes: async () => [...(await metadata()).scopes_supported], events, bans: deps.bans });
+    // One-time sign-in codes stand in for a key on the consent page: key sign-in mode only.
+    if (config.authorizationServer?.upstream === undefined) registerSignInCodeRoute(app, { server: own.server, operatorGuards, events });
   }
 }
 

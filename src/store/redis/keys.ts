@@ -37,6 +37,8 @@ export interface RedisKeys {
   oauthRefresh(digest: string): string;
   /** The sealed signing keys and the current key's id (see store/redis/signing-key-store). */
   readonly oauthSigningKeys: string;
+  /** A one-time sign-in code an operator made, by digest (see store/redis/oauth-store). */
+  oauthSignInCode(digest: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -62,5 +64,6 @@ export function redisKeys(prefix: string): RedisKeys {
     oauthRevoked: (familyId) => `${prefix}oauth:revoked:${familyId}`,
     oauthRefresh: (digest) => `${prefix}oauth:rt:${digest}`,
     oauthSigningKeys: `${prefix}oauth:signing-keys`,
+    oauthSignInCode: (digest) => `${prefix}oauth:otc:${digest}`,
   };
 }
