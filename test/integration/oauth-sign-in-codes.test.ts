@@ -185,7 +185,8 @@ describe('one-time sign-in codes: refusals on the consent page', () => {
     const clock = manualClock();
     const path = tempKeysPath();
     const user = addKey(path, { name: 'user' });
-    const warden = await useOAuthWarden({ clock: clock.now, options: { keysFile: path } });
+    const auditLog = auditPath();
+    const warden = await useOAuthWarden({ clock: clock.now, options: { keysFile: path, auditLog } });
     const late = await codeFor(warden.issuer, warden.key, user.record.id, 60);
     const inTime = await codeFor(warden.issuer, warden.key, user.record.id, 60);
     clock.advance(59_999);
@@ -194,10 +195,13 @@ describe('one-time sign-in codes: refusals on the consent page', () => {
     expectCodeRefused((await consent(warden.issuer, { sign_in_code: late })).answer);
     expect(warden.logs().some((line) => line['failure'] === 'sign_in_code_expired')).toBe(true);
     expect(await stillServing(warden)).toBe(true);
+    await warden.stop();
+    expect(readFileSync(auditLog, 'utf8')).toContain(`"event":"auth_failure","ip":"127.0.0.1","reason":"sign_in_code_expired","route":"/oauth/authorize","method":"one_time_code","key":"${user.record.id}"`);
   });
 
   it('a wrong code is a failed sign-in: refused, counted toward the ban like a wrong key', async () => {
-    const warden = await useOAuthWarden({ options: { banThreshold: 3 } });
+    const auditLog = auditPath();
+    const warden = await useOAuthWarden({ options: { banThreshold: 3, auditLog } });
     const wrong = await consent(warden.issuer, { sign_in_code: 'ABCDE-FGHJK-MNPQR-STVWX' });
     expectCodeRefused(wrong.answer);
     expect(warden.logs().some((line) => line['failure'] === 'sign_in_code_unknown')).toBe(true);
@@ -210,6 +214,12 @@ describe('one-time sign-in codes: refusals on the consent page', () => {
     const banned = await send(`${warden.issuer}/api/tools`, { headers: { authorization: `Bearer ${warden.key}` } });
     expect(banned.status).toBe(403);
     expect(banned.json()).toMatchObject({ error: 'ip_banned' });
+    await warden.stop();
+    const audit = readFileSync(auditLog, 'utf8');
+    // A wrong code names no key; the typed text is not recorded.
+    expect(audit).toContain('"event":"auth_failure","ip":"127.0.0.1","reason":"sign_in_code_unknown","route":"/oauth/authorize","method":"one_time_code","prev"');
+    expect(audit).toContain('"event":"ip_banned"');
+    expect(audit).not.toContain('ABCDE');
   });
 
   it('revoking the key ends the code and the tokens made with it', async () => {
