@@ -15,6 +15,7 @@ import { registerDeploy } from './deploy.js';
 import { registerGateway } from './gateway.js';
 import { registerKeygen } from './keygen.js';
 import { registerKeys } from './keys.js';
+import { registerOAuth } from './oauth.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerServe, serveOptionsHelp } from './serve.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDeploy(program);
   registerCheck(program);
   registerGateway(program);
+  registerOAuth(program);
   return program;
 }
 

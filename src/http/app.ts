@@ -4,7 +4,8 @@
  * body parser, the global hooks in the order a request meets them, error handlers, then routes.
  *
  *   onRequest (global): security headers → readiness (503 on /mcp and /api/* until ready)
- *                       → IP rules and bans → rate limit → Host/Origin guard → CORS (preflight)
+ *                       → IP rules and bans → rate limit → Host/Origin guard → CORS (preflight;
+ *                       http/hooks/cors-policy: listed origins, any origin on the public OAuth endpoints)
  *   onRequest (route):  authentication (API key or JWT) → per-credential IP and rate limits,
  *                       on /mcp, /api/* and /metrics → operator role, on /api/status and /metrics
  *   preHandler (route): per-tool rate limits on /mcp, from the parsed body (--tool-rate-limit)
@@ -51,6 +52,7 @@ import { createOperatorGuard } from './hooks/operator.js';
 import { createPrincipalLimits } from './hooks/principal-limits.js';
 import { createToolLimits } from './hooks/tool-limits.js';
 import { createHostOriginGuard, MAX_HEADER_COUNT } from './hooks/host-origin.js';
+import { createCorsPolicy, publicOAuthPaths } from './hooks/cors-policy.js';
 import { createRateLimitHook } from './hooks/rate-limit.js';
 import { createRequestLog, logRefusal, type RefusedRequestLog } from './hooks/request-log.js';
 import { baseSecurityHeaders, createSecurityHeaders } from './hooks/security-headers.js';
@@ -66,6 +68,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOAuthMetadata, type ProtectedResourceMetadata } from './routes/oauth-metadata.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { registerOAuthServerRoutes } from './routes/oauth-server.js';
+import { registerSignInCodeRoute } from './routes/oauth-codes.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
 import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import { replyError, toWardenError } from './error-reply.js';
@@ -242,6 +245,7 @@ function acceptJsonOnly(app: FastifyInstance, bodyLimit: number): void {
 /** The global hooks in the order a request meets them (the module header lists them). */
 async function addGlobalHooks(app: FastifyInstance, deps: AppDependencies, guards: GlobalGuards | undefined): Promise<void> {
   const { config } = deps;
+  const isPublicOAuth = publicOAuthPaths({ protectedResource: deps.oauthMetadata !== undefined, authorizationServer: deps.authorizationServer !== undefined && deps.oauthMetadata !== undefined });
   app.addHook('onRequest', createSecurityHeaders({ hsts: hsts(config) }));
   if (deps.readiness !== undefined) app.addHook('onRequest', createReadinessGate(deps.readiness.ready));
   if (guards !== undefined) {
@@ -254,18 +258,13 @@ async function addGlobalHooks(app: FastifyInstance, deps: AppDependencies, guard
         allowedHosts: config.allowedHosts,
         allowedOrigins: config.corsOrigins,
         publicUrl: config.publicUrl,
+        anyOrigin: isPublicOAuth,
         events: deps.events,
       }),
     );
   }
-  await app.register(cors, {
-    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'],
-    exposedHeaders: ['Mcp-Session-Id', 'WWW-Authenticate', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
-    maxAge: 600,
-    strictPreflight: true,
-  });
+  // Listed origins on /mcp and /api/*; any origin, without credentials, on the public OAuth endpoints.
+  await app.register(cors, { delegator: createCorsPolicy({ corsOrigins: config.corsOrigins, isPublicOAuth }) });
   if (guards !== undefined) app.addHook('onResponse', guards.logRequest);
 }
 
@@ -311,6 +310,8 @@ async function registerRoutes(app: FastifyInstance, deps: AppDependencies): Prom
   const metadata = deps.oauthMetadata;
   if (own !== undefined && metadata !== undefined) {
     await registerOAuthServerRoutes(app, { ...own, scopes: async () => [...(await metadata()).scopes_supported], events, bans: deps.bans });
+    // One-time sign-in codes stand in for a key on the consent page: key sign-in mode only.
+    if (config.authorizationServer?.upstream === undefined) registerSignInCodeRoute(app, { server: own.server, operatorGuards, events });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * @module http/oauth-consent-page
  * The key sign-in page of mcp-warden's authorization server: which client asks, where it will
- * send the user back (the redirect host), which scopes it asks for, and a field for the API key.
+ * send the user back (the redirect host), which scopes it asks for, and a field for the API key
+ * or, instead, a one-time sign-in code an operator made for a key (`mcp-warden oauth code`).
  * Server-rendered with every value escaped; no script and no inline style, so the CSP can be
  * `default-src 'none'`; `form-action` names only this server and the client's redirect origin
  * (browsers apply it to the redirect that follows the post).
@@ -61,6 +62,8 @@ ${input.notice === undefined ? '' : `<p role="alert"><strong>${escapeHtml(input.
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrf)}">
 <p><label for="api_key">API key</label><br>
 <input id="api_key" name="api_key" type="password" autocomplete="off" spellcheck="false" size="40"></p>
+<p><label for="sign_in_code">Or a one-time code from your operator</label><br>
+<input id="sign_in_code" name="sign_in_code" type="text" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="64" size="30" placeholder="XXXXX-XXXXX-XXXXX-XXXXX"></p>
 <p><button type="submit" name="action" value="approve">Approve</button>
 <button type="submit" name="action" value="deny">Deny</button></p>
 </form>

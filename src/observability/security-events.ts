@@ -28,6 +28,9 @@ import { redactText, redactValue } from '../gateway/secrets.js';
 const RECENT_LIMIT = 100;
 
 /** Why a request was refused with 403 before authentication or by a per-key rule. */
+/** How a user signed in at mcp-warden's own authorization server. */
+export type SignInMethod = 'api_key' | 'one_time_code' | 'oidc';
+
 export type DenialReason = 'ip_rule' | 'banned' | 'host' | 'origin' | 'key_ip' | 'header_mismatch';
 
 /** One entry of the recent-events list shown to operators (no secrets, bounded strings). */
@@ -155,10 +158,33 @@ export class SecurityEvents implements McpEventSink {
     if (this.#first('auth_failure', reason, ip, undefined)) this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route });
   }
 
-  /** Key sign-in at mcp-warden's own authorization server: which key let which client in (main trail, like auth_success). */
-  oauthSignIn(ip: string, keyId: string, clientId: string): void {
-    this.#remember({ type: 'oauth_sign_in', ip, principal: keyId });
-    this.#audit?.record({ event: 'oauth_sign_in', ip, principal: keyId, client: clientId.slice(0, 64) });
+  /**
+   * A sign-in at mcp-warden's own authorization server: which key (or `oidc:` identity) let which
+   * client in, and how (`api_key`, `one_time_code`, `oidc`); main trail, like auth_success.
+   */
+  oauthSignIn(ip: string, keyId: string, clientId: string, method: SignInMethod): void {
+    this.#remember({ type: 'oauth_sign_in', ip, principal: keyId, reason: method });
+    this.#audit?.record({ event: 'oauth_sign_in', ip, principal: keyId, client: clientId.slice(0, 64), method });
+  }
+
+  /**
+   * An operator made a one-time sign-in code for a key (`mcp-warden oauth code`): who, for which
+   * key, until when. Never the code. Main trail: it is an operator action.
+   */
+  oauthCodeIssued(ip: string, operator: Principal, keyId: string, expiresAt: number): void {
+    this.#remember({ type: 'oauth_code_issued', ip, principal: operator.id });
+    this.#audit?.record({ event: 'oauth_code_issued', ip, principal: operator.id, key: keyId, expires: new Date(expiresAt).toISOString() });
+  }
+
+  /**
+   * A one-time sign-in code refused on the consent page: an authentication failure (brute-force
+   * guard, counters) whose audit record names the key the code was for, when it was a real code.
+   */
+  signInCodeRefused(ip: string, reason: string, keyId: string | undefined): void {
+    this.#stats.authFailure();
+    this.#metrics?.authFailure(reason);
+    this.#remember({ type: 'auth_failure', ip, reason, principal: keyId });
+    if (this.#first('auth_failure', reason, ip, keyId)) this.#refusalAudit?.record({ event: 'auth_failure', ip, reason, route: '/oauth/authorize', method: 'one_time_code', key: keyId });
   }
 
   /**

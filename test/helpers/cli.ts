@@ -25,6 +25,25 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Runs a command to completion without blocking this process: for commands that talk to a
+ * server the test itself runs (spawnSync would stall that server's event loop).
+ */
+export function runCliAsync(args: string[], options: { env?: Record<string, string> } = {}): Promise<CommandResult> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(options.env ?? {}) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 export interface ServedCli {
   readonly child: ChildProcessWithoutNullStreams;
   /** Base URL from the "mcp-warden listening" log line. */

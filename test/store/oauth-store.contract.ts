@@ -74,6 +74,31 @@ export function oauthStoreContract(name: string, create: OAuthStoreFactory): voi
       expect((await store.useRefresh('r4', T0 + 100)).kind).toBe('unknown');
     });
 
+    it('one-time sign-in codes: fresh once, then spent until their expiry, then unknown; an expired code is told expired once', async () => {
+      const store = await create();
+      const code = { keyId: 'key_0123456789ab', issuedBy: 'key_operator0001', expiresAt: T0 + 900_000 };
+      await store.putSignInCode('s1', code);
+      expect(await store.takeSignInCode('s1', T0)).toEqual({ kind: 'fresh', code });
+      expect(await store.takeSignInCode('s1', T0 + 1)).toEqual({ kind: 'spent', code });
+      expect(await store.takeSignInCode('s1', T0 + 899_999)).toEqual({ kind: 'spent', code });
+      expect(await store.takeSignInCode('s1', T0 + 900_000)).toEqual({ kind: 'unknown' });
+      await store.putSignInCode('s2', code);
+      expect(await store.takeSignInCode('s2', T0 + 899_999)).toEqual({ kind: 'fresh', code });
+      await store.putSignInCode('s3', code);
+      expect(await store.takeSignInCode('s3', T0 + 900_000)).toEqual({ kind: 'expired', code });
+      expect(await store.takeSignInCode('s3', T0 + 900_000)).toEqual({ kind: 'unknown' });
+      expect(await store.takeSignInCode('nope', T0)).toEqual({ kind: 'unknown' });
+      // A sign-in code is not an authorization code, nor the other way round.
+      expect(await store.takeCode('s2', T0)).toEqual({ kind: 'unknown' });
+    });
+
+    it('two concurrent takes of one sign-in code: exactly one is fresh', async () => {
+      const store = await create();
+      await store.putSignInCode('s4', { keyId: 'k1', issuedBy: 'op', expiresAt: T0 + 60_000 });
+      const kinds = (await Promise.all([store.takeSignInCode('s4', T0), store.takeSignInCode('s4', T0), store.takeSignInCode('s4', T0)])).map((take) => take.kind).sort();
+      expect(kinds).toEqual(['fresh', 'spent', 'spent']);
+    });
+
     it('two concurrent uses of one refresh token: exactly one is fresh', async () => {
       const store = await create();
       await store.putFamily(family('f4'));

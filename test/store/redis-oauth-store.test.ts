@@ -67,6 +67,30 @@ describe('RedisOAuthStore: records a Redis writer did not seal do not exist', ()
     expect(await b.isFamilyRevoked('f1')).toBe(true);
   });
 
+  it('a forged or moved one-time sign-in code is unknown; a second replica cannot take a spent one', async () => {
+    const rejected: string[] = [];
+    const prefix = `otc${++run}:`;
+    const keys = redisKeys(prefix);
+    const a = store(prefix, (kind) => rejected.push(kind));
+    const forged = { keyId: 'key_admin', issuedBy: 'me', expiresAt: T0 + 60_000 };
+    await redis.client.hset(keys.oauthSignInCode('f'), { rec: `x.y ${JSON.stringify(forged)}`, exp: String(T0 + 60_000), spent: '0' });
+    expect(await a.takeSignInCode('f', T0)).toEqual({ kind: 'unknown' });
+    expect(rejected).toEqual(['oauth']);
+    await a.putSignInCode('s1', { keyId: 'k1', issuedBy: 'op', expiresAt: T0 + 60_000 });
+    await redis.client.hset(keys.oauthSignInCode('s2'), await redis.client.hgetall(keys.oauthSignInCode('s1')));
+    expect(await a.takeSignInCode('s2', T0)).toEqual({ kind: 'unknown' });
+    // Its plain expiry moved forward: the sealed one still decides.
+    await redis.client.hset(keys.oauthSignInCode('s1'), 'exp', String(T0 + 999_000));
+    expect((await a.takeSignInCode('s1', T0 + 60_000)).kind).toBe('expired');
+    await a.putSignInCode('s3', { keyId: 'k1', issuedBy: 'op', expiresAt: T0 + 60_000 });
+    const b = new RedisOAuthStore({ client: redis.connect(), keys, seal: testSeal(), now: () => T0 });
+    expect((await a.takeSignInCode('s3', T0)).kind).toBe('fresh');
+    expect((await b.takeSignInCode('s3', T0)).kind).toBe('spent');
+    const ttl = await redis.client.pttl(keys.oauthSignInCode('s3'));
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(ttl).toBeLessThanOrEqual(120_000);
+  });
+
   it('records carry a TTL from their expiry (collected by Redis, not kept forever)', async () => {
     const prefix = `ttl${++run}:`;
     const keys = redisKeys(prefix);

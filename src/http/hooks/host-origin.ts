@@ -2,7 +2,8 @@
  * @module http/hooks/host-origin
  * DNS-rebinding protection on every route: a `Host` that this server does not answer to, or
  * an `Origin` that is neither allowed nor our own, gets 403 (MCP Streamable HTTP §security
- * warning: servers MUST validate the Origin header).
+ * warning: servers MUST validate the Origin header). The public OAuth endpoints accept any
+ * `Origin` (they hold no credential; http/hooks/cors-policy), never any `Host`.
  *
  * What the check reads must be what the client sent, so before it:
  * - a request whose header count reaches Node's cap gets 431: beyond the cap Node drops
@@ -30,6 +31,11 @@ export interface HostOriginOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly publicUrl: string | undefined;
+  /**
+   * Requests any origin may make (the public, credential-free OAuth endpoints, see
+   * http/hooks/cors-policy): their `Origin` is not checked; their `Host` still is.
+   */
+  readonly anyOrigin?: (request: FastifyRequest) => boolean;
   readonly events: SecurityEvents;
 }
 
@@ -92,7 +98,7 @@ export function createHostOriginGuard(options: HostOriginOptions): onRequestHook
       replyError(request, reply, 'WARDEN_ERR_HOST_FORBIDDEN', 'host');
       return;
     }
-    if (!originAllowed(request.headers.origin, host)) {
+    if (!originAllowed(request.headers.origin, host) && options.anyOrigin?.(request) !== true) {
       options.events.denied(request.ip, 'origin');
       replyError(request, reply, 'WARDEN_ERR_ORIGIN_FORBIDDEN', 'origin');
       return;

@@ -221,26 +221,50 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
       }
       const apiKey = params['api_key'] ?? '';
+      const typedCode = params['sign_in_code'] ?? '';
+      const again = (status: number, notice: string): FastifyReply =>
+        sendPage(
+          reply,
+          status,
+          renderConsentPage({
+            clientName: authorization.client.clientName,
+            clientId: authorization.client.clientId,
+            redirectUri: authorization.redirectUri,
+            scopes: authorization.scopes,
+            transaction: id,
+            csrf: consents.csrfFor(id, nonce as string),
+            notice,
+          }),
+          consentCsp(authorization.redirectUri),
+        );
+      // A wrong key or code counts toward the brute-force ban, like a wrong Bearer key.
+      const refused = (notice: string): Promise<FastifyReply> =>
+        new Promise<FastifyReply>((resolve) => {
+          afterCounting(countTowardBan(options.bans, options.events, request.ip), () => resolve(again(401, notice)));
+        });
+      if (apiKey !== '' && typedCode !== '') {
+        request.failure = 'consent_key_and_code';
+        return again(400, 'Enter an API key or a one-time code, not both.');
+      }
+      if (typedCode !== '') {
+        const result = await server.approveWithSignInCode(authorization, typedCode, request.ip);
+        if (!result.ok) {
+          request.failure = result.reason;
+          options.events.signInCodeRefused(request.ip, result.reason, result.keyId);
+          return refused('That one-time code was not accepted.');
+        }
+        consents.close(id);
+        options.events.oauthSignIn(request.ip, result.keyId, authorization.client.clientId, 'one_time_code');
+        return reply.code(302).header('location', result.url).header('cache-control', 'no-store').send();
+      }
       const approved = apiKey === '' || apiKey.length > 512 ? undefined : await server.approve(authorization, apiKey, request.ip);
       if (approved === undefined) {
         request.failure = 'consent_key_refused';
         options.events.authFailure(request.ip, 'consent_key_refused', '/oauth/authorize');
-        const page = renderConsentPage({
-          clientName: authorization.client.clientName,
-          clientId: authorization.client.clientId,
-          redirectUri: authorization.redirectUri,
-          scopes: authorization.scopes,
-          transaction: id,
-          csrf: consents.csrfFor(id, nonce as string),
-          notice: 'That API key was not accepted.',
-        });
-        // A wrong key counts toward the brute-force ban, like a wrong Bearer key.
-        return new Promise<FastifyReply>((resolve) => {
-          afterCounting(countTowardBan(options.bans, options.events, request.ip), () => resolve(sendPage(reply, 401, page, consentCsp(authorization.redirectUri))));
-        });
+        return refused('That API key was not accepted.');
       }
       consents.close(id);
-      options.events.oauthSignIn(request.ip, approved.keyId, authorization.client.clientId);
+      options.events.oauthSignIn(request.ip, approved.keyId, authorization.client.clientId, 'api_key');
       return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
     });
 
@@ -266,7 +290,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
           const identity = await upstream.finish(pending, code);
           const approved = await server.approveIdentity(authorization, identity.subject, identity.scopes);
           if (approved instanceof OAuthError) return back(approved);
-          options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId);
+          options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId, 'oidc');
           return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
         } catch (error) {
           // The sign-in is spent: the client hears why and starts again (RFC 6749 §4.1.2.1 temporarily_unavailable when Redis failed).

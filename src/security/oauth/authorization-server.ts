@@ -9,7 +9,8 @@
  *
  * Who signs in is an API key (key sign-in): the tokens carry that key's scopes, name the key as
  * `sub`, and stop working when the key is revoked or expires (the authenticator asks the key
- * ring on every request). Or a user of the upstream OpenID Connect provider (upstream-oidc):
+ * ring on every request). The user may type a one-time sign-in code an operator made for a key
+ * instead of the key itself: the grant is then exactly that key's. Or a user of the upstream OpenID Connect provider (upstream-oidc):
  * the tokens carry the scopes the rules gave, name `oidc:<subject>`, and their grant ends after
  * `upstreamGrant` seconds. Access tokens are ES256 JWTs that the existing resource-server path
  * (security/jwt) verifies against our own JWKS; refresh tokens and codes are opaque and stored
@@ -23,6 +24,7 @@ import type { Principal } from '../identity.js';
 import { scopesOf } from '../jwt.js';
 import { digestOf, grantedFrom, grantedScopes, isS256Challenge, isUpstream, newSecret, OAuthError, pkceMatches, UPSTREAM_SUBJECT_PREFIX } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
+import { newSignInCode, signInCodeDigest } from './sign-in-codes.js';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
 import type { ClientRecord, OAuthStore } from './store.js';
 
@@ -73,6 +75,11 @@ export type AuthorizeCheck =
   | { readonly kind: 'ok'; readonly request: AuthorizationRequest }
   | { readonly kind: 'redirect'; readonly url: string; readonly error: OAuthError }
   | { readonly kind: 'show'; readonly error: OAuthError };
+
+/** What approving with a one-time sign-in code gave: the redirect, or the tagged reason of the refusal. */
+export type SignInCodeApproval =
+  | { readonly ok: true; readonly url: string; readonly keyId: string }
+  | { readonly ok: false; readonly reason: string; readonly keyId?: string };
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -228,21 +235,59 @@ export class AuthorizationServer {
     if (!verdict.ok) return undefined;
     // A key bound to source addresses signs in only from them, as it would authenticate.
     if (verdict.principal.allowIps !== undefined && !verdict.principal.allowIps.matches(clientIp)) return undefined;
+    return { url: await this.#grantKey(request, verdict.principal, now), keyId: verdict.principal.id };
+  }
+
+  /**
+   * An operator made a one-time sign-in code for the API key `keyId` (security/oauth/sign-in-codes):
+   * stored as its digest, valid `ttlSeconds`, single use. Undefined when the key is not active.
+   * The printed code is returned once and kept nowhere.
+   */
+  async issueSignInCode(keyId: string, ttlSeconds: number, issuedBy: string): Promise<{ readonly code: string; readonly expiresAt: number } | undefined> {
+    const now = this.#now();
+    if (this.#options.keyRing().activePrincipal(keyId, now) === undefined) return undefined;
+    const code = newSignInCode();
+    const expiresAt = now + ttlSeconds * 1000;
+    await this.#options.store.putSignInCode(signInCodeDigest(code) as string, { keyId, issuedBy, expiresAt });
+    return { code, expiresAt };
+  }
+
+  /**
+   * The user approved with a one-time sign-in code instead of a key: the code is spent (whatever
+   * follows), then the grant is made exactly as for the key it names, which must still be active
+   * and accept `clientIp`. A refusal carries the tagged reason for the audit trail.
+   */
+  async approveWithSignInCode(request: AuthorizationRequest, typed: string, clientIp: string): Promise<SignInCodeApproval> {
+    const digest = signInCodeDigest(typed);
+    if (digest === undefined) return { ok: false, reason: 'sign_in_code_unknown' };
+    const now = this.#now();
+    const taken = await this.#options.store.takeSignInCode(digest, now);
+    if (taken.kind === 'unknown') return { ok: false, reason: 'sign_in_code_unknown' };
+    if (taken.kind !== 'fresh') return { ok: false, reason: `sign_in_code_${taken.kind === 'spent' ? 'reused' : 'expired'}`, keyId: taken.code.keyId };
+    const { keyId } = taken.code;
+    const key = this.#options.keyRing().activePrincipal(keyId, now);
+    if (key === undefined) return { ok: false, reason: 'sign_in_code_key_inactive', keyId };
+    if (key.allowIps !== undefined && !key.allowIps.matches(clientIp)) return { ok: false, reason: 'sign_in_code_key_ip', keyId };
+    return { ok: true, url: await this.#grantKey(request, key, now), keyId };
+  }
+
+  /** Issues an authorization code for a key sign-in and returns the redirect carrying it. */
+  async #grantKey(request: AuthorizationRequest, principal: Principal, now: number): Promise<string> {
     const code = newSecret('mcpwc_');
     await this.#options.store.putCode(digestOf(code), {
       clientId: request.client.clientId,
       redirectUri: request.redirectUri,
       codeChallenge: request.codeChallenge,
       resource: request.resource,
-      scopes: grantedScopes(request.scopes, verdict.principal, this.#options.scopePrefix),
-      keyId: verdict.principal.id,
+      scopes: grantedScopes(request.scopes, principal, this.#options.scopePrefix),
+      keyId: principal.id,
       expiresAt: now + this.#lifetimes.code * 1000,
     });
     const url = new URL(request.redirectUri);
     url.searchParams.set('code', code);
     if (request.state !== undefined) url.searchParams.set('state', request.state);
     url.searchParams.set('iss', this.issuer);
-    return { url: url.href, keyId: verdict.principal.id };
+    return url.href;
   }
 
   /**

@@ -3,7 +3,7 @@
  * What the authorization server remembers, behind one narrow interface so that a Redis
  * implementation (store/redis/oauth-store) shares it between replicas: registered clients, authorization codes
  * (single use), refresh token families (rotation with reuse detection, OAuth 2.1 §4.3.1 and
- * RFC 9700 §4.14.2). Secrets are stored as SHA-256 digests (base64url), never as issued.
+ * RFC 9700 §4.14.2), and the one-time sign-in codes an operator makes for an API key (single use). Secrets are stored as SHA-256 digests (base64url), never as issued.
  * Every record has an expiry; implementations drop what has expired.
  */
 
@@ -58,6 +58,27 @@ export type CodeTake =
   /** Already redeemed; `familyId` is the grant it made (undefined while that redemption is still running). */
   | { readonly kind: 'spent'; readonly familyId: string | undefined };
 
+/**
+ * A one-time sign-in code (by the digest of its canonical form): typed on the consent page
+ * instead of an API key, it signs in as the key it names, once, until it expires.
+ */
+export interface SignInCodeRecord {
+  /** The API key the code signs in as (its id in the key ring). */
+  readonly keyId: string;
+  /** The operator credential that made it (for the audit trail). */
+  readonly issuedBy: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * What taking a sign-in code found. An expired or spent code is told apart from an unknown one
+ * for the audit trail only (the user sees one refusal): a spent code presented again is
+ * remembered until it would have expired.
+ */
+export type SignInCodeTake =
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'expired' | 'spent' | 'fresh'; readonly code: SignInCodeRecord };
+
 export interface OAuthStore {
   putClient(client: ClientRecord): Promise<void>;
   /** The client, its expiry moved to `touchUntil` when given; undefined when unknown or expired. */
@@ -81,4 +102,7 @@ export interface OAuthStore {
    * Asynchronous: with Redis, a revocation made on another replica counts at once.
    */
   isFamilyRevoked(familyId: string): Promise<boolean>;
+  putSignInCode(digest: string, code: SignInCodeRecord): Promise<void>;
+  /** Returns the code and marks it spent (single use, atomically across replicas). */
+  takeSignInCode(digest: string, now: number): Promise<SignInCodeTake>;
 }

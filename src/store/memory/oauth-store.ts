@@ -5,13 +5,15 @@
  * past the cap the oldest entry goes). Revoked families are remembered until they expire.
  */
 
-import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup } from '../../security/oauth/store.js';
+import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup, SignInCodeRecord, SignInCodeTake } from '../../security/oauth/store.js';
 
 export interface MemoryOAuthStoreOptions {
   /** Caps per kind of record (default 10,000 clients, 10,000 codes, 100,000 refresh tokens). */
   readonly maxClients?: number;
   readonly maxCodes?: number;
   readonly maxRefreshTokens?: number;
+  /** One-time sign-in codes held at most (default 1,000; only operators make them). */
+  readonly maxSignInCodes?: number;
 }
 
 /** A redeemed code, kept to recognise a replay. */
@@ -47,10 +49,11 @@ export class MemoryOAuthStore implements OAuthStore {
   readonly #families = new Map<string, FamilyRecord>();
   readonly #refresh = new Map<string, RefreshEntry>();
   readonly #revoked = new Map<string, number>();
+  readonly #signInCodes = new Map<string, SignInCodeRecord & { spent: boolean }>();
   readonly #max: Required<MemoryOAuthStoreOptions>;
 
   constructor(options: MemoryOAuthStoreOptions = {}) {
-    this.#max = { maxClients: options.maxClients ?? 10_000, maxCodes: options.maxCodes ?? 10_000, maxRefreshTokens: options.maxRefreshTokens ?? 100_000 };
+    this.#max = { maxClients: options.maxClients ?? 10_000, maxCodes: options.maxCodes ?? 10_000, maxRefreshTokens: options.maxRefreshTokens ?? 100_000, maxSignInCodes: options.maxSignInCodes ?? 1000 };
   }
 
   async putClient(client: ClientRecord): Promise<void> {
@@ -130,6 +133,24 @@ export class MemoryOAuthStore implements OAuthStore {
 
   async isFamilyRevoked(familyId: string): Promise<boolean> {
     return this.#revoked.has(familyId);
+  }
+
+  async putSignInCode(digest: string, code: SignInCodeRecord): Promise<void> {
+    boundedSet(this.#signInCodes, digest, { ...code, spent: false }, this.#max.maxSignInCodes);
+  }
+
+  async takeSignInCode(digest: string, now: number): Promise<SignInCodeTake> {
+    const held = this.#signInCodes.get(digest);
+    if (held === undefined) return { kind: 'unknown' };
+    const code = { keyId: held.keyId, issuedBy: held.issuedBy, expiresAt: held.expiresAt };
+    if (!(now < held.expiresAt)) {
+      // Told once, then forgotten (as Redis collects it).
+      this.#signInCodes.delete(digest);
+      return held.spent ? { kind: 'unknown' } : { kind: 'expired', code };
+    }
+    if (held.spent) return { kind: 'spent', code };
+    held.spent = true;
+    return { kind: 'fresh', code };
   }
 
   #sweptAt = Number.NEGATIVE_INFINITY;

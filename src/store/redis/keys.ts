@@ -41,6 +41,8 @@ export interface RedisKeys {
   oauthSignIn(stateDigest: string): string;
   /** A pending consent of key sign-in, by its transaction id (see store/redis/consents). */
   oauthConsent(id: string): string;
+  /** A one-time sign-in code an operator made, by digest (see store/redis/oauth-store). */
+  oauthSignInCode(digest: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -68,5 +70,6 @@ export function redisKeys(prefix: string): RedisKeys {
     oauthSigningKeys: `${prefix}oauth:signing-keys`,
     oauthSignIn: (stateDigest) => `${prefix}oauth:signin:${stateDigest}`,
     oauthConsent: (id) => `${prefix}oauth:consent:${id}`,
+    oauthSignInCode: (digest) => `${prefix}oauth:otc:${digest}`,
   };
 }

@@ -14,12 +14,13 @@
  *
  * Single use is atomic in Redis (one Lua script each): taking a code marks it spent and
  * remembers replays; using a refresh token marks it used and returns whether it already was,
- * so two replicas racing on one token get exactly one `fresh`.
+ * so two replicas racing on one token get exactly one `fresh`; taking a one-time sign-in code
+ * marks it spent the same way.
  */
 
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup } from '../../security/oauth/store.js';
+import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup, SignInCodeRecord, SignInCodeTake } from '../../security/oauth/store.js';
 import type { RedisKeys } from './keys.js';
 import type { RecordSeal } from './sealed-records.js';
 
@@ -91,6 +92,34 @@ const familySchema = z.strictObject({
   scopes,
   expiresAt: z.number(),
 });
+
+// ---- One-time sign-in codes (made by an operator with `mcp-warden oauth code`) ----
+
+/**
+ * takeSignInCode: KEYS[1] the code hash; ARGV now. Returns {'unknown'} | {'expired', rec} |
+ * {'spent', rec} | {'fresh', rec}. An expired code is told once, then deleted; a spent one is kept (and told
+ * `spent`) until it would have expired.
+ */
+const TAKE_SIGN_IN_CODE = `
+local h = redis.call('HMGET', KEYS[1], 'rec', 'exp', 'spent')
+if not h[1] or not h[2] then return {'unknown'} end
+if tonumber(ARGV[1]) >= tonumber(h[2]) then
+  redis.call('DEL', KEYS[1])
+  if h[3] == '1' then return {'unknown'} end
+  return {'expired', h[1]}
+end
+if h[3] == '1' then return {'spent', h[1]} end
+redis.call('HSET', KEYS[1], 'spent', '1')
+return {'fresh', h[1]}
+`;
+
+const signInCodeSchema = z.strictObject({
+  keyId: z.string().max(256),
+  issuedBy: z.string().max(256),
+  expiresAt: z.number(),
+});
+
+// ---- end of one-time sign-in codes ----
 
 export interface RedisOAuthStoreOptions {
   readonly client: Redis;
@@ -237,6 +266,31 @@ export class RedisOAuthStore implements OAuthStore {
       return false;
     }
   }
+
+  // ---- One-time sign-in codes: sealed like the other grants, single use by Lua like codes ----
+
+  async putSignInCode(digest: string, code: SignInCodeRecord): Promise<void> {
+    const key = this.#keys.oauthSignInCode(digest);
+    await this.#client
+      .multi()
+      .del(key)
+      .hset(key, { rec: this.#seal.seal(key, JSON.stringify(code)), exp: String(code.expiresAt), spent: '0' })
+      .pexpire(key, this.#ttl(code.expiresAt))
+      .exec();
+  }
+
+  async takeSignInCode(digest: string, now: number): Promise<SignInCodeTake> {
+    const key = this.#keys.oauthSignInCode(digest);
+    const [kind, value] = (await this.#client.eval(TAKE_SIGN_IN_CODE, 1, key, String(now))) as [string, string | undefined];
+    if (kind !== 'expired' && kind !== 'spent' && kind !== 'fresh') return { kind: 'unknown' };
+    const code = this.#open(signInCodeSchema, key, value);
+    if (code === undefined) return { kind: 'unknown' };
+    // The plain `exp` only drives the script; the sealed expiry decides.
+    if (kind === 'fresh' && !(now < code.expiresAt)) return { kind: 'expired', code };
+    return { kind, code };
+  }
+
+  // ---- end of one-time sign-in codes ----
 
   /** Bounded: the oldest mark goes at 10,000 (Redis keeps them all; this is the fallback only). */
   #rememberRevoked(familyId: string, until: number): void {
