@@ -63,9 +63,9 @@ export function documentUrlProblem(clientId: string, allowHttp: boolean): string
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) return 'not https';
   if (clientId.includes('#')) return 'has a fragment';
   if (url.username !== '' || url.password !== '') return 'has user information';
-  if (url.pathname === '/' || url.pathname === '') return 'has no path';
   // Dot segments, literal or percent-encoded, before the URL parser removes them.
   if (/\/(\.|%2e){1,2}(\/|\?|$)/i.test(clientId.slice(url.protocol.length + 2))) return 'has a dot segment';
+  if (url.pathname === '/' || url.pathname === '') return 'has no path';
   // Normal form only (lower-case host, no default port, ...): the document's client_id is compared byte for byte.
   if (url.href !== clientId) return 'not in normal form';
   return undefined;
