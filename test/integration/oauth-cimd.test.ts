@@ -154,6 +154,21 @@ describe('Client ID Metadata Documents', () => {
     expect(refusals(auditLog)).toContain('invalid_client/cimd_status@/oauth/token');
   });
 
+  it('one address starts at most 30 document fetches a minute: then a page (temporarily_unavailable), and the server goes on', async () => {
+    const docs = await useDocumentServer();
+    const auditLog = auditPath();
+    const warden = await useOAuthWarden({ options: { ...ALLOW, auditLog, rateLimit: 1000 } });
+    for (let index = 0; index < 30; index += 1) expectPage(await authorize(warden, `${docs.origin}/gone-${index}.json`), 'could not be fetched');
+    const url = docs.document('/client.json');
+    expectPage(await authorize(warden, url), 'Too many client metadata documents');
+    expect(docs.hits('/client.json')).toBe(0);
+    expect(await stillServing(warden)).toBe(true);
+    await warden.stop();
+    const audit = refusals(auditLog);
+    expect(audit).toContain('invalid_client/cimd_status@/oauth/authorize');
+    expect(audit).toContain('temporarily_unavailable/cimd_rate_limited@/oauth/authorize');
+  });
+
   it('without the test allowance a document on loopback is refused, by address and by name (localhost), and never fetched', async () => {
     const docs = await useDocumentServer();
     const auditLog = auditPath();

@@ -182,6 +182,35 @@ describe('fetching a metadata document', () => {
   });
 });
 
+describe('what one requesting address may cause', () => {
+  it('starts at most 30 fetches a minute per address; others are not held back; the window moves on', async () => {
+    const server = await useDocumentServer();
+    const clock = manualClock();
+    const limited = documents({ now: clock.now });
+    for (let index = 0; index < CIMD_LIMITS.fetchesPerMinute; index += 1) {
+      expect(reasonOf(await limited.resolve(`${server.origin}/missing-${index}.json`, '192.0.2.1'))).toBe('invalid_client/cimd_status');
+    }
+    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.1'))).toBe('temporarily_unavailable/cimd_rate_limited');
+    expect(server.hits('/client.json')).toBe(0);
+    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.2'))).toBe('ok');
+    // Cached answers cost nothing.
+    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.1'))).toBe('ok');
+    clock.advance(61_000);
+    expect(reasonOf(await limited.resolve(`${server.origin}/another.json`, '192.0.2.1'))).toBe('invalid_client/cimd_status');
+  });
+
+  it('holds at most 4 fetches at once per address', async () => {
+    const server = await useDocumentServer();
+    server.route('/hang.json', () => undefined);
+    const limited = documents({ timeoutMs: 500 });
+    const hanging = [0, 1, 2, 3].map((index) => limited.resolve(`${server.origin}/hang.json?n=${index}`, '192.0.2.1'));
+    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.1'))).toBe('temporarily_unavailable/cimd_busy');
+    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.2'))).toBe('ok');
+    expect((await Promise.all(hanging)).map(reasonOf)).toEqual(Array(4).fill('invalid_client/cimd_timeout'));
+    expect(reasonOf(await limited.resolve(server.document('/other.json'), '192.0.2.1'))).toBe('ok');
+  });
+});
+
 describe('the document cache', () => {
   it('keeps a document for its max-age within [1 min, 1 h], 5 min without one; refusals for 30 s', async () => {
     const server = await useDocumentServer();

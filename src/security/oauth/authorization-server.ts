@@ -188,9 +188,9 @@ export class AuthorizationServer {
   }
 
   /** RFC 6749 §4.1.1 with PKCE (RFC 7636) and RFC 8707: checks a request before the consent page. */
-  async checkAuthorize(params: Params): Promise<AuthorizeCheck> {
+  async checkAuthorize(params: Params, requester?: string): Promise<AuthorizeCheck> {
     const clientId = param(params, 'client_id');
-    const client = clientId === undefined || clientId.length > MAX_PARAM ? undefined : await this.#findClient(clientId);
+    const client = clientId === undefined || clientId.length > MAX_PARAM ? undefined : await this.#findClient(clientId, undefined, requester);
     // A metadata document that cannot be used is shown, never redirected to: its redirect URIs are unverified.
     if (client instanceof OAuthError) return { kind: 'show', error: client };
     if (client === undefined) return { kind: 'show', error: new OAuthError('invalid_client', 'Unknown client', 'unknown_client') };
@@ -278,18 +278,22 @@ export class AuthorizationServer {
     return { url: url.href, principal };
   }
 
-  /** The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}. */
-  async token(params: Params): Promise<TokenResponse> {
+  /**
+   * The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}.
+   * `requester` (the caller's address key) limits the metadata document fetches it may cause.
+   */
+  async token(params: Params, requester?: string): Promise<TokenResponse> {
     const grant = required(params, 'grant_type');
-    if (grant === 'authorization_code') return this.#redeemCode(params);
-    if (grant === 'refresh_token') return this.#refresh(params);
+    if (grant === 'authorization_code') return this.#redeemCode(params, requester);
+    if (grant === 'refresh_token') return this.#refresh(params, requester);
     throw new OAuthError('unsupported_grant_type', 'Supported grants: authorization_code, refresh_token', 'grant_type');
   }
 
-  async #client(params: Params): Promise<ClientRecord> {
+  async #client(params: Params, requester: string | undefined): Promise<ClientRecord> {
     const clientId = required(params, 'client_id');
     const now = this.#now();
-    const client = await this.#findClient(clientId, now + this.#lifetimes.unusedClient * 1000);
+    const client = await this.#findClient(clientId, now + this.#lifetimes.unusedClient * 1000, requester);
+    if (client instanceof OAuthError && client.error === 'temporarily_unavailable') throw client;
     // At the token endpoint a document that cannot be used (any more) is a client that cannot authenticate: 401.
     if (client instanceof OAuthError) throw new OAuthError('invalid_client', client.message, client.reason);
     if (client === undefined) throw new OAuthError('invalid_client', 'Unknown client', 'unknown_client');
@@ -297,9 +301,9 @@ export class AuthorizationServer {
   }
 
   /** A registered client, or the client a metadata document describes (https URL client ids), or why not. */
-  async #findClient(clientId: string, touchUntil?: number): Promise<ClientRecord | OAuthError | undefined> {
+  async #findClient(clientId: string, touchUntil: number | undefined, requester: string | undefined): Promise<ClientRecord | OAuthError | undefined> {
     const documents = this.#options.clientDocuments;
-    if (documents !== undefined && documents.isDocumentId(clientId)) return documents.resolve(clientId);
+    if (documents !== undefined && documents.isDocumentId(clientId)) return documents.resolve(clientId, requester);
     return this.#options.store.getClient(clientId, this.#now(), touchUntil);
   }
 
@@ -308,8 +312,8 @@ export class AuthorizationServer {
     if (required(params, 'resource') !== granted) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
   }
 
-  async #redeemCode(params: Params): Promise<TokenResponse> {
-    const client = await this.#client(params);
+  async #redeemCode(params: Params, requester: string | undefined): Promise<TokenResponse> {
+    const client = await this.#client(params, requester);
     const code = required(params, 'code');
     const redirectUri = required(params, 'redirect_uri');
     const verifier = required(params, 'code_verifier');
@@ -346,8 +350,8 @@ export class AuthorizationServer {
     return this.#issue(familyId, client.clientId, record.keyId, record.resource, record.scopes, now);
   }
 
-  async #refresh(params: Params): Promise<TokenResponse> {
-    const client = await this.#client(params);
+  async #refresh(params: Params, requester: string | undefined): Promise<TokenResponse> {
+    const client = await this.#client(params, requester);
     const token = required(params, 'refresh_token');
     const now = this.#now();
     const lookup = await this.#options.store.useRefresh(digestOf(token), now);

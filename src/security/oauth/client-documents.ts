@@ -10,10 +10,14 @@
  *
  * Documents are cached per replica (they are public, and every replica can fetch them): for the
  * document's `Cache-Control: max-age` within [1 minute, 1 hour] (5 minutes when absent), refusals
- * for 30 seconds, at most 1,000 entries; concurrent requests for one URL share one fetch, and at
- * most 16 fetches run at once. A refusal is an OAuthError `invalid_client` tagged `cimd_<why>`.
+ * for 30 seconds, at most 1,000 entries; concurrent requests for one URL share one fetch, at
+ * most 16 fetches run at once, and one requesting address (IPv6 by /64) starts at most 30 a
+ * minute and 4 at once, so one address can neither use mcp-warden to hammer others nor take
+ * every fetch slot. A refusal is an OAuthError `invalid_client` tagged `cimd_<why>`; a limit
+ * reached is `temporarily_unavailable` (`cimd_busy`, `cimd_rate_limited`), never cached.
  */
 
+import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
 import type { ClientRecord } from './store.js';
 import { fetchDocument, type DocumentFetchOptions } from './document-fetch.js';
 import { OAuthError } from './grants.js';
@@ -30,7 +34,7 @@ export interface ClientDocumentsOptions {
   readonly resolve?: DocumentFetchOptions['resolve'];
 }
 
-export const CIMD_LIMITS = { maxBytes: 5120, timeoutMs: 5000, minTtlMs: 60_000, maxTtlMs: 3_600_000, defaultTtlMs: 300_000, refusalTtlMs: 30_000, maxEntries: 1000, maxInFlight: 16 } as const;
+export const CIMD_LIMITS = { maxBytes: 5120, timeoutMs: 5000, minTtlMs: 60_000, maxTtlMs: 3_600_000, defaultTtlMs: 300_000, refusalTtlMs: 30_000, maxEntries: 1000, maxInFlight: 16, inFlightPerRequester: 4, fetchesPerMinute: 30 } as const;
 
 const MAX_URL = 2000;
 const MAX_REDIRECT_URIS = 10;
@@ -117,10 +121,13 @@ export class ClientDocuments {
   readonly #now: () => number;
   readonly #cache = new Map<string, { readonly expiresAt: number; readonly value: Resolved }>();
   readonly #inFlight = new Map<string, Promise<Resolved>>();
+  readonly #requesterInFlight = new Map<string, number>();
+  readonly #perRequester: MemoryRateLimitStore;
 
   constructor(options: ClientDocumentsOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#perRequester = new MemoryRateLimitStore({ windowMs: 60_000, maxLimit: CIMD_LIMITS.fetchesPerMinute, maxClients: 10_000, sweep: false, now: this.#now });
   }
 
   /** True for a client id that names a metadata document (registered client ids never start with a scheme). */
@@ -128,7 +135,8 @@ export class ClientDocuments {
     return clientId.startsWith('https://') || (this.#options.allowLoopback && clientId.startsWith('http://'));
   }
 
-  async resolve(clientId: string): Promise<Resolved> {
+  /** `requester`: the address asking (its rate-limit key), so that one address cannot spend every fetch. */
+  async resolve(clientId: string, requester?: string): Promise<Resolved> {
     const now = this.#now();
     const cached = this.#cache.get(clientId);
     if (cached !== undefined && cached.expiresAt > now) return cached.value;
@@ -137,8 +145,21 @@ export class ClientDocuments {
     if (problem !== undefined) return refusal('url', 'The client_id is not a usable client metadata document URL');
     const running = this.#inFlight.get(clientId);
     if (running !== undefined) return running;
-    if (this.#inFlight.size >= CIMD_LIMITS.maxInFlight) return new OAuthError('temporarily_unavailable', 'Too many client metadata documents are being fetched; try again', 'cimd_busy');
-    const fetching = this.#fetch(clientId).finally(() => this.#inFlight.delete(clientId));
+    const busy = new OAuthError('temporarily_unavailable', 'Too many client metadata documents are being fetched; try again', 'cimd_busy');
+    if (this.#inFlight.size >= CIMD_LIMITS.maxInFlight) return busy;
+    const ownRunning = requester === undefined ? 0 : (this.#requesterInFlight.get(requester) ?? 0);
+    if (ownRunning >= CIMD_LIMITS.inFlightPerRequester) return busy;
+    if (requester !== undefined && !this.#perRequester.consume(requester, CIMD_LIMITS.fetchesPerMinute).allowed) {
+      return new OAuthError('temporarily_unavailable', 'Too many client metadata documents were asked for from this address; try again later', 'cimd_rate_limited');
+    }
+    if (requester !== undefined) this.#requesterInFlight.set(requester, ownRunning + 1);
+    const fetching = this.#fetch(clientId).finally(() => {
+      this.#inFlight.delete(clientId);
+      if (requester === undefined) return;
+      const left = (this.#requesterInFlight.get(requester) ?? 1) - 1;
+      if (left <= 0) this.#requesterInFlight.delete(requester);
+      else this.#requesterInFlight.set(requester, left);
+    });
     this.#inFlight.set(clientId, fetching);
     return fetching;
   }
