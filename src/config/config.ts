@@ -52,6 +52,16 @@ export interface AuthorizationServerConfig {
   readonly scopePrefix: string;
   /** Who signs in: undefined is key sign-in; else users sign in at this OpenID Connect provider. */
   readonly upstream: UpstreamOidcConfig | undefined;
+  /** Client ID Metadata Documents; undefined: off (`--no-oauth-cimd`). */
+  readonly clientDocuments: ClientDocumentsConfig | undefined;
+}
+
+/** Client ID Metadata Documents (on by default with `--oauth-issuer`). */
+export interface ClientDocumentsConfig {
+  /** Tests only: documents on loopback addresses, over http too. */
+  readonly allowLoopback: boolean;
+  /** Extra trusted certificates (PEM file), read at start. */
+  readonly caFile: string | undefined;
 }
 
 /** Upstream OpenID Connect sign-in (`--oauth-upstream-issuer`). */
@@ -150,7 +160,7 @@ export interface EventStoreConfig {
 /** The options kept at the top of {@link Config}: every option not gathered into a group. */
 function topLevel(values: OptionValues) {
   const {
-    jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix, oauthIssuer, oauthKeyFile, oauthUpstreamIssuer, oauthUpstreamClientId, oauthUpstreamClientSecret, oauthUpstreamClientSecretFile, oauthUpstreamRules, oauthUpstreamGroupsClaim, oauthUpstreamScopes,
+    jwtJwksUrl, jwtIssuer, jwtAudience, jwtAlgorithms, jwtScopePrefix, oauthIssuer, oauthKeyFile, oauthCimd, oauthCimdAllowLoopback, oauthCimdCaFile, oauthUpstreamIssuer, oauthUpstreamClientId, oauthUpstreamClientSecret, oauthUpstreamClientSecretFile, oauthUpstreamRules, oauthUpstreamGroupsClaim, oauthUpstreamScopes,
     redisUrl, redisFailure, redisTimeout, redisSyncTimeout, redisPrefix,
     sharedSecret, sharedSecretPrevious, sharedSecretFile, sharedSecretPreviousFile, requestStateTtl,
     auditLog, auditRefusalsLog, auditMaxBytes, auditMaxFiles, auditKey, auditArguments, auditAggregateInterval,
@@ -236,7 +246,13 @@ export function groupConfig(values: OptionValues, configFile: string | undefined
     publicUrl: values.publicUrl ?? values.oauthIssuer,
     oauth: oauthOf(values),
     authorizationServer:
-      values.oauthIssuer === undefined ? undefined : { issuer: values.oauthIssuer, keyFile: values.oauthKeyFile, scopePrefix: values.jwtScopePrefix, upstream: upstreamOf(values) },
+      values.oauthIssuer === undefined ? undefined : {
+            issuer: values.oauthIssuer,
+            keyFile: values.oauthKeyFile,
+            scopePrefix: values.jwtScopePrefix,
+            upstream: upstreamOf(values),
+            clientDocuments: values.oauthCimd ? { allowLoopback: values.oauthCimdAllowLoopback, caFile: values.oauthCimdCaFile } : undefined,
+          },
     redis: redisOf(values),
     requestState: { ttl: values.requestStateTtl, secret: values.sharedSecret, previousSecret: values.sharedSecretPrevious },
     audit: {

@@ -199,6 +199,12 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     problems.push('--oauth-issuer and --jwt-jwks-url exclude each other: mcp-warden is either its own authorization server or trusts another one');
   }
   if (values['oauthKeyFile'] !== undefined && values['oauthIssuer'] === undefined) problems.push('--oauth-key-file has no effect without --oauth-issuer');
+  if ((values['oauthCimdAllowLoopback'] === true || values['oauthCimdCaFile'] !== undefined) && (values['oauthIssuer'] === undefined || values['oauthCimd'] === false)) {
+    problems.push('--oauth-cimd-allow-loopback and --oauth-cimd-ca-file need --oauth-issuer with Client ID Metadata Documents on');
+  }
+  if (values['oauthCimdAllowLoopback'] === true) {
+    warnings.push('--oauth-cimd-allow-loopback is on: client metadata documents are fetched from loopback addresses, over plain http too. FOR TESTS ONLY: never on a server anyone else can reach');
+  }
   if (values['oauthIssuer'] !== undefined && values['publicUrl'] !== undefined && new URL(values['publicUrl'] as string).origin !== values['oauthIssuer']) {
     problems.push('--oauth-issuer must be the origin of --public-url (tokens are issued for <issuer>/mcp)');
   }

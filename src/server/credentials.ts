@@ -15,10 +15,12 @@ import { Authenticator } from '../security/authenticator.js';
 import type { JwtVerifier } from '../security/jwt.js';
 import type { AuthorizationServer } from '../security/oauth/authorization-server.js';
 import { ConsentTransactions } from '../security/oauth/consent.js';
+import type { ClientDocuments } from '../security/oauth/client-documents.js';
 import type { SigningKeys } from '../security/oauth/signing-keys.js';
 import type { ScopeRule, UpstreamOidc } from '../security/oauth/upstream-oidc.js';
 import { WardenError } from '../errors.js';
 import { readFileSync } from 'node:fs';
+import * as tls from 'node:tls';
 import { z } from 'zod';
 import { KeySource } from '../security/key-source.js';
 import { generateApiKey } from '../security/keygen.js';
@@ -81,6 +83,20 @@ function readScopeRules(path: string): ScopeRule[] {
 
 /** The window of the dynamic registration limit (`registrationsPerHour`). */
 const REGISTRATION_WINDOW_MS = 3_600_000;
+/** Client ID Metadata Documents (on unless `--no-oauth-cimd`), with the extra CA certificates read now. */
+async function createClientDocuments(config: NonNullable<Config['authorizationServer']>['clientDocuments'], now: () => number): Promise<ClientDocuments | undefined> {
+  if (config === undefined) return undefined;
+  let ca: string[] | undefined;
+  if (config.caFile !== undefined) {
+    try {
+      ca = [...tls.rootCertificates, readFileSync(config.caFile, 'utf8')];
+    } catch {
+      throw new WardenError('WARDEN_ERR_CONFIG', { message: `Invalid configuration: --oauth-cimd-ca-file ${config.caFile}: cannot be read` });
+    }
+  }
+  const { ClientDocuments } = await import('../security/oauth/client-documents.js');
+  return new ClientDocuments({ allowLoopback: config.allowLoopback, ca, now });
+}
 
 /**
  * With `--oauth-issuer`: signing keys and grants in Redis when it is configured (shared by the
@@ -98,7 +114,8 @@ async function createOwnAuthorizationServer(config: Readonly<Config>, keySource:
   const store = inRedis?.signingKeys ?? (own.keyFile === undefined ? new MemorySigningKeyStore() : new FileSigningKeyStore(own.keyFile));
   // A retired key stays published while tokens it signed can still be accepted (lifetime plus leeway).
   const signingKeys = await SigningKeys.open({ store, overlapMs: (DEFAULT_LIFETIMES.accessToken + 60) * 1000, now });
-  const server = new AuthorizationServer({ issuer: own.issuer, scopePrefix: own.scopePrefix, keys: signingKeys, store: inRedis?.store ?? new MemoryOAuthStore(), keyRing: () => keySource.ring, now });
+  const clientDocuments = await createClientDocuments(own.clientDocuments, now);
+  const server = new AuthorizationServer({ issuer: own.issuer, scopePrefix: own.scopePrefix, keys: signingKeys, store: inRedis?.store ?? new MemoryOAuthStore(), keyRing: () => keySource.ring, clientDocuments, now });
   const upstreamConfig = own.upstream;
   const upstream =
     upstreamConfig === undefined

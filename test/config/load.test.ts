@@ -174,7 +174,7 @@ describe('loadConfig', () => {
 
   it('--oauth-issuer: an https origin (http on loopback), normalised, defaulting --public-url; excludes --jwt-jwks-url', () => {
     const config = loadConfig({ flags: { oauthIssuer: 'https://mcp.example.com/', oauthKeyFile: '/var/lib/mcp-warden/oauth-keys.json' } });
-    expect(config.authorizationServer).toEqual({ issuer: 'https://mcp.example.com', keyFile: '/var/lib/mcp-warden/oauth-keys.json', scopePrefix: 'mcp:' });
+    expect(config.authorizationServer).toEqual({ issuer: 'https://mcp.example.com', keyFile: '/var/lib/mcp-warden/oauth-keys.json', scopePrefix: 'mcp:', clientDocuments: { allowLoopback: false } });
     expect(config.publicUrl).toBe('https://mcp.example.com');
     expect(loadConfig({ env: { MCP_OAUTH_ISSUER: 'http://127.0.0.1:8080' } }).authorizationServer?.issuer).toBe('http://127.0.0.1:8080');
     expect(loadConfig().authorizationServer).toBeUndefined();
@@ -189,6 +189,20 @@ describe('loadConfig', () => {
     expect(problems(() => loadConfig({ flags: { oauthIssuer: 'https://mcp.example.com', publicUrl: 'https://other.example.com' } }))).toEqual([
       '--oauth-issuer must be the origin of --public-url (tokens are issued for <issuer>/mcp)',
     ]);
+  });
+
+  it('Client ID Metadata Documents: on with --oauth-issuer, off with --no-oauth-cimd; the loopback allowance and CA file need them, and the allowance is warned about', () => {
+    const issuer = 'https://mcp.example.com';
+    expect(loadConfig({ flags: { oauthIssuer: issuer } }).authorizationServer?.clientDocuments).toEqual({ allowLoopback: false, caFile: undefined });
+    expect(loadConfig({ flags: { oauthIssuer: issuer, oauthCimd: false } }).authorizationServer?.clientDocuments).toBeUndefined();
+    expect(loadConfig({ flags: { oauthIssuer: issuer }, env: { MCP_OAUTH_CIMD: 'off' } }).authorizationServer?.clientDocuments).toBeUndefined();
+    const testing = loadConfig({ flags: { oauthIssuer: issuer, oauthCimdAllowLoopback: true, oauthCimdCaFile: '/tmp/ca.pem' } });
+    expect(testing.authorizationServer?.clientDocuments).toEqual({ allowLoopback: true, caFile: '/tmp/ca.pem' });
+    expect(testing.warnings.some((warning) => warning.includes('--oauth-cimd-allow-loopback is on') && warning.includes('FOR TESTS ONLY'))).toBe(true);
+    expect(loadConfig({ flags: { oauthIssuer: issuer } }).warnings).toEqual([]);
+    const needs = '--oauth-cimd-allow-loopback and --oauth-cimd-ca-file need --oauth-issuer with Client ID Metadata Documents on';
+    expect(problems(() => loadConfig({ flags: { oauthCimdAllowLoopback: true } }))).toContain(needs);
+    expect(problems(() => loadConfig({ flags: { oauthIssuer: issuer, oauthCimd: false, oauthCimdCaFile: '/tmp/ca.pem' } }))).toContain(needs);
   });
 
   it('--oauth-upstream-*: OpenID Connect sign-in needs --oauth-issuer, a client id, a secret (environment or file, never a flag) and rules', () => {

@@ -170,7 +170,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
     scope.get('/oauth/authorize', async (request, reply) => {
       const params = singleValued(request.query);
       if (params === undefined) return sendPage(reply, 400, renderConsentError('A parameter was sent more than once.'));
-      const check = await server.checkAuthorize(params);
+      const check = await server.checkAuthorize(params, clientKey(request.ip));
       if (check.kind === 'show') {
         request.failure = check.error.reason;
         options.events.oauthRefused(request.ip, check.error.error, check.error.reason, '/oauth/authorize');
@@ -305,7 +305,7 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
       const params = singleValued(request.body);
       try {
         if (params === undefined) throw new OAuthError('invalid_request', 'A parameter was sent more than once', 'duplicate_param');
-        const tokens = await server.token(params);
+        const tokens = await server.token(params, clientKey(request.ip));
         return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(tokens);
       } catch (error) {
         if (error instanceof OAuthError) return sendOAuthError(request, reply, error, options.events);

@@ -2,7 +2,8 @@
  * @module security/oauth/authorization-server
  * mcp-warden as the OAuth 2.1 authorization server for its own `/mcp` (`--oauth-issuer`), with
  * no HTTP in it (the routes are http/routes/oauth-server): RFC 8414 metadata, RFC 7591 dynamic
- * registration of public clients, the authorization code grant with PKCE S256 only, RFC 8707
+ * registration of public clients, Client ID Metadata Documents (https URL client ids, resolved
+ * by security/oauth/client-documents), the authorization code grant with PKCE S256 only, RFC 8707
  * resource indicators (the one resource is this server's `/mcp`, bound into `aud`), refresh
  * tokens rotated on every use with reuse detection (a reused token revokes its whole family,
  * RFC 9700 §4.14.2), and RFC 7009 revocation.
@@ -22,6 +23,7 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { KeyRing } from '../api-keys.js';
 import type { Principal } from '../identity.js';
 import { scopesOf } from '../jwt.js';
+import type { ClientDocuments } from './client-documents.js';
 import { digestOf, grantedFrom, grantedScopes, isS256Challenge, isUpstream, newSecret, OAuthError, pkceMatches, UPSTREAM_SUBJECT_PREFIX } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
 import { newSignInCode, signInCodeDigest } from './sign-in-codes.js';
@@ -52,6 +54,8 @@ export interface AuthorizationServerOptions {
   readonly keys: SigningKeys;
   readonly store: OAuthStore;
   readonly keyRing: () => KeyRing;
+  /** Client ID Metadata Documents (https URL client ids); undefined: registered clients only. */
+  readonly clientDocuments?: ClientDocuments | undefined;
   readonly lifetimes?: Partial<OAuthLifetimes>;
   readonly now?: () => number;
 }
@@ -151,7 +155,7 @@ export class AuthorizationServer {
       revocation_endpoint_auth_methods_supported: ['none'],
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
-      client_id_metadata_document_supported: false,
+      client_id_metadata_document_supported: this.#options.clientDocuments !== undefined,
     };
   }
 
@@ -191,9 +195,11 @@ export class AuthorizationServer {
   }
 
   /** RFC 6749 §4.1.1 with PKCE (RFC 7636) and RFC 8707: checks a request before the consent page. */
-  async checkAuthorize(params: Params): Promise<AuthorizeCheck> {
+  async checkAuthorize(params: Params, requester?: string): Promise<AuthorizeCheck> {
     const clientId = param(params, 'client_id');
-    const client = clientId === undefined || clientId.length > MAX_PARAM ? undefined : await this.#options.store.getClient(clientId, this.#now());
+    const client = clientId === undefined || clientId.length > MAX_PARAM ? undefined : await this.#findClient(clientId, undefined, requester);
+    // A metadata document that cannot be used is shown, never redirected to: its redirect URIs are unverified.
+    if (client instanceof OAuthError) return { kind: 'show', error: client };
     if (client === undefined) return { kind: 'show', error: new OAuthError('invalid_client', 'Unknown client', 'unknown_client') };
     const redirectUri = param(params, 'redirect_uri');
     if (redirectUri === undefined || !redirectUriMatches(redirectUri, client.redirectUris)) {
@@ -317,20 +323,33 @@ export class AuthorizationServer {
     return { url: url.href, principal };
   }
 
-  /** The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}. */
-  async token(params: Params): Promise<TokenResponse> {
+  /**
+   * The token endpoint (RFC 6749 §4.1.3, §6): both grants; throws {@link OAuthError}.
+   * `requester` (the caller's address key) limits the metadata document fetches it may cause.
+   */
+  async token(params: Params, requester?: string): Promise<TokenResponse> {
     const grant = required(params, 'grant_type');
-    if (grant === 'authorization_code') return this.#redeemCode(params);
-    if (grant === 'refresh_token') return this.#refresh(params);
+    if (grant === 'authorization_code') return this.#redeemCode(params, requester);
+    if (grant === 'refresh_token') return this.#refresh(params, requester);
     throw new OAuthError('unsupported_grant_type', 'Supported grants: authorization_code, refresh_token', 'grant_type');
   }
 
-  async #client(params: Params): Promise<ClientRecord> {
+  async #client(params: Params, requester: string | undefined): Promise<ClientRecord> {
     const clientId = required(params, 'client_id');
     const now = this.#now();
-    const client = await this.#options.store.getClient(clientId, now, now + this.#lifetimes.unusedClient * 1000);
+    const client = await this.#findClient(clientId, now + this.#lifetimes.unusedClient * 1000, requester);
+    if (client instanceof OAuthError && client.error === 'temporarily_unavailable') throw client;
+    // At the token endpoint a document that cannot be used (any more) is a client that cannot authenticate: 401.
+    if (client instanceof OAuthError) throw new OAuthError('invalid_client', client.message, client.reason);
     if (client === undefined) throw new OAuthError('invalid_client', 'Unknown client', 'unknown_client');
     return client;
+  }
+
+  /** A registered client, or the client a metadata document describes (https URL client ids), or why not. */
+  async #findClient(clientId: string, touchUntil: number | undefined, requester: string | undefined): Promise<ClientRecord | OAuthError | undefined> {
+    const documents = this.#options.clientDocuments;
+    if (documents !== undefined && documents.isDocumentId(clientId)) return documents.resolve(clientId, requester);
+    return this.#options.store.getClient(clientId, this.#now(), touchUntil);
   }
 
   /** RFC 8707 §2.2: the resource of a token request must be the one the grant was for. */
@@ -338,8 +357,8 @@ export class AuthorizationServer {
     if (required(params, 'resource') !== granted) throw new OAuthError('invalid_target', 'The resource does not match the grant', 'resource_mismatch');
   }
 
-  async #redeemCode(params: Params): Promise<TokenResponse> {
-    const client = await this.#client(params);
+  async #redeemCode(params: Params, requester: string | undefined): Promise<TokenResponse> {
+    const client = await this.#client(params, requester);
     const code = required(params, 'code');
     const redirectUri = required(params, 'redirect_uri');
     const verifier = required(params, 'code_verifier');
@@ -376,8 +395,8 @@ export class AuthorizationServer {
     return this.#issue(familyId, client.clientId, record.keyId, record.resource, record.scopes, now);
   }
 
-  async #refresh(params: Params): Promise<TokenResponse> {
-    const client = await this.#client(params);
+  async #refresh(params: Params, requester: string | undefined): Promise<TokenResponse> {
+    const client = await this.#client(params, requester);
     const token = required(params, 'refresh_token');
     const now = this.#now();
     const lookup = await this.#options.store.useRefresh(digestOf(token), now);
