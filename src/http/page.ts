@@ -112,7 +112,7 @@ function renderConsole(refreshMs: number): string {
 
 export function renderHomePage(info: PageInfo): string {
   const endpoint = escapeHtml(info.endpoint);
-  const cors = info.corsOrigins.length === 0 ? 'no cross-origin browser access to /mcp (the public OAuth endpoints answer any origin, without credentials)' : info.corsOrigins.map(escapeHtml).join(', ');
+  const cors = info.corsOrigins.length === 0 ? 'no cross-origin browser access to /mcp (OAuth metadata and the public OAuth endpoints, when on, answer any origin without credentials)' : info.corsOrigins.map(escapeHtml).join(', ');
   const clientConfig = escapeHtml(
     JSON.stringify({ mcpServers: { warden: { type: 'http', url: info.endpoint, headers: { Authorization: 'Bearer <YOUR_API_KEY>' } } } }, null, 2),
   );
