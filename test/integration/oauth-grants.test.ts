@@ -71,6 +71,7 @@ describe('OAuth grants: a key narrowed in the keys file narrows its tokens', () 
 
     // Asking only for what the key no longer has leaves nothing to issue: refused, and the token stays usable.
     expectOAuthError(await refresh(warden, clientId, narrowed.refresh_token, { scope: 'mcp:operator' }), 400, 'invalid_grant');
+    expect(warden.logs().some((line) => line['failure'] === 'key_narrowed')).toBe(true);
     expect((await refresh(warden, clientId, narrowed.refresh_token)).json<{ scope: string }>().scope).toBe('mcp:tools:echo');
     expect(await stillServing(warden)).toBe(true);
   });
@@ -91,6 +92,7 @@ describe('OAuth grants: a refused refresh does not spend the token', () => {
     // Presented by another client, a refresh token has leaked: its grant is revoked on purpose.
     const otherClient = await registerClient(warden.issuer);
     expectOAuthError(await refresh(warden, otherClient, next.refresh_token), 400, 'invalid_grant');
+    expect(warden.logs().some((line) => line['failure'] === 'refresh_other_client')).toBe(true);
     expectOAuthError(await refresh(warden, clientId, next.refresh_token), 400, 'invalid_grant');
     expect((await initialize(warden, next.access_token)).status).toBe(401);
     expect(await stillServing(warden)).toBe(true);
@@ -109,6 +111,7 @@ describe('OAuth grants: revocation checks the client (RFC 7009 §2.1)', () => {
       expectOAuthError(refused, 400, 'unauthorized_client');
       expect(refused.headers['cache-control']).toBe('no-store');
     }
+    expect(warden.logs().some((line) => line['failure'] === 'revoke_other_client')).toBe(true);
     expect((await initialize(warden, first.tokens.access_token)).status).toBe(200);
     // An unknown token is still 200 whoever asks (§2.2).
     expect((await revoke({ token: 'mcpwr_unknown', client_id: second.clientId })).status).toBe(200);
