@@ -25,6 +25,8 @@ export interface JwtVerifierOptions {
    * to use (with the signing-in key's limits), or undefined to refuse (`jwt_revoked`).
    */
   readonly bind?: ((payload: JWTPayload, principal: Principal) => Promise<Principal | undefined>) | undefined;
+  /** The `typ` header tokens must carry (our own issuer: `at+jwt`, RFC 9068 §2.1); undefined: any. */
+  readonly typ?: string | undefined;
   readonly issuer: string;
   readonly audience: string;
   readonly algorithms: readonly string[];
@@ -49,6 +51,7 @@ export type JwtRefusal =
   | 'jwt_not_yet_valid'
   | 'jwt_bad_issuer'
   | 'jwt_bad_audience'
+  | 'jwt_bad_type'
   | 'jwt_no_subject'
   | 'jwt_revoked'
   | 'jwks_unavailable';
@@ -103,6 +106,7 @@ function refusalOf(error: unknown): JwtRefusal {
       const claim = (error as { claim?: unknown }).claim;
       if (claim === 'iss') return 'jwt_bad_issuer';
       if (claim === 'aud') return 'jwt_bad_audience';
+      if (claim === 'typ') return 'jwt_bad_type';
       if (claim === 'nbf') return 'jwt_not_yet_valid';
       if (claim === 'sub') return 'jwt_no_subject';
       return 'jwt_malformed';
@@ -148,6 +152,7 @@ export class JwtVerifier {
         clockTolerance: this.#options.clockToleranceSeconds ?? 30,
         currentDate: this.#options.now === undefined ? undefined : new Date(this.#options.now()),
         requiredClaims: ['sub', 'exp'],
+        ...(this.#options.typ === undefined ? {} : { typ: this.#options.typ }),
       }));
     } catch (error) {
       return { ok: false, reason: refusalOf(error) };

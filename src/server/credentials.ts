@@ -168,6 +168,8 @@ export async function createCredentials(
             audience: own.server.resource,
             algorithms: ['ES256'],
             scopePrefix: config.authorizationServer?.scopePrefix ?? 'mcp:',
+            // RFC 9068 §2.1: only our access tokens (typed at+jwt, ACCESS_TOKEN_TYPE), not any other JWT our key signed.
+            typ: 'at+jwt',
             bind: (payload, principal) => own.server.bindToKey(payload, principal),
             now: clock,
           });

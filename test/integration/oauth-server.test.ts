@@ -353,7 +353,7 @@ describe('OAuth front door: tokens', () => {
     expectOAuthError(await refresh(warden, clientId, tokens.refresh_token), 400, 'invalid_grant');
 
     const another = await signIn(warden.issuer, warden.key);
-    expect((await revoke({ token: another.tokens.access_token })).status).toBe(200);
+    expect((await revoke({ token: another.tokens.access_token, client_id: another.clientId })).status).toBe(200);
     expect((await initialize(warden, another.tokens.access_token)).status).toBe(401);
     expectOAuthError(await refresh(warden, another.clientId, another.tokens.refresh_token), 400, 'invalid_grant');
     expect(await stillServing(warden)).toBe(true);

@@ -97,4 +97,31 @@ describe('OAuth signing keys', () => {
     expect(keys.jwks().keys.map((key) => key.kid)).toEqual([keys.current.kid]);
     expect(await verifies(keys, old)).toBe(false);
   });
+
+  it('a retired key stops verifying at the end of its overlap with no prune or JWKS call; a stored key retired long ago is dropped at open', async () => {
+    const clock = manualClock();
+    const store = new MemorySigningKeyStore();
+    const keys = await SigningKeys.open({ store, overlapMs: 660_000, rotateAfterMs: 86_400_000, now: clock.now });
+    const old = await signWith(keys);
+    clock.advance(86_400_000);
+    expect(await keys.rotateIfDue()).toBe(true);
+    clock.advance(659_999);
+    expect(await verifies(keys, old)).toBe(true);
+    clock.advance(1);
+    // Verification alone: nobody asked for the JWKS or called prune().
+    expect(await verifies(keys, old)).toBe(false);
+    expect(keys.jwks().keys).toHaveLength(1);
+
+    // A store still holding a key retired beyond its overlap (written before, or by a replica that never pruned).
+    const stale = new MemorySigningKeyStore();
+    const first = await SigningKeys.open({ store: stale, overlapMs: 660_000, rotateAfterMs: 86_400_000, now: clock.now });
+    const staleToken = await signWith(first);
+    clock.advance(86_400_000);
+    await first.rotate();
+    clock.advance(660_000);
+    const reopened = await SigningKeys.open({ store: stale, overlapMs: 660_000, rotateAfterMs: 86_400_000, now: clock.now });
+    expect(reopened.jwks().keys).toHaveLength(1);
+    expect((await stale.load()).map((key) => key.kid)).toEqual([reopened.current.kid]);
+    expect(await verifies(reopened, staleToken)).toBe(false);
+  });
 });

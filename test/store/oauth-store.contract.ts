@@ -1,7 +1,7 @@
 /**
  * The contract every OAuthStore must keep (security/oauth/store), run against each
  * implementation: clients expire when unused and a use moves the expiry; a code is returned
- * once, then answers `spent` with the grant it made; a refresh token is `fresh` once, then `reused`; a revoked family answers `revoked`;
+ * once, then answers `spent` with the grant it made; a refresh token is `fresh` once, then `reused` (peeking does not spend it); a revoked family answers `revoked`;
  * expired records are gone. Time is passed in (no clock inside the store).
  */
 
@@ -62,6 +62,21 @@ export function oauthStoreContract(name: string, create: OAuthStoreFactory): voi
       expect((await store.useRefresh('r2', T0)).kind).toBe('revoked');
       expect((await store.useRefresh('r1', T0)).kind).toBe('revoked');
       expect((await store.useRefresh('nope', T0)).kind).toBe('unknown');
+    });
+
+    it('peeking at a refresh token does not spend it: peeks answer fresh, the use is fresh once, then both answer reused', async () => {
+      const store = await create();
+      await store.putFamily(family('f5'));
+      await store.putRefresh('r6', 'f5', T0 + 1000);
+      expect(await store.peekRefresh('r6', T0)).toEqual({ kind: 'fresh', family: family('f5') });
+      expect((await store.peekRefresh('r6', T0)).kind).toBe('fresh');
+      expect((await store.useRefresh('r6', T0)).kind).toBe('fresh');
+      expect((await store.peekRefresh('r6', T0)).kind).toBe('reused');
+      expect((await store.useRefresh('r6', T0)).kind).toBe('reused');
+      expect((await store.peekRefresh('nope', T0)).kind).toBe('unknown');
+      expect((await store.peekRefresh('r6', T0 + 1000)).kind).toBe('unknown');
+      await store.revokeFamily('f5');
+      expect((await store.peekRefresh('r6', T0)).kind).toBe('revoked');
     });
 
     it('refresh tokens end at their own expiry and at their family\'s', async () => {

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { KeyRing } from '../api-keys.js';
 import type { Principal } from '../identity.js';
-import { scopesOf } from '../jwt.js';
+import { isOperatorScope, scopesOf, toolsOfScopes } from '../jwt.js';
 import type { ClientDocuments } from './client-documents.js';
 import { digestOf, grantedFrom, grantedScopes, isS256Challenge, isUpstream, newSecret, OAuthError, pkceMatches, UPSTREAM_SUBJECT_PREFIX } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
@@ -92,6 +92,9 @@ export interface TokenResponse {
   readonly refresh_token: string;
   readonly scope: string;
 }
+
+/** RFC 9068 §2.1: the `typ` header of our access tokens; tokens of our issuer without it are refused. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 /** Claim naming the refresh token family an access token came from (revoking the family ends it). */
 export const FAMILY_CLAIM = 'warden_fam';
@@ -399,26 +402,54 @@ export class AuthorizationServer {
     const client = await this.#client(params, requester);
     const token = required(params, 'refresh_token');
     const now = this.#now();
-    const lookup = await this.#options.store.useRefresh(digestOf(token), now);
+    const digest = digestOf(token);
+    // Every check reads the token without spending it: a request refused for its resource or its
+    // scope leaves the token usable (a retry must not look like reuse). Only an issue spends it.
+    const lookup = await this.#options.store.peekRefresh(digest, now);
     if (lookup.kind === 'unknown') throw new OAuthError('invalid_grant', 'The refresh token is unknown or expired', 'refresh_unknown');
     const family = lookup.family;
-    if (lookup.kind === 'reused') {
-      // RFC 9700 §4.14.2: a rotated-out token presented again means one of two holders is an attacker.
-      await this.#options.store.revokeFamily(family.familyId);
-      throw new OAuthError('invalid_grant', 'The refresh token was already used; its grant is revoked', 'refresh_reused');
-    }
+    if (lookup.kind === 'reused') throw await this.#reused(family.familyId);
     if (lookup.kind === 'revoked') throw new OAuthError('invalid_grant', 'The grant was revoked', 'refresh_revoked');
-    if (family.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client', 'refresh_other_client');
-    if (!isUpstream(family.keyId) && !this.#options.keyRing().isActive(family.keyId, now)) {
+    if (family.clientId !== client.clientId) {
+      // Only its own client holds a refresh token (public clients: the token is the credential).
+      // Presented by another client, it has leaked: the grant is revoked on purpose (RFC 9700 §4.14).
+      await this.#options.store.revokeFamily(family.familyId);
+      throw new OAuthError('invalid_grant', 'The refresh token was issued to another client; its grant is revoked', 'refresh_other_client');
+    }
+    const allowed = this.#allowedNow(family.keyId, family.scopes, now);
+    if (allowed === undefined) {
       await this.#options.store.revokeFamily(family.familyId);
       throw new OAuthError('invalid_grant', 'The API key that signed in is no longer accepted', 'key_inactive');
     }
     if (param(params, 'resource') !== undefined) this.#checkResource(params, family.resource);
     // RFC 6749 §6: a requested scope may only narrow the grant.
     const requested = scopeList(param(params, 'scope'));
-    const scopes = requested === undefined ? family.scopes : family.scopes.filter((scope) => requested.includes(scope));
     if (requested !== undefined && requested.some((scope) => !family.scopes.includes(scope))) throw new OAuthError('invalid_scope', 'The scope exceeds the grant', 'scope_exceeds');
+    const scopes = requested === undefined ? allowed : grantedFrom(requested, allowed, this.#options.scopePrefix);
+    // The key was narrowed (keys file) below everything this grant (or this request) had: nothing left to issue.
+    if (scopes.length === 0) throw new OAuthError('invalid_grant', 'The API key that signed in no longer allows any scope of this grant', 'key_narrowed');
+    const used = await this.#options.store.useRefresh(digest, now);
+    // Spent or revoked by a request that ran meanwhile: as above.
+    if (used.kind === 'reused') throw await this.#reused(family.familyId);
+    if (used.kind !== 'fresh') throw new OAuthError('invalid_grant', 'The refresh token is unknown, expired or revoked', `refresh_${used.kind}`);
     return this.#issue(family.familyId, client.clientId, family.keyId, family.resource, scopes, now);
+  }
+
+  /** RFC 9700 §4.14.2: a rotated-out token presented again means one of two holders is an attacker. */
+  async #reused(familyId: string): Promise<OAuthError> {
+    await this.#options.store.revokeFamily(familyId);
+    return new OAuthError('invalid_grant', 'The refresh token was already used; its grant is revoked', 'refresh_reused');
+  }
+
+  /**
+   * What a grant may still do now: for a key sign-in, its scopes narrowed to what the key allows
+   * today (the keys file may have cut its tools or its operator role since); undefined when the
+   * key is no longer active. Upstream sign-ins have no key: their scopes as granted.
+   */
+  #allowedNow(keyId: string, scopes: readonly string[], now: number): string[] | undefined {
+    if (isUpstream(keyId)) return [...scopes];
+    const key = this.#options.keyRing().activePrincipal(keyId, now);
+    return key === undefined ? undefined : grantedScopes(scopes, key, this.#options.scopePrefix);
   }
 
   async #issue(familyId: string, clientId: string, keyId: string, resource: string, scopes: readonly string[], now: number): Promise<TokenResponse> {
@@ -427,7 +458,7 @@ export class AuthorizationServer {
     const seconds = Math.floor(now / 1000);
     const accessToken = await new SignJWT({ scope: scopes.join(' '), client_id: clientId, [FAMILY_CLAIM]: familyId })
       // RFC 9068 §2.1: access tokens are typed at+jwt.
-      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.issuer)
       .setAudience(resource)
       .setSubject(keyId)
@@ -442,26 +473,43 @@ export class AuthorizationServer {
 
   /**
    * RFC 7009: revokes a refresh token's family, or an access token's family. Unknown or invalid
-   * tokens are not an error (§2.2): the answer is the same, so it reveals nothing.
+   * tokens are not an error (§2.2): the answer is the same, so it reveals nothing. A token of
+   * another client than the `client_id` sent is refused and stays valid (§2.1: the server checks
+   * the token was issued to the client asking); without `client_id` (public clients have no
+   * credential, and a token's holder could use it anyway) the token's holder may revoke it.
    */
   async revoke(params: Params): Promise<void> {
     const token = required(params, 'token');
     const hint = param(params, 'token_type_hint');
     if (hint !== undefined && hint !== 'refresh_token' && hint !== 'access_token') throw new OAuthError('unsupported_token_type', 'Supported token types: refresh_token, access_token', 'token_type_hint');
+    const clientId = param(params, 'client_id');
+    const refuseOther = (owner: unknown): void => {
+      if (clientId !== undefined && owner !== clientId) throw new OAuthError('unauthorized_client', 'The token was not issued to this client', 'revoke_other_client');
+    };
     if (token.startsWith('mcpwr_')) {
-      const lookup = await this.#options.store.useRefresh(digestOf(token), this.#now());
-      if (lookup.kind !== 'unknown') await this.#options.store.revokeFamily(lookup.family.familyId);
+      const lookup = await this.#options.store.peekRefresh(digestOf(token), this.#now());
+      if (lookup.kind === 'unknown') return;
+      refuseOther(lookup.family.clientId);
+      await this.#options.store.revokeFamily(lookup.family.familyId);
       return;
     }
     const payload = await this.#ownAccessToken(token);
     const family = payload?.[FAMILY_CLAIM];
-    if (typeof family === 'string') await this.#options.store.revokeFamily(family);
+    if (typeof family !== 'string') return;
+    refuseOther(payload?.['client_id']);
+    await this.#options.store.revokeFamily(family);
   }
 
   /** The claims of an access token we signed (expired ones too: revoking them is harmless), else undefined. */
   async #ownAccessToken(token: string): Promise<JWTPayload | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.#options.keys.verifyKey, { issuer: this.issuer, audience: this.resource, algorithms: [SIGNING_ALGORITHM], currentDate: new Date(0) });
+      const { payload } = await jwtVerify(token, this.#options.keys.verifyKey, {
+        issuer: this.issuer,
+        audience: this.resource,
+        algorithms: [SIGNING_ALGORITHM],
+        typ: ACCESS_TOKEN_TYPE,
+        currentDate: new Date(0),
+      });
       return payload;
     } catch {
       return undefined;
@@ -470,9 +518,11 @@ export class AuthorizationServer {
 
   /**
    * The check every access token we issued meets after its signature and claims (security/jwt):
-   * its family not revoked, its key still active. Returns the principal with the key's limits
-   * (rate limit, source addresses) and the key's id as identity, so the key and its tokens share
-   * one rate limit and one session quota; or undefined when refused.
+   * its family not revoked, its key still active. Returns the principal with the key's current
+   * limits (rate limit, source addresses) and the key's id as identity, so the key and its tokens
+   * share one rate limit and one session quota; its scopes (so its tools and operator role) are
+   * the token's narrowed to what the key allows now (a key cut down in the keys file cuts its
+   * tokens at once); or undefined when refused.
    */
   async bindToKey(payload: JWTPayload, principal: Principal): Promise<Principal | undefined> {
     const family = payload[FAMILY_CLAIM];
@@ -482,6 +532,17 @@ export class AuthorizationServer {
     if (keyId !== undefined && isUpstream(keyId)) return Object.freeze({ ...principal, id: keyId, scopes: scopesOf(payload) });
     const key = keyId === undefined ? undefined : this.#options.keyRing().activePrincipal(keyId, this.#now());
     if (key === undefined || keyId === undefined) return undefined;
-    return Object.freeze({ ...principal, id: keyId, name: key.name ?? principal.name, rateLimit: key.rateLimit, allowIps: key.allowIps, scopes: scopesOf(payload) });
+    const prefix = this.#options.scopePrefix;
+    const scopes = grantedScopes(scopesOf(payload), key, prefix);
+    return Object.freeze({
+      ...principal,
+      id: keyId,
+      name: key.name ?? principal.name,
+      rateLimit: key.rateLimit,
+      allowIps: key.allowIps,
+      scopes,
+      tools: toolsOfScopes(scopes, prefix),
+      operator: isOperatorScope(scopes, prefix),
+    });
   }
 }

@@ -33,22 +33,32 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.hash !== '' || uri.includes('#')) return 'has a fragment';
   if (url.username !== '' || url.password !== '') return 'has user information';
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? undefined : 'plain http is allowed only on loopback';
+  if (url.protocol === 'http:') {
+    if (!LOOPBACK_HOSTS.has(url.hostname)) return 'plain http is allowed only on loopback';
+    // The URL parser refuses ports past 65535 but takes port 0, which nothing can listen on.
+    return url.port === '0' ? 'the port must be 1 to 65535' : undefined;
+  }
   const scheme = url.protocol.slice(0, -1);
   if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/.test(scheme)) return undefined;
   return 'unsupported scheme (https, http on loopback, or a reverse-domain private-use scheme)';
 }
 
 // http://<loopback host>[:port]<rest>, taken apart without normalising anything (the comparison stays exact).
-const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::(\d{1,5}))?([/?][^#]*)?$/;
+// The port, when given, is 1 to 65535 (no leading zero): anything else is no URI a browser can follow.
+const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::([1-9]\d{0,4}))?([/?][^#]*)?$/;
+
+function loopbackParts(uri: string): RegExpExecArray | null {
+  const parts = LOOPBACK_HTTP.exec(uri);
+  return parts !== null && (parts[2] === undefined || Number(parts[2]) <= 65_535) ? parts : null;
+}
 
 /** True when `requested` is one of `registered`, exactly, or differs only in the port of a loopback http URI. */
 export function redirectUriMatches(requested: string, registered: readonly string[]): boolean {
   if (registered.includes(requested)) return true;
-  const wanted = LOOPBACK_HTTP.exec(requested);
+  const wanted = loopbackParts(requested);
   if (wanted === null) return false;
   return registered.some((candidate) => {
-    const held = LOOPBACK_HTTP.exec(candidate);
+    const held = loopbackParts(candidate);
     return held !== null && held[1] === wanted[1] && (held[3] ?? '') === (wanted[3] ?? '');
   });
 }

@@ -143,6 +143,8 @@ export class SigningKeys {
     const keys = new SigningKeys(options);
     await keys.#adopt(await options.store.load());
     await keys.rotateIfDue();
+    // A stored key retired longer than the overlap ago verifies nothing from the start.
+    keys.prune();
     return keys;
   }
 
@@ -158,15 +160,29 @@ export class SigningKeys {
     return { keys: this.#keys.map((key) => key.publicJwk) };
   }
 
-  /** Key lookup for `jwtVerify`: the published keys; an unknown `kid` reloads the store first (another replica rotated). */
+  /**
+   * Key lookup for `jwtVerify`: the published keys; an unknown `kid` reloads the store first
+   * (another replica rotated). A key whose overlap has passed is dropped here first, not only when
+   * someone fetches the JWKS (a check of one number per token until then).
+   */
   readonly verifyKey: JWTVerifyGetKey = async (header, token) => {
+    this.#pruneIfDue();
     try {
       return await this.#verifySet(header, token);
     } catch (error) {
       if (!(await this.#reloadFor(header.kid))) throw error;
+      // The reload may have brought back a key this replica had dropped (the store not yet pruned).
+      this.#pruneIfDue();
       return this.#verifySet(header, token);
     }
   };
+
+  /** When the earliest retired key's overlap ends (+Infinity: no retired key). */
+  #pruneAt = Number.POSITIVE_INFINITY;
+
+  #pruneIfDue(): void {
+    if (this.#now() >= this.#pruneAt) this.prune();
+  }
 
   #lastReload = Number.NEGATIVE_INFINITY;
   #reloading: Promise<void> | undefined;
@@ -276,14 +292,16 @@ export class SigningKeys {
     this.#publish();
   }
 
-  /** Removes retired keys whose overlap has passed (called before publishing the JWKS). */
+  /** When the key at `index` stopped signing (this process's rotation, else the next key's creation). */
+  #retirement(index: number, now: number): number {
+    const key = this.#keys[index] as LiveKey;
+    return this.#retiredAt.get(key.stored.kid) ?? this.#keys[index - 1]?.stored.createdAt ?? now;
+  }
+
+  /** Removes retired keys whose overlap has passed (before publishing the JWKS, and on the verification path). */
   prune(): void {
     const now = this.#now();
-    const kept = this.#keys.filter((key, index) => {
-      if (index === 0) return true;
-      const retired = this.#retiredAt.get(key.stored.kid) ?? this.#keys[index - 1]?.stored.createdAt ?? now;
-      return now - retired < this.#options.overlapMs;
-    });
+    const kept = this.#keys.filter((_key, index) => index === 0 || now - this.#retirement(index, now) < this.#options.overlapMs);
     if (kept.length !== this.#keys.length) {
       this.#keys = kept;
       // Only over the keys this replica saw: a newer rotation by another replica is not undone.
@@ -294,5 +312,7 @@ export class SigningKeys {
 
   #publish(): void {
     this.#verifySet = createLocalJWKSet({ keys: this.#keys.map((key) => key.publicJwk) });
+    const now = this.#now();
+    this.#pruneAt = Math.min(Number.POSITIVE_INFINITY, ...this.#keys.slice(1).map((_key, index) => this.#retirement(index + 1, now) + this.#options.overlapMs));
   }
 }

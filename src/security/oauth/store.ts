@@ -94,6 +94,8 @@ export interface OAuthStore {
   putFamily(family: FamilyRecord): Promise<void>;
   /** Adds a refresh token (by digest) to its family, valid until `expiresAt`. */
   putRefresh(digest: string, familyId: string, expiresAt: number): Promise<void>;
+  /** Looks a refresh token up without marking it used (the checks before a refresh; revocation). */
+  peekRefresh(digest: string, now: number): Promise<RefreshLookup>;
   /** Looks a refresh token up and marks it used (atomically): a second call finds it `reused`. */
   useRefresh(digest: string, now: number): Promise<RefreshLookup>;
   revokeFamily(familyId: string): Promise<void>;

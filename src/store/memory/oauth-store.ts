@@ -2,7 +2,10 @@
  * @module store/memory/oauth-store
  * The in-process {@link OAuthStore}: maps with expiry, swept as they are used, each bounded
  * (a registration flood or a flood of abandoned sign-ins cannot grow memory without limit:
- * past the cap the oldest entry goes). Revoked families are remembered until they expire.
+ * past the cap the oldest entry goes). Clients are kept in two lists, never used and used (at
+ * the token endpoint), each least recently used first: past the cap a never-used registration
+ * goes first, so a registration flood evicts its own kind before a client in use. Revoked
+ * families are remembered until they expire.
  */
 
 import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup, SignInCodeRecord, SignInCodeTake } from '../../security/oauth/store.js';
@@ -44,7 +47,10 @@ function boundedSet<V>(map: Map<string, V>, key: string, value: V, max: number):
 }
 
 export class MemoryOAuthStore implements OAuthStore {
-  readonly #clients = new Map<string, ClientRecord>();
+  /** Registered and never used at the token endpoint, oldest first. */
+  readonly #newClients = new Map<string, ClientRecord>();
+  /** Used at the token endpoint, least recently used first. */
+  readonly #usedClients = new Map<string, ClientRecord>();
   readonly #codes = new Map<string, CodeRecord | SpentCode>();
   readonly #families = new Map<string, FamilyRecord>();
   readonly #refresh = new Map<string, RefreshEntry>();
@@ -57,22 +63,30 @@ export class MemoryOAuthStore implements OAuthStore {
   }
 
   async putClient(client: ClientRecord): Promise<void> {
-    boundedSet(this.#clients, client.clientId, client, this.#max.maxClients);
+    this.#usedClients.delete(client.clientId);
+    this.#newClients.delete(client.clientId);
+    while (this.#newClients.size + this.#usedClients.size >= this.#max.maxClients) {
+      const victims = this.#newClients.size > 0 ? this.#newClients : this.#usedClients;
+      victims.delete(victims.keys().next().value as string);
+    }
+    this.#newClients.set(client.clientId, client);
   }
 
   async getClient(clientId: string, now: number, touchUntil?: number): Promise<ClientRecord | undefined> {
-    const client = this.#clients.get(clientId);
+    const client = this.#usedClients.get(clientId) ?? this.#newClients.get(clientId);
     if (client === undefined) return undefined;
     if (!(now < client.expiresAt)) {
-      this.#clients.delete(clientId);
+      this.#usedClients.delete(clientId);
+      this.#newClients.delete(clientId);
       return undefined;
     }
-    if (touchUntil !== undefined && touchUntil > client.expiresAt) {
-      const touched = { ...client, expiresAt: touchUntil };
-      this.#clients.set(clientId, touched);
-      return touched;
-    }
-    return client;
+    if (touchUntil === undefined) return client;
+    // A use: the client moves to the end of the used list (least recently used goes first).
+    const touched = touchUntil > client.expiresAt ? { ...client, expiresAt: touchUntil } : client;
+    this.#newClients.delete(clientId);
+    this.#usedClients.delete(clientId);
+    this.#usedClients.set(clientId, touched);
+    return touched;
   }
 
   async putCode(digest: string, code: CodeRecord): Promise<void> {
@@ -114,14 +128,22 @@ export class MemoryOAuthStore implements OAuthStore {
     boundedSet(this.#refresh, digest, { familyId, expiresAt, used: false }, this.#max.maxRefreshTokens);
   }
 
+  async peekRefresh(digest: string, now: number): Promise<RefreshLookup> {
+    return this.#lookupRefresh(digest, now, false);
+  }
+
   async useRefresh(digest: string, now: number): Promise<RefreshLookup> {
+    return this.#lookupRefresh(digest, now, true);
+  }
+
+  #lookupRefresh(digest: string, now: number, use: boolean): RefreshLookup {
     this.#sweep(now);
     const entry = this.#refresh.get(digest);
     const family = entry === undefined ? undefined : this.#families.get(entry.familyId);
     if (entry === undefined || family === undefined || !(now < entry.expiresAt) || !(now < family.expiresAt)) return { kind: 'unknown' };
     if (this.#revoked.has(family.familyId)) return { kind: 'revoked', family };
     if (entry.used) return { kind: 'reused', family };
-    entry.used = true;
+    if (use) entry.used = true;
     return { kind: 'fresh', family };
   }
 

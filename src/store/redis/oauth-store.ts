@@ -232,10 +232,22 @@ export class RedisOAuthStore implements OAuthStore {
       .exec();
   }
 
+  async peekRefresh(digest: string, now: number): Promise<RefreshLookup> {
+    const key = this.#keys.oauthRefresh(digest);
+    const found = await this.#client.hmget(key, 'fam', 'exp', 'mac', 'used');
+    if (found[0] === null || found[0] === undefined) return { kind: 'unknown' };
+    return this.#refreshLookup(key, [found[0], found[1] ?? '', found[2] ?? '', found[3] ?? '0'], now);
+  }
+
   async useRefresh(digest: string, now: number): Promise<RefreshLookup> {
     const key = this.#keys.oauthRefresh(digest);
     const found = (await this.#client.eval(USE_REFRESH, 1, key)) as [string, string, string, string] | null;
     if (found === null) return { kind: 'unknown' };
+    return this.#refreshLookup(key, found, now);
+  }
+
+  /** What a refresh token's fields (read by peekRefresh, or by USE_REFRESH as they were before the use) say, with its family. */
+  async #refreshLookup(key: string, found: readonly [string, string, string, string], now: number): Promise<RefreshLookup> {
     const [familyId, exp, mac, used] = found;
     if (!this.#seal.check('oauth', key, `${familyId}\n${exp}`, mac) || !(now < Number(exp))) return { kind: 'unknown' };
     const familyKey = this.#keys.oauthFamily(familyId);
