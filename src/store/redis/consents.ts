@@ -18,7 +18,8 @@ import type { RedisKeys } from './keys.js';
 
 const PURPOSE = 'oauth consent v1';
 
-const recordSchema = z.strictObject({ id: z.string().max(64), request: authorizationRequestSchema, expiresAt: z.number() });
+const identitySchema = z.strictObject({ subject: z.string().max(2000), email: z.string().max(2000).optional(), scopes: z.array(z.string().max(256)).max(256) });
+const recordSchema = z.strictObject({ id: z.string().max(64), request: authorizationRequestSchema, identity: identitySchema.optional(), expiresAt: z.number() });
 
 export interface RedisConsentStoreOptions {
   readonly client: Redis;
@@ -69,7 +70,8 @@ export class RedisConsentStore implements ConsentStore {
       return undefined;
     }
     if (parsed.id !== id || !(now < parsed.expiresAt)) return undefined;
-    return { ...parsed, request: authorizationRequestOf(parsed.request) };
+    const { identity } = parsed;
+    return { ...parsed, request: authorizationRequestOf(parsed.request), identity: identity === undefined ? undefined : { ...identity, email: identity.email } };
   }
 
   async delete(id: string): Promise<void> {
