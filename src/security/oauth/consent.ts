@@ -1,7 +1,9 @@
 /**
  * @module security/oauth/consent
  * The state of a sign-in between the consent page and its form post: pending authorization
- * requests (single use, bounded, expiring) and the CSRF check of the post. The check is a
+ * requests (single use, bounded, expiring) and the CSRF check of the post. Two pages use it: the
+ * key sign-in page, and the approval page after an upstream OpenID Connect sign-in, whose
+ * pending consent also holds the identity the provider vouched for and the scopes to grant. The check is a
  * signed double submit: the browser holds a random nonce in a SameSite=Strict cookie, the form
  * holds HMAC(secret, transaction id, nonce); a post is accepted only with both, matching, so a
  * page on another site can neither read the form nor make the browser send the cookie.

@@ -1,6 +1,7 @@
 /**
  * @module store/redis/consents
- * Pending consents of key sign-in in Redis ({@link ConsentStore}), so the consent form's post
+ * Pending consents in Redis ({@link ConsentStore}: key sign-in, and approval after an upstream
+ * sign-in with the identity it vouched for), so the consent form's post
  * may land on another replica than the page (issue 14, Must 6). Each is one value with a TTL from
  * its expiry, encrypted and authenticated like the pending upstream sign-ins (AES-256-GCM under an
  * HKDF key from the shared secret, purpose `oauth consent v1`, the key name as associated data):
