@@ -67,9 +67,10 @@ export interface OwnAuthorizationServer {
 /** Reads and checks the upstream sign-in rules file at start (a config error when invalid). */
 function readScopeRules(path: string): ScopeRule[] {
   const rule = z
-    .object({ subject: z.string().min(1).optional(), emailDomain: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(), group: z.string().min(1).optional(), scopes: z.array(z.string().regex(/^[\x21-\x7e]+$/)).min(1) })
+    .object({ subject: z.string().min(1).optional(), emailDomain: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(), group: z.string().min(1).optional(), allowMissingEmailVerified: z.boolean().optional(), scopes: z.array(z.string().regex(/^[\x21-\x7e]+$/)).min(1) })
     .strict()
-    .refine((item) => item.subject !== undefined || item.emailDomain !== undefined || item.group !== undefined, { error: 'a rule needs subject, emailDomain or group' });
+    .refine((item) => item.subject !== undefined || item.emailDomain !== undefined || item.group !== undefined, { error: 'a rule needs subject, emailDomain or group' })
+    .refine((item) => item.allowMissingEmailVerified === undefined || item.emailDomain !== undefined, { error: 'allowMissingEmailVerified goes with emailDomain' });
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));

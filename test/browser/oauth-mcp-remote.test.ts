@@ -12,7 +12,8 @@
  *   loses access: its token is refused with 401 `invalid_token`, its refresh with
  *   `invalid_grant`, and signing in again with the revoked key is refused on the consent page.
  * - Upstream OpenID Connect sign-in: Chromium logs in at a real provider (`oidc-provider`,
- *   started on loopback) and the client gets the scopes the rules map to that identity.
+ *   started on loopback), approves the client on mcp-warden's own approval page, and the client
+ *   gets the scopes the rules map to that identity.
  */
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -171,10 +172,13 @@ describe.skipIf(!HAS_CHROMIUM)('mcp-remote through upstream OpenID Connect sign-
     const connected = remote.client.connect(remote.transport);
     connected.catch(() => undefined);
     const authorization = await remote.browserUrl(1);
-    const { callback, visited } = await signInAtProvider(await newPage(browser), authorization.href, 'alice', remote.redirectUri);
-    // The browser went mcp-warden → the provider's login and consent → mcp-warden's callback → mcp-remote.
+    const { callback, visited, approvalShown } = await signInAtProvider(await newPage(browser), authorization.href, 'alice', remote.redirectUri);
+    // The browser went mcp-warden → the provider's login and consent → mcp-warden's approval page (at its callback) → Approve → mcp-remote.
     expect(visited.some((url) => url.startsWith(`${idp.issuer}/interaction/`))).toBe(true);
-    expect(visited.some((url) => url.startsWith(`${issuer}/oauth/callback?`))).toBe(false); // a redirect, never a page
+    expect(visited.some((url) => url.startsWith(`${issuer}/oauth/callback?`))).toBe(true);
+    expect(approvalShown).toContain('alice@example.com');
+    expect(approvalShown).toContain(new URL(remote.redirectUri).host);
+    expect(approvalShown).toContain('this computer (localhost)');
     expect(callback.searchParams.get('iss')).toBe(issuer);
     expect(callback.searchParams.get('code')).toMatch(/^mcpwc_/);
     await connected;

@@ -2,7 +2,7 @@
  * The user's browser for OAuth tests: Debian's Chromium (`/usr/bin/chromium`), headless, driven
  * by playwright-core, and the steps a user takes in it: mcp-warden's key sign-in consent page
  * (type the key, Approve or Deny) and an OpenID Connect provider's login and consent pages
- * (oidc-provider's development interactions). Each step ends when the browser has been sent to
+ * (oidc-provider's development interactions), followed by mcp-warden's own approval page. Each step ends when the browser has been sent to
  * the MCP client's loopback redirect URI, which the client itself serves (or, for a client that
  * only hands over the authorization URL, {@link useCallbackListener}).
  *
@@ -67,18 +67,33 @@ export async function refusedKey(page: Page, authorizationUrl: string, key: stri
 
 /**
  * From `authorizationUrl` (mcp-warden, which sends the browser on to the provider): signs in as
- * `login` on the provider's login page and approves on its consent page; resolves once the
- * browser is back at the client's `redirectUri` (through mcp-warden's callback).
+ * `login` on the provider's login page and approves on its consent page, then presses Approve
+ * (or Deny) on mcp-warden's own approval page; `onApproval` sees that page first (what it shows,
+ * how it renders). Resolves once the browser is back at the client's `redirectUri`.
  */
-export async function signInAtProvider(page: Page, authorizationUrl: string, login: string, redirectUri: string): Promise<{ readonly callback: URL; readonly visited: readonly string[] }> {
+export async function signInAtProvider(
+  page: Page,
+  authorizationUrl: string,
+  login: string,
+  redirectUri: string,
+  options: { readonly action?: 'approve' | 'deny'; readonly onApproval?: (page: Page) => Promise<void> } = {},
+): Promise<{ readonly callback: URL; readonly visited: readonly string[]; readonly approvalShown: string }> {
   const visited: string[] = [];
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) visited.push(frame.url());
   });
   const done = page.waitForURL(arrivedAt(redirectUri), { waitUntil: 'commit' });
   await page.goto(authorizationUrl);
-  // Up to two provider pages: login, then consent (the provider may skip consent it already has).
-  for (let step = 0; step < 2 && !arrivedAt(redirectUri)(new URL(page.url())); step += 1) {
+  let approvalShown = '';
+  // Up to two provider pages (login, then consent: the provider may skip consent it already has), then ours.
+  for (let step = 0; step < 3 && !arrivedAt(redirectUri)(new URL(page.url())); step += 1) {
+    await page.waitForLoadState('domcontentloaded');
+    if ((await page.title()) === 'Allow access to mcp-warden?') {
+      approvalShown = (await page.locator('main').textContent()) ?? '';
+      await options.onApproval?.(page);
+      await Promise.all([page.waitForURL(arrivedAt(redirectUri), { waitUntil: 'commit' }), page.click(`button[value="${options.action ?? 'approve'}"]`)]);
+      break;
+    }
     const prompt = await page.locator('input[name="prompt"]').first().getAttribute('value', { timeout: 5000 });
     if (prompt === 'login') {
       await page.fill('input[name="login"]', login);
@@ -87,7 +102,7 @@ export async function signInAtProvider(page: Page, authorizationUrl: string, log
     await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.click('button[type="submit"]')]);
   }
   await done;
-  return { callback: new URL(page.url()), visited };
+  return { callback: new URL(page.url()), visited, approvalShown };
 }
 
 /**

@@ -2,7 +2,7 @@
  * A real, certified OpenID Connect provider (panva's `oidc-provider`) on a loopback port, for
  * tests of mcp-warden's upstream sign-in, and the user's browser at it: a small cookie-keeping
  * HTTP client that follows redirects and submits the provider's development login and consent
- * forms (devInteractions). One static confidential client: mcp-warden. Accounts are any login
+ * forms (devInteractions), then presses Approve on mcp-warden's own approval page (or stops there). One static confidential client: mcp-warden. Accounts are any login
  * name; their claims come from the table given. `tamper` lets a test alter the ID token in the
  * token response (what a forged or manipulated response would be); the provider is stopped when
  * the test ends.
@@ -81,9 +81,23 @@ export async function useIdp(wardenIssuer: string, accounts: Record<string, Reco
   return idp;
 }
 
+/** The hidden fields of mcp-warden's approval page (after an upstream sign-in), or undefined for any other page. */
+export function approvalForm(html: string): { transaction: string; csrf: string } | undefined {
+  if (!html.includes('<title>Allow access to mcp-warden?</title>')) return undefined;
+  const transaction = /name="transaction" value="([^"]+)"/.exec(html)?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  return transaction === undefined || csrf === undefined ? undefined : { transaction, csrf };
+}
+
 /** A browser: cookies kept per origin (paths ignored: the tests use one provider and one mcp-warden). */
 export class Browser {
   readonly #jar = new Map<string, Map<string, string>>();
+  /** What {@link walk} does at mcp-warden's approval page after the provider: press Approve (default), or stop there. */
+  readonly #consent: 'approve' | 'stop';
+
+  constructor(options: { readonly consent?: 'approve' | 'stop' } = {}) {
+    this.#consent = options.consent ?? 'approve';
+  }
 
   #cookies(url: URL): string {
     return [...(this.#jar.get(url.origin) ?? new Map<string, string>())].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -126,6 +140,12 @@ export class Browser {
         const url = rewrite(new URL(location, next.url));
         if (url.href.startsWith(stopAt)) return { final: url, response };
         next = { url: url.href };
+        continue;
+      }
+      const approval = approvalForm(response.text);
+      if (response.status === 200 && approval !== undefined) {
+        if (this.#consent === 'stop') return { final: undefined, response };
+        next = { url: new URL('/oauth/authorize', next.url).href, form: { ...approval, action: 'approve' } };
         continue;
       }
       const prompt = /name="prompt" value="(login|consent)"/.exec(response.text)?.[1];

@@ -16,7 +16,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { authorizeUrl, pkce, postForm, registerClient, REDIRECT_URI } from '../helpers/oauth.js';
-import { Browser, ID_TOKEN_TTL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, useIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { approvalForm, Browser, ID_TOKEN_TTL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, useIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { freePort } from '../helpers/port.js';
 import { manualClock } from '../helpers/clock.js';
 import { openSession, stillServing, useWarden, type RunningWarden } from '../helpers/warden.js';
@@ -171,10 +171,12 @@ describe('upstream OpenID Connect sign-in with a real provider', () => {
     const stolen = await victim.walk(await mcpAuthorization(issuer), 'alice', `${issuer}/oauth/callback`);
     const replay = await new Browser().request((stolen.final as URL).href);
     expect(replay.status).toBe(400);
-    // The browser that started it still completes it: the replay spent nothing.
+    // The browser that started it still completes it (our approval page, then Approve): the replay spent nothing.
     const own = await victim.request((stolen.final as URL).href);
-    expect(own.status).toBe(302);
-    expect(new URL(own.headers['location'] as string).searchParams.get('code')).toMatch(/^mcpwc_/);
+    expect(own.status).toBe(200);
+    const approved = await victim.request(`${issuer}/oauth/authorize`, { ...(approvalForm(own.text) as { transaction: string; csrf: string }), action: 'approve' });
+    expect(approved.status).toBe(302);
+    expect(new URL(approved.headers['location'] as string).searchParams.get('code')).toMatch(/^mcpwc_/);
     expect(await stillServing(warden)).toBe(true);
   });
 

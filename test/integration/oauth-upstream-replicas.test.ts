@@ -1,8 +1,8 @@
 /**
  * Upstream OpenID Connect sign-in on two replicas sharing one Redis behind a load balancer
  * (issue 14, Must 6): the sign-in starts on replica A (/oauth/authorize, the pending sign-in
- * stored in Redis), the provider's callback lands on replica B, which completes it; the code B
- * issued is redeemed and the token calls a tool on A. The callback replayed on A finds the
+ * stored in Redis), the provider's callback lands on replica B, which completes it and shows our
+ * approval page (the consent stored in Redis); the Approve post lands on A, which issues the code; it is redeemed and the token calls a tool on A. The callback replayed on A finds the
  * sign-in spent (single use across replicas). With Redis frozen when the callback lands, B
  * answers a 503 page and issues nothing. A real provider (oidc-provider) on loopback.
  */
@@ -64,6 +64,8 @@ describe('upstream OpenID Connect sign-in across replicas (Redis)', () => {
     });
     expect(balancer.served).toContain('a GET /oauth/authorize');
     expect(balancer.served).toContain('b GET /oauth/callback');
+    // B showed the approval page (the consent kept in Redis); its Approve post landed on A.
+    expect(balancer.served).toContain('a POST /oauth/authorize');
     expect(final?.searchParams.get('state')).toBe('mcp-state');
     expect(final?.searchParams.get('iss')).toBe(issuer);
     const code = final?.searchParams.get('code') ?? '';

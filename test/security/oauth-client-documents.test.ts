@@ -57,6 +57,13 @@ describe('fetching a metadata document', () => {
     expect(client).toMatchObject({ clientId: url, clientName: 'CIMD Test Client', redirectUris: ['http://127.0.0.1:43119/callback'] });
   });
 
+  it('removes Unicode format characters (bidi overrides, zero-width) from the client_name a document gives', async () => {
+    const server = await useDocumentServer();
+    const url = server.document('/bidi.json', { client_name: '\u202eTotally\u200b Legit\u2066\ufeff' });
+    const client = await documents().resolve(url);
+    expect(client).toMatchObject({ clientId: url, clientName: 'Totally Legit' });
+  });
+
   it('refuses loopback documents without the test allowance, by literal and by name (localhost), before connecting', async () => {
     const server = await useDocumentServer();
     const url = server.document('/client.json');

@@ -1,5 +1,5 @@
 /**
- * Pending key sign-in consents: the same behaviour from memory and from Redis (a real
+ * Pending consents (key sign-in, and approval after an upstream sign-in, with its identity): the same behaviour from memory and from Redis (a real
  * redis-server): found until expiry, gone once deleted; and what Redis holds: encrypted (no
  * client id or state in clear), bound to its key (moved, forged or sealed with another secret:
  * not found, counted), with a TTL from its expiry. The shared CSRF tag verifies on another
@@ -41,6 +41,18 @@ for (const [name, create] of [
       expect(await store.get('tx2', T0)).toBeUndefined();
       expect(await store.get('unknown', T0)).toBeUndefined();
     });
+
+    it('keeps the identity an upstream sign-in vouched for (the approval page\'s consent), and its absence', async () => {
+      const store = create();
+      const withIdentity: PendingConsent = { ...consent('tx5'), identity: { subject: 'alice-subject', email: 'alice@example.com', scopes: ['mcp:tools:echo'] } };
+      await store.put(withIdentity, T0);
+      expect(await store.get('tx5', T0)).toEqual(withIdentity);
+      const noEmail: PendingConsent = { ...consent('tx6'), identity: { subject: 'bob-subject', email: undefined, scopes: ['mcp:tools'] } };
+      await store.put(noEmail, T0);
+      expect((await store.get('tx6', T0))?.identity).toEqual({ subject: 'bob-subject', email: undefined, scopes: ['mcp:tools'] });
+      await store.put(consent('tx7'), T0);
+      expect((await store.get('tx7', T0))?.identity).toBeUndefined();
+    });
   });
 }
 
@@ -53,6 +65,9 @@ describe('RedisConsentStore: what Redis holds', () => {
     await store.put(consent('tx1'), T0);
     const stored = (await redis.client.get(keys.oauthConsent('tx1'))) as string;
     for (const clear of ['client-state-xyz', 'mcpw_c1', '127.0.0.1']) expect(stored).not.toContain(clear);
+    await store.put({ ...consent('tx9'), identity: { subject: 'alice-subject', email: 'alice@example.com', scopes: ['mcp:tools:echo'] } }, T0);
+    const sealedIdentity = (await redis.client.get(keys.oauthConsent('tx9'))) as string;
+    for (const clear of ['alice-subject', 'alice@example.com', 'mcp:tools:echo']) expect(sealedIdentity).not.toContain(clear);
     const ttl = await redis.client.pttl(keys.oauthConsent('tx1'));
     expect(ttl).toBeGreaterThan(590_000);
     expect(ttl).toBeLessThanOrEqual(600_000);

@@ -3,7 +3,8 @@
  * The HTTP face of mcp-warden's own authorization server (`--oauth-issuer`; the logic is
  * security/oauth/authorization-server): RFC 8414 metadata, the JWKS, RFC 7591 registration
  * (rate-limited per address, across replicas with Redis), the key sign-in consent page and its post (or, with upstream
- * OpenID Connect sign-in, the redirect to the provider and its `/oauth/callback`), the token endpoint
+ * OpenID Connect sign-in, the redirect to the provider, its `/oauth/callback`, and our approval page
+ * naming the client and the signed-in user, whose post alone issues the code), the token endpoint
  * and RFC 7009 revocation. Form bodies (`application/x-www-form-urlencoded`) are parsed only
  * inside this plugin; a parameter sent twice is refused (RFC 6749 §3.1, §3.2). Answers are
  * the RFCs' JSON errors with fixed descriptions; the tagged reason goes to the log only. When
@@ -24,7 +25,7 @@ import type { UpstreamOidc } from '../../security/oauth/upstream-oidc.js';
 import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
 import type { RateLimitStore } from '../../store/types.js';
 import { afterCounting, countTowardBan } from '../hooks/auth.js';
-import { consentCsp, renderConsentError, renderConsentPage } from '../oauth-consent-page.js';
+import { consentCsp, renderConsentError, renderConsentPage, renderUpstreamConsentPage } from '../oauth-consent-page.js';
 
 export interface OAuthServerRoutesOptions {
   readonly server: AuthorizationServer;
@@ -37,7 +38,7 @@ export interface OAuthServerRoutesOptions {
   readonly bans: BanList;
   /** Registrations per client address per hour (default 20). */
   readonly registrationsPerHour?: number;
-  /** Pending consents of key sign-in (shared by the replicas with Redis); default: this process. */
+  /** Pending consents (key sign-in, and approval after an upstream sign-in; shared by the replicas with Redis); default: this process. */
   readonly consents?: ConsentTransactions;
   /** Where registrations are counted (a one-hour window; shared by the replicas with Redis); default: this process. */
   readonly registrations?: RateLimitStore;
@@ -214,11 +215,35 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
         options.events.oauthRefused(request.ip, 'access_denied', 'csrf', '/oauth/authorize');
         return sendPage(reply, 403, renderConsentError('The form could not be verified (CSRF check). Start again from your client.'));
       }
-      const { request: authorization } = pending;
+      const { request: authorization, identity } = pending;
       if (params['action'] === 'deny') {
         consents.close(id);
+        request.failure = 'consent_denied';
+        options.events.oauthRefused(request.ip, 'access_denied', 'consent_denied', '/oauth/authorize');
         const url = server.errorRedirect(authorization.redirectUri, new OAuthError('access_denied', 'The user denied the request'), authorization.state);
         return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
+      }
+      if (identity !== undefined) {
+        // Upstream sign-in: the provider said who; only the user's Approve on our page issues the code.
+        if (params['action'] !== 'approve') {
+          request.failure = 'consent_action';
+          return sendPage(reply, 400, renderConsentError('Choose Approve or Deny.'));
+        }
+        // Spent before the code exists: a replayed post finds nothing, on any replica.
+        await consents.end(id);
+        const approved = await server.approveIdentity(authorization, identity.subject, identity.scopes);
+        if (approved instanceof OAuthError) {
+          request.failure = approved.reason;
+          options.events.oauthRefused(request.ip, approved.error, approved.reason, '/oauth/authorize');
+          return reply.code(302).header('location', server.errorRedirect(authorization.redirectUri, approved, authorization.state)).header('cache-control', 'no-store').send();
+        }
+        options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId, 'oidc');
+        return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
+      }
+      if (upstream !== undefined) {
+        // Key sign-in is off with an upstream provider: a key consent cannot be completed here.
+        request.failure = 'consent_unknown';
+        return sendPage(reply, 400, renderConsentError('This sign-in has expired or was already used; start again from your client.'));
       }
       const apiKey = params['api_key'] ?? '';
       const typedCode = params['sign_in_code'] ?? '';
@@ -285,13 +310,25 @@ export async function registerOAuthServerRoutes(app: FastifyInstance, options: O
           return reply.code(302).header('location', server.errorRedirect(authorization.redirectUri, error, authorization.state)).header('cache-control', 'no-store').send();
         };
         const code = params['code'];
-        if (params['error'] !== undefined || code === undefined || code.length > 2000) return back(new OAuthError('access_denied', 'The identity provider did not sign the user in', 'upstream_error'));
         try {
+          // RFC 9207 §2.4: the response must come from the provider we sent the user to (mix-up), errors included.
+          const mixUp = await upstream.checkIssuer(params['iss']);
+          if (mixUp !== undefined) return back(mixUp);
+          if (params['error'] !== undefined || code === undefined || code.length > 2000) return back(new OAuthError('access_denied', 'The identity provider did not sign the user in', 'upstream_error'));
           const identity = await upstream.finish(pending, code);
-          const approved = await server.approveIdentity(authorization, identity.subject, identity.scopes);
-          if (approved instanceof OAuthError) return back(approved);
-          options.events.oauthSignIn(request.ip, approved.principal, authorization.client.clientId, 'oidc');
-          return reply.code(302).header('location', approved.url).header('cache-control', 'no-store').send();
+          const scopes = server.identityScopes(authorization, identity.scopes);
+          if (scopes.length === 0) return back(new OAuthError('access_denied', 'None of the requested scopes is allowed for this account', 'upstream_scope_none'));
+          // Our own consent page (MCP security best practices, confused deputy): the provider's single
+          // sign-on alone must not hand a code to whatever client and redirect URI the link named.
+          const { id, nonce, csrf } = await consents.open(authorization, { subject: identity.subject, email: identity.email, scopes });
+          const { client, redirectUri } = authorization;
+          reply.header('set-cookie', `${csrfCookie}=${nonce}; Path=/; HttpOnly; SameSite=Strict; Max-Age=600${secureCookie ? '; Secure' : ''}`);
+          return sendPage(
+            reply,
+            200,
+            renderUpstreamConsentPage({ clientName: client.clientName, clientId: client.clientId, redirectUri, scopes, subject: identity.subject, email: identity.email, transaction: id, csrf }),
+            consentCsp(redirectUri),
+          );
         } catch (error) {
           // The sign-in is spent: the client hears why and starts again (RFC 6749 §4.1.2.1 temporarily_unavailable when Redis failed).
           const refusal = error instanceof OAuthError ? error : sharedStateRefusal(error);

@@ -24,6 +24,7 @@ import type { KeyRing } from '../api-keys.js';
 import type { Principal } from '../identity.js';
 import { isOperatorScope, scopesOf, toolsOfScopes } from '../jwt.js';
 import type { ClientDocuments } from './client-documents.js';
+import { displayableClientName } from './client-name.js';
 import { digestOf, grantedFrom, grantedScopes, isS256Challenge, isUpstream, newSecret, OAuthError, pkceMatches, UPSTREAM_SUBJECT_PREFIX } from './grants.js';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uris.js';
 import { newSignInCode, signInCodeDigest } from './sign-in-codes.js';
@@ -180,8 +181,8 @@ export class AuthorizationServer {
     const responseTypes = metadata['response_types'] ?? ['code'];
     if (!Array.isArray(responseTypes) || !responseTypes.every((type) => type === 'code')) throw new OAuthError('invalid_client_metadata', 'Only the code response type is supported', 'response_types');
     const rawName = metadata['client_name'];
-    // Shown on the consent page (escaped there); printable characters only, bounded.
-    const clientName = typeof rawName === 'string' ? rawName.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '').slice(0, 100) || undefined : undefined;
+    // Shown on the consent page (escaped there); printable characters only (no format characters), bounded.
+    const clientName = typeof rawName === 'string' ? displayableClientName(rawName) : undefined;
     const now = this.#now();
     const client: ClientRecord = { clientId: `mcpw_${randomUUID()}`, clientName, redirectUris: [...uris], createdAt: now, expiresAt: now + this.#lifetimes.unusedClient * 1000 };
     await this.#options.store.putClient(client);
@@ -299,13 +300,18 @@ export class AuthorizationServer {
     return url.href;
   }
 
+  /** The scopes a grant for an upstream identity would carry: the rules' scopes narrowed to those requested (what the approval page shows). */
+  identityScopes(request: AuthorizationRequest, allowed: readonly string[]): string[] {
+    return grantedFrom(request.scopes, allowed, this.#options.scopePrefix);
+  }
+
   /**
    * The upstream identity provider vouched for a user (security/oauth/upstream-oidc): issues a
    * code for the scopes its rules gave (narrowed to those requested) and returns the redirect.
    * The grant names `oidc:<subject>` (API key ids cannot contain `:`), so no key is consulted.
    */
   async approveIdentity(request: AuthorizationRequest, subject: string, allowed: readonly string[]): Promise<{ readonly url: string; readonly principal: string } | OAuthError> {
-    const scopes = grantedFrom(request.scopes, allowed, this.#options.scopePrefix);
+    const scopes = this.identityScopes(request, allowed);
     if (scopes.length === 0) return new OAuthError('access_denied', 'None of the requested scopes is allowed for this account', 'upstream_scope_none');
     const now = this.#now();
     const code = newSecret('mcpwc_');

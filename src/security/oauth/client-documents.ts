@@ -21,6 +21,7 @@ import { MemoryRateLimitStore } from '../../store/memory/rate-limit.js';
 import type { ClientRecord } from './store.js';
 import { fetchDocument, type DocumentFetchOptions } from './document-fetch.js';
 import { OAuthError } from './grants.js';
+import { displayableClientName } from './client-name.js';
 import { redirectUriProblem } from './redirect-uris.js';
 
 export interface ClientDocumentsOptions {
@@ -103,8 +104,8 @@ function clientFrom(clientId: string, body: string, now: number, ttlMs: number):
   if (!Array.isArray(grants) || !grants.every((grant) => grant === 'authorization_code' || grant === 'refresh_token') || !Array.isArray(responses) || !responses.every((type) => type === 'code')) {
     return refusal('document', 'The client metadata document asks for an unsupported grant or response type');
   }
-  // Shown on the consent page (escaped there); printable characters only, bounded, as for registered clients.
-  const clientName = name.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '').slice(0, 100) || undefined;
+  // Shown on the consent page (escaped there); printable characters only (no format characters), bounded, as for registered clients.
+  const clientName = displayableClientName(name);
   return { clientId, clientName, redirectUris: [...uris], createdAt: now, expiresAt: now + ttlMs };
 }
 

@@ -1,7 +1,9 @@
 /**
  * @module security/oauth/consent
  * The state of a sign-in between the consent page and its form post: pending authorization
- * requests (single use, bounded, expiring) and the CSRF check of the post. The check is a
+ * requests (single use, bounded, expiring) and the CSRF check of the post. Two pages use it: the
+ * key sign-in page, and the approval page after an upstream OpenID Connect sign-in, whose
+ * pending consent also holds the identity the provider vouched for and the scopes to grant. The check is a
  * signed double submit: the browser holds a random nonce in a SameSite=Strict cookie, the form
  * holds HMAC(secret, transaction id, nonce); a post is accepted only with both, matching, so a
  * page on another site can neither read the form nor make the browser send the cookie.
@@ -15,9 +17,22 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { sameBytes } from '../constant-time.js';
 import type { AuthorizationRequest } from './authorization-server.js';
 
+/**
+ * Who the upstream identity provider signed in (upstream OpenID Connect sign-in), held while our
+ * consent page asks that user to approve the client; absent for key sign-in.
+ */
+export interface ConsentIdentity {
+  readonly subject: string;
+  readonly email: string | undefined;
+  /** The scopes the grant will carry (the rules' scopes narrowed to those requested). */
+  readonly scopes: readonly string[];
+}
+
 export interface PendingConsent {
   readonly id: string;
   readonly request: AuthorizationRequest;
+  /** Upstream sign-in: the identity already vouched for; the page only asks for approval. */
+  readonly identity?: ConsentIdentity | undefined;
   readonly expiresAt: number;
 }
 
@@ -96,11 +111,11 @@ export class ConsentTransactions {
   }
 
   /** Holds a checked request for the page; returns its id, the cookie nonce and the form's CSRF token. */
-  async open(request: AuthorizationRequest): Promise<{ readonly id: string; readonly nonce: string; readonly csrf: string }> {
+  async open(request: AuthorizationRequest, identity?: ConsentIdentity): Promise<{ readonly id: string; readonly nonce: string; readonly csrf: string }> {
     const now = this.#now();
     const id = randomBytes(24).toString('base64url');
     const nonce = randomBytes(24).toString('base64url');
-    await this.#store.put({ id, request, expiresAt: now + this.#ttlMs }, now);
+    await this.#store.put({ id, request, identity, expiresAt: now + this.#ttlMs }, now);
     return { id, nonce, csrf: this.#sign(id, nonce) };
   }
 
@@ -118,6 +133,11 @@ export class ConsentTransactions {
   /** The pending consent, still open; undefined when unknown or expired. */
   get(id: string): Promise<PendingConsent | undefined> {
     return this.#store.get(id, this.#now());
+  }
+
+  /** Ends a consent and waits for the store (before a code is issued for it: a replayed post finds nothing). */
+  async end(id: string): Promise<void> {
+    await this.#store.delete(id);
   }
 
   /** Ends a consent (approved or denied): its id cannot be posted again. A store failure leaves it to expire. */

@@ -7,7 +7,9 @@
  * with PKCE S256, `state` bound to the pending MCP authorization and to the browser (cookie),
  * `nonce`, and ID token validation with jose (OIDC Core §3.1.3.7: signature by the provider's
  * JWKS, iss, aud, exp, nonce). The identity (subject, email domain, groups claim) is mapped to
- * scopes by configured rules; no matching rule means access_denied.
+ * scopes by configured rules; no matching rule means access_denied. The callback's `iss` is held
+ * to the configured issuer (RFC 9207 mix-up defence). An email matches a domain rule only when
+ * verified (`email_verified: true`, or absent where a rule allows it).
  *
  * Pending sign-ins (state, nonce, PKCE verifier, browser binding) wait in a
  * {@link PendingSignInStore}, in Redis when replicas share state, so the callback may land on any replica.
@@ -27,6 +29,12 @@ export interface ScopeRule {
   readonly subject?: string;
   readonly emailDomain?: string;
   readonly group?: string;
+  /**
+   * With `emailDomain`: also accept an email whose `email_verified` claim is absent (providers
+   * that never send it, such as Microsoft Entra ID). Off by default: only `email_verified: true`
+   * matches a domain rule; `false` never does.
+   */
+  readonly allowMissingEmailVerified?: boolean;
   readonly scopes: readonly string[];
 }
 
@@ -53,6 +61,8 @@ interface Discovery {
   readonly authorizationEndpoint: string;
   readonly tokenEndpoint: string;
   readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  /** RFC 9207 `authorization_response_iss_parameter_supported`: the provider names itself in every response. */
+  readonly issParameterSupported: boolean;
 }
 
 /** The identity the provider vouched for, and the scopes the rules give it. */
@@ -101,14 +111,18 @@ async function fetchJson(url: string, init: RequestInit = {}): Promise<Record<st
 
 /** Scopes of every rule the identity matches (deduplicated, in rule order); empty when none matches. */
 export function scopesForIdentity(rules: readonly ScopeRule[], claims: JWTPayload, groupsClaim: string): string[] {
-  const email = typeof claims['email'] === 'string' && claims['email_verified'] !== false ? claims['email'].toLowerCase() : undefined;
+  const email = typeof claims['email'] === 'string' ? claims['email'].toLowerCase() : undefined;
+  const verified = claims['email_verified'];
   const rawGroups = claims[groupsClaim];
   const groups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
   const scopes = new Set<string>();
   for (const rule of rules) {
     if (rule.subject !== undefined && rule.subject !== claims.sub) continue;
-    // An unverified email (email_verified: false) matches no domain rule.
-    if (rule.emailDomain !== undefined && (email === undefined || !email.endsWith(`@${rule.emailDomain.toLowerCase()}`))) continue;
+    if (rule.emailDomain !== undefined) {
+      // Only a verified email matches a domain rule: true, or absent where the rule says the provider never sends the claim.
+      const trusted = verified === true || (verified === undefined && rule.allowMissingEmailVerified === true);
+      if (email === undefined || !trusted || !email.endsWith(`@${rule.emailDomain.toLowerCase()}`)) continue;
+    }
     if (rule.group !== undefined && !groups.includes(rule.group)) continue;
     for (const scope of rule.scopes) scopes.add(scope);
   }
@@ -139,7 +153,12 @@ export class UpstreamOidc {
         if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHostname(url.hostname))) throw new Error(`discovery ${name} is not https`);
         return url.href;
       };
-      return { authorizationEndpoint: endpoint('authorization_endpoint'), tokenEndpoint: endpoint('token_endpoint'), jwks: createRemoteJWKSet(new URL(endpoint('jwks_uri')), { timeoutDuration: FETCH_TIMEOUT_MS }) };
+      return {
+        authorizationEndpoint: endpoint('authorization_endpoint'),
+        tokenEndpoint: endpoint('token_endpoint'),
+        jwks: createRemoteJWKSet(new URL(endpoint('jwks_uri')), { timeoutDuration: FETCH_TIMEOUT_MS }),
+        issParameterSupported: document['authorization_response_iss_parameter_supported'] === true,
+      };
     })().catch((error: unknown) => {
       this.#discovery = undefined;
       throw error;
@@ -179,6 +198,17 @@ export class UpstreamOidc {
     // A callback from another browser (login CSRF, a leaked URL) neither completes nor spends it.
     if (state === undefined || state.length > 100 || browser === undefined || browser.length > 100) return undefined;
     return this.#options.pending.take(digest(state), digest(browser), this.#now());
+  }
+
+  /**
+   * RFC 9207 §2.4: the callback's `iss` must be the configured issuer when present, and must be
+   * present when the provider's discovery says it sends one; otherwise the response may come from
+   * another provider (mix-up). Returns the refusal (access_denied, `upstream_iss_mismatch`), or undefined.
+   */
+  async checkIssuer(iss: string | undefined): Promise<OAuthError | undefined> {
+    const { issParameterSupported } = await this.#discover();
+    if (iss === undefined ? !issParameterSupported : iss === this.#options.issuer) return undefined;
+    return new OAuthError('access_denied', 'The sign-in response did not come from the expected identity provider', 'upstream_iss_mismatch');
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * @module store/redis/consents
- * Pending consents of key sign-in in Redis ({@link ConsentStore}), so the consent form's post
+ * Pending consents in Redis ({@link ConsentStore}: key sign-in, and approval after an upstream
+ * sign-in with the identity it vouched for), so the consent form's post
  * may land on another replica than the page (issue 14, Must 6). Each is one value with a TTL from
  * its expiry, encrypted and authenticated like the pending upstream sign-ins (AES-256-GCM under an
  * HKDF key from the shared secret, purpose `oauth consent v1`, the key name as associated data):
@@ -18,7 +19,8 @@ import type { RedisKeys } from './keys.js';
 
 const PURPOSE = 'oauth consent v1';
 
-const recordSchema = z.strictObject({ id: z.string().max(64), request: authorizationRequestSchema, expiresAt: z.number() });
+const identitySchema = z.strictObject({ subject: z.string().max(2000), email: z.string().max(2000).optional(), scopes: z.array(z.string().max(256)).max(256) });
+const recordSchema = z.strictObject({ id: z.string().max(64), request: authorizationRequestSchema, identity: identitySchema.optional(), expiresAt: z.number() });
 
 export interface RedisConsentStoreOptions {
   readonly client: Redis;
@@ -69,7 +71,8 @@ export class RedisConsentStore implements ConsentStore {
       return undefined;
     }
     if (parsed.id !== id || !(now < parsed.expiresAt)) return undefined;
-    return { ...parsed, request: authorizationRequestOf(parsed.request) };
+    const { identity } = parsed;
+    return { ...parsed, request: authorizationRequestOf(parsed.request), identity: identity === undefined ? undefined : { ...identity, email: identity.email } };
   }
 
   async delete(id: string): Promise<void> {
