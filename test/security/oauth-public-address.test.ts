@@ -37,6 +37,12 @@ const REFUSED: ReadonlyArray<readonly [string, string]> = [
   ['2002:a00:1::', 'private_range'], // 6to4 of 10.0.0.1
   ['2001::1', 'private_range'], // Teredo
   ['2001:db8::1', 'private_range'], // documentation
+  // IPv4-compatible (deprecated ::/96; ipaddr.js calls them unicast): outside 2000::/3.
+  ['::7f00:1', 'private_range'],
+  ['::a9fe:a9fe', 'private_range'],
+  ['::a00:1', 'private_range'],
+  ['::808:808', 'private_range'],
+  ['4000::1', 'private_range'], // unallocated, outside 2000::/3
   // Legacy IPv4 spellings are not addresses to us (a resolver never answers with them).
   ['2130706433', 'not_an_address'],
   ['0x7f.0.0.1', 'not_an_address'],

@@ -17,6 +17,9 @@ import type * as IpAddr from 'ipaddr.js';
 // ipaddr.js is CommonJS with `export =` (no default import without esModuleInterop).
 const ipaddr = createRequire(import.meta.url)('ipaddr.js') as typeof IpAddr;
 
+/** 2000::/3, the IPv6 global unicast space (RFC 4291 §2.4, IANA's allocation). */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [IpAddr.IPv6, number];
+
 /** Why an address is refused (a tag for the audit trail), or undefined when it may be fetched from. */
 export type AddressRefusal = 'not_an_address' | 'loopback' | 'private_range';
 
@@ -36,7 +39,11 @@ export function addressRefusal(address: string, allowLoopback: boolean): Address
   let parsed = ipaddr.parse(text);
   if (parsed.kind() === 'ipv6' && (parsed as IpAddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as IpAddr.IPv6).toIPv4Address();
   const range = parsed.range();
-  if (range === 'unicast') return undefined;
   if (range === 'loopback') return allowLoopback ? undefined : 'loopback';
+  // IPv6: only global unicast (2000::/3). ipaddr.js calls some addresses outside it "unicast",
+  // such as the deprecated IPv4-compatible ::/96 (::7f00:1, ::a9fe:a9fe), which a host or
+  // network translating them would send to an internal IPv4 address.
+  if (parsed.kind() === 'ipv6' && !(parsed as IpAddr.IPv6).match(GLOBAL_UNICAST_V6)) return 'private_range';
+  if (range === 'unicast') return undefined;
   return 'private_range';
 }
