@@ -103,6 +103,15 @@ describe('CORS on the public OAuth endpoints', () => {
     const listed = await send(url, { headers: { origin: ALLOWED } });
     expect(listed.status).toBe(200);
     expect(listed.headers['access-control-allow-origin']).toBeUndefined();
+    // Nor through a percent-encoded spelling of the path, which the router decodes (red team).
+    for (const spelling of ['/oauth/%61uthorize', '/oauth/%63allback']) {
+      const encoded = await send(`${warden.issuer}${spelling}${new URL(url).search}`, { headers: { origin: ALLOWED } });
+      // The consent page itself (the callback is only routed in upstream mode).
+      if (spelling === '/oauth/%61uthorize') expect(encoded.status).toBe(200);
+      expect(encoded.headers['access-control-allow-origin'], spelling).toBeUndefined();
+      const encodedPreflight = await send(`${warden.issuer}${spelling}`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST' } });
+      expect(encodedPreflight.headers['access-control-allow-origin'], spelling).toBeUndefined();
+    }
     // /mcp and /api: the foreign page origin is refused, as before.
     const mcp = await preflight(warden.mcpUrl, 'POST', 'authorization, content-type');
     expect(mcp.status).toBe(403);

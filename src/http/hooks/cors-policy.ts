@@ -37,12 +37,21 @@ const AUTHORIZATION_SERVER_PATHS = ['/.well-known/oauth-authorization-server', '
 /** Pages a browser navigates to (the consent page and its post, the upstream callback): never CORS, even for a listed origin. */
 const NAVIGATION_PATHS = new Set(['/oauth/authorize', '/oauth/callback']);
 
-/** The request path of an origin-form target (no query); undefined for any other form. */
+/**
+ * The request path of an origin-form target (no query), percent-decoded as the router decodes it
+ * (`/oauth/%61uthorize` is the consent page); undefined for any other form or a malformed escape.
+ */
 function pathOf(request: FastifyRequest): string | undefined {
   const target = request.raw.url ?? '';
   if (!target.startsWith('/')) return undefined;
   const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
+  const path = query === -1 ? target : target.slice(0, query);
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The predicate "this request is for a public OAuth endpoint", for the CORS policy and the Origin guard. */
