@@ -6,6 +6,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { ClientDocuments, CIMD_LIMITS, documentUrlProblem } from '../../src/security/oauth/client-documents.js';
@@ -206,16 +207,34 @@ describe('what one requesting address may cause', () => {
     expect(reasonOf(await limited.resolve(`${server.origin}/another.json`, '192.0.2.1'))).toBe('invalid_client/cimd_status');
   });
 
-  it('holds at most 4 fetches at once per address', async () => {
+  it('holds at most 2 fetches at once per address, and 4 at once per document host', async () => {
     const server = await useDocumentServer();
+    const other = await useDocumentServer();
     server.route('/hang.json', () => undefined);
     const limited = documents({ timeoutMs: 500 });
-    const hanging = [0, 1, 2, 3].map((index) => limited.resolve(`${server.origin}/hang.json?n=${index}`, '192.0.2.1'));
-    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.1'))).toBe('temporarily_unavailable/cimd_busy');
-    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.2'))).toBe('ok');
-    expect((await Promise.all(hanging)).map(reasonOf)).toEqual(Array(4).fill('invalid_client/cimd_timeout'));
+    const hanging = [0, 1].map((index) => limited.resolve(`${server.origin}/hang.json?n=${index}`, '192.0.2.1'));
+    expect(reasonOf(await limited.resolve(other.document('/client.json'), '192.0.2.1'))).toBe('temporarily_unavailable/cimd_busy');
+    // A second address fills the host's share: a third is refused for that host, not for another.
+    const more = [2, 3].map((index) => limited.resolve(`${server.origin}/hang.json?n=${index}`, '192.0.2.2'));
+    expect(reasonOf(await limited.resolve(server.document('/client.json'), '192.0.2.3'))).toBe('temporarily_unavailable/cimd_busy');
+    expect(reasonOf(await limited.resolve(other.document('/client.json'), '192.0.2.3'))).toBe('ok');
+    expect((await Promise.all([...hanging, ...more])).map(reasonOf)).toEqual(Array(4).fill('invalid_client/cimd_timeout'));
     expect(reasonOf(await limited.resolve(server.document('/other.json'), '192.0.2.1'))).toBe('ok');
+    expect(CIMD_LIMITS.maxInFlight).toBeGreaterThanOrEqual(128);
   });
+
+  it('gives up on a host that accepts the connection but never finishes the TLS handshake after the connect limit, not the whole fetch time', async () => {
+    const tarpit = createServer(() => undefined);
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (tarpit.address() as AddressInfo).port;
+      // The whole-fetch limit is far beyond the test's own timeout: only the connect limit can end it.
+      const outcome = await documents({ timeoutMs: 600_000, connectTimeoutMs: 300 }).resolve(`https://127.0.0.1:${port}/client.json`);
+      expect(reasonOf(outcome)).toBe('invalid_client/cimd_timeout');
+    } finally {
+      tarpit.close();
+    }
+  }, 15_000);
 });
 
 describe('the document cache', () => {

@@ -31,11 +31,12 @@ export interface ClientDocumentsOptions {
   readonly ca?: readonly string[] | undefined;
   readonly maxBytes?: number;
   readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
   readonly now?: () => number;
   readonly resolve?: DocumentFetchOptions['resolve'];
 }
 
-export const CIMD_LIMITS = { maxBytes: 5120, timeoutMs: 5000, minTtlMs: 60_000, maxTtlMs: 3_600_000, defaultTtlMs: 300_000, refusalTtlMs: 30_000, maxEntries: 1000, maxInFlight: 16, inFlightPerRequester: 4, fetchesPerMinute: 30 } as const;
+export const CIMD_LIMITS = { maxBytes: 5120, timeoutMs: 5000, minTtlMs: 60_000, maxTtlMs: 3_600_000, defaultTtlMs: 300_000, refusalTtlMs: 30_000, maxEntries: 1000, maxInFlight: 256, inFlightPerRequester: 2, inFlightPerHost: 4, fetchesPerMinute: 30, connectTimeoutMs: 1500 } as const;
 
 const MAX_URL = 2000;
 const MAX_REDIRECT_URIS = 10;
@@ -123,6 +124,7 @@ export class ClientDocuments {
   readonly #cache = new Map<string, { readonly expiresAt: number; readonly value: Resolved }>();
   readonly #inFlight = new Map<string, Promise<Resolved>>();
   readonly #requesterInFlight = new Map<string, number>();
+  readonly #hostInFlight = new Map<string, number>();
   readonly #perRequester: MemoryRateLimitStore;
 
   constructor(options: ClientDocumentsOptions) {
@@ -150,12 +152,20 @@ export class ClientDocuments {
     if (this.#inFlight.size >= CIMD_LIMITS.maxInFlight) return busy;
     const ownRunning = requester === undefined ? 0 : (this.#requesterInFlight.get(requester) ?? 0);
     if (ownRunning >= CIMD_LIMITS.inFlightPerRequester) return busy;
+    // One slow host (a tarpit named by many client ids) holds at most a few fetches.
+    const host = new URL(clientId).host;
+    const hostRunning = this.#hostInFlight.get(host) ?? 0;
+    if (hostRunning >= CIMD_LIMITS.inFlightPerHost) return busy;
     if (requester !== undefined && !this.#perRequester.consume(requester, CIMD_LIMITS.fetchesPerMinute).allowed) {
       return new OAuthError('temporarily_unavailable', 'Too many client metadata documents were asked for from this address; try again later', 'cimd_rate_limited');
     }
     if (requester !== undefined) this.#requesterInFlight.set(requester, ownRunning + 1);
+    this.#hostInFlight.set(host, hostRunning + 1);
     const fetching = this.#fetch(clientId).finally(() => {
       this.#inFlight.delete(clientId);
+      const hostLeft = (this.#hostInFlight.get(host) ?? 1) - 1;
+      if (hostLeft <= 0) this.#hostInFlight.delete(host);
+      else this.#hostInFlight.set(host, hostLeft);
       if (requester === undefined) return;
       const left = (this.#requesterInFlight.get(requester) ?? 1) - 1;
       if (left <= 0) this.#requesterInFlight.delete(requester);
@@ -169,6 +179,7 @@ export class ClientDocuments {
     const outcome = await fetchDocument(new URL(clientId), {
       maxBytes: this.#options.maxBytes ?? CIMD_LIMITS.maxBytes,
       timeoutMs: this.#options.timeoutMs ?? CIMD_LIMITS.timeoutMs,
+      connectTimeoutMs: this.#options.connectTimeoutMs ?? CIMD_LIMITS.connectTimeoutMs,
       allowLoopback: this.#options.allowLoopback,
       ca: this.#options.ca,
       resolve: this.#options.resolve,

@@ -35,6 +35,11 @@ export interface DocumentFetchOptions {
   readonly maxBytes: number;
   /** The whole fetch, DNS and body included, milliseconds. */
   readonly timeoutMs: number;
+  /**
+   * From the request to a connection ready for it (TCP, and TLS for https), milliseconds; default
+   * 1,500. A host that drops packets or never finishes its handshake frees its slot early.
+   */
+  readonly connectTimeoutMs?: number;
   /** Tests only: loopback hosts may be fetched from, over http too. */
   readonly allowLoopback: boolean;
   /** Certificates to trust (PEM); undefined: Node's default roots. */
@@ -75,10 +80,12 @@ export function fetchDocument(url: URL, options: DocumentFetchOptions): Promise<
   return new Promise<FetchOutcome>((resolve) => {
     let request: http.ClientRequest | undefined;
     let settled = false;
+    let connectTimer: NodeJS.Timeout | undefined;
     const finish = (outcome: FetchOutcome): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(connectTimer);
       request?.destroy();
       resolve(outcome);
     };
@@ -110,6 +117,10 @@ export function fetchDocument(url: URL, options: DocumentFetchOptions): Promise<
         lookup: pinned,
         agent: false,
         ...(secure && options.ca !== undefined ? { ca: [...options.ca] } : {}),
+      });
+      connectTimer = setTimeout(() => refuse('timeout'), options.connectTimeoutMs ?? 1500);
+      request.on('socket', (socket) => {
+        socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       });
       request.on('error', () => refuse('unreachable'));
       request.on('response', (response) => {
