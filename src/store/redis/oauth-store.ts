@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { ClientRecord, CodeRecord, CodeTake, FamilyRecord, OAuthStore, RefreshLookup, SignInCodeRecord, SignInCodeTake } from '../../security/oauth/store.js';
 import type { RedisKeys } from './keys.js';
 import type { RecordSeal } from './sealed-records.js';
+import { runScript, type LuaScript } from './scripts.js';
 
 /** How long a spent code is remembered after it would have expired (as the memory store). */
 const SPENT_CODE_MEMORY_MS = 600_000;
@@ -50,6 +51,7 @@ redis.call('HSET', KEYS[1], 'spent', '1')
 redis.call('PEXPIRE', KEYS[1], math.max(1, exp + tonumber(ARGV[2]) - now + tonumber(ARGV[3])))
 return {'fresh', h[1]}
 `;
+const TAKE_CODE_SCRIPT: LuaScript = { name: 'wardenOAuthTakeCode', keys: 1, lua: TAKE_CODE };
 
 /** bindCode: KEYS[1] the code hash; ARGV sealed family. 1 when bound with no replay, 0 when replayed. */
 const BIND_CODE = `
@@ -58,6 +60,7 @@ redis.call('HSET', KEYS[1], 'fam', ARGV[1])
 if redis.call('HGET', KEYS[1], 'replayed') == '1' then return 0 end
 return 1
 `;
+const BIND_CODE_SCRIPT: LuaScript = { name: 'wardenOAuthBindCode', keys: 1, lua: BIND_CODE };
 
 /** useRefresh: KEYS[1] the token hash. Returns false when absent, else {fam, exp, mac, previously used}. */
 const USE_REFRESH = `
@@ -66,6 +69,7 @@ if not h[1] then return false end
 redis.call('HSET', KEYS[1], 'used', '1')
 return {h[1], h[2] or '', h[3] or '', h[4] or '0'}
 `;
+const USE_REFRESH_SCRIPT: LuaScript = { name: 'wardenOAuthUseRefresh', keys: 1, lua: USE_REFRESH };
 
 const scopes = z.array(z.string().max(256)).max(256);
 const clientSchema = z.strictObject({
@@ -112,6 +116,7 @@ if h[3] == '1' then return {'spent', h[1]} end
 redis.call('HSET', KEYS[1], 'spent', '1')
 return {'fresh', h[1]}
 `;
+const TAKE_SIGN_IN_CODE_SCRIPT: LuaScript = { name: 'wardenOAuthTakeSignInCode', keys: 1, lua: TAKE_SIGN_IN_CODE };
 
 const signInCodeSchema = z.strictObject({
   keyId: z.string().max(256),
@@ -199,7 +204,7 @@ export class RedisOAuthStore implements OAuthStore {
 
   async takeCode(digest: string, now: number): Promise<CodeTake> {
     const key = this.#keys.oauthCode(digest);
-    const [kind, value] = (await this.#client.eval(TAKE_CODE, 1, key, String(now), String(SPENT_CODE_MEMORY_MS), String(TTL_SLACK_MS))) as [string, string | undefined];
+    const [kind, value] = (await runScript(this.#client, TAKE_CODE_SCRIPT, key, String(now), String(SPENT_CODE_MEMORY_MS), String(TTL_SLACK_MS))) as [string, string | undefined];
     if (kind === 'spent') {
       const familyId = value === undefined || value === '' ? undefined : this.#seal.open('oauth', `${key}#fam`, value);
       return { kind: 'spent', familyId };
@@ -213,7 +218,7 @@ export class RedisOAuthStore implements OAuthStore {
 
   async bindCode(digest: string, familyId: string): Promise<boolean> {
     const key = this.#keys.oauthCode(digest);
-    return (await this.#client.eval(BIND_CODE, 1, key, this.#seal.seal(`${key}#fam`, familyId))) === 1;
+    return (await runScript(this.#client, BIND_CODE_SCRIPT, key, this.#seal.seal(`${key}#fam`, familyId))) === 1;
   }
 
   async putFamily(family: FamilyRecord): Promise<void> {
@@ -241,7 +246,7 @@ export class RedisOAuthStore implements OAuthStore {
 
   async useRefresh(digest: string, now: number): Promise<RefreshLookup> {
     const key = this.#keys.oauthRefresh(digest);
-    const found = (await this.#client.eval(USE_REFRESH, 1, key)) as [string, string, string, string] | null;
+    const found = (await runScript(this.#client, USE_REFRESH_SCRIPT, key)) as [string, string, string, string] | null;
     if (found === null) return { kind: 'unknown' };
     return this.#refreshLookup(key, found, now);
   }
@@ -293,7 +298,7 @@ export class RedisOAuthStore implements OAuthStore {
 
   async takeSignInCode(digest: string, now: number): Promise<SignInCodeTake> {
     const key = this.#keys.oauthSignInCode(digest);
-    const [kind, value] = (await this.#client.eval(TAKE_SIGN_IN_CODE, 1, key, String(now))) as [string, string | undefined];
+    const [kind, value] = (await runScript(this.#client, TAKE_SIGN_IN_CODE_SCRIPT, key, String(now))) as [string, string | undefined];
     if (kind !== 'expired' && kind !== 'spent' && kind !== 'fresh') return { kind: 'unknown' };
     const code = this.#open(signInCodeSchema, key, value);
     if (code === undefined) return { kind: 'unknown' };

@@ -23,6 +23,7 @@ import type { PendingSignIn, PendingSignInStore } from '../../security/oauth/pen
 import type { SharedSecret } from '../../security/shared-secret.js';
 import { authorizationRequestOf, authorizationRequestSchema } from './authorization-request.js';
 import type { RedisKeys } from './keys.js';
+import { runScript, type LuaScript } from './scripts.js';
 
 const PURPOSE = 'oauth upstream sign-in v1';
 
@@ -35,6 +36,7 @@ if not space or string.sub(value, 1, space - 1) ~= ARGV[1] then return false end
 redis.call('DEL', KEYS[1])
 return string.sub(value, space + 1)
 `;
+const TAKE_SCRIPT: LuaScript = { name: 'wardenOAuthTakeSignIn', keys: 1, lua: TAKE };
 
 const recordSchema = z.strictObject({
   request: authorizationRequestSchema,
@@ -78,7 +80,7 @@ export class RedisPendingSignIns implements PendingSignInStore {
 
   async take(key: string, browser: string, now: number): Promise<PendingSignIn | undefined> {
     const name = this.#keys.oauthSignIn(key);
-    const sealed = (await this.#client.eval(TAKE, 1, name, browser)) as string | null;
+    const sealed = (await runScript(this.#client, TAKE_SCRIPT, name, browser)) as string | null;
     if (sealed === null) return undefined;
     const pending = this.#open(name, sealed);
     // The sealed browser digest and expiry decide; the clear copy only steered the script.

@@ -16,6 +16,7 @@
 import type { Redis } from 'ioredis';
 import type { SharedSecret } from '../../security/shared-secret.js';
 import type { SigningKeyStore, StoredSigningKey } from '../../security/oauth/signing-keys.js';
+import { runScript, type LuaScript } from './scripts.js';
 
 const PURPOSE = 'oauth signing key v1';
 
@@ -28,6 +29,7 @@ if cur == ARGV[1] then
 end
 return {0, redis.call('HGET', KEYS[1], 'keys') or ''}
 `;
+const REPLACE_SCRIPT: LuaScript = { name: 'wardenOAuthReplaceSigningKeys', keys: 1, lua: REPLACE };
 
 /** The stored keys fail their check (forged, or sealed with another shared secret). */
 export class SealedKeysError extends Error {
@@ -92,7 +94,7 @@ export class RedisSigningKeyStore implements SigningKeyStore {
     // replica that starts afterwards out of the keys. A compare-and-set: a concurrent change wins.
     if (sealed !== null && sealed !== undefined && keys.length > 0 && sealed.slice(0, sealed.indexOf('.')) !== this.#secret.keyId) {
       const resealed = this.#seal(keys);
-      await this.#retrying(() => this.#client.eval(REPLACE, 1, this.#key, cur ?? '', cur ?? '', resealed));
+      await this.#retrying(() => runScript(this.#client, REPLACE_SCRIPT, this.#key, cur ?? '', cur ?? '', resealed));
     }
     return keys;
   }
@@ -107,7 +109,7 @@ export class RedisSigningKeyStore implements SigningKeyStore {
     const sealed = this.#seal(keys);
     // Safe to retry: if a timed-out attempt did replace, the retry finds our kid as current and
     // returns the stored list, which is ours.
-    const [replaced, stored] = (await this.#retrying(() => this.#client.eval(REPLACE, 1, this.#key, expectedKid ?? '', keys[0]?.kid ?? '', sealed))) as [number, string | undefined];
+    const [replaced, stored] = (await this.#retrying(() => runScript(this.#client, REPLACE_SCRIPT, this.#key, expectedKid ?? '', keys[0]?.kid ?? '', sealed))) as [number, string | undefined];
     return replaced === 1 ? keys : this.#open(stored);
   }
 
