@@ -16,6 +16,7 @@ import type { ConsentStore, PendingConsent } from '../../security/oauth/consent.
 import type { SharedSecret } from '../../security/shared-secret.js';
 import { authorizationRequestOf, authorizationRequestSchema } from './authorization-request.js';
 import type { RedisKeys } from './keys.js';
+import { openEncryptedJson } from './sealed-records.js';
 
 const PURPOSE = 'oauth consent v1';
 
@@ -57,19 +58,8 @@ export class RedisConsentStore implements ConsentStore {
     const name = this.#keys.oauthConsent(id);
     const sealed = await this.#client.get(name);
     if (sealed === null) return undefined;
-    const plain = this.#secret.decrypt(PURPOSE, sealed, name);
-    if (plain === undefined) {
-      this.#onReject();
-      return undefined;
-    }
-    let parsed: z.infer<typeof recordSchema>;
-    try {
-      const result = recordSchema.safeParse(JSON.parse(plain));
-      if (!result.success) return undefined;
-      parsed = result.data;
-    } catch {
-      return undefined;
-    }
+    const parsed = openEncryptedJson(this.#secret, PURPOSE, name, sealed, recordSchema, this.#onReject);
+    if (parsed === undefined) return undefined;
     if (parsed.id !== id || !(now < parsed.expiresAt)) return undefined;
     const { identity } = parsed;
     return { ...parsed, request: authorizationRequestOf(parsed.request), identity: identity === undefined ? undefined : { ...identity, email: identity.email } };

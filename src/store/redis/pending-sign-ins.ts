@@ -23,6 +23,7 @@ import type { PendingSignIn, PendingSignInStore } from '../../security/oauth/pen
 import type { SharedSecret } from '../../security/shared-secret.js';
 import { authorizationRequestOf, authorizationRequestSchema } from './authorization-request.js';
 import type { RedisKeys } from './keys.js';
+import { openEncryptedJson } from './sealed-records.js';
 import { runScript, type LuaScript } from './scripts.js';
 
 const PURPOSE = 'oauth upstream sign-in v1';
@@ -90,19 +91,7 @@ export class RedisPendingSignIns implements PendingSignInStore {
 
   /** The record, or undefined when it does not decrypt under this key name (forged, moved, another secret). */
   #open(name: string, sealed: string): PendingSignIn | undefined {
-    const plain = this.#secret.decrypt(PURPOSE, sealed, name);
-    if (plain === undefined) {
-      this.#onReject();
-      return undefined;
-    }
-    let parsed: z.infer<typeof recordSchema>;
-    try {
-      const result = recordSchema.safeParse(JSON.parse(plain));
-      if (!result.success) return undefined;
-      parsed = result.data;
-    } catch {
-      return undefined;
-    }
-    return { ...parsed, request: authorizationRequestOf(parsed.request) };
+    const parsed = openEncryptedJson(this.#secret, PURPOSE, name, sealed, recordSchema, this.#onReject);
+    return parsed === undefined ? undefined : { ...parsed, request: authorizationRequestOf(parsed.request) };
   }
 }

@@ -10,7 +10,7 @@
  */
 
 import { z } from 'zod';
-import type { SharedSecret } from '../../security/shared-secret.js';
+import type { SealPurpose, SharedSecret } from '../../security/shared-secret.js';
 import type { KeyRestriction } from '../types.js';
 
 /** Which kind of record failed its check (the label of the rejection counter). */
@@ -102,4 +102,27 @@ export function openRestrictions(seal: RecordSeal, key: string, stored: Readonly
     if (result.success && result.data.id === field) restrictions.push(result.data);
   }
   return restrictions;
+}
+
+/**
+ * A JSON record encrypted with {@link SharedSecret.encrypt} under `purpose`, with the Redis key
+ * name as associated data, opened and checked against `schema`. Undefined when it does not
+ * decrypt (forged, moved to another key, sealed with another secret: `onReject` is called) or
+ * does not match the schema.
+ *
+ * @example
+ * const record = openEncryptedJson(secret, 'oauth consent v1', name, await client.get(name) ?? '', recordSchema, onReject);
+ */
+export function openEncryptedJson<S extends z.ZodType>(secret: SharedSecret, purpose: SealPurpose, name: string, sealed: string, schema: S, onReject: () => void): z.output<S> | undefined {
+  const plain = secret.decrypt(purpose, sealed, name);
+  if (plain === undefined) {
+    onReject();
+    return undefined;
+  }
+  try {
+    const result = schema.safeParse(JSON.parse(plain));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
