@@ -193,12 +193,16 @@ export class RedisOAuthStore implements OAuthStore {
   }
 
   async putCode(digest: string, code: CodeRecord): Promise<void> {
-    const key = this.#keys.oauthCode(digest);
+    await this.#putSingleUse(this.#keys.oauthCode(digest), code);
+  }
+
+  /** A single-use record (a code): sealed, its expiry in clear for the take script, not spent, with its TTL. */
+  async #putSingleUse(key: string, record: { readonly expiresAt: number }): Promise<void> {
     await this.#client
       .multi()
       .del(key)
-      .hset(key, { rec: this.#seal.seal(key, JSON.stringify(code)), exp: String(code.expiresAt), spent: '0' })
-      .pexpire(key, this.#ttl(code.expiresAt))
+      .hset(key, { rec: this.#seal.seal(key, JSON.stringify(record)), exp: String(record.expiresAt), spent: '0' })
+      .pexpire(key, this.#ttl(record.expiresAt))
       .exec();
   }
 
@@ -287,13 +291,7 @@ export class RedisOAuthStore implements OAuthStore {
   // ---- One-time sign-in codes: sealed like the other grants, single use by Lua like codes ----
 
   async putSignInCode(digest: string, code: SignInCodeRecord): Promise<void> {
-    const key = this.#keys.oauthSignInCode(digest);
-    await this.#client
-      .multi()
-      .del(key)
-      .hset(key, { rec: this.#seal.seal(key, JSON.stringify(code)), exp: String(code.expiresAt), spent: '0' })
-      .pexpire(key, this.#ttl(code.expiresAt))
-      .exec();
+    await this.#putSingleUse(this.#keys.oauthSignInCode(digest), code);
   }
 
   async takeSignInCode(digest: string, now: number): Promise<SignInCodeTake> {
