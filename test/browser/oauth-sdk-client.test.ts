@@ -14,56 +14,15 @@
  */
 
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider, type OAuthTokens } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthTokens } from '@modelcontextprotocol/client';
 import { consentWithKey, HAS_CHROMIUM, newPage, useCallbackListener, useChromium } from '../helpers/chromium.js';
 import { manualClock } from '../helpers/clock.js';
 import { initializeBody, mcpHeaders, send } from '../helpers/http.js';
-import { postForm, useOAuthWarden } from '../helpers/oauth.js';
+import { memoryOAuthProvider, postForm, useOAuthWarden, type MemoryOAuthProvider } from '../helpers/oauth.js';
 import { stillServing, type RunningWarden } from '../helpers/warden.js';
 
-type Provider = OAuthClientProvider & { authorizationUrl: URL | undefined; saved: Record<string, unknown> };
+type Provider = MemoryOAuthProvider;
 
-/** An in-memory provider for a native client listening on a loopback callback. */
-function memoryProvider(redirectUrl: string): Provider {
-  const saved: Record<string, unknown> = {};
-  return {
-    saved,
-    authorizationUrl: undefined,
-    get redirectUrl() {
-      return redirectUrl;
-    },
-    get clientMetadata() {
-      return { client_name: 'SDK v2 test client', redirect_uris: [redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-    },
-    state: () => 'sdk-state',
-    clientInformation: () => saved['client'] as never,
-    saveClientInformation: (info) => {
-      saved['client'] = info;
-    },
-    tokens: () => saved['tokens'] as never,
-    saveTokens: (tokens) => {
-      saved['tokens'] = tokens;
-    },
-    saveCodeVerifier: (verifier) => {
-      saved['verifier'] = verifier;
-    },
-    codeVerifier: () => saved['verifier'] as string,
-    saveDiscoveryState: (state) => {
-      saved['discovery'] = state;
-    },
-    discoveryState: () => saved['discovery'] as never,
-    // What the SDK calls when the server refused a credential (invalid_grant on refresh: 'tokens').
-    invalidateCredentials(scope) {
-      if (scope === 'all' || scope === 'tokens') delete saved['tokens'];
-      if (scope === 'all' || scope === 'client') delete saved['client'];
-      if (scope === 'all' || scope === 'verifier') delete saved['verifier'];
-      if (scope === 'all' || scope === 'discovery') delete saved['discovery'];
-    },
-    redirectToAuthorization(url) {
-      this.authorizationUrl = url;
-    },
-  } as Provider;
-}
 
 /** The SDK client's first connect: refused (401), it registers and hands over the authorization URL; Chromium approves with `key`; the client finishes. */
 async function signInThroughChromium(warden: RunningWarden, provider: Provider, redirectUri: string, key: string): Promise<URL> {
@@ -89,7 +48,7 @@ describe.skipIf(!HAS_CHROMIUM)('official SDK v2 client OAuth against mcp-warden 
   it('completes discovery, registration, PKCE, consent in the browser and the code exchange, then calls a tool', async () => {
     const warden = await useOAuthWarden();
     const listener = await useCallbackListener();
-    const provider = memoryProvider(listener.redirectUri);
+    const provider = memoryOAuthProvider(listener.redirectUri, { clientName: 'SDK v2 test client' });
     const authorization = await signInThroughChromium(warden, provider, listener.redirectUri, warden.key);
     expect(authorization.origin + authorization.pathname).toBe(`${warden.issuer}/oauth/authorize`);
     expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
@@ -110,7 +69,7 @@ describe.skipIf(!HAS_CHROMIUM)('official SDK v2 client OAuth against mcp-warden 
     const clock = manualClock();
     const warden = await useOAuthWarden({ clock: clock.now });
     const listener = await useCallbackListener();
-    const provider = memoryProvider(listener.redirectUri);
+    const provider = memoryOAuthProvider(listener.redirectUri, { clientName: 'SDK v2 test client' });
     const authorization = await signInThroughChromium(warden, provider, listener.redirectUri, warden.key);
     const client = await connected(warden, provider);
     expect((await client.callTool({ name: 'echo', arguments: { text: 'one' } })).content).toEqual([{ type: 'text', text: 'one' }]);

@@ -6,6 +6,7 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import type { OAuthClientProvider } from '@modelcontextprotocol/client';
 import { send, type RawResponse } from './http.js';
 import { freePort } from './port.js';
 import { useWarden, type RunningWarden, type WardenOptions } from './warden.js';
@@ -92,4 +93,58 @@ export async function signIn(issuer: string, key: string, scope?: string): Promi
   const token = await postForm(`${issuer}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: clientId, code_verifier: verifier, resource: `${issuer}/mcp` });
   if (token.status !== 200) throw new Error(`token: ${token.status} ${token.text}`);
   return { tokens: token.json<Tokens>(), clientId };
+}
+
+/** An SDK v2 `OAuthClientProvider` keeping everything in memory, for a native client on a loopback callback. */
+export type MemoryOAuthProvider = OAuthClientProvider & { authorizationUrl: URL | undefined; readonly saved: Record<string, unknown> };
+
+/**
+ * An in-memory provider: registration, tokens, PKCE verifier and discovery state kept in `saved`;
+ * the authorization URL the SDK hands over is kept in `authorizationUrl` for the test's browser
+ * step. `clientMetadataUrl` makes it a Client ID Metadata Document client.
+ *
+ * @example
+ * const provider = memoryOAuthProvider(listener.redirectUri, { clientName: 'SDK v2 test client' });
+ * const transport = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), { authProvider: provider });
+ */
+export function memoryOAuthProvider(redirectUrl: string, options: { readonly clientName: string; readonly state?: string; readonly clientMetadataUrl?: string }): MemoryOAuthProvider {
+  const saved: Record<string, unknown> = {};
+  return {
+    saved,
+    ...(options.clientMetadataUrl === undefined ? {} : { clientMetadataUrl: options.clientMetadataUrl }),
+    authorizationUrl: undefined,
+    get redirectUrl() {
+      return redirectUrl;
+    },
+    get clientMetadata() {
+      return { client_name: options.clientName, redirect_uris: [redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    },
+    state: () => options.state ?? 'sdk-state',
+    clientInformation: () => saved['client'] as never,
+    saveClientInformation: (info) => {
+      saved['client'] = info;
+    },
+    tokens: () => saved['tokens'] as never,
+    saveTokens: (tokens) => {
+      saved['tokens'] = tokens;
+    },
+    saveCodeVerifier: (verifier) => {
+      saved['verifier'] = verifier;
+    },
+    codeVerifier: () => saved['verifier'] as string,
+    saveDiscoveryState: (state) => {
+      saved['discovery'] = state;
+    },
+    discoveryState: () => saved['discovery'] as never,
+    // What the SDK calls when the server refused a credential (invalid_grant on refresh: 'tokens').
+    invalidateCredentials(scope) {
+      if (scope === 'all' || scope === 'tokens') delete saved['tokens'];
+      if (scope === 'all' || scope === 'client') delete saved['client'];
+      if (scope === 'all' || scope === 'verifier') delete saved['verifier'];
+      if (scope === 'all' || scope === 'discovery') delete saved['discovery'];
+    },
+    redirectToAuthorization(url) {
+      this.authorizationUrl = url;
+    },
+  } as MemoryOAuthProvider;
 }

@@ -12,12 +12,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import type { RawResponse } from '../helpers/http.js';
 import { send } from '../helpers/http.js';
 import { json, metadataFor, TEST_CA_FILE, useDocumentServer, type DocumentServer } from '../helpers/cimd.js';
 import { manualClock } from '../helpers/clock.js';
-import { authorizeUrl, openConsent, pkce, postForm, submitConsent, useOAuthWarden } from '../helpers/oauth.js';
+import { authorizeUrl, memoryOAuthProvider, openConsent, pkce, postForm, submitConsent, useOAuthWarden } from '../helpers/oauth.js';
 import { stillServing, type RunningWarden } from '../helpers/warden.js';
 
 const CALLBACK = 'http://127.0.0.1:43119/callback';
@@ -185,42 +185,6 @@ describe('Client ID Metadata Documents', () => {
   });
 });
 
-type Provider = OAuthClientProvider & { authorizationUrl: URL | undefined };
-
-/** The SDK's provider for a native client whose client id is its metadata document's URL. */
-function documentProvider(clientMetadataUrl: string, redirectUrl: string): Provider {
-  const saved: Record<string, unknown> = {};
-  return {
-    clientMetadataUrl,
-    authorizationUrl: undefined,
-    get redirectUrl() {
-      return redirectUrl;
-    },
-    get clientMetadata() {
-      return { client_name: 'SDK v2 CIMD client', redirect_uris: [redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-    },
-    state: () => 'cimd-state',
-    clientInformation: () => saved['client'] as never,
-    saveClientInformation(info) {
-      saved['client'] = info;
-    },
-    tokens: () => saved['tokens'] as never,
-    saveTokens: (tokens) => {
-      saved['tokens'] = tokens;
-    },
-    saveCodeVerifier: (verifier) => {
-      saved['verifier'] = verifier;
-    },
-    codeVerifier: () => saved['verifier'] as string,
-    saveDiscoveryState: (state) => {
-      saved['discovery'] = state;
-    },
-    discoveryState: () => saved['discovery'] as never,
-    redirectToAuthorization(url) {
-      this.authorizationUrl = url;
-    },
-  } as Provider;
-}
 
 describe('official SDK v2 client with a Client ID Metadata Document', () => {
   async function publish(docs: DocumentServer, redirectUrl: string): Promise<string> {
@@ -234,7 +198,7 @@ describe('official SDK v2 client with a Client ID Metadata Document', () => {
     const redirectUrl = 'http://127.0.0.1:43120/callback';
     const clientId = await publish(docs, redirectUrl);
     const warden = await useOAuthWarden({ options: ALLOW });
-    const provider = documentProvider(clientId, redirectUrl);
+    const provider = memoryOAuthProvider(redirectUrl, { clientName: 'SDK v2 CIMD client', state: 'cimd-state', clientMetadataUrl: clientId });
     const first = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), { authProvider: provider });
     await expect(new Client({ name: 'sdk-cimd-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
 

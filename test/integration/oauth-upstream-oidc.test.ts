@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, decodeJwt } from 'jose';
-import { authorizeUrl, pkce, postForm, registerClient, REDIRECT_URI } from '../helpers/oauth.js';
+import { authorizeUrl, memoryOAuthProvider, pkce, postForm, registerClient, REDIRECT_URI } from '../helpers/oauth.js';
 import { approvalForm, Browser, ID_TOKEN_TTL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, useIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { freePort } from '../helpers/port.js';
 import { manualClock } from '../helpers/clock.js';
@@ -81,47 +81,12 @@ function expectDenied(final: URL | undefined, status: number): void {
   expect(final?.searchParams.get('code')).toBeNull();
 }
 
-type Provider = OAuthClientProvider & { authorizationUrl: URL | undefined; saved: Record<string, unknown> };
-
-function memoryProvider(redirectUrl: string): Provider {
-  const saved: Record<string, unknown> = {};
-  return {
-    saved,
-    authorizationUrl: undefined,
-    get redirectUrl() {
-      return redirectUrl;
-    },
-    get clientMetadata() {
-      return { client_name: 'SDK v2 OIDC test client', redirect_uris: [redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-    },
-    state: () => 'sdk-state',
-    clientInformation: () => saved['client'] as never,
-    saveClientInformation: (info) => {
-      saved['client'] = info;
-    },
-    tokens: () => saved['tokens'] as never,
-    saveTokens: (tokens) => {
-      saved['tokens'] = tokens;
-    },
-    saveCodeVerifier: (verifier) => {
-      saved['verifier'] = verifier;
-    },
-    codeVerifier: () => saved['verifier'] as string,
-    saveDiscoveryState: (state) => {
-      saved['discovery'] = state;
-    },
-    discoveryState: () => saved['discovery'] as never,
-    redirectToAuthorization(url) {
-      this.authorizationUrl = url;
-    },
-  } as Provider;
-}
 
 describe('upstream OpenID Connect sign-in with a real provider', () => {
   it('the SDK v2 client signs in through the provider and calls a tool with the mapped scopes', async () => {
     const { warden, idp, issuer } = await setup();
     const callbackUri = 'http://127.0.0.1:43119/callback';
-    const provider = memoryProvider(callbackUri);
+    const provider = memoryOAuthProvider(callbackUri, { clientName: 'SDK v2 OIDC test client' });
     const first = new StreamableHTTPClientTransport(new URL(warden.mcpUrl), { authProvider: provider });
     await expect(new Client({ name: 'sdk-oidc-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
 
