@@ -7,6 +7,8 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import { jwtVerify, SignJWT } from 'jose';
+import type { SigningKeys } from '../../src/security/oauth/signing-keys.js';
 import { send, type RawResponse } from './http.js';
 import { freePort } from './port.js';
 import { useWarden, type RunningWarden, type WardenOptions } from './warden.js';
@@ -147,4 +149,20 @@ export function memoryOAuthProvider(redirectUrl: string, options: { readonly cli
       this.authorizationUrl = url;
     },
   } as MemoryOAuthProvider;
+}
+
+/** A token signed with the current key of `keys` (for signing-key tests). */
+export async function signWithCurrentKey(keys: SigningKeys): Promise<string> {
+  const { kid, privateKey } = keys.current;
+  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('s').sign(privateKey);
+}
+
+/** Whether `token` verifies against the keys `keys` publishes now. */
+export async function verifiesWith(keys: SigningKeys, token: string): Promise<boolean> {
+  try {
+    await jwtVerify(token, keys.verifyKey, { algorithms: ['ES256'] });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,11 +6,11 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { jwtVerify, SignJWT } from 'jose';
 import { SharedSecret } from '../../src/security/shared-secret.js';
 import { SigningKeys } from '../../src/security/oauth/signing-keys.js';
 import { RedisSigningKeyStore, SealedKeysError } from '../../src/store/redis/signing-key-store.js';
 import { manualClock } from '../helpers/clock.js';
+import { signWithCurrentKey, verifiesWith } from '../helpers/oauth.js';
 import { TEST_SHARED_SECRET, useRedis } from '../helpers/redis.js';
 
 const redis = useRedis();
@@ -19,20 +19,6 @@ const secret = new SharedSecret({ current: TEST_SHARED_SECRET });
 
 function keyStore(key: string, shared = secret): RedisSigningKeyStore {
   return new RedisSigningKeyStore({ client: redis.client, key, secret: shared });
-}
-
-async function signWith(keys: SigningKeys): Promise<string> {
-  const { kid, privateKey } = keys.current;
-  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('s').sign(privateKey);
-}
-
-async function verifies(keys: SigningKeys, token: string): Promise<boolean> {
-  try {
-    await jwtVerify(token, keys.verifyKey, { algorithms: ['ES256'] });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('RedisSigningKeyStore', () => {
@@ -94,14 +80,14 @@ describe('RedisSigningKeyStore', () => {
     expect(b.current.kid).toBe(first);
     clock.advance(86_400_000);
     expect(await a.rotateIfDue()).toBe(true);
-    const token = await signWith(a);
+    const token = await signWithCurrentKey(a);
     expect(a.current.kid).not.toBe(first);
     // B, due too, adopts A's rotation instead of making a key of its own.
     expect(await b.rotateIfDue()).toBe(false);
     expect(b.current.kid).toBe(a.current.kid);
     expect(b.jwks().keys.map((jwk) => jwk.kid)).toEqual(a.jwks().keys.map((jwk) => jwk.kid));
     // C has not checked yet: a token naming the new key makes it reload, once per 5 s at most.
-    expect(await verifies(c, token)).toBe(true);
+    expect(await verifiesWith(c, token)).toBe(true);
     expect(c.jwks().keys).toHaveLength(2);
   });
 
@@ -113,8 +99,8 @@ describe('RedisSigningKeyStore', () => {
     const b = await SigningKeys.open({ store: keyStore(key), ...options });
     clock.advance(86_400_000);
     expect(await a.rotateIfDue()).toBe(true);
-    const tokens = await Promise.all([signWith(a), signWith(a), signWith(a)]);
-    expect(await Promise.all(tokens.map((token) => verifies(b, token)))).toEqual([true, true, true]);
+    const tokens = await Promise.all([signWithCurrentKey(a), signWithCurrentKey(a), signWithCurrentKey(a)]);
+    expect(await Promise.all(tokens.map((token) => verifiesWith(b, token)))).toEqual([true, true, true]);
   });
 
   it('keys sealed under the previous shared secret are sealed again under the current one when loaded, so the previous secret can be dropped', async () => {
